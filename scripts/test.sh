@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests and end-to-end tests through a real OpenSSH sshd.
+# test/support/global-setup.ts installs sshd, xmllint and openssl with apt-get when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npx tsc --noEmit -p .
+npx vitest run "$@"

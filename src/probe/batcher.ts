@@ -1,0 +1,103 @@
+// The DataLoader pattern for host facts: every fact requested in the same tick (all the
+// concurrently running checks of a host) goes into one remote script, one exec channel.
+// A check that needs a fact to decide what to ask next costs one more round, no more.
+import { randomBytes } from 'node:crypto'
+import { FactError, VerifyError } from '../errors.ts'
+import type { Transport } from '../transports/transport.ts'
+import type { FactRequest } from './fact.ts'
+import { FrameParser } from './frames.ts'
+import { buildScript, type ScriptFact } from './script.ts'
+
+export interface BatcherOptions {
+  /** Default per-fact time limit on the host, in seconds (`--timeout`). */
+  timeoutSec: number
+  /** Default cap on each fact's stdout and stderr, in bytes. */
+  maxBytes: number
+}
+
+interface Pending {
+  fact: ScriptFact
+  resolve(value: unknown): void
+  reject(error: unknown): void
+}
+
+export class FactBatcher {
+  private readonly cache = new Map<string, Promise<unknown>>()
+  private queue: Pending[] = []
+  private scheduled = false
+  private nextId = 0
+  private readonly abort = new AbortController()
+  /** Batches sent: round trips to the host. */
+  rounds = 0
+
+  constructor(private readonly transport: Transport, private readonly options: BatcherOptions) {}
+
+  get<T>(request: FactRequest<T>): Promise<T> {
+    const cached = this.cache.get(request.key)
+    if (cached) return cached as Promise<T>
+    const promise = new Promise<T>((resolve, reject) => {
+      const fact: ScriptFact = {
+        id: this.nextId++,
+        request: request as FactRequest<unknown>,
+        timeoutSec: request.timeoutSec ?? this.options.timeoutSec,
+        maxBytes: request.maxBytes ?? this.options.maxBytes,
+      }
+      this.queue.push({ fact, resolve: resolve as (v: unknown) => void, reject })
+    })
+    this.cache.set(request.key, promise)
+    this.schedule()
+    return promise
+  }
+
+  /** Stops any batch still running (the host's checks are over). */
+  close(): void {
+    this.abort.abort()
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    // setImmediate runs after every pending microtask: all checks have reached their first await
+    setImmediate(() => {
+      this.scheduled = false
+      const batch = this.queue
+      this.queue = []
+      if (batch.length > 0) void this.flush(batch)
+    })
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    this.rounds++
+    const nonce = `V${randomBytes(9).toString('hex')}`
+    const byId = new Map(batch.map((p) => [p.fact.id, p]))
+    const settle = (id: number, fn: (p: Pending) => void) => {
+      const p = byId.get(id)
+      if (!p) return
+      byId.delete(id)
+      fn(p)
+    }
+    let fatal: string | undefined
+    const parser = new FrameParser(nonce, new Map(batch.map((p) => [p.fact.id, p.fact.maxBytes])), {
+      onFact: (id, raw) =>
+        settle(id, (p) => {
+          try {
+            p.resolve(p.fact.request.parse(raw))
+          } catch (error) {
+            p.reject(error instanceof VerifyError ? error : new FactError(`${p.fact.request.describe}: ${(error as Error).message}`, { cause: error }))
+          }
+        }),
+      onFatal: (reason) => { fatal = reason },
+    })
+    try {
+      const result = await this.transport.exec({
+        script: buildScript(nonce, batch.map((p) => p.fact)),
+        onStdout: (chunk) => parser.push(chunk),
+        signal: this.abort.signal,
+      })
+      const why = fatal ?? (this.abort.signal.aborted ? 'the host run ended first' : `the probe exited ${result.exitCode}${result.stderr ? `: ${result.stderr.trim().slice(-300)}` : ''}`)
+      for (const id of [...byId.keys()]) settle(id, (p) => p.reject(new FactError(`${p.fact.request.describe}: no answer (${why})`)))
+    } catch (error) {
+      for (const id of [...byId.keys()]) settle(id, (p) => p.reject(error))
+    }
+  }
+}

@@ -1,0 +1,36 @@
+// A fact is one question to a host, answered by one constant shell snippet.
+// Values (paths, names) never go into the snippet: they are passed as positional
+// parameters "$1", "$2", … so the remote shell can only ever see them as data.
+import { FactError } from '../errors.ts'
+
+export interface RawFact {
+  stdout: Buffer
+  stderr: Buffer
+  /** Exit status of the snippet; 124/137 when the remote `timeout` stopped it. */
+  exitCode: number
+  /** stdout or stderr exceeded the fact's byte cap and was cut. */
+  truncated: boolean
+  timedOut: boolean
+}
+
+export interface FactRequest<T> {
+  /** Cache key: two checks asking for the same key share one answer. */
+  key: string
+  /** Human description for error messages: `stat /apps/blog/current`. */
+  describe: string
+  /** Constant POSIX sh snippet; reads its inputs from "$1" "$2" … */
+  script: string
+  args: readonly string[]
+  /** Per-fact limits; defaults come from the run's --timeout and output cap. */
+  timeoutSec?: number
+  maxBytes?: number
+  parse(raw: RawFact): T
+}
+
+/** Standard failure for a snippet that did not answer: names the fact and the host's own words. */
+export function factFailure(request: Pick<FactRequest<unknown>, 'describe'>, raw: RawFact): FactError {
+  if (raw.timedOut) return new FactError(`${request.describe}: timed out on the host`)
+  const stderr = raw.stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ')
+  if (raw.exitCode === 127) return new FactError(`${request.describe}: a required command is missing on the host (${stderr || 'exit 127'})`)
+  return new FactError(`${request.describe}: failed with exit ${raw.exitCode}${stderr ? `: ${stderr}` : ''}`)
+}

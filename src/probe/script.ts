@@ -1,0 +1,46 @@
+// Builds the one remote script that answers a batch of facts. It runs as `/bin/sh -s`
+// (script on stdin), so the batch never appears on a command line and needs no temp files.
+//
+// Each fact runs in turn under its own `timeout` and byte caps; its stdout and stderr come
+// back base64-encoded between marker lines carrying a random nonce:
+//   <nonce> S <id>            fact started
+//   <nonce> R <id> <status>   snippet exited (printed as soon as it does)
+//   <nonce> O <id> + base64   stdout
+//   <nonce> E <id> + base64   stderr
+//   <nonce> Z <id>            fact complete
+// so one hung or noisy fact errors only the checks that need it.
+import { shellQuote } from './quote.ts'
+import type { FactRequest } from './fact.ts'
+
+export interface ScriptFact {
+  id: number
+  request: FactRequest<unknown>
+  timeoutSec: number
+  maxBytes: number
+}
+
+const PRELUDE = String.raw`
+LC_ALL=C; export LC_ALL
+exec 3>&1
+if command -v timeout >/dev/null 2>&1; then __vT=1; else __vT=; fi
+if ! command -v base64 >/dev/null 2>&1; then printf '%s X base64 is not installed on the host\n' "$__vN"; exit 0; fi
+if ! command -v head >/dev/null 2>&1; then printf '%s X head is not installed on the host\n' "$__vN"; exit 0; fi
+__vrun() {
+  if [ -n "$__vT" ]; then timeout -k 2 "$@"; else shift; "$@"; fi
+}
+__vfact() {
+  __vi=$1; __vt=$2; __vc=$3; shift 3
+  printf '%s S %s\n' "$__vN" "$__vi"
+  __ve=$( { __vo=$( { __vrun "$__vt" sh -c "$@" </dev/null 2>&4 4>&- 3>&-; printf '%s R %s %s\n' "$__vN" "$__vi" "$?" >&3; } | head -c "$__vc" | base64 ); printf '%s O %s\n%s\n' "$__vN" "$__vi" "$__vo" >&3; } 4>&1 | head -c "$__vc" | base64 )
+  printf '%s E %s\n%s\n%s Z %s\n' "$__vN" "$__vi" "$__ve" "$__vN" "$__vi"
+}
+`
+
+export function buildScript(nonce: string, facts: readonly ScriptFact[]): string {
+  const calls = facts.map(({ id, request, timeoutSec, maxBytes }) =>
+    // maxBytes + 1 lets the parser tell "exactly at the cap" from "cut at the cap"
+    ['__vfact', String(id), String(timeoutSec), String(maxBytes + 1), shellQuote(request.script), 'sh', ...request.args.map(shellQuote)].join(' '),
+  )
+  // One brace group: sh parses the whole batch before running any of it.
+  return `{\n__vN=${nonce}\n${PRELUDE}\n${calls.join('\n')}\n}\n`
+}

@@ -1,0 +1,56 @@
+// The machine running verify, reached without SSH: `--hosts local` and the demo.
+// Same contract as ssh.ts so the probe and resources cannot tell the difference.
+import net from 'node:net'
+import type { Duplex } from 'node:stream'
+import { execa } from 'execa'
+import { HostUnreachableError } from '../errors.ts'
+import type { ExecOptions, ExecResult, Transport } from './transport.ts'
+
+const STDERR_CAP = 64 * 1024
+
+export class LocalTransport implements Transport {
+  readonly kind = 'local' as const
+  execCount = 0
+
+  async connect(): Promise<void> {}
+
+  async exec({ script, onStdout, signal }: ExecOptions): Promise<ExecResult> {
+    this.execCount++
+    const child = execa('/bin/sh', ['-s'], {
+      input: script,
+      stdout: 'pipe',
+      buffer: { stdout: false, stderr: true },
+      maxBuffer: { stderr: STDERR_CAP },
+      reject: false,
+      cancelSignal: signal,
+      // the batch's own process group, so cancelling it also stops a hung fact's children
+      detached: true,
+      cleanup: true,
+    })
+    child.stdout.on('data', (chunk: Buffer) => onStdout(chunk))
+    const result = await child
+    if (result.failed && !result.isCanceled && result.exitCode === undefined && !result.signal) {
+      throw new HostUnreachableError(`cannot run /bin/sh locally: ${result.shortMessage}`, { cause: result })
+    }
+    if (result.isCanceled && child.pid) killGroup(child.pid)
+    return { exitCode: result.exitCode ?? null, stderr: String(result.stderr ?? '') }
+  }
+
+  openTcp(host: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port })
+      socket.once('connect', () => { socket.off('error', reject); resolve(socket) })
+      socket.once('error', reject)
+    })
+  }
+
+  async close(): Promise<void> {}
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,31 @@
+// One interface for every way of reaching a host. Resources never import a transport:
+// they ask the probe for facts, and the probe runs its script through this interface.
+import type { Duplex } from 'node:stream'
+
+export interface ExecOptions {
+  /** Bytes written to the remote `/bin/sh -s` on stdin: the batched probe script. */
+  script: string
+  /** Called with each chunk of stdout as it arrives, so facts resolve while later ones still run. */
+  onStdout: (chunk: Buffer) => void
+  /** Abort the channel (the host's checks are done or timed out). */
+  signal?: AbortSignal
+}
+
+export interface ExecResult {
+  exitCode: number | null
+  /** Standard error of the script itself (capped), for diagnostics when framing breaks. */
+  stderr: string
+}
+
+export interface Transport {
+  readonly kind: 'ssh' | 'local'
+  /** Opens the connection; rejects with a typed VerifyError (unreachable, auth, host-key, timeout). */
+  connect(): Promise<void>
+  /** Runs `/bin/sh -s` with the script on stdin: one exec channel, one round trip. */
+  exec(options: ExecOptions): Promise<ExecResult>
+  /** A TCP stream to host:port as seen from the host (ssh: forwardOut; local: net.connect). */
+  openTcp(host: string, port: number): Promise<Duplex>
+  /** Exec channels opened so far: the round trips this host cost. */
+  readonly execCount: number
+  close(): Promise<void>
+}

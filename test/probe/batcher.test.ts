@@ -1,0 +1,104 @@
+import { existsSync, rmSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { FactError } from '../../src/errors.ts'
+import { FactBatcher } from '../../src/probe/batcher.ts'
+import type { FactRequest, RawFact } from '../../src/probe/fact.ts'
+import { LocalTransport } from '../../src/transports/local.ts'
+
+const raw = (key: string, script: string, args: string[] = [], extra: Partial<FactRequest<RawFact>> = {}): FactRequest<RawFact> => ({
+  key,
+  describe: key,
+  script,
+  args,
+  parse: (r) => r,
+  ...extra,
+})
+
+function makeBatcher(timeoutSec = 5, maxBytes = 1024 * 1024) {
+  const transport = new LocalTransport()
+  return { transport, batcher: new FactBatcher(transport, { timeoutSec, maxBytes }) }
+}
+
+describe('FactBatcher over /bin/sh', () => {
+  it('returns stdout, stderr and exit status of a fact separately', async () => {
+    const { batcher } = makeBatcher()
+    const r = await batcher.get(raw('a', 'printf out; printf err >&2; exit 3'))
+    expect(r.stdout.toString()).toBe('out')
+    expect(r.stderr.toString()).toBe('err')
+    expect(r.exitCode).toBe(3)
+    expect(r.truncated).toBe(false)
+  })
+
+  it('answers 25 facts requested in the same tick with one exec', async () => {
+    const { batcher, transport } = makeBatcher()
+    const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => batcher.get(raw(`f${i}`, 'echo "$1"', [String(i)]))))
+    expect(answers.map((a) => a.stdout.toString().trim())).toEqual(Array.from({ length: 25 }, (_, i) => String(i)))
+    expect(transport.execCount).toBe(1)
+    expect(batcher.rounds).toBe(1)
+  })
+
+  it('shares one answer between requests with the same key', async () => {
+    const { batcher, transport } = makeBatcher()
+    const [a, b] = await Promise.all([batcher.get(raw('same', 'echo $$')), batcher.get(raw('same', 'echo $$'))])
+    expect(a).toBe(b)
+    expect(transport.execCount).toBe(1)
+  })
+
+  it('passes hostile values as data, never as code', async () => {
+    const marker = `/tmp/verify-pwned-${process.pid}`
+    rmSync(marker, { force: true })
+    const hostile = [`$(touch ${marker})`, `\`touch ${marker}\``, `a'b"c`, `x\ntouch ${marker}`, `-n`, ` spaced out `, `;touch ${marker};`]
+    const { batcher } = makeBatcher()
+    const answers = await Promise.all(hostile.map((h, i) => batcher.get(raw(`h${i}`, 'printf "%s" "$1"', [h]))))
+    expect(answers.map((a) => a.stdout.toString())).toEqual(hostile)
+    expect(existsSync(marker)).toBe(false)
+  })
+
+  it('keeps binary output intact', async () => {
+    const { batcher } = makeBatcher()
+    const r = await batcher.get(raw('bin', "printf '\\000\\001\\377\\n\\033[31m'"))
+    expect([...r.stdout]).toEqual([0, 1, 255, 10, 27, 91, 51, 49, 109])
+  })
+
+  it('times out a hung fact on the host while the other facts of the batch still answer', async () => {
+    const { batcher, transport } = makeBatcher(1)
+    const started = Date.now()
+    const [hung, fine] = await Promise.all([batcher.get(raw('hung', 'sleep 30')), batcher.get(raw('fine', 'echo ok'))])
+    expect(hung.timedOut).toBe(true)
+    expect(fine.stdout.toString()).toBe('ok\n')
+    expect(Date.now() - started).toBeLessThan(8000)
+    expect(transport.execCount).toBe(1)
+  })
+
+  it('caps a fact that prints too much and says so', async () => {
+    const { batcher } = makeBatcher(10, 1000)
+    const [big, small] = await Promise.all([batcher.get(raw('big', 'yes hello | head -c 5000000')), batcher.get(raw('small', 'echo small'))])
+    expect(big.truncated).toBe(true)
+    expect(big.stdout.length).toBe(1000)
+    expect(small.stdout.toString()).toBe('small\n')
+    expect(small.truncated).toBe(false)
+  })
+
+  it('output exactly at the cap is not reported as truncated', async () => {
+    const { batcher } = makeBatcher(10, 10)
+    const r = await batcher.get(raw('ten', 'printf 0123456789'))
+    expect(r.truncated).toBe(false)
+    expect(r.stdout.toString()).toBe('0123456789')
+  })
+
+  it('turns a parse failure into a FactError for that fact only', async () => {
+    const { batcher } = makeBatcher()
+    const bad = batcher.get({ ...raw('bad', 'echo x'), parse: () => { throw new Error('unparseable') } })
+    const good = batcher.get(raw('good', 'echo y'))
+    await expect(bad).rejects.toBeInstanceOf(FactError)
+    await expect(bad).rejects.toThrow(/bad: unparseable/)
+    expect((await good).stdout.toString()).toBe('y\n')
+  })
+
+  it('a later request goes in a second round', async () => {
+    const { batcher, transport } = makeBatcher()
+    await batcher.get(raw('one', 'echo 1'))
+    await batcher.get(raw('two', 'echo 2'))
+    expect(transport.execCount).toBe(2)
+  })
+})
