@@ -4,6 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { HostSpec } from '../model.ts'
 import type { Transport } from '../transports/transport.ts'
 import type { FactBatcher } from '../probe/batcher.ts'
+import type { FactRequest } from '../probe/fact.ts'
 
 export interface HostContext {
   host: HostSpec
@@ -39,4 +40,10 @@ export function currentHost(): HostContext {
 /** Records that the current check read a fact (shown in the JSON report). */
 export function noteFact(key: string): void {
   checkStorage.getStore()?.factsRead.add(key)
+}
+
+/** Asks the current host for a fact (batched with every other check's) and notes it for the report. */
+export function readFact<T>(request: FactRequest<T>): Promise<T> {
+  noteFact(request.key)
+  return currentHost().facts.get(request)
 }

@@ -3,6 +3,9 @@
 // parameters "$1", "$2", … so the remote shell can only ever see them as data.
 import { FactError } from '../errors.ts'
 
+/** Default cap on one fact's stdout and stderr. */
+export const DEFAULT_MAX_BYTES = 1024 * 1024
+
 export interface RawFact {
   stdout: Buffer
   stderr: Buffer

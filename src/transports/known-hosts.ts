@@ -151,6 +151,13 @@ export function globMatch(pattern: string, text: string): boolean {
   return p === pattern.length
 }
 
+/** Key types of the plain entries naming the host: what to prefer when negotiating. */
+export function knownTypesFor(entries: KnownHostEntry[], host: string, port: number): string[] {
+  const name = knownHostsName(host, port)
+  const plain = entries.filter((e) => e.marker === undefined && hostMatches(e.hosts, name))
+  return [...new Set(plain.map((e) => e.keyType))]
+}
+
 export function checkHostKey(entries: KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyCheck {
   // Revocation is about the key, not the name: a revoked key is refused for every host.
   const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key))

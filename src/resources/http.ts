@@ -1,0 +1,361 @@
+// HTTP requests from a check, either from the runner or tunnelled through the host's own
+// connection (so `http://127.0.0.1:port` means the host's loopback). A non-2xx status is a
+// value to assert on; only a request that got no answer is an error.
+import { isIP, type Socket } from 'node:net'
+import * as tls from 'node:tls'
+import type { Duplex } from 'node:stream'
+import { Agent, request, type Dispatcher, type buildConnector } from 'undici'
+import { currentHost, noteFact, type HostContext } from '../dsl/context.ts'
+import { HttpError, TimeoutError, VerifyError } from '../errors.ts'
+
+export type Via = 'runner' | 'host'
+
+export interface HttpOptions {
+  /** Default GET. */
+  method?: string
+  /** Request headers, e.g. `{ Host: 'blog.example.com' }` to reach a name-based virtual host. */
+  headers?: Record<string, string>
+  body?: string
+  /** Limit for the whole request (connect, headers and body); default: the run's `--timeout`. */
+  timeoutMs?: number
+  /** Verify the server's certificate (https only). Default true. */
+  tlsVerify?: boolean
+  /** Where the request starts: the machine running verify, or the host under test. Default 'runner'. */
+  via?: Via
+  /** Body bytes kept; the rest is dropped and `truncated` is set. Default 1 MiB. */
+  maxBodyBytes?: number
+  /** Follow 3xx responses with a Location (at most 10). Default false: the redirect is the value. */
+  followRedirects?: boolean
+}
+
+export interface HttpResponse {
+  /** The URL that answered: the requested one, or the last redirect target when following redirects. */
+  url: string
+  status: number
+  headers: Record<string, string | string[]>
+  body: string
+  truncated: boolean
+  elapsedMs: number
+  /** The body parsed as JSON; throws an HttpError naming the url when it is not JSON. */
+  json<T = unknown>(): T
+}
+
+export interface HttpRequestCountFilter {
+  /** An origin or any URL on it (`http://127.0.0.1:8080/server-status`). */
+  origin?: string
+  via?: Via
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+const MAX_REDIRECTS = 10
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
+/** Concurrent tunnels per origin: each one is an SSH channel, so keep them few. */
+const HOST_CONNECTIONS_PER_ORIGIN = 4
+
+/** Agents and request counts of one host's run. */
+interface HttpState {
+  agents: Map<string, Dispatcher>
+  /** Requests that got a response, keyed by `${via} ${origin}`. */
+  counts: Map<string, number>
+}
+
+interface ResolvedOptions {
+  method: string
+  headers: Record<string, string>
+  body: string | undefined
+  timeoutMs: number
+  tlsVerify: boolean
+  via: Via
+  maxBodyBytes: number
+  followRedirects: boolean
+}
+
+/** One request on the wire (a redirect makes another). */
+interface Hop {
+  url: URL
+  method: string
+  headers: Record<string, string>
+  body: string | undefined
+}
+
+interface HopResult {
+  url: string
+  status: number
+  headers: Record<string, string | string[]>
+  body: string
+  truncated: boolean
+}
+
+const states = new WeakMap<HostContext, HttpState>()
+
+export async function http(url: string, options: HttpOptions = {}): Promise<HttpResponse> {
+  const ctx = currentHost()
+  const opts = resolveOptions(ctx, options)
+  noteFact(`http:${opts.method} ${url} via ${opts.via}`)
+  const describe = `${opts.method} ${url}`
+  const started = performance.now()
+  const deadline = new AbortController()
+  const timer = setTimeout(() => deadline.abort(), opts.timeoutMs)
+  try {
+    const result = await sendWithRedirects(ctx, firstHop(url, opts), opts, deadline.signal)
+    return toResponse(describe, result, performance.now() - started)
+  } catch (err) {
+    throw toRequestError(err, describe, vantage(ctx, opts.via), opts.timeoutMs, deadline.signal)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Requests verify made on this host's run that got a response, optionally for one origin / vantage point. */
+export function httpRequestCount(ctx: HostContext, filter: HttpRequestCountFilter = {}): number {
+  const counts = states.get(ctx)?.counts
+  if (!counts) return 0
+  const origin = filter.origin === undefined ? undefined : originOf(filter.origin)
+  let total = 0
+  for (const [key, n] of counts) {
+    const [via, keyOrigin] = key.split(' ')
+    if ((filter.via === undefined || filter.via === via) && (origin === undefined || origin === keyOrigin)) total += n
+  }
+  return total
+}
+
+/** Closes the host's pooled connections (tunnels included); the runner calls it when the host's run ends. */
+export async function disposeHttp(ctx: HostContext): Promise<void> {
+  const state = states.get(ctx)
+  if (!state) return
+  const agents = [...state.agents.values()]
+  state.agents.clear()
+  // destroy, not close: a check that timed out may still hold a request that will never finish
+  await Promise.all(agents.map((agent) => agent.destroy().catch(() => undefined)))
+}
+
+function resolveOptions(ctx: HostContext, options: HttpOptions): ResolvedOptions {
+  return {
+    method: (options.method ?? 'GET').toUpperCase(),
+    headers: { ...options.headers },
+    body: options.body,
+    timeoutMs: options.timeoutMs ?? ctx.timeoutMs,
+    tlsVerify: options.tlsVerify ?? true,
+    via: options.via ?? 'runner',
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    followRedirects: options.followRedirects ?? false,
+  }
+}
+
+function firstHop(url: string, opts: ResolvedOptions): Hop {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch (err) {
+    throw new HttpError(`${opts.method} ${url}: not a valid URL`, { cause: err })
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new HttpError(`${opts.method} ${url}: only http: and https: URLs are supported`)
+  }
+  return { url: parsed, method: opts.method, headers: opts.headers, body: opts.body }
+}
+
+async function sendWithRedirects(ctx: HostContext, hop: Hop, opts: ResolvedOptions, signal: AbortSignal): Promise<HopResult> {
+  for (let redirects = 0; ; redirects++) {
+    const result = await sendOnce(ctx, hop, opts, signal)
+    const next = opts.followRedirects ? redirectHop(hop, result) : undefined
+    if (!next) return result
+    if (redirects === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects (last: ${next.url.href})`)
+    hop = next
+  }
+}
+
+async function sendOnce(ctx: HostContext, hop: Hop, opts: ResolvedOptions, signal: AbortSignal): Promise<HopResult> {
+  const res = await request(hop.url, {
+    dispatcher: agentFor(ctx, opts.via, opts.tlsVerify),
+    method: hop.method as Dispatcher.HttpMethod,
+    headers: hop.headers,
+    body: hop.body,
+    signal,
+  })
+  countRequest(ctx, opts.via, hop.url.origin)
+  const { text, truncated } = await readCapped(res.body, opts.maxBodyBytes)
+  return { url: hop.url.href, status: res.statusCode, headers: cleanHeaders(res.headers), body: text, truncated }
+}
+
+/** The next request of a redirect chain, or undefined when the response is not a redirect. */
+function redirectHop(hop: Hop, result: HopResult): Hop | undefined {
+  const location = result.headers['location']
+  if (!REDIRECT_STATUSES.has(result.status) || typeof location !== 'string') return undefined
+  const url = new URL(location, hop.url)
+  // a custom Host header names the first origin's virtual host, not another origin's
+  const headers = url.origin === hop.url.origin ? hop.headers : withoutHeader(hop.headers, 'host')
+  const keepsMethod = result.status === 307 || result.status === 308 || hop.method === 'GET' || hop.method === 'HEAD'
+  if (keepsMethod) return { url, method: hop.method, headers, body: hop.body }
+  return { url, method: 'GET', headers: withoutHeader(withoutHeader(headers, 'content-type'), 'content-length'), body: undefined }
+}
+
+function withoutHeader(headers: Record<string, string>, name: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([key]) => key.toLowerCase() !== name))
+}
+
+/** Reads at most `max` bytes, then drops the connection so a huge body never sits in memory. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    const room = max - size
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room))
+      body.destroy()
+      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true }
+    }
+    chunks.push(chunk)
+    size += chunk.length
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false }
+}
+
+function cleanHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const clean: Record<string, string | string[]> = {}
+  for (const [key, value] of Object.entries(headers)) if (value !== undefined) clean[key] = value
+  return clean
+}
+
+function toResponse(describe: string, result: HopResult, elapsedMs: number): HttpResponse {
+  return {
+    ...result,
+    elapsedMs: Math.round(elapsedMs),
+    json<T = unknown>(): T {
+      try {
+        return JSON.parse(result.body) as T
+      } catch (err) {
+        const cut = result.truncated ? ', body truncated' : ''
+        throw new HttpError(`${describe}: response body is not JSON (HTTP ${result.status}${cut}): ${JSON.stringify(firstLine(result.body))}`, { cause: err })
+      }
+    },
+  }
+}
+
+function toRequestError(err: unknown, describe: string, where: string, timeoutMs: number, signal: AbortSignal): Error {
+  if (err instanceof VerifyError) return err
+  if (signal.aborted || isUndiciTimeout(err)) {
+    return new TimeoutError(`${describe} timed out after ${formatSeconds(timeoutMs)} ${where}`, { cause: err })
+  }
+  return new HttpError(`${describe} failed ${where}: ${describeCause(err)}`, { cause: err })
+}
+
+function isUndiciTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+}
+
+/** The most specific readable cause: an AggregateError (one per address tried) has an empty message. */
+function describeCause(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return describeCause(err.errors[0])
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code
+    const message = err.message || err.name
+    return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message
+  }
+  return String(err)
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))}s`
+}
+
+function vantage(ctx: HostContext, via: Via): string {
+  return via === 'host' ? `via host ${ctx.host.name}` : 'via runner'
+}
+
+function firstLine(text: string): string {
+  return text.split(/\r?\n/, 1)[0] ?? ''
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin
+  } catch {
+    return url
+  }
+}
+
+function stateFor(ctx: HostContext): HttpState {
+  let state = states.get(ctx)
+  if (!state) {
+    state = { agents: new Map(), counts: new Map() }
+    states.set(ctx, state)
+  }
+  return state
+}
+
+function countRequest(ctx: HostContext, via: Via, origin: string): void {
+  const counts = stateFor(ctx).counts
+  const key = `${via} ${origin}`
+  counts.set(key, (counts.get(key) ?? 0) + 1)
+}
+
+/** One pooled Agent per host run, vantage point and TLS mode (certificate checks are per connection). */
+function agentFor(ctx: HostContext, via: Via, tlsVerify: boolean): Dispatcher {
+  const agents = stateFor(ctx).agents
+  const key = `${via} tlsVerify=${tlsVerify}`
+  let agent = agents.get(key)
+  if (!agent) {
+    agent = via === 'host' ? hostAgent(ctx, tlsVerify) : runnerAgent(tlsVerify)
+    agents.set(key, agent)
+  }
+  return agent
+}
+
+function runnerAgent(tlsVerify: boolean): Agent {
+  // timeout 0: the request's own deadline covers connecting, with the user's limit
+  return new Agent({ connect: { rejectUnauthorized: tlsVerify, timeout: 0 } })
+}
+
+function hostAgent(ctx: HostContext, tlsVerify: boolean): Agent {
+  return new Agent({ connect: tunnelConnector(ctx, tlsVerify), connections: HOST_CONNECTIONS_PER_ORIGIN })
+}
+
+/** Connects through the host's transport instead of from the runner. */
+function tunnelConnector(ctx: HostContext, tlsVerify: boolean): buildConnector.connector {
+  return (target, callback) => {
+    openTunnel(ctx, target, tlsVerify).then(
+      (socket) => callback(null, socket),
+      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), null),
+    )
+  }
+}
+
+async function openTunnel(ctx: HostContext, target: buildConnector.Options, tlsVerify: boolean): Promise<Socket> {
+  const https = target.protocol === 'https:'
+  const port = Number(target.port) || (https ? 443 : 80)
+  const stream = await ctx.transport.openTcp(target.hostname, port)
+  // undici's HTTP/1.1 client only uses the Duplex surface (read/unshift/write/cork/destroy and
+  // events) and feature-checks ref/unref/setTypeOfService, so an SSH channel works as its socket
+  if (!https) return stream as unknown as Socket
+  return startTls(stream, target.servername || target.hostname, tlsVerify)
+}
+
+/** TLS over the tunnel; resolves once the handshake (and certificate check) is done. */
+function startTls(stream: Duplex, name: string, tlsVerify: boolean): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    let settled = false
+    const socket = tls.connect({
+      socket: stream,
+      // `host` is what the certificate is checked against; SNI must not carry an IP (RFC 6066)
+      host: name,
+      servername: isIP(name) ? undefined : name,
+      rejectUnauthorized: tlsVerify,
+    })
+    const fail = (err: Error): void => {
+      if (settled) return
+      settled = true
+      socket.destroy()
+      stream.destroy()
+      reject(err)
+    }
+    // stays attached as a no-op after the handshake: undici adds its own error listener
+    socket.on('error', fail)
+    socket.once('close', () => fail(new Error('connection closed during the TLS handshake')))
+    socket.once('secureConnect', () => {
+      settled = true
+      resolve(socket)
+    })
+  })
+}
