@@ -30,6 +30,21 @@ export class HttpError extends VerifyError {
   constructor(message: string, options?: { cause?: unknown }) { super('http', message, options) }
 }
 
+/**
+ * The host answered, and the answer fails the check (e.g. reading the content of a file that
+ * does not exist): reported as a failed check, not as an infrastructure error.
+ */
+export class ExpectationError extends Error {
+  readonly expected: string
+  readonly actual: string
+  constructor(message: string, expected: string, actual: string) {
+    super(message)
+    this.name = 'ExpectationError'
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
 /** A configuration problem that stops the run before it starts (exit 3): inventory, flags, specs. */
 export class ConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

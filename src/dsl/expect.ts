@@ -31,6 +31,8 @@ function fileMatcher(what: string, test: Predicate) {
     }
     const pass = test(received)
     return {
+      expected: `${this.isNot ? 'not ' : ''}${what}`,
+      actual: describeActual(received),
       pass,
       message: () => `expected ${JSON.stringify(received.path)} ${this.isNot ? 'not ' : ''}to be ${what}, but it is ${describeActual(received)}`,
     }
@@ -48,4 +50,41 @@ baseExpect.extend({
   toBeSymlink: fileMatcher('a symlink', (f) => f.isSymlink),
 })
 
-export const expect = baseExpect
+/** Errors carry what was received and what the matcher was given, for the report's expected/actual. */
+interface MatcherResult {
+  expected?: unknown
+  actual?: unknown
+}
+
+function annotate(error: unknown, received: unknown, args: unknown[]): unknown {
+  const result = (error as { matcherResult?: MatcherResult } | null)?.matcherResult
+  if (result) {
+    if (!('expected' in result) || result.expected === undefined) result.expected = args.length === 1 ? args[0] : args.length === 0 ? undefined : args
+    if (!('actual' in result) || result.actual === undefined) result.actual = isFileFacts(received) ? describeActual(received) : received
+  }
+  return error
+}
+
+// Jest's matchers put expected/actual in their message only; wrap each matcher call to keep them.
+function capture<T extends object>(target: T, received: unknown): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value: unknown = Reflect.get(obj, prop, receiver)
+      if (typeof value === 'function') {
+        return (...args: unknown[]) => {
+          try {
+            const out: unknown = value.apply(obj, args)
+            if (out instanceof Promise) return out.catch((e: unknown) => { throw annotate(e, received, args) })
+            return out
+          } catch (e) {
+            throw annotate(e, received, args)
+          }
+        }
+      }
+      // `.not`, `.resolves`, `.rejects` chain on to more matchers
+      return value && typeof value === 'object' ? capture(value, received) : value
+    },
+  })
+}
+
+export const expect = Object.assign(<T,>(received: T) => capture(baseExpect(received), received), baseExpect) as typeof baseExpect

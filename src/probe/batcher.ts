@@ -2,7 +2,7 @@
 // concurrently running checks of a host) goes into one remote script, one exec channel.
 // A check that needs a fact to decide what to ask next costs one more round, no more.
 import { randomBytes } from 'node:crypto'
-import { FactError, VerifyError } from '../errors.ts'
+import { ExpectationError, FactError, VerifyError } from '../errors.ts'
 import type { Transport } from '../transports/transport.ts'
 import type { FactRequest } from './fact.ts'
 import { FrameParser } from './frames.ts'
@@ -83,7 +83,7 @@ export class FactBatcher {
           try {
             p.resolve(p.fact.request.parse(raw))
           } catch (error) {
-            p.reject(error instanceof VerifyError ? error : new FactError(`${p.fact.request.describe}: ${(error as Error).message}`, { cause: error }))
+            p.reject(error instanceof VerifyError || error instanceof ExpectationError ? error : new FactError(`${p.fact.request.describe}: ${(error as Error).message}`, { cause: error }))
           }
         }),
       onFatal: (reason) => { fatal = reason },

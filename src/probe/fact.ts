@@ -1,7 +1,7 @@
 // A fact is one question to a host, answered by one constant shell snippet.
 // Values (paths, names) never go into the snippet: they are passed as positional
 // parameters "$1", "$2", … so the remote shell can only ever see them as data.
-import { FactError } from '../errors.ts'
+import { ExpectationError, FactError } from '../errors.ts'
 
 /** Default cap on one fact's stdout and stderr. */
 export const DEFAULT_MAX_BYTES = 1024 * 1024
@@ -36,4 +36,12 @@ export function factFailure(request: Pick<FactRequest<unknown>, 'describe'>, raw
   const stderr = raw.stderr.toString('utf8').trim().split('\n').slice(-3).join(' | ')
   if (raw.exitCode === 127) return new FactError(`${request.describe}: a required command is missing on the host (${stderr || 'exit 127'})`)
   return new FactError(`${request.describe}: failed with exit ${raw.exitCode}${stderr ? `: ${stderr}` : ''}`)
+}
+
+/** A snippet that failed because its path does not exist: that is an answer, not a broken host. */
+export function missingPathFailure(request: Pick<FactRequest<unknown>, 'describe'>, path: string, raw: RawFact): ExpectationError | FactError {
+  if (/No such file or directory|Not a directory/.test(raw.stderr.toString('utf8'))) {
+    return new ExpectationError(`${request.describe}: ${path} does not exist`, 'an existing file', 'missing')
+  }
+  return factFailure(request, raw)
 }

@@ -16,7 +16,8 @@ export const PATH_SEPARATOR = ' › '
 
 /** classname of the synthetic case that stands for a host that could not be verified. */
 const HOST_CLASS = 'host'
-const CONFIG_SUITE = 'verify'
+// the tool's name: the root element and the suite that holds run-level config errors
+const TOOL_SUITE = 'verify'
 
 // attributes are shown on one line by CI UIs; the full text goes into the element content
 const SUMMARY_MAX = 300
@@ -52,7 +53,7 @@ export function junitClassname(hostName: string, check: Pick<CheckResult, 'file'
 
 export function renderJunit(run: RunResult): string {
   // a fresh builder per render: the package's default export is a shared, stateful instance
-  const builder = rootBuilder.newBuilder().name(CONFIG_SUITE)
+  const builder = rootBuilder.newBuilder().name(TOOL_SUITE)
   if (run.configErrors.length > 0) addConfigSuite(builder, run)
   for (const host of run.hosts) addHostSuite(builder, host, run.startedAt)
   return `${builder.build()}\n`
@@ -64,12 +65,12 @@ export function writeJunit(run: RunResult, path: string): void {
 }
 
 function addConfigSuite(builder: Builder, run: RunResult): void {
-  const suite = builder.testSuite().name(CONFIG_SUITE).timestamp(isoTimestamp(run.startedAt)).time(seconds(run.durationMs))
+  const suite = builder.testSuite().name(TOOL_SUITE).timestamp(isoTimestamp(run.startedAt)).time(seconds(run.durationMs))
   run.configErrors.forEach((raw, i) => {
     const message = sanitize(raw)
     suite
       .testCase()
-      .className(`${CONFIG_SUITE}.config`)
+      .className(`${TOOL_SUITE}.config`)
       // numbered so two similar errors stay two rows in GitLab
       .name(`config error ${i + 1}: ${truncate(firstLine(message), VALUE_MAX)}`)
       .time(0)

@@ -2,7 +2,7 @@
 // `file(p).content` and `file(p).sha256` are separate facts, fetched only when asked for.
 import { FactError } from '../errors.ts'
 import { readFact } from '../dsl/context.ts'
-import { DEFAULT_MAX_BYTES, factFailure, type FactRequest } from '../probe/fact.ts'
+import { DEFAULT_MAX_BYTES, factFailure, missingPathFailure, type FactRequest } from '../probe/fact.ts'
 
 export type FileType = 'file' | 'directory' | 'symlink' | 'socket' | 'fifo' | 'block-device' | 'char-device' | 'unknown'
 
@@ -110,7 +110,7 @@ function contentFact(path: string, maxBytes = DEFAULT_MAX_BYTES): FactRequest<st
     maxBytes,
     parse: (raw) => {
       if (raw.truncated) throw new FactError(`read ${path}: larger than ${maxBytes} bytes; pass file(path, { maxBytes }) or compare its sha256`)
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
+      if (raw.exitCode !== 0) throw missingPathFailure(request, path, raw)
       return raw.stdout.toString('utf8')
     },
   }
@@ -124,7 +124,7 @@ function sha256Fact(path: string): FactRequest<string> {
     script: `sha256sum -- "$1"`,
     args: [path],
     parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
+      if (raw.exitCode !== 0) throw missingPathFailure(request, path, raw)
       const digest = raw.stdout.toString('utf8').trim().split(/\s+/)[0] ?? ''
       if (!/^[0-9a-f]{64}$/.test(digest.replace(/^\\/, ''))) throw new Error(`unexpected sha256sum output: ${JSON.stringify(digest)}`)
       return digest.replace(/^\\/, '')

@@ -49,8 +49,10 @@ export interface HttpRequestCountFilter {
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 const MAX_REDIRECTS = 10
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
-/** Concurrent tunnels per origin: each one is an SSH channel, so keep them few. */
+/** Concurrent tunnels per origin: each one holds one of the SSH connection's few channel slots. */
 const HOST_CONNECTIONS_PER_ORIGIN = 4
+/** An idle tunnel still holds its channel slot, so give it back sooner than undici's 4s default. */
+const HOST_KEEP_ALIVE_MS = 2_000
 
 /** Agents and request counts of one host's run. */
 interface HttpState {
@@ -175,6 +177,8 @@ async function sendOnce(ctx: HostContext, hop: Hop, opts: ResolvedOptions, signa
   })
   countRequest(ctx, opts.via, hop.url.origin)
   const { text, truncated } = await readCapped(res.body, opts.maxBodyBytes)
+  // undici frees the connection a turn after the body ends; a request sent sooner opens another tunnel
+  await new Promise((resolve) => setImmediate(resolve))
   return { url: hop.url.href, status: res.statusCode, headers: cleanHeaders(res.headers), body: text, truncated }
 }
 
@@ -309,7 +313,11 @@ function runnerAgent(tlsVerify: boolean): Agent {
 }
 
 function hostAgent(ctx: HostContext, tlsVerify: boolean): Agent {
-  return new Agent({ connect: tunnelConnector(ctx, tlsVerify), connections: HOST_CONNECTIONS_PER_ORIGIN })
+  return new Agent({
+    connect: tunnelConnector(ctx, tlsVerify),
+    connections: HOST_CONNECTIONS_PER_ORIGIN,
+    keepAliveTimeout: HOST_KEEP_ALIVE_MS,
+  })
 }
 
 /** Connects through the host's transport instead of from the runner. */

@@ -1,7 +1,7 @@
 // Runs one check and turns whatever happened into a CheckResult: a failed expectation,
 // an infrastructure error (typed), a crash in the spec's own code, or a timeout.
 import { inspect, stripVTControlCharacters } from 'node:util'
-import { TimeoutError, VerifyError } from '../errors.ts'
+import { ExpectationError, TimeoutError, VerifyError } from '../errors.ts'
 import type { CheckResult } from '../model.ts'
 import { runInCheck, type CheckScope } from '../dsl/context.ts'
 import type { CollectedCheck } from '../dsl/registry.ts'
@@ -36,6 +36,7 @@ export function describeFailure(error: unknown): Outcome {
       actual: printable(matcher.actual),
     }
   }
+  if (error instanceof ExpectationError) return { status: 'failed', message: plain(error.message), expected: error.expected, actual: error.actual }
   if (error instanceof VerifyError) return { status: 'error', errorKind: error.kind, message: plain(error.message) }
   const err = error instanceof Error ? error : new Error(String(error))
   return { status: 'error', errorKind: 'crash', message: plain(`${err.name}: ${err.message}${specFrame(err)}`) }

@@ -30,6 +30,9 @@ function describeLoadError(rel: string, abs: string, error: unknown): string {
   const err = error instanceof Error ? error : new Error(String(error))
   const located = new RegExp(`${escapeRegExp(abs)}:(\\d+):(\\d+)`).exec(`${err.message}\n${err.stack ?? ''}`)
   const where = located ? `${rel}:${located[1]}:${located[2]}` : rel
+  if (/require\(\) (of )?ES Module|require\(esm\)/.test(err.message)) {
+    return `${rel}: loaded as CommonJS; specs are ES modules: add "type": "module" to the package.json next to your specs (or name the file .spec.mts)`
+  }
   const message = err.message.replaceAll(abs, rel).split('\n').filter((l) => l.trim() !== '').slice(0, 4).join(' ')
   return `${where}: ${err.name === 'Error' ? '' : `${err.name}: `}${message}`
 }

@@ -85,7 +85,7 @@ export class SshTransport implements Transport {
   }
 
   async exec({ script, onStdout, signal }: ExecOptions): Promise<ExecResult> {
-    const client = this.usableClient()
+    const client = await this.usableClient()
     const release = await this.acquireSlot(signal)
     if (!release) return { exitCode: null, stderr: '' }
     let channel: ClientChannel
@@ -93,7 +93,7 @@ export class SshTransport implements Transport {
       channel = await this.openWithRetry(() => openExecChannel(client), isChannelOpenFailure)
     } catch (err) {
       release()
-      throw err
+      throw err instanceof VerifyError ? err : new HostUnreachableError(`${this.target}: cannot start /bin/sh -s: ${(err as Error).message}`, { cause: err })
     }
     this.opened++
     channel.once('close', release)
@@ -101,7 +101,7 @@ export class SshTransport implements Transport {
   }
 
   async openTcp(host: string, port: number): Promise<Duplex> {
-    const client = this.usableClient()
+    const client = await this.usableClient()
     const release = (await this.acquireSlot())!
     try {
       const stream = await this.openWithRetry(() => forwardOut(client, host, port), isResourceShortage)
@@ -189,12 +189,15 @@ export class SshTransport implements Transport {
     if (this.lost) return
     const why = err ? `: ${err.message}` : ''
     this.lost = new HostUnreachableError(`${this.target}: connection ${this.closedByUs ? 'closed' : `lost${why}`}`, { cause: err })
+    // Queued callers would otherwise wait for slots that only a still-open tunnel may hold.
+    this.slots.wakeAll()
   }
 
-  private usableClient(): ssh2.Client {
+  private async usableClient(): Promise<ssh2.Client> {
+    if (!this.connecting) throw new Error(`SshTransport(${this.target}): call connect() first`)
+    await this.connecting
     if (this.lost) throw this.lost
-    if (!this.client || !this.connecting) throw new Error(`SshTransport(${this.target}): call connect() first`)
-    return this.client
+    return this.client!
   }
 
   private async shutdown(): Promise<void> {
@@ -373,6 +376,11 @@ class ChannelSlots {
     if (next) next()
     else this.free++
   }
+
+  /** Grants every waiter at once: only for a dead connection, where each will see the loss and give up. */
+  wakeAll(): void {
+    for (const grant of this.waiters.splice(0)) grant()
+  }
 }
 
 function openExecChannel(client: ssh2.Client): Promise<ClientChannel> {
@@ -435,13 +443,26 @@ function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () 
   })
 }
 
+/** TERM the remote process group (sshd killpg()s it), then close: closing alone leaves it running. */
 function stopChannel(channel: ClientChannel): void {
   try {
-    channel.signal('TERM')
+    signalAfterEof(channel, 'TERM')
     channel.close()
   } catch {
     // already closing
   }
+}
+
+interface ChannelInternals {
+  outgoing?: { id?: number; state?: string }
+  _client?: { _protocol?: { signal?(id: number, signal: string): void } }
+}
+
+/** ssh2's channel.signal() is a no-op once stdin has ended, though RFC 4254 allows requests after EOF. */
+function signalAfterEof(channel: ClientChannel, signal: string): void {
+  const { outgoing, _client } = channel as unknown as ChannelInternals
+  if (outgoing?.id === undefined || (outgoing.state !== 'open' && outgoing.state !== 'eof')) return
+  _client?._protocol?.signal?.(outgoing.id, signal)
 }
 
 function cappedCollector(cap: number): { push(chunk: Buffer): void; text(): string } {

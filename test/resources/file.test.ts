@@ -97,3 +97,13 @@ describe('command()', () => {
     expect(Date.now() - started).toBeLessThan(6000)
   })
 })
+
+describe('content of a missing file', () => {
+  it('is a failed expectation (the host answered), not an infrastructure error', async () => {
+    const { describeFailure } = await import('../../src/runner/check.ts')
+    const error = await onLocalHost(() => file(path.join(dir, 'nope', 'REVISION')).content).catch((e: unknown) => e)
+    expect(describeFailure(error)).toMatchObject({ status: 'failed', expected: 'an existing file', actual: 'missing' })
+    const sha = await onLocalHost(() => file(path.join(dir, 'nope')).sha256).catch((e: unknown) => e)
+    expect(describeFailure(sha)).toMatchObject({ status: 'failed', actual: 'missing' })
+  })
+})

@@ -119,6 +119,7 @@ let server: nodeHttp.Server
 let base: string
 let silent: net.Server
 let silentUrl: string
+let silentOpen = 0
 let refusedUrl: string
 let tlsServer: nodeHttps.Server
 let tlsUrl: string
@@ -127,8 +128,12 @@ let certDir: string
 beforeAll(async () => {
   server = nodeHttp.createServer(handle)
   base = `http://127.0.0.1:${await listen(server)}`
-  // accepts connections and never answers
-  silent = net.createServer(() => {})
+  // reads requests and never answers; reading lets it see the client hang up
+  silent = net.createServer((socket) => {
+    silentOpen++
+    socket.resume()
+    socket.on('close', () => silentOpen--)
+  })
   silentUrl = `http://127.0.0.1:${await listen(silent)}/`
   const probe = net.createServer()
   const freePort = await listen(probe)
@@ -245,6 +250,8 @@ describe('http()', () => {
     const where = via === 'host' ? 'via host web-1' : 'via runner'
     await expect(failure).rejects.toThrow(`GET ${silentUrl} timed out after 0.3s ${where}`)
     expect(Date.now() - started).toBeLessThan(2_000)
+    // the abandoned request's connection is closed, not left for the pool
+    await expect.poll(() => silentOpen).toBe(0)
     await disposeHttp(ctx)
   })
 

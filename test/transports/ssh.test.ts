@@ -96,12 +96,17 @@ describe('SshTransport exec', () => {
     const t = await connected()
     const controller = new AbortController()
     const started = Date.now()
-    const pending = run(t, 'echo started; sleep 30\n', controller.signal)
-    setTimeout(() => controller.abort(), 200)
+    let pid = ''
+    const pending = t.exec({
+      script: 'echo $$; sleep 30\n',
+      onStdout: (c) => { pid += c.toString().trim(); controller.abort() },
+      signal: controller.signal,
+    })
     expect((await pending).exitCode).toBeNull()
     expect(Date.now() - started).toBeLessThan(5_000)
-    // The connection is still good for the next batch.
-    expect((await run(t, 'echo again\n')).stdout).toBe('again\n')
+    // The remote script was stopped, not left sleeping, and the connection still serves the next batch.
+    const probe = `for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 ${pid} 2>/dev/null || { echo gone; exit 0; }; sleep 0.2; done; echo alive\n`
+    expect((await run(t, probe)).stdout).toBe('gone\n')
   })
 
   it('rejects with HostUnreachableError when the connection drops', async () => {
