@@ -51,6 +51,8 @@ function buildProgram(run: (flags: RunFlags) => Promise<void>, demo: (flags: Run
     .description('Verify hosts after a deploy: run specs/*.spec.ts over SSH, report, and exit 0/1/2/3 for a pipeline to gate on.')
     .version(TOOL.version)
     .exitOverride()
+    // `verify demo --junit x` must give --junit to demo, not to the top-level run
+    .enablePositionalOptions()
     .showHelpAfterError('(run verify --help for usage)')
   // --hosts is checked in the action: commander would also demand a required option of `demo`
   addRunOptions(program).option('--hosts <targets>', 'group, host name, `local`, or [user@]address[:port]; comma-separated mix (required)').action(async (flags: RunFlags) => {

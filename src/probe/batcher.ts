@@ -1,6 +1,8 @@
 // The DataLoader pattern for host facts: every fact requested in the same tick (all the
 // concurrently running checks of a host) goes into one remote script, one exec channel.
-// A check that needs a fact to decide what to ask next costs one more round, no more.
+// One batch is in flight at a time: facts asked while it runs (checks that read a fact to
+// decide what to ask next) wait and go together in the next batch, so rounds grow with the
+// depth of such chains, never with the number of checks.
 import { randomBytes } from 'node:crypto'
 import { ExpectationError, FactError, VerifyError } from '../errors.ts'
 import type { Transport } from '../transports/transport.ts'
@@ -25,6 +27,7 @@ export class FactBatcher {
   private readonly cache = new Map<string, Promise<unknown>>()
   private queue: Pending[] = []
   private scheduled = false
+  private inFlight = false
   private nextId = 0
   private readonly abort = new AbortController()
   /** Batches sent: round trips to the host. */
@@ -55,7 +58,7 @@ export class FactBatcher {
   }
 
   private schedule(): void {
-    if (this.scheduled) return
+    if (this.scheduled || this.inFlight) return
     this.scheduled = true
     // setImmediate runs after every pending microtask: all checks have reached their first await
     setImmediate(() => {
@@ -67,6 +70,16 @@ export class FactBatcher {
   }
 
   private async flush(batch: Pending[]): Promise<void> {
+    this.inFlight = true
+    try {
+      await this.send(batch)
+    } finally {
+      this.inFlight = false
+      if (this.queue.length > 0) this.schedule()
+    }
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
     this.rounds++
     const nonce = `V${randomBytes(9).toString('hex')}`
     const byId = new Map(batch.map((p) => [p.fact.id, p]))

@@ -102,3 +102,17 @@ describe('FactBatcher over /bin/sh', () => {
     expect(transport.execCount).toBe(2)
   })
 })
+
+describe('FactBatcher rounds', () => {
+  it('facts asked while a batch runs wait for it and go together in the next one', async () => {
+    const { batcher, transport } = makeBatcher()
+    // two checks that each read one fact (answered at different times), then ask another
+    const chain = async (first: string, delay: string, second: string) => {
+      await batcher.get(raw(first, `sleep ${delay}; echo ${first}`))
+      return batcher.get(raw(second, `echo ${second}`))
+    }
+    const answers = await Promise.all([chain('a', '0', 'a2'), chain('b', '0.3', 'b2')])
+    expect(answers.map((a) => a.stdout.toString())).toEqual(['a2\n', 'b2\n'])
+    expect(transport.execCount).toBe(2)
+  })
+})
