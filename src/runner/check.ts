@@ -54,7 +54,9 @@ function plain(text: string): string {
 /** The first stack frame inside a spec, so a crash points at the spec line, not ours. */
 function specFrame(err: Error): string {
   const frame = (err.stack ?? '').split('\n').find((l) => /\.spec\.[cm]?[jt]s/.test(l))
-  return frame ? ` (${frame.trim().replace(/^at /, '')})` : ''
+  if (!frame) return ''
+  const location = /\(?([^()\s]+\.spec\.[cm]?[jt]s:\d+:\d+)\)?$/.exec(frame.trim())?.[1] ?? frame.trim()
+  return ` (at ${location.replace(`${process.cwd()}/`, '').replace(/^file:\/\//, '')})`
 }
 
 function elapsed(started: number): number {

@@ -205,6 +205,27 @@ describe('hang', ({ vars }) => {
   })
 })
 
+describe('a check that crashes', () => {
+  it('errors that check only, pointing at the spec line; the others pass (exit 2)', async () => {
+    work.write('crash/crash.spec.ts', `
+import { describe, it, expect, file } from 'postdeploy-verify'
+describe('crash', ({ vars }) => {
+  it('throws', async () => {
+    const f = await file(vars.appsRoot + '/blog/current')
+    ;(f as any).nothing.here()
+  })
+  it('fine', async () => { expect(await file(vars.appsRoot + '/blog/current')).toBeSymlink() })
+})
+`)
+    const run = await runCli(['--hosts', 'host-1', '--specs', 'crash/*.spec.ts', '--json', 'c.json'], { cwd: work.dir })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(2)
+    const [throws, fine] = readJson(path.join(work.dir, 'c.json')).hosts[0]!.checks
+    expect(throws).toMatchObject({ status: 'error', errorKind: 'crash' })
+    expect(throws!.message).toMatch(/^TypeError: .*'here'.*\(at crash\/crash\.spec\.ts:6:\d+\)$/)
+    expect(fine).toMatchObject({ status: 'passed' })
+  })
+})
+
 describe('exit 3: nothing verified', () => {
   it('an unknown flag', async () => {
     const run = await runCli(['--hosts', 'staging', '--frobnicate'], { cwd: work.dir })
