@@ -21,6 +21,44 @@ export interface HostSpec {
   vars: Record<string, unknown>
   /** Where the host was defined, for error messages: `hosts.yaml:12`. */
   source?: string
+  /** Where each var got its value, by dotted path (`statusPort`, `db.host`): `hosts.yaml:14` or `--var`. */
+  varSources?: Record<string, string>
+  /**
+   * Connection settings written for this host itself (not defaulted): only these win over
+   * ~/.ssh/config. Undefined means every field that is set counts as explicit.
+   */
+  explicit?: ConnectionField[]
+  /** Env var holding a private key's content (CI secrets); never written to disk. */
+  identityEnv?: string
+  /** Env var holding the key passphrase (default VERIFY_KEY_PASSPHRASE). */
+  passphraseEnv?: string
+  /** Env var holding the SSH password; a password is never taken from a file or the command line. */
+  passwordEnv?: string
+  /** Env var holding known_hosts content, read besides the files (default VERIFY_KNOWN_HOSTS). */
+  knownHostsEnv?: string
+  /** Bastions, as ssh -J takes them: `[user@]host[:port]` comma-separated; `none` disables ssh_config's. */
+  proxyJump?: string
+  /** Run the probe through sudo as this user. */
+  become?: BecomeSpec
+}
+
+/** HostSpec fields that say how to connect; `explicit` lists those the inventory wrote for the host itself. */
+export type ConnectionField =
+  | 'address'
+  | 'port'
+  | 'user'
+  | 'identityFile'
+  | 'knownHosts'
+  | 'identityEnv'
+  | 'passphraseEnv'
+  | 'passwordEnv'
+  | 'knownHostsEnv'
+  | 'proxyJump'
+
+/** Privilege for the probe: `sudo -n -u user`, or `sudo -S` with the password read from an env var. */
+export interface BecomeSpec {
+  user: string
+  passwordEnv?: string
 }
 
 export type CheckStatus = 'passed' | 'failed' | 'error' | 'skipped'
@@ -35,6 +73,7 @@ export type ErrorKind =
   | 'http' // an HTTP request failed (not a bad status: that is a value to assert on)
   | 'crash' // the check's own code threw something that is not an assertion
   | 'spec' // the spec failed while collecting checks for this host
+  | 'interrupted' // the run was stopped (SIGINT/SIGTERM) before this finished
 
 export interface CheckResult {
   /** Stable id: `<spec file>::<describe> › <it>`. */
@@ -55,6 +94,22 @@ export interface CheckResult {
   errorKind?: ErrorKind
   /** Keys of the facts this check read, e.g. `file:/apps/blog/current`. */
   facts: string[]
+  /** Facts this check read whose output hit the byte cap (--max-output): the check saw only the start of it. */
+  truncatedFacts?: string[]
+  /** The check's tags (its own and its describes'), when it has any. */
+  tags?: string[]
+  /** `file:line` of the it() when a shared module declared it rather than `file` itself. */
+  source?: string
+  /** `warn`: a failed expectation is reported as `warning` and the check counts as passed (never fails the gate). */
+  severity?: 'warn'
+  /** A warn-severity check's failure, kept for the report; status is then `passed`. */
+  warning?: { message?: string; expected?: string; actual?: string }
+  /** Under --wait (or a check's own wait budget): attempts made. */
+  attempts?: number
+  /** Under --wait: ms from the check's first attempt until the attempt that passed finished. */
+  timeToGreenMs?: number
+  /** Under --wait: ms spent before giving up (the check never went green). */
+  waitedMs?: number
 }
 
 export interface HostTimings {
@@ -73,6 +128,12 @@ export interface HostResult {
   timings: HostTimings
   /** Round trips to the host: exec channels opened for fact gathering. */
   execChannels: number
+  /** HTTP requests verify made for this host's checks (an app's status page counts them as accesses). */
+  httpRequests?: number
+  /** Every fact's answer by key (only under `verify snapshot` / `verify compare`). */
+  recordedFacts?: Record<string, unknown>
+  /** No check applies to this host (every one skipped there): nothing verified it, and it was not connected to. */
+  noChecksApply?: boolean
 }
 
 export interface RunSummary {
@@ -84,6 +145,10 @@ export interface RunSummary {
   failed: number
   errors: number
   skipped: number
+  /** Hosts on which no check applies (see HostResult.noChecksApply). */
+  hostsWithNoChecks?: number
+  /** Checks of severity warn that failed (counted as passed). */
+  warnings?: number
 }
 
 export interface RunResult {
@@ -97,6 +162,25 @@ export interface RunResult {
   hosts: HostResult[]
   summary: RunSummary
   exitCode: ExitCode
+  /** `--max-failing-hosts`: the threshold applied to this run (or to merged shards). */
+  gate?: GateResult
+  /** How the hosts were narrowed for a rollout wave (`--limit`, `--shard`, `--hosts -`, `--rerun-failed`). */
+  selection?: { limit?: string; shard?: string; fromStdin?: boolean; rerunOf?: string; mergedFrom?: string[] }
+  /** The signal that stopped the run early (`SIGINT`, `SIGTERM`): unfinished checks are errors of kind `interrupted`, exit ≥ 2. */
+  interrupted?: string
+}
+
+/** The failure threshold: up to `allowed` hosts may fail or error and the run still passes (exit 0). */
+export interface GateResult {
+  /** As given: `1` or `10%` (a percentage of the hosts in the run, rounded down). */
+  maxFailingHosts: string
+  allowed: number
+  /** Hosts that failed a check or could not be verified, in run order. */
+  failingHosts: string[]
+  /** The failing hosts are within the threshold: the run's exit code is 0. */
+  tolerated: boolean
+  /** The exit code without the threshold. */
+  strictExitCode: ExitCode
 }
 
 /** The exit-code contract; when several apply, the highest wins. */
@@ -109,8 +193,9 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 export function summarize(hosts: HostResult[]): RunSummary {
-  const s: RunSummary = { hosts: hosts.length, hostsFailed: 0, hostsErrored: 0, checks: 0, passed: 0, failed: 0, errors: 0, skipped: 0 }
+  const s: RunSummary = { hosts: hosts.length, hostsFailed: 0, hostsErrored: 0, checks: 0, passed: 0, failed: 0, errors: 0, skipped: 0, hostsWithNoChecks: 0 }
   for (const h of hosts) {
+    if (h.noChecksApply) s.hostsWithNoChecks!++
     let failed = false
     let errored = h.status === 'error'
     for (const c of h.checks) {
@@ -120,16 +205,19 @@ export function summarize(hosts: HostResult[]): RunSummary {
       else if (c.status === 'error') { s.errors++; errored = true }
       else s.skipped++
     }
+    const warned = h.checks.filter((c) => c.warning !== undefined).length
+    if (warned > 0) s.warnings = (s.warnings ?? 0) + warned
     if (errored) s.hostsErrored++
     else if (failed) s.hostsFailed++
   }
   return s
 }
 
-/** 0 all passed; 1 a check failed; 2 a host or check could not be verified; 3 nothing verified (config). */
+/** 0 all passed; 1 a check failed; 2 a host or check could not be verified; 3 nothing verified (config, or no check ran). */
 export function exitCodeFor(summary: RunSummary, configErrors: string[]): ExitCode {
   if (configErrors.length > 0) return ExitCode.Usage
-  if (summary.hosts === 0 || summary.checks === 0) return ExitCode.Usage
+  // every check skipped verifies nothing, as no check at all does
+  if (summary.hosts === 0 || summary.checks === summary.skipped) return ExitCode.Usage
   if (summary.hostsErrored > 0 || summary.errors > 0) return ExitCode.HostError
   if (summary.failed > 0) return ExitCode.Failed
   return ExitCode.Ok

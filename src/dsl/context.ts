@@ -12,6 +12,8 @@ export interface HostContext {
   facts: FactBatcher
   /** Limit for each fact on the host and each HTTP request, in ms (`--timeout`). */
   timeoutMs: number
+  /** When set (verify snapshot / compare), every fact answer by key, as JSON would hold it. */
+  factLog?: Map<string, unknown>
 }
 
 /** Per-check scope: which facts the check read, for the report. */
@@ -19,8 +21,15 @@ export interface CheckScope {
   factsRead: Set<string>
 }
 
-const hostStorage = new AsyncLocalStorage<HostContext>()
-const checkStorage = new AsyncLocalStorage<CheckScope>()
+// Shared by every copy of this module in the process (a spec package may bring its own copy
+// of postdeploy-verify), so its resources find the host the runner set.
+const STORAGE_KEY = Symbol.for('postdeploy-verify.context.v1')
+const storages = ((globalThis as Record<symbol, unknown>)[STORAGE_KEY] ??= {
+  host: new AsyncLocalStorage<HostContext>(),
+  check: new AsyncLocalStorage<CheckScope>(),
+}) as { host: AsyncLocalStorage<HostContext>; check: AsyncLocalStorage<CheckScope> }
+const hostStorage = storages.host
+const checkStorage = storages.check
 
 export function runInHost<T>(ctx: HostContext, fn: () => T): T {
   return hostStorage.run(ctx, fn)
@@ -45,5 +54,8 @@ export function noteFact(key: string): void {
 /** Asks the current host for a fact (batched with every other check's) and notes it for the report. */
 export function readFact<T>(request: FactRequest<T>): Promise<T> {
   noteFact(request.key)
-  return currentHost().facts.get(request)
+  const ctx = currentHost()
+  const answer = ctx.facts.get(request)
+  if (ctx.factLog) answer.then((value) => ctx.factLog!.set(request.key, value), () => {})
+  return answer
 }

@@ -1,6 +1,10 @@
 // Jest's `expect`, well kept and familiar, plus matchers for host resources.
 import { expect as baseExpect } from 'expect'
 import type { FileFacts } from '../resources/file.ts'
+// catalogue matchers: every/some over collections, version constraints, listening ports
+import './matchers/collections.ts'
+import './matchers/version.ts'
+import './matchers/port.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {

@@ -6,7 +6,8 @@ import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, ty
 import type { z } from 'zod'
 import { InventoryError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
-import { InventoryFileSchema, type ConnectionSettings, type HostSettings, type InventoryFile } from './schema.ts'
+import { sshSettings } from './ssh-settings.ts'
+import { InventoryFileSchema, type BecomeSetting, type ConnectionSettings, type HostSettings, type InventoryFile } from './schema.ts'
 
 /** Names hosts.yaml may not define: `local` is the built-in local target of `--hosts`. */
 export const RESERVED_NAMES: readonly string[] = ['local']
@@ -55,6 +56,7 @@ interface GroupEntry {
   hosts: string[]
   children: Array<{ name: string; pos: Position }>
   vars: Record<string, unknown>
+  become?: BecomeSetting
 }
 
 /** Maps a path in the parsed data back to a position in the YAML source. */
@@ -252,6 +254,7 @@ function collectGroups(data: InventoryFile, src: SourceMap): GroupEntry[] {
     hosts: Array.isArray(group?.hosts) ? [...group.hosts] : Object.keys(group?.hosts ?? {}),
     children: (group?.groups ?? []).map((child, i) => ({ name: child, pos: src.at(['groups', name, 'groups', i]) })),
     vars: group?.vars ?? {},
+    ...(group?.become !== undefined ? { become: group.become } : {}),
   }))
 }
 
@@ -436,6 +439,13 @@ function buildHostSpec(
   src: SourceMap,
 ): HostSpec {
   const own = definition.settings ?? {}
+  const ownBase: DataPath = definition.group ? ['groups', definition.group, 'hosts', name, 'vars'] : ['hosts', name, 'vars']
+  const layers: VarLayer[] = [
+    { vars, base: ['vars'] },
+    ...groups.map((g) => ({ vars: g.vars, base: ['groups', g.name, 'vars'] })),
+    { vars: own.vars ?? {}, base: ownBase },
+  ]
+  const merged = mergeVars(...layers.map((l) => l.vars))
   return {
     name,
     address: own.address ?? name,
@@ -445,9 +455,45 @@ function buildHostSpec(
     knownHosts: own.knownHosts ?? defaults.knownHosts,
     transport: 'ssh',
     groups: groups.map((g) => g.name),
-    vars: mergeVars(vars, ...groups.map((g) => g.vars), own.vars),
+    vars: merged,
     source: src.label(definition.pos),
+    ...withVarSources(traceVarSources(merged, layers, src)),
+    ...sshSettings(own, defaults, groups.map((g) => g.become)),
   }
+}
+
+export function withVarSources(varSources: Record<string, string>): { varSources?: Record<string, string> } {
+  return Object.keys(varSources).length > 0 ? { varSources } : {}
+}
+
+interface VarLayer {
+  vars: Record<string, unknown>
+  /** Where the layer's map is in the file. */
+  base: DataPath
+}
+
+/** `hosts.yaml:LINE` of the layer that set each merged var (every dotted path, maps included): the last one that has it. */
+function traceVarSources(merged: Record<string, unknown>, layers: VarLayer[], src: SourceMap): Record<string, string> {
+  const sources: Record<string, string> = {}
+  const visit = (value: Record<string, unknown>, path: string[]): void => {
+    for (const [key, inner] of Object.entries(value)) {
+      const at = [...path, key]
+      const layer = [...layers].reverse().find((l) => hasPath(l.vars, at))
+      if (layer) setOwn(sources, at.join('.'), src.label(src.at([...layer.base, ...at], { key: true })))
+      if (isPlainObject(inner)) visit(inner, at)
+    }
+  }
+  visit(merged, [])
+  return sources
+}
+
+function hasPath(vars: Record<string, unknown>, path: string[]): boolean {
+  let value: unknown = vars
+  for (const seg of path) {
+    if (!isPlainObject(value) || !Object.hasOwn(value, seg)) return false
+    value = value[seg]
+  }
+  return true
 }
 
 function noteUndefinedHosts(mentions: Mention[], src: SourceMap): string[] {

@@ -24,7 +24,10 @@
 //   elsewhere (a list, or `name:` with no settings) is fine. A host that is only listed
 //   is still a host: its address is its name.
 // - A leading `~` in identityFile / knownHosts is the home directory.
-// - Connection settings: the host's own, else `defaults`, else port 22.
+// - Connection settings: the host's own, else `defaults`, else port 22. With ~/.ssh/config
+//   (docs/ssh.md): the host's own settings > ssh_config > `defaults` (a defaulted address or user
+//   never hides a HostName or User). `become` (sudo): the host's own > its groups' (same order
+//   as vars) > `defaults`. Secrets (keys, passwords) are only ever named by env var.
 // - Vars merge, later wins; maps merge key by key, lists and scalars are replaced:
 //       top-level vars < group vars < host vars < --var
 //   Among a host's groups, vars apply by nesting depth, then in file order: a group's depth is 0
@@ -66,11 +69,30 @@ const Text = z.string({ error: 'must be a string' }).min(1, { error: 'must not b
 
 const Vars = z.record(z.string(), z.unknown(), { error: 'must be a map of var name -> value' })
 
+const EnvName = z.string({ error: 'must be an environment variable name' }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name (letters, digits, _)' })
+
+/** `become: true` (root), `become: appuser`, `become: { user, passwordEnv }`, or `false` to switch an inherited one off. */
+export const BecomeSchema = z.union(
+  [
+    z.boolean(),
+    Text,
+    strictMap({ user: Text.optional(), passwordEnv: EnvName.optional() }, 'a map with user and passwordEnv'),
+  ],
+  { error: 'must be true, false, a user name, or a map with user and passwordEnv' },
+)
+
 const connectionShape = {
   user: Text.optional(),
   port: Port.optional(),
   identityFile: Path.optional(),
   knownHosts: Path.optional(),
+  // SSH set-up (docs/ssh.md): secrets only ever by env var name
+  identityEnv: EnvName.optional(),
+  passphraseEnv: EnvName.optional(),
+  passwordEnv: EnvName.optional(),
+  knownHostsEnv: EnvName.optional(),
+  proxyJump: Text.optional(),
+  become: BecomeSchema.optional(),
 }
 
 export const ConnectionSettingsSchema = strictMap(connectionShape, 'a map of connection settings')
@@ -89,8 +111,9 @@ export const GroupSchema = strictMap(
       .optional(),
     groups: z.array(Name, { error: 'must be a list of group names' }).optional(),
     vars: Vars.optional(),
+    become: BecomeSchema.optional(),
   },
-  'a map with hosts, groups or vars, or empty',
+  'a map with hosts, groups, vars or become, or empty',
 )
 
 export const InventoryFileSchema = strictMap(
@@ -107,3 +130,4 @@ export type ConnectionSettings = z.infer<typeof ConnectionSettingsSchema>
 export type HostSettings = z.infer<typeof HostSettingsSchema>
 export type GroupSettings = z.infer<typeof GroupSchema>
 export type InventoryFile = z.infer<typeof InventoryFileSchema>
+export type BecomeSetting = z.infer<typeof BecomeSchema>

@@ -2,7 +2,8 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { ConfigError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
-import { isPlainObject, mergeVars, setOwn, type Inventory } from './load.ts'
+import { isPlainObject, mergeVars, setOwn, withVarSources, type Inventory } from './load.ts'
+import { sshSettings } from './ssh-settings.ts'
 
 export const LOCAL_TARGET = 'local'
 
@@ -29,7 +30,28 @@ export function selectHosts(
   if (errors.length > 0) throw new ConfigError(errors.join('\n'))
   const hosts = dedupeByName(resolved.flatMap((r) => ('hosts' in r ? r.hosts : [])))
   if (hosts.length === 0) throw new ConfigError(describeEmptySelection(hostsArg, resolved))
-  return hosts.map((host) => ({ ...host, groups: [...host.groups], vars: mergeVars(host.vars, overrideVars) }))
+  return hosts.map((host) => ({
+    ...host,
+    groups: [...host.groups],
+    vars: mergeVars(host.vars, overrideVars),
+    ...withVarSources(overrideSources(host.varSources ?? {}, overrideVars)),
+  }))
+}
+
+/** The hosts.yaml sources, with every var that --var sets (and nothing under a map it replaces) traced to `--var`. */
+function overrideSources(sources: Record<string, string>, overrideVars: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [key, source] of Object.entries(sources)) setOwn(out, key, source)
+  const visit = (value: Record<string, unknown>, path: string[]): void => {
+    for (const [key, inner] of Object.entries(value)) {
+      const at = [...path, key].join('.')
+      setOwn(out, at, '--var')
+      if (isPlainObject(inner)) visit(inner, [...path, key])
+      else for (const stale of Object.keys(out)) if (stale.startsWith(`${at}.`)) delete out[stale]
+    }
+  }
+  visit(overrideVars, [])
+  return out
 }
 
 function resolveTarget(target: string, inv: Inventory | undefined, options: SelectOptions): Resolved {
@@ -86,6 +108,8 @@ function parseAdHocTarget(target: string, inv: Inventory | undefined): Resolved 
         transport: 'ssh',
         groups: [],
         vars: {},
+        // what the target spells out is explicit; the rest is defaulted and yields to ~/.ssh/config
+        ...sshSettings({ address: split.address, ...(user !== undefined ? { user } : {}), ...(split.port !== undefined ? { port } : {}) }, defaults),
       },
     ],
   }

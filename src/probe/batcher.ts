@@ -32,6 +32,8 @@ export class FactBatcher {
   private readonly abort = new AbortController()
   /** Batches sent: round trips to the host. */
   rounds = 0
+  /** Facts whose stdout or stderr hit the byte cap, with that cap: the report says so. */
+  readonly truncated = new Map<string, number>()
 
   constructor(private readonly transport: Transport, private readonly options: BatcherOptions) {}
 
@@ -50,6 +52,11 @@ export class FactBatcher {
     this.cache.set(request.key, promise)
     this.schedule()
     return promise
+  }
+
+  /** Drops cached answers so the next read asks the host again (a check retried under --wait). */
+  forget(keys: Iterable<string>): void {
+    for (const key of keys) this.cache.delete(key)
   }
 
   /** Stops any batch still running (the host's checks are over). */
@@ -93,6 +100,7 @@ export class FactBatcher {
     const parser = new FrameParser(nonce, new Map(batch.map((p) => [p.fact.id, p.fact.maxBytes])), {
       onFact: (id, raw) =>
         settle(id, (p) => {
+          if (raw.truncated) this.truncated.set(p.fact.request.key, p.fact.maxBytes)
           try {
             p.resolve(p.fact.request.parse(raw))
           } catch (error) {

@@ -9,6 +9,10 @@
 //   <nonce> E <id> + base64   stderr
 //   <nonce> Z <id>            fact complete
 // so one hung or noisy fact errors only the checks that need it.
+//
+// `timeout` moves itself into its own process group, out of reach of the session-wide
+// signal sshd sends when the run is stopped; __vrun passes that signal on to it, so a
+// stopped run leaves no fact running on the host.
 import { shellQuote } from './quote.ts'
 import type { FactRequest } from './fact.ts'
 
@@ -26,7 +30,11 @@ if command -v timeout >/dev/null 2>&1; then __vT=1; else __vT=; fi
 if ! command -v base64 >/dev/null 2>&1; then printf '%s X base64 is not installed on the host\n' "$__vN"; exit 0; fi
 if ! command -v head >/dev/null 2>&1; then printf '%s X head is not installed on the host\n' "$__vN"; exit 0; fi
 __vrun() {
-  if [ -n "$__vT" ]; then timeout -k 2 "$@"; else shift; "$@"; fi
+  if [ -z "$__vT" ]; then shift; "$@"; return; fi
+  timeout -k 2 "$@" &
+  __vP=$!
+  trap 'kill -TERM "$__vP" 2>/dev/null; exit 143' TERM HUP
+  wait "$__vP"
 }
 __vfact() {
   __vi=$1; __vt=$2; __vc=$3; shift 3

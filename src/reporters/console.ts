@@ -2,6 +2,8 @@
 // and always the summary and verdict lines a pipeline log is read for.
 import type { CheckResult, CheckStatus, HostResult, RunResult } from '../model.ts'
 import { sanitize, sanitizeLine, truncate } from './sanitize.ts'
+import { gateLines, groupedRolloutLines, waitNote, warningLines } from './rollout-notes.ts'
+import { truncationNote } from './truncation-note.ts'
 
 export interface ConsoleOptions {
   color: boolean
@@ -15,6 +17,7 @@ const HOSTS_LISTED = 10
 const GROUPS_LISTED = 5
 const MESSAGE_LINES = 20
 const LINE_WIDTH = 300
+const SKIPS_LISTED = 3
 
 const MARKERS: Record<CheckStatus, string> = { passed: '✓', failed: '✗', error: '!', skipped: '-' }
 
@@ -44,7 +47,7 @@ export function renderConsole(run: RunResult, opts: ConsoleOptions): string {
   if (run.configErrors.length > 0) lines.push(...configErrorLines(run.configErrors, style), '')
   const body = run.hosts.length <= maxDetailed ? detailedLines(run.hosts, style) : groupedLines(run.hosts, style)
   if (body.length > 0) lines.push(...body, '')
-  lines.push(summaryLine(run), verdictLine(run, style))
+  lines.push(summaryLine(run), ...gateLines(run, style), verdictLine(run, style))
   return `${lines.join('\n')}\n`
 }
 
@@ -69,16 +72,34 @@ function hostBlock(host: HostResult, style: Style): string[] {
   const lines = [hostHeader(host, style)]
   if (host.error) lines.push(...markedBlock(style.yellow('!'), `${host.error.kind}: ${sanitize(host.error.message)}`, '  '))
   let file: string | undefined
-  for (const check of host.checks) {
+  for (const run of collapseSkips(host.checks)) {
+    const check = run[0]!
     // a file line whenever the spec file changes, so equal describe titles stay distinguishable
     if (check.file !== file) lines.push(`  ${style.dim(sanitizeLine(check.file))}`)
     file = check.file
-    lines.push(...checkLines(check, host, style))
+    if (run.length === 1) lines.push(...checkLines(check, host, style))
+    else lines.push(`    ${statusMarker('skipped', style)} ${run.length} checks ${style.dim(`skipped: ${sanitizeLine(check.message ?? '')}`)}`)
   }
   return lines
 }
 
+/** Consecutive skipped checks of one file with one reason: shown as one line when more than SKIPS_LISTED. */
+function collapseSkips(checks: CheckResult[]): CheckResult[][] {
+  const runs: CheckResult[][] = []
+  for (const check of checks) {
+    const last = runs.at(-1)
+    const same = last && check.status === 'skipped' && last[0]!.status === 'skipped' && last[0]!.file === check.file && last[0]!.message === check.message
+    if (same) last.push(check)
+    else runs.push([check])
+  }
+  return runs.flatMap((run) => (run.length > SKIPS_LISTED ? [run] : run.map((c) => [c])))
+}
+
 function hostHeader(host: HostResult, style: Style): string {
+  if (host.noChecksApply) {
+    const counts = `  ${style.dim(checkCounts(host.checks))}`
+    return `${style.yellow('-')} ${style.bold(sanitizeLine(host.host.name))} ${style.dim(`(${hostAddress(host)})`)} ${style.yellow('NO CHECKS APPLY')}${counts}`
+  }
   const verdict = hostVerdict(host)
   const word = { passed: style.green('PASSED'), failed: style.red('FAILED'), error: style.yellow('ERROR') }[verdict]
   const marker = { passed: style.green('✓'), failed: style.red('✗'), error: style.yellow('!') }[verdict]
@@ -86,10 +107,17 @@ function hostHeader(host: HostResult, style: Style): string {
   return `${marker} ${style.bold(sanitizeLine(host.host.name))} ${style.dim(`(${hostAddress(host)})`)} ${word}${counts}`
 }
 
+function noteLine(note: string, style: Style): string[] {
+  return note ? [style.dim(truncate(note, LINE_WIDTH))] : []
+}
+
 function checkLines(check: CheckResult, host: HostResult, style: Style): string[] {
   const title = sanitizeLine(check.path.join(' › ') || check.id)
-  const head = `    ${statusMarker(check.status, style)} ${title} ${style.dim(formatMs(check.durationMs))}`
-  if (check.status === 'passed') return [head]
+  // a skipped check took no time: no duration to show
+  const time = check.status === 'skipped' ? '' : ` ${style.dim(formatMs(check.durationMs))}`
+  const marker = check.warning ? style.yellow('⚠') : statusMarker(check.status, style)
+  const head = `    ${marker} ${title}${time}${style.dim(waitNote(check))}`
+  if (check.status === 'passed') return [head, ...indent([...warningLines(check), ...noteLine(truncationNote(check), style)], '        ')]
   if (check.status === 'skipped') return [`${head}${check.message ? style.dim(`  skipped: ${sanitizeLine(check.message)}`) : ''}`]
   if (check.status === 'error' && repeatsHostError(check, host)) return [`${head}  ${style.dim('(host error above)')}`]
   return [head, ...indent(problemDetail(check), '        ')]
@@ -99,8 +127,9 @@ function checkLines(check: CheckResult, host: HostResult, style: Style): string[
 function problemDetail(check: CheckResult): string[] {
   const lines: string[] = []
   if (check.status === 'failed') {
-    if (check.expected !== undefined) lines.push(`expected: ${sanitizeLine(check.expected)}`)
-    if (check.actual !== undefined) lines.push(`actual:   ${sanitizeLine(check.actual)}`)
+    // cut like message lines: a 1 MiB actual value would otherwise be one 1 MiB console line
+    if (check.expected !== undefined) lines.push(truncate(`expected: ${sanitizeLine(check.expected)}`, LINE_WIDTH))
+    if (check.actual !== undefined) lines.push(truncate(`actual:   ${sanitizeLine(check.actual)}`, LINE_WIDTH))
     if (check.message) lines.push(...messageLines(check.message))
     return lines
   }
@@ -128,7 +157,10 @@ function groupedLines(hosts: HostResult[], style: Style): string[] {
   lines.push(...section('Failed checks', failed, 'failed on', style.red('✗'), style))
   lines.push(...section('Errored checks', errored, 'errored on', style.yellow('!'), style))
   lines.push(...section('Hosts that could not be verified', hostErrors, 'on', style.yellow('!'), style))
-  const passing = hosts.filter((host) => hostVerdict(host) === 'passed').length
+  const unchecked = hosts.filter((host) => host.noChecksApply).map((host) => sanitizeLine(host.host.name))
+  if (unchecked.length > 0) lines.push(`${style.yellow('-')} no check applies on ${unchecked.length} ${unchecked.length === 1 ? 'host' : 'hosts'}: ${hostList(unchecked)}`)
+  lines.push(...groupedRolloutLines(hosts, style))
+  const passing = hosts.filter((host) => hostVerdict(host) === 'passed' && !host.noChecksApply).length
   lines.push(`${style.green('✓')} ${passing}/${hosts.length} hosts passed every check`)
   return lines
 }
@@ -206,7 +238,9 @@ function maskHost(message: string, host: HostResult): string {
 function summaryLine(run: RunResult): string {
   const s = run.summary
   const secs = (Math.max(0, run.durationMs) / 1000).toFixed(1)
-  return `${s.hosts} hosts, ${s.checks} checks: ${s.passed} passed, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped in ${secs}s`
+  const unchecked = s.hostsWithNoChecks ? `; no check applies on ${s.hostsWithNoChecks} ${s.hostsWithNoChecks === 1 ? 'host' : 'hosts'}` : ''
+  const warned = s.warnings ? ` (${s.warnings} with warnings)` : ''
+  return `${s.hosts} hosts, ${s.checks} checks: ${s.passed} passed${warned}, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped in ${secs}s${unchecked}`
 }
 
 function verdictLine(run: RunResult, style: Style): string {

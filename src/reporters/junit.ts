@@ -3,9 +3,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import junitModule from 'junit-report-builder'
-import type { Builder, TestSuite } from 'junit-report-builder'
+import type { Builder, TestCase, TestSuite } from 'junit-report-builder'
 import type { CheckResult, ErrorKind, HostResult, RunResult } from '../model.ts'
 import { sanitize, sanitizeLine, truncate } from './sanitize.ts'
+import { passedNotes } from './rollout-notes.ts'
+import { truncationNote } from './truncation-note.ts'
 
 // The typings declare an ES default export, but Node loads the CommonJS build, whose
 // module.exports is the builder itself; accept either shape.
@@ -32,6 +34,7 @@ const HOST_ERROR_TITLES: Record<ErrorKind, string> = {
   http: 'host HTTP request failed',
   crash: 'host checks crashed',
   spec: 'host spec failed',
+  interrupted: 'host run interrupted',
 }
 
 /** Host name as the Jenkins package: dots would make Jenkins split inside the name. */
@@ -89,7 +92,15 @@ function addHostSuite(builder: Builder, host: HostResult, startedAt: string): vo
     .property('hostname', sanitizeLine(name))
     .property('address', transport === 'local' ? 'local' : `${sanitizeLine(address)}:${port}`)
   if (host.status === 'error') addHostErrorCase(suite, host)
+  if (host.noChecksApply) addNoChecksCase(suite, host)
   for (const check of host.checks) addCheckCase(suite, name, check)
+}
+
+// A host that nothing verified shows as a skipped row of its own, so CI makes it visible.
+function addNoChecksCase(suite: TestSuite, host: HostResult): void {
+  suite.property('noChecksApply', 'true')
+  const testCase = suite.testCase().className(`${junitHostId(host.host.name)}.${HOST_CLASS}`).name('no check applies to this host').time(0)
+  skipWithMessage(testCase, `every check was skipped on this host (${host.checks.length}); see their reasons`)
 }
 
 // Always present for an errored host, so CI turns red on exactly the hosts behind exit code 2.
@@ -117,9 +128,29 @@ function addCheckCase(suite: TestSuite, hostName: string, check: CheckResult): v
   } else if (check.status === 'error') {
     testCase.error(truncate(firstLine(message), SUMMARY_MAX) || 'error', check.errorKind ?? 'error', contentIfLonger(message))
   } else if (check.status === 'skipped') {
-    // the library cannot put a message on <skipped/>, so the reason goes to system-out
-    testCase.skipped()
+    skipWithMessage(testCase, truncate(firstLine(message), SUMMARY_MAX))
+    // also in system-out, for readers that ignore skipped/@message
     if (message) testCase.standardOutput(cdataSafe(`skipped: ${message}`))
+  } else {
+    // a passed case: a warn-severity failure and the time to green go to system-out (the case stays green)
+    const notes = [passedNotes(check), truncationNote(check)].filter(Boolean).join('\n')
+    if (notes) testCase.standardOutput(cdataSafe(sanitize(notes)))
+  }
+}
+
+/**
+ * `<skipped message="…"/>`: junit-report-builder 5 (the latest) writes `<skipped/>` with no
+ * attributes, so the message is set on the element it built.
+ */
+function skipWithMessage(testCase: TestCase, message: string): void {
+  testCase.skipped()
+  if (!message) return
+  const build = testCase.build.bind(testCase)
+  testCase.build = (parent) => {
+    const element = build(parent)
+    const skipped = element.children.find((child) => (child as { name?: string }).name === 'skipped')
+    ;(skipped as typeof element | undefined)?.attribute('message', message)
+    return element
   }
 }
 

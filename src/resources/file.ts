@@ -1,8 +1,14 @@
-// file(path): what a path is on the host. `await file(p)` reads its stat facts;
-// `file(p).content` and `file(p).sha256` are separate facts, fetched only when asked for.
+// file(path): what a path is on the host. `await file(p)` reads its stat facts; content,
+// parsed JSON/YAML, digests, `contains` (grep on the host) and access by a named user are
+// separate facts, fetched only when asked for.
 import { FactError } from '../errors.ts'
 import { readFact } from '../dsl/context.ts'
 import { DEFAULT_MAX_BYTES, factFailure, missingPathFailure, type FactRequest } from '../probe/fact.ts'
+import { accessFact, permissionsOf, type Permissions, type UserAccess } from './file-access.ts'
+import { toPosixEre } from './posix-regex.ts'
+import { parseJsonContent, parseYamlContent, parseYamlDocuments } from './structured-content.ts'
+
+export type { Access, Permissions, UserAccess } from './file-access.ts'
 
 export type FileType = 'file' | 'directory' | 'symlink' | 'socket' | 'fifo' | 'block-device' | 'char-device' | 'unknown'
 
@@ -29,6 +35,11 @@ export interface FileFacts {
   group?: string
   size?: number
   mtime?: Date
+  /**
+   * Read/write/execute by owner, group and others, from the mode bits of what the path
+   * resolves to (symlinks followed, unlike `mode`); undefined when it does not exist.
+   */
+  permissions?: Permissions
 }
 
 export interface FileOptions {
@@ -89,6 +100,7 @@ export function parseStat(path: string, out: string): FileFacts {
     group,
     size: Number(size),
     mtime: new Date(Number(mtime) * 1000),
+    permissions: followedType ? permissionsOf(Number.parseInt(followed.trim(), 16)) : undefined,
   }
 }
 
@@ -117,17 +129,66 @@ function contentFact(path: string, maxBytes = DEFAULT_MAX_BYTES): FactRequest<st
   return request
 }
 
-function sha256Fact(path: string): FactRequest<string> {
+type Digest = 'md5' | 'sha256' | 'sha512'
+const DIGEST_HEX_LENGTH: Record<Digest, number> = { md5: 32, sha256: 64, sha512: 128 }
+
+// One constant snippet per algorithm: the tool name is part of the code, never an argument.
+const DIGEST_SCRIPTS: Record<Digest, string> = {
+  md5: 'md5sum -- "$1"',
+  sha256: 'sha256sum -- "$1"',
+  sha512: 'sha512sum -- "$1"',
+}
+
+function digestFact(path: string, algorithm: Digest): FactRequest<string> {
   const request: FactRequest<string> = {
-    key: `file.sha256:${path}`,
-    describe: `sha256 of ${path}`,
-    script: `sha256sum -- "$1"`,
+    key: `file.${algorithm}:${path}`,
+    describe: `${algorithm} of ${path}`,
+    script: DIGEST_SCRIPTS[algorithm],
     args: [path],
     parse: (raw) => {
       if (raw.exitCode !== 0) throw missingPathFailure(request, path, raw)
-      const digest = raw.stdout.toString('utf8').trim().split(/\s+/)[0] ?? ''
-      if (!/^[0-9a-f]{64}$/.test(digest.replace(/^\\/, ''))) throw new Error(`unexpected sha256sum output: ${JSON.stringify(digest)}`)
-      return digest.replace(/^\\/, '')
+      // coreutils prefixes the line with '\\' when the file name needed escaping
+      const digest = (raw.stdout.toString('utf8').trim().split(/\s+/)[0] ?? '').replace(/^\\/, '')
+      if (!new RegExp(`^[0-9a-f]{${DIGEST_HEX_LENGTH[algorithm]}}$`).test(digest)) throw new Error(`unexpected ${algorithm}sum output: ${JSON.stringify(digest)}`)
+      return digest
+    },
+  }
+  return request
+}
+
+/** What `contains` looks for: a substring, a whole line, or a pattern (tested line by line, like grep). */
+export type LinePattern = string | RegExp | { line: string }
+
+// Flags come from a fixed set chosen in code; the pattern and path are data ("$1", "$2").
+const GREP_SCRIPT = 'f=$1 p=$2; shift 2; exec grep -c "$@" -e "$p" -- "$f"'
+
+export function grepArgs(pattern: LinePattern): { flags: string[]; text: string; describe: string } {
+  if (pattern instanceof RegExp) {
+    const { ere, ignoreCase } = toPosixEre(pattern)
+    return { flags: ignoreCase ? ['-E', '-i'] : ['-E'], text: ere, describe: String(pattern) }
+  }
+  const exactLine = typeof pattern === 'object' && pattern !== null && 'line' in pattern
+  const text = exactLine ? pattern.line : pattern
+  if (typeof text !== 'string') throw new TypeError(`contains: expected a string, a RegExp or { line }, got ${typeof text}`)
+  // grep would read a newline as "either line", a silent widening of the check
+  if (/[\n\0]/.test(text)) throw new TypeError(`contains: ${JSON.stringify(text)} spans lines; grep matches one line at a time (compare file(path).content instead)`)
+  return { flags: exactLine ? ['-F', '-x'] : ['-F'], text, describe: exactLine ? `the line ${JSON.stringify(text)}` : JSON.stringify(text) }
+}
+
+function grepFact(path: string, pattern: LinePattern): FactRequest<number> {
+  const { flags, text, describe } = grepArgs(pattern)
+  const request: FactRequest<number> = {
+    // JSON: a ':' in the pattern or path cannot make two questions share one key
+    key: `file.grep:${JSON.stringify([flags, text, path])}`,
+    describe: `search ${path} for ${describe}`,
+    script: GREP_SCRIPT,
+    args: [path, text, ...flags],
+    parse: (raw) => {
+      // grep: 0 some lines matched, 1 none, 2 trouble (missing file, permission denied)
+      if (raw.exitCode !== 0 && raw.exitCode !== 1) throw missingPathFailure(request, path, raw)
+      const count = raw.stdout.toString('utf8').trim()
+      if (!/^\d+$/.test(count)) throw new Error(`unexpected grep -c output: ${JSON.stringify(count)}`)
+      return Number(count)
     },
   }
   return request
@@ -147,7 +208,59 @@ export class FileRef implements PromiseLike<FileFacts> {
 
   /** Hex SHA-256 of the file's content, computed on the host. */
   get sha256(): Promise<string> {
-    return readFact(sha256Fact(this.path))
+    return readFact(digestFact(this.path, 'sha256'))
+  }
+
+  /** Hex MD5 of the file's content, computed on the host (md5sum). */
+  get md5(): Promise<string> {
+    return readFact(digestFact(this.path, 'md5'))
+  }
+
+  /** Hex SHA-512 of the file's content, computed on the host (sha512sum). */
+  get sha512(): Promise<string> {
+    return readFact(digestFact(this.path, 'sha512'))
+  }
+
+  /**
+   * The content parsed as JSON. Typed `any` on purpose: a config file's shape is the spec's to
+   * assert. Invalid JSON fails the check with file:line:column.
+   */
+  get json(): Promise<any> {
+    return this.content.then((text) => parseJsonContent(this.path, text))
+  }
+
+  /** The content parsed as one YAML document (`any`, as `json`); invalid YAML fails with file:line:column. */
+  get yaml(): Promise<any> {
+    return this.content.then((text) => parseYamlContent(this.path, text))
+  }
+
+  /** Every document of a multi-document YAML file (`---` separated). */
+  get yamlDocuments(): Promise<any[]> {
+    return this.content.then((text) => parseYamlDocuments(this.path, text))
+  }
+
+  /**
+   * Some line contains the text (a string: fixed substring, like Serverspec's `contain`), is
+   * exactly `{ line }`, or matches the RegExp (translated to grep -E; tested line by line, so
+   * ^ and $ anchor lines). grep runs on the host: the file is never transferred.
+   */
+  contains(pattern: LinePattern): Promise<boolean> {
+    return this.countMatching(pattern).then((n) => n > 0)
+  }
+
+  /** How many lines match (as `contains`), counted on the host with grep -c. */
+  // async: a pattern refused here rejects the promise like any other failure
+  async countMatching(pattern: LinePattern): Promise<number> {
+    return readFact(grepFact(this.path, pattern))
+  }
+
+  /**
+   * Whether `user` can read, write, execute the path: asked of the kernel as that user when
+   * verify runs as root, else computed from mode bits, owners and the user's groups along the
+   * path; `method` says which.
+   */
+  async accessibleBy(user: string): Promise<UserAccess> {
+    return readFact(accessFact(this.path, user))
   }
 }
 

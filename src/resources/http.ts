@@ -59,6 +59,8 @@ interface HttpState {
   agents: Map<string, Dispatcher>
   /** Requests that got a response, keyed by `${via} ${origin}`. */
   counts: Map<string, number>
+  /** When each of those responses came (runner clock, ms), same keys: to count only those after an app's restart. */
+  times?: Map<string, number[]>
 }
 
 interface ResolvedOptions {
@@ -293,6 +295,21 @@ function countRequest(ctx: HostContext, via: Via, origin: string): void {
   const counts = stateFor(ctx).counts
   const key = `${via} ${origin}`
   counts.set(key, (counts.get(key) ?? 0) + 1)
+  const times = (stateFor(ctx).times ??= new Map())
+  times.set(key, [...(times.get(key) ?? []), Date.now()])
+}
+
+/** Runner-clock times (ms) of the responses counted by httpRequestCount, oldest first. */
+export function httpRequestTimes(ctx: HostContext, filter: HttpRequestCountFilter = {}): number[] {
+  const times = states.get(ctx)?.times
+  if (!times) return []
+  const origin = filter.origin === undefined ? undefined : originOf(filter.origin)
+  const out: number[] = []
+  for (const [key, list] of times) {
+    const [via, keyOrigin] = key.split(' ')
+    if ((filter.via === undefined || filter.via === via) && (origin === undefined || origin === keyOrigin)) out.push(...list)
+  }
+  return out.sort((a, b) => a - b)
 }
 
 /** One pooled Agent per host run, vantage point and TLS mode (certificate checks are per connection). */

@@ -9,7 +9,14 @@ import type { CollectedCheck } from '../dsl/registry.ts'
 export async function runCheck(check: CollectedCheck, deadlineMs: number): Promise<CheckResult> {
   const scope: CheckScope = { factsRead: new Set() }
   const started = performance.now()
-  const base = { id: check.id, file: check.file, line: check.line, path: check.path }
+  const base = {
+    id: check.id,
+    file: check.file,
+    line: check.line,
+    path: check.path,
+    ...(check.tags.length > 0 ? { tags: [...check.tags] } : {}),
+    ...(check.definedAt ? { source: check.definedAt } : {}),
+  }
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError(`check did not finish within ${deadlineMs / 1000}s`)), deadlineMs)

@@ -1,9 +1,9 @@
 // Who runs what when: every selected host in parallel under a concurrency limit.
 // Hosts keep the order they were selected in, whatever order they finish in.
 import pLimit from 'p-limit'
-import { SCHEMA_VERSION, exitCodeFor, summarize, type HostSpec, type RunResult } from '../model.ts'
-import type { LoadedSpec } from '../dsl/registry.ts'
+import { SCHEMA_VERSION, exitCodeFor, summarize, type RunResult } from '../model.ts'
 import { verifyHost, type HostRunOptions } from './host.ts'
+import type { HostPlan } from './plan.ts'
 import { TOOL } from '../version.ts'
 
 export interface RunOptions extends HostRunOptions {
@@ -12,13 +12,13 @@ export interface RunOptions extends HostRunOptions {
   onHostDone?(result: RunResult['hosts'][number]): void
 }
 
-export async function runHosts(hosts: readonly HostSpec[], specs: readonly LoadedSpec[], options: RunOptions): Promise<RunResult> {
+export async function runHosts(plans: readonly HostPlan[], options: RunOptions): Promise<RunResult> {
   const startedAt = new Date()
   const limit = pLimit(Math.max(1, options.concurrency))
   const results = await Promise.all(
-    hosts.map((host) =>
+    plans.map((plan) =>
       limit(async () => {
-        const result = await verifyHost(host, specs, options)
+        const result = await verifyHost(plan, options)
         options.onHostDone?.(result)
         return result
       }),

@@ -2,13 +2,18 @@
 import type { HostSpec } from '../model.ts'
 import { LocalTransport } from './local.ts'
 import { SshTransport } from './ssh.ts'
+import type { SshSession } from './ssh-session.ts'
+import { DEFAULT_RETRY, RetryingTransport } from './retry.ts'
 import type { Transport } from './transport.ts'
 
 export interface TransportOptions {
   connectTimeoutMs: number
+  /** The run's ssh_config resolver, bastion pool and host-key policy (ssh-session.ts). */
+  ssh?: SshSession
 }
 
 export function createTransport(host: HostSpec, options: TransportOptions): Transport {
   if (host.transport === 'local') return new LocalTransport()
-  return new SshTransport({ host, connectTimeoutMs: options.connectTimeoutMs })
+  // each attempt gets what is left of the one connect deadline (retry.ts)
+  return new RetryingTransport(host, (connectTimeoutMs) => new SshTransport({ host, connectTimeoutMs, ...(options.ssh ? { session: options.ssh } : {}) }), { ...DEFAULT_RETRY, deadlineMs: options.connectTimeoutMs })
 }

@@ -1,6 +1,6 @@
 // known_hosts handling for the ssh transport: ssh2 never reads known_hosts, so we parse the
 // OpenSSH format ourselves and decide whether the key a server presents is the one we expect.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { ServerHostKeyAlgorithm } from 'ssh2'
 
 export type KnownHostMarker = 'revoked' | 'cert-authority'
@@ -222,4 +222,16 @@ export function hostKeyAlgorithmsFor(knownTypes: string[]): ServerHostKeyAlgorit
   const preferred = knownTypes.flatMap(algorithmsForKeyType)
   const ordered = [...preferred, ...DEFAULT_HOST_KEY_ALGORITHMS]
   return [...new Set(ordered)]
+}
+
+/** The name a known_hosts line is filed under: a HostKeyAlias as is, else `host` or `[host]:port`. */
+export function lookupName(host: string, port: number, hostKeyAlias?: string): string {
+  return hostKeyAlias !== undefined ? hostKeyAlias.toLowerCase() : knownHostsName(host, port)
+}
+
+/** A known_hosts line for a key, hashed (`|1|salt|hmac`, as HashKnownHosts yes writes) when asked. */
+export function knownHostsLine(name: string, key: Buffer, hashed: boolean, salt: Buffer = randomBytes(20)): string {
+  const type = blobKeyType(key) ?? 'unknown'
+  const field = hashed ? `${HASH_MAGIC}${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}` : name
+  return `${field} ${type} ${key.toString('base64')}`
 }

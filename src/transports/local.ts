@@ -7,6 +7,7 @@ import { HostUnreachableError } from '../errors.ts'
 import type { ExecOptions, ExecResult, Transport } from './transport.ts'
 
 const STDERR_CAP = 64 * 1024
+const KILL_AFTER_MS = 500
 
 export class LocalTransport implements Transport {
   readonly kind = 'local' as const
@@ -28,7 +29,10 @@ export class LocalTransport implements Transport {
       cleanup: true,
     })
     child.stdout.on('data', (chunk: Buffer) => onStdout(chunk))
-    const result = await child
+    // At once, not once the child is reaped: its subshells hold stdout open, so that would wait for the fact itself.
+    const stop = () => { if (child.pid) stopGroup(child.pid) }
+    signal?.addEventListener('abort', stop, { once: true })
+    const result = await child.finally(() => signal?.removeEventListener('abort', stop))
     if (result.failed && !result.isCanceled && result.exitCode === undefined && !result.signal) {
       throw new HostUnreachableError(`cannot run /bin/sh locally: ${result.shortMessage}`, { cause: result })
     }
@@ -45,6 +49,20 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {}
+}
+
+/** TERM first, so the probe's shell passes it on to `timeout` (its own group), then KILL whatever is left. */
+function stopGroup(pid: number): void {
+  signalGroup(pid, 'SIGTERM')
+  setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_AFTER_MS).unref()
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // already gone
+  }
 }
 
 function killGroup(pid: number): void {

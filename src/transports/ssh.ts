@@ -1,32 +1,28 @@
 // SSH transport on ssh2: one connection per host, each fact batch one exec channel on it.
-// ssh2 knows nothing of ~/.ssh, so key discovery and known_hosts checking happen here.
-import { readFile } from 'node:fs/promises'
-import { homedir, userInfo } from 'node:os'
-import { join } from 'node:path'
+// The host is resolved through ~/.ssh/config (ssh-config.ts, ssh-target.ts), reached directly,
+// by ProxyCommand or through pooled bastions (bastion.ts), authenticated and host-key checked
+// (ssh-connect.ts); with `become` the probe's shell runs under sudo (become.ts).
 import type { Duplex } from 'node:stream'
-import ssh2 from 'ssh2'
-import type { AnyAuthMethod, ClientChannel, ConnectConfig } from 'ssh2'
-import { AuthError, HostKeyError, HostUnreachableError, TimeoutError, VerifyError } from '../errors.ts'
+import type ssh2 from 'ssh2'
+import type { ClientChannel } from 'ssh2'
+import { userInfo } from 'node:os'
+import { HostUnreachableError, VerifyError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
-import {
-  blobKeyType,
-  checkHostKey,
-  fingerprintSha256,
-  hostKeyAlgorithmsFor,
-  knownHostsName,
-  knownTypesFor,
-  parseKnownHosts,
-  type HostKeyCheck,
-  type KnownHostEntry,
-} from './known-hosts.ts'
+import { becomeFailure, becomeInvocation, scrub, type BecomeInvocation } from './become.ts'
+import type { Route } from './bastion.ts'
+import { connectSsh } from './ssh-connect.ts'
+import { SshSession } from './ssh-session.ts'
+import { configQueryFor, endpoint, targetForHost, type SshTarget } from './ssh-target.ts'
 import type { ExecOptions, ExecResult, Transport } from './transport.ts'
 
 export interface SshTransportOptions {
   host: HostSpec
   connectTimeoutMs: number
   keepaliveMs?: number
-  /** Where SSH_AUTH_SOCK, VERIFY_KEY_PASSPHRASE and HOME come from (defaults to process.env). */
+  /** Where SSH_AUTH_SOCK, key/password env vars and HOME come from (defaults to the session's, else process.env). */
   env?: NodeJS.ProcessEnv
+  /** The run's shared ssh_config resolver and bastion pool; a private one when absent. */
+  session?: SshSession
 }
 
 // OpenSSH's MaxSessions defaults to 10 per connection; stay below it with room for openTcp.
@@ -34,11 +30,7 @@ export const MAX_OPEN_CHANNELS = 8
 const STDERR_CAP = 64 * 1024
 const CHANNEL_OPEN_ATTEMPTS = 4
 const CHANNEL_RETRY_BASE_MS = 50
-const DEFAULT_KEEPALIVE_MS = 15_000
-const KEEPALIVE_COUNT_MAX = 3
 const CLOSE_GRACE_MS = 2_000
-const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa']
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTDOWN', 'EPIPE'])
 // SSH_OPEN_RESOURCE_SHORTAGE (RFC 4254): the server is busy, not refusing.
 const OPEN_RESOURCE_SHORTAGE = 4
 
@@ -48,56 +40,69 @@ export class SshTransport implements Transport {
   readonly kind = 'ssh' as const
   private readonly host: HostSpec
   private readonly connectTimeoutMs: number
-  private readonly keepaliveMs: number
+  private readonly session: SshSession
+  private readonly ownSession: boolean
   private readonly env: NodeJS.ProcessEnv
-  private readonly user: string
   private readonly slots = new ChannelSlots(MAX_OPEN_CHANNELS)
+  private resolved: SshTarget | undefined
+  private route: Route | undefined
   private client: ssh2.Client | undefined
   private connecting: Promise<void> | undefined
   private closing: Promise<void> | undefined
   private closedByUs = false
   /** Set once the connection is unusable; every later call rejects with it. */
   private lost: VerifyError | undefined
-  /** The verdict of the host key check, since ssh2 only reports "verification failed". */
-  private hostKeyFailure: HostKeyError | undefined
   private opened = 0
 
   constructor(options: SshTransportOptions) {
     this.host = options.host
     this.connectTimeoutMs = options.connectTimeoutMs
-    this.keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS
-    this.env = options.env ?? process.env
-    this.user = options.host.user ?? currentUser(this.env)
+    this.ownSession = options.session === undefined
+    this.session = options.session ?? new SshSession({ ...(options.env ? { env: options.env } : {}), ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}) })
+    this.env = options.env ?? this.session.env
   }
 
   get execCount(): number {
     return this.opened
   }
 
-  /** `user@address:port`, the way every message names the target. */
+  /** `user@hostname:port` once ssh_config is resolved (the inventory's view before), the way every message names the target. */
   get target(): string {
-    return `${this.user}@${this.host.address}:${this.host.port}`
+    if (this.resolved) return endpoint(this.resolved)
+    return `${this.host.user ?? currentUser(this.env)}@${this.host.address}:${this.host.port}`
+  }
+
+  /** The resolved endpoint, route and settings (after connect). */
+  get resolvedTarget(): SshTarget | undefined {
+    return this.resolved
   }
 
   connect(): Promise<void> {
-    this.connecting ??= this.establish()
+    this.connecting ??= this.establish().catch(async (err: unknown) => {
+      this.lost ??= err instanceof VerifyError ? err : new HostUnreachableError(`${this.target}: ${(err as Error).message}`, { cause: err })
+      // callers need not close() a transport that never connected: its private bastions end here
+      if (this.ownSession) await this.session.close()
+      throw this.lost
+    })
     return this.connecting
   }
 
   async exec({ script, onStdout, signal }: ExecOptions): Promise<ExecResult> {
     const client = await this.usableClient()
+    const become = this.resolved?.become ? becomeInvocation(this.resolved.become, this.env) : undefined
     const release = await this.acquireSlot(signal)
     if (!release) return { exitCode: null, stderr: '' }
     let channel: ClientChannel
     try {
-      channel = await this.openWithRetry(() => openExecChannel(client), isChannelOpenFailure)
+      channel = await this.openWithRetry(() => openExecChannel(client, become?.command ?? '/bin/sh -s'), isChannelOpenFailure)
     } catch (err) {
       release()
       throw err instanceof VerifyError ? err : new HostUnreachableError(`${this.target}: cannot start /bin/sh -s: ${(err as Error).message}`, { cause: err })
     }
     this.opened++
     channel.once('close', release)
-    return runScript(channel, { script, onStdout, signal }, () => this.lost)
+    if (!become) return runScript(channel, { script, onStdout, ...(signal ? { signal } : {}) }, () => this.lost)
+    return this.runBecome(channel, become, { script, onStdout, ...(signal ? { signal } : {}) })
   }
 
   async openTcp(host: string, port: number): Promise<Duplex> {
@@ -122,70 +127,46 @@ export class SshTransport implements Transport {
   // Connecting.
 
   private async establish(): Promise<void> {
-    const knownHosts = await this.loadKnownHosts()
-    const auth = await this.authMethods()
-    const client = new ssh2.Client()
-    this.client = client
-    const config = this.connectConfig(knownHosts, auth.methods)
-    await new Promise<void>((resolve, reject) => {
-      let ready = false
-      const fail = (err: VerifyError) => {
-        this.lost ??= err
-        client.destroy()
-        reject(err)
-      }
-      client.on('ready', () => { ready = true; resolve() })
-      client.on('error', (err: SshError) => {
-        if (ready) this.markLost(err)
-        // A missing or broken agent is not fatal: ssh2 moves on to the next method.
-        else if (err.level !== 'agent') fail(this.classify(err, auth.described))
+    const config = await this.session.resolver.resolve(configQueryFor(this.host))
+    const target = targetForHost(this.host, config, { ...this.session.context, env: this.env })
+    this.resolved = target
+    const route = await this.session.jumps.open(target, this.connectTimeoutMs)
+    this.route = route
+    let connection
+    try {
+      connection = await connectSsh(target, route.sock, {
+        env: this.env,
+        connectTimeoutMs: this.connectTimeoutMs,
+        keepaliveMs: this.session.keepaliveMs,
+        ...(this.session.notice ? { notice: this.session.notice } : {}),
+        ...(route.via ? { via: route.via } : {}),
+        onLost: (err) => this.markLost(err),
       })
-      client.on('close', () => {
-        if (ready) this.markLost()
-        else fail(new HostUnreachableError(`${this.target}: connection closed during the SSH handshake`))
-      })
-      try {
-        client.connect(config)
-      } catch (err) {
-        fail(new HostUnreachableError(`${this.target}: ${(err as Error).message}`, { cause: err }))
-      }
-    })
+    } catch (err) {
+      route.release()
+      const extra = route.explain()
+      if (extra && err instanceof VerifyError) err.message = `${err.message} (${extra})`
+      throw err
+    }
+    this.client = connection.client
+    void connection.closed.then(() => route.release())
   }
 
-  private connectConfig(knownHosts: KnownHostsFile, methods: AnyAuthMethod[]): ConnectConfig {
-    const knownTypes = knownTypesFor(knownHosts.entries, this.host.address, this.host.port)
-    return {
-      host: this.host.address,
-      port: this.host.port,
-      username: this.user,
-      readyTimeout: this.connectTimeoutMs,
-      keepaliveInterval: this.keepaliveMs,
-      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-      authHandler: methods,
-      algorithms: { serverHostKey: hostKeyAlgorithmsFor(knownTypes) },
-      hostVerifier: (key: Buffer) => this.verifyHostKey(knownHosts, key),
-    }
+  /** Feeds password and marker ahead of the script; turns sudo's own refusal into a FactError, scrubbed of the password. */
+  private async runBecome(channel: ClientChannel, become: BecomeInvocation, options: ExecOptions): Promise<ExecResult> {
+    let sawStdout = false
+    const result = await runScript(
+      channel,
+      { ...options, script: become.stdinPrefix + options.script, onStdout: (chunk) => { sawStdout = true; options.onStdout(chunk) } },
+      () => this.lost,
+    )
+    const stderr = scrub(result.stderr, become.secret)
+    const refused = becomeFailure(become, result.exitCode, sawStdout, stderr)
+    if (refused) throw refused
+    return { exitCode: result.exitCode, stderr }
   }
 
-  private classify(err: SshError, triedAuth: string[]): VerifyError {
-    if (this.hostKeyFailure) return this.hostKeyFailure
-    if (err.level === 'client-timeout' || err.code === 'ETIMEDOUT') {
-      return new TimeoutError(`${this.target}: connect timed out after ${seconds(this.connectTimeoutMs)}`, { cause: err })
-    }
-    if (err.level === 'client-authentication') {
-      return new AuthError(
-        `${this.target}: authentication failed; the server accepted none of: ${triedAuth.join(', ')}. ` +
-          `Check the user name and that the public key is in the user's authorized_keys.`,
-        { cause: err },
-      )
-    }
-    if (err.code && UNREACHABLE_CODES.has(err.code)) {
-      return new HostUnreachableError(`${this.target}: cannot connect: ${err.message}`, { cause: err })
-    }
-    return new HostUnreachableError(`${this.target}: SSH connection failed: ${err.message}`, { cause: err })
-  }
-
-  private markLost(err?: SshError): void {
+  private markLost(err?: Error): void {
     if (this.lost) return
     const why = err ? `: ${err.message}` : ''
     this.lost = new HostUnreachableError(`${this.target}: connection ${this.closedByUs ? 'closed' : `lost${why}`}`, { cause: err })
@@ -203,87 +184,22 @@ export class SshTransport implements Transport {
   private async shutdown(): Promise<void> {
     this.closedByUs = true
     const client = this.client
-    if (!client || this.lost) {
-      this.markLost()
-      return
-    }
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
-    this.markLost()
-    client.end()
-    // A server that never answers the disconnect must not hold close() forever.
-    const timer = setTimeout(() => client.destroy(), CLOSE_GRACE_MS)
-    await closed
-    clearTimeout(timer)
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Host key.
-
-  private async loadKnownHosts(): Promise<KnownHostsFile> {
-    const path = expandHome(this.host.knownHosts ?? '~/.ssh/known_hosts', this.env)
     try {
-      return { path, exists: true, entries: parseKnownHosts(await readFile(path, 'utf8'), path) }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, exists: false, entries: [] }
-      throw new HostKeyError(`${this.target}: cannot read known_hosts file ${path}: ${(err as Error).message}`, { cause: err })
-    }
-  }
-
-  private verifyHostKey(knownHosts: KnownHostsFile, key: Buffer): boolean {
-    const result = checkHostKey(knownHosts.entries, this.host.address, this.host.port, key)
-    if (result.status === 'match') return true
-    this.hostKeyFailure = new HostKeyError(hostKeyMessage(this.target, this.host, knownHosts, key, result))
-    return false
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Authentication.
-
-  /** Explicit key first, then the agent, then default keys, as OpenSSH would offer them. */
-  private async authMethods(): Promise<{ methods: AnyAuthMethod[]; described: string[] }> {
-    const methods: AnyAuthMethod[] = []
-    const described: string[] = []
-    const passphrase = this.env.VERIFY_KEY_PASSPHRASE
-    if (this.host.identityFile) {
-      const file = expandHome(this.host.identityFile, this.env)
-      methods.push(await this.explicitKey(file, passphrase))
-      described.push(`identity file ${file}`)
-    }
-    const agent = this.env.SSH_AUTH_SOCK
-    if (agent) {
-      methods.push({ type: 'agent', username: this.user, agent })
-      described.push(`ssh-agent keys (SSH_AUTH_SOCK=${agent})`)
-    }
-    if (!this.host.identityFile) {
-      for (const name of DEFAULT_IDENTITIES) {
-        const file = join(homeOf(this.env), '.ssh', name)
-        const key = await readUsableKey(file, passphrase)
-        if (key) {
-          methods.push({ type: 'publickey', username: this.user, key, ...(passphrase ? { passphrase } : {}) })
-          described.push(`identity file ${file}`)
-        }
+      if (!client || this.lost) {
+        this.markLost()
+        return
       }
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
+      this.markLost()
+      client.end()
+      // A server that never answers the disconnect must not hold close() forever.
+      const timer = setTimeout(() => client.destroy(), CLOSE_GRACE_MS)
+      await closed
+      clearTimeout(timer)
+    } finally {
+      this.route?.release()
+      if (this.ownSession) await this.session.close()
     }
-    if (methods.length === 0) {
-      throw new AuthError(
-        `${this.target}: no credentials to offer: no identityFile for the host, SSH_AUTH_SOCK is not set, ` +
-          `and none of ~/.ssh/${DEFAULT_IDENTITIES.join(', ')} is a readable unencrypted key (or set VERIFY_KEY_PASSPHRASE)`,
-      )
-    }
-    return { methods, described }
-  }
-
-  /** A configured key that cannot be used is a configuration error worth stopping for. */
-  private async explicitKey(file: string, passphrase: string | undefined): Promise<AnyAuthMethod> {
-    let data: Buffer
-    try {
-      data = await readFile(file)
-    } catch (err) {
-      throw new AuthError(`${this.target}: cannot read identity file ${file}: ${(err as Error).message}`, { cause: err })
-    }
-    const problem = keyProblem(data, passphrase)
-    if (problem) throw new AuthError(`${this.target}: identity file ${file}: ${problem}`)
-    return { type: 'publickey', username: this.user, key: data, ...(passphrase ? { passphrase } : {}) }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -331,18 +247,6 @@ export class SshTransport implements Transport {
 // ---------------------------------------------------------------------------------------------
 // Helpers without transport state.
 
-interface SshError extends Error {
-  level?: string
-  code?: string
-  reason?: number | string
-}
-
-interface KnownHostsFile {
-  path: string
-  exists: boolean
-  entries: KnownHostEntry[]
-}
-
 /** Counting semaphore that hands a freed slot straight to the longest waiter. */
 class ChannelSlots {
   private free: number
@@ -383,10 +287,10 @@ class ChannelSlots {
   }
 }
 
-function openExecChannel(client: ssh2.Client): Promise<ClientChannel> {
+function openExecChannel(client: ssh2.Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     try {
-      client.exec('/bin/sh -s', (err, channel) => (err ? reject(err) : resolve(channel)))
+      client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)))
     } catch (err) {
       reject(err)
     }
@@ -488,56 +392,7 @@ function isChannelOpenFailure(err: unknown): boolean {
 }
 
 function isResourceShortage(err: unknown): boolean {
-  return (err as SshError).reason === OPEN_RESOURCE_SHORTAGE
-}
-
-/** Why ssh2 could not use this private key, or undefined when it can. */
-function keyProblem(data: Buffer, passphrase: string | undefined): string | undefined {
-  const parsed = ssh2.utils.parseKey(data, passphrase)
-  if (parsed instanceof Error) {
-    const hint = /encrypted|passphrase/i.test(parsed.message) && !passphrase ? ' (set VERIFY_KEY_PASSPHRASE)' : ''
-    return `${parsed.message}${hint}`
-  }
-  const key = Array.isArray(parsed) ? parsed[0] : parsed
-  if (!key?.isPrivateKey()) return 'not a private key (point identityFile at the private half, not the .pub)'
-  return undefined
-}
-
-/** Default keys are tried only when usable; an unusable one is silently passed over, as ssh does. */
-async function readUsableKey(file: string, passphrase: string | undefined): Promise<Buffer | undefined> {
-  try {
-    const data = await readFile(file)
-    return keyProblem(data, passphrase) ? undefined : data
-  } catch {
-    return undefined
-  }
-}
-
-function hostKeyMessage(target: string, host: HostSpec, knownHosts: KnownHostsFile, key: Buffer, result: HostKeyCheck): string {
-  const presented = `${blobKeyType(key) ?? 'unknown-type'} key ${fingerprintSha256(key)}`
-  const name = knownHostsName(host.address, host.port)
-  const file = knownHosts.path
-  const at = result.line !== undefined ? `${file}:${result.line}` : file
-  const add = `ssh-keyscan ${host.port === 22 ? '' : `-p ${host.port} `}${host.address} >> ${file}`
-  switch (result.status) {
-    case 'revoked':
-      return `${target}: the host presented ${presented}, which is marked @revoked in ${at}; refusing to connect.`
-    case 'mismatch':
-      return (
-        `${target}: HOST KEY CHANGED: the host presented ${presented}, but ${at} holds a different key for ${name}. ` +
-        `Someone may be intercepting the connection, or the host was rebuilt. Confirm the new fingerprint out-of-band, ` +
-        `then replace the entry: ssh-keygen -R '${name}' -f ${file} && ${add}`
-      )
-    case 'cert-authority-only':
-      return (
-        `${target}: ${at} only has a @cert-authority line for ${name}, and host certificates are not supported; ` +
-        `the host presented ${presented}. Confirm it out-of-band, then add the plain key: ${add}`
-      )
-    default: {
-      const where = knownHosts.exists ? `is not in ${file}` : `cannot be checked: ${file} does not exist`
-      return `${target}: host key for ${name} ${where}; the host presented ${presented}. Confirm that fingerprint out-of-band, then add it: ${add}`
-    }
-  }
+  return (err as { reason?: unknown }).reason === OPEN_RESOURCE_SHORTAGE
 }
 
 function currentUser(env: NodeJS.ProcessEnv): string {
@@ -547,18 +402,6 @@ function currentUser(env: NodeJS.ProcessEnv): string {
     // No passwd entry for our uid (some containers): fall back to what the shell says.
     return env.USER ?? env.LOGNAME ?? 'root'
   }
-}
-
-function homeOf(env: NodeJS.ProcessEnv): string {
-  return env.HOME ?? homedir()
-}
-
-function expandHome(path: string, env: NodeJS.ProcessEnv): string {
-  return path === '~' || path.startsWith('~/') ? join(homeOf(env), path.slice(1)) : path
-}
-
-function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))}s`
 }
 
 function delay(ms: number): Promise<void> {

@@ -43,7 +43,9 @@ beforeAll(async () => {
   for (const h of fleet.hosts) layDeploy(h.root)
   work = makeWorkdir()
   copyFileSync(path.join(REPO_ROOT, 'specs', 'blog-release.spec.ts'), work.write('specs/blog-release.spec.ts', ''))
-  work.write('hosts.yaml', inventory(fleet, `  down: { address: ${CLOSED_ADDRESS} }`))
+  // the modules the example spec shares with the other example apps
+  for (const shared of readdirSync(path.join(REPO_ROOT, 'specs', 'shared'))) copyFileSync(path.join(REPO_ROOT, 'specs', 'shared', shared), work.write(`specs/shared/${shared}`, ''))
+  work.write('hosts.yaml', inventory(fleet, `  down: { address: ${CLOSED_ADDRESS}, vars: { statusPort: 1 } }`))
 })
 
 afterAll(async () => {

@@ -59,6 +59,8 @@ describe('loadInventory: hosts and defaults', () => {
       groups: [],
       vars: {},
       source: `${file}:6`,
+      // written for the host itself: these win over ~/.ssh/config
+      explicit: ['address', 'port', 'user', 'identityFile'],
     })
     expect(inv.hosts.get('db-1')).toMatchObject({
       address: 'db-1',
@@ -66,6 +68,8 @@ describe('loadInventory: hosts and defaults', () => {
       user: 'deploy',
       identityFile: join(homedir(), '.ssh/id_ed25519'),
       source: `${file}:7`,
+      // all defaulted: ssh_config's HostName / User / IdentityFile for db-1 win
+      explicit: [],
     })
   })
 
@@ -239,7 +243,7 @@ describe('loadInventory: errors name file:line', () => {
           adress: 10.0.0.12
     `)
     expect(message).toBe(
-      `${file}:4:5: hosts.web-1: unknown key "adress" (allowed keys: address, user, port, identityFile, knownHosts, vars)`,
+      `${file}:4:5: hosts.web-1: unknown key "adress" (allowed keys: address, user, port, identityFile, knownHosts, identityEnv, passphraseEnv, passwordEnv, knownHostsEnv, proxyJump, become, vars)`,
     )
   })
 

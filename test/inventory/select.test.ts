@@ -121,8 +121,11 @@ describe('selectHosts: local and ad-hoc addresses', () => {
         transport: 'ssh',
         groups: [],
         vars: {},
+        // only the address was written: user and port from defaults yield to ~/.ssh/config
+        explicit: ['address'],
       },
     ])
+    expect(selectHosts(inv, 'ops@10.0.0.5:2022', {})[0]!.explicit).toEqual(['address', 'port', 'user'])
   })
 
   it('parses user@host:port, hostnames and IPv6', () => {

@@ -102,7 +102,7 @@ describe('renderConsole with a few hosts', () => {
         '  specs/app.spec.ts',
         '    ! app › release 12ms',
         '        fact: cannot read /etc/release: permission denied',
-        '    - app › canary 0ms  skipped: not a canary',
+        '    - app › canary  skipped: not a canary',
         '',
         '! db-1 (10.0.0.1:22) ERROR  1 check: 1 error',
         '  ! unreachable: connection lost',

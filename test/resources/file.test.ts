@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, chmodSync, existsSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createHash } from 'node:crypto'
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { file, parseStat } from '../../src/resources/file.ts'
 import { directory } from '../../src/resources/directory.ts'
 import { command } from '../../src/resources/command.ts'
-import { FactError, TimeoutError } from '../../src/errors.ts'
+import { ExpectationError, FactError, TimeoutError } from '../../src/errors.ts'
 import { onLocalHost } from '../support/local-host.ts'
 
 let dir: string
@@ -105,5 +105,81 @@ describe('content of a missing file', () => {
     expect(describeFailure(error)).toMatchObject({ status: 'failed', expected: 'an existing file', actual: 'missing' })
     const sha = await onLocalHost(() => file(path.join(dir, 'nope')).sha256).catch((e: unknown) => e)
     expect(describeFailure(sha)).toMatchObject({ status: 'failed', actual: 'missing' })
+  })
+})
+
+describe('file(): permissions, digests, parsed content, contains', () => {
+  let root: string
+  beforeAll(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'verify-file-more-'))
+    writeFileSync(path.join(root, 'app.json'), '{\n  "db": { "port": 5432 },\n  "debug": false\n}\n')
+    writeFileSync(path.join(root, 'broken.json'), '{\n  "db": { "port": 5432, }\n}\n')
+    writeFileSync(path.join(root, 'app.yaml'), 'server:\n  port: 8080\n  hosts: [a, b]\n')
+    writeFileSync(path.join(root, 'nginx.conf'), 'server {\n  listen 80;\n  listen 443 ssl;\n  # listen 8080;\n  server_name blog.example.com;\n}\n')
+    // bigger than the fact cap: contains must not transfer it
+    writeFileSync(path.join(root, 'big.log'), `${'INFO ok\n'.repeat(300_000)}ERROR disk full\n`)
+    writeFileSync(path.join(root, 'run.sh'), '#!/bin/sh\n', { mode: 0o4750 })
+    symlinkSync(path.join(root, 'run.sh'), path.join(root, 'run-link'))
+  })
+  afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+  it('permissions by class from the mode of what the path resolves to', async () => {
+    const { value } = await onLocalHost(() => Promise.all([file(path.join(root, 'run.sh')), file(path.join(root, 'run-link')), file(path.join(root, 'nope'))]))
+    expect(value[0].permissions).toEqual({
+      owner: { readable: true, writable: true, executable: true },
+      group: { readable: true, writable: false, executable: true },
+      others: { readable: false, writable: false, executable: false },
+      setuid: true, setgid: false, sticky: false,
+    })
+    expect(value[1].mode).toBe('0777') // the link itself
+    expect(value[1].permissions).toEqual(value[0].permissions)
+    expect(value[2].permissions).toBeUndefined()
+  })
+
+  it('md5, sha256 and sha512 computed on the host, in one exec', async () => {
+    const p = path.join(root, 'app.yaml')
+    const text = readFileSync(p)
+    const { value, execCount } = await onLocalHost(() => Promise.all([file(p).md5, file(p).sha256, file(p).sha512]))
+    expect(value).toEqual(['md5', 'sha256', 'sha512'].map((a) => createHash(a).update(text).digest('hex')))
+    expect(execCount).toBe(1)
+    const missing = await onLocalHost(() => file(path.join(root, 'nope')).md5).catch((e: unknown) => e)
+    expect(missing).toBeInstanceOf(ExpectationError)
+  })
+
+  it('json and yaml: parsed content; a syntax error fails with file:line:column', async () => {
+    const { value } = await onLocalHost(() => Promise.all([file(path.join(root, 'app.json')).json, file(path.join(root, 'app.yaml')).yaml]))
+    expect(value[0].db.port).toBe(5432)
+    expect(value[1]).toEqual({ server: { port: 8080, hosts: ['a', 'b'] } })
+    const broken = await onLocalHost(() => file(path.join(root, 'broken.json')).json).catch((e: unknown) => e)
+    expect(broken).toBeInstanceOf(ExpectationError)
+    expect((broken as Error).message).toMatch(/broken\.json:2:\d+: not valid JSON/)
+  })
+
+  it('contains: substring, exact line, RegExp; grep runs on the host, so a file over the cap is fine', async () => {
+    const conf = file(path.join(root, 'nginx.conf'))
+    const big = file(path.join(root, 'big.log'), { maxBytes: 1000 })
+    const { value, execCount } = await onLocalHost(() => Promise.all([
+      conf.contains('listen 443 ssl;'), conf.contains({ line: 'listen 443 ssl;' }), conf.contains({ line: '  listen 443 ssl;' }),
+      conf.contains(/^\s*listen\s+8080;/), conf.countMatching(/^\s*listen \d+/), conf.contains(/SERVER_NAME/i),
+      big.contains('ERROR disk full'), big.countMatching('INFO'),
+    ]))
+    expect(value).toEqual([true, false, true, false, 2, true, true, 300_000])
+    expect(execCount).toBe(1)
+  })
+
+  it('contains on a missing file fails the check; patterns grep would misread are refused', async () => {
+    const missing = await onLocalHost(() => file(path.join(root, 'nope')).contains('x')).catch((e: unknown) => e)
+    expect(missing).toBeInstanceOf(ExpectationError)
+    await expect(file('/etc/passwd').contains('root\nnobody')).rejects.toThrow(/spans lines/)
+    await expect(file('/etc/passwd').contains(/(?=root)/)).rejects.toThrow(/lookahead/)
+  })
+
+  it('hostile patterns are text, never options or code', async () => {
+    const p = path.join(root, 'hostile.txt')
+    const patterns = ['-e', '--help', '$(touch pwned)', '`id`', "it's", '-f/etc/passwd', '\\', '[']
+    writeFileSync(p, `${patterns.join('\n')}\n`)
+    const { value } = await onLocalHost(() => Promise.all([...patterns.map((s) => file(p).countMatching({ line: s })), file(p).contains(/\$\(touch/)]))
+    expect(value).toEqual([...patterns.map(() => 1), true])
+    expect(existsSync('pwned') || existsSync(path.join(os.homedir(), 'pwned'))).toBe(false)
   })
 })

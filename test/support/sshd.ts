@@ -153,7 +153,8 @@ async function unlockUser(): Promise<void> {
   const shadow = await execa('getent', ['shadow', TEST_USER], { reject: false })
   const password = shadow.stdout.split(':')[1]
   const home = (await execa('getent', ['passwd', TEST_USER])).stdout.split(':')[5]
-  if (password === '*' && home === '/') return
+  // Only a locked account (`!…`) needs unlocking: a password a test set (sudo -S) must survive other fleets starting.
+  if (password !== undefined && !password.startsWith('!') && home === '/') return
   await execa('usermod', ['-p', '*', '-d', '/', TEST_USER])
 }
 

@@ -39,14 +39,15 @@ export interface CliRun {
 }
 
 /** Runs `verify …` as a user would, in its own process, with no terminal (so no colour). */
-export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliRun> {
+export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string }): Promise<CliRun> {
   const started = performance.now()
   const result = await execa('node', [BIN, ...args], {
     cwd: options.cwd,
     env: { NO_COLOR: '1', ...options.env },
     reject: false,
     timeout: options.timeoutMs ?? 120_000,
-    stdin: 'ignore',
+    // `input` feeds stdin (e.g. `--hosts -`); otherwise there is none, as in CI
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   })
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), ms: Math.round(performance.now() - started) }
 }

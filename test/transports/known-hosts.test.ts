@@ -8,6 +8,8 @@ import {
   fingerprintSha256,
   globMatch,
   hostKeyAlgorithmsFor,
+  knownHostsLine,
+  lookupName,
   parseKnownHosts,
 } from '../../src/transports/known-hosts.ts'
 
@@ -177,5 +179,24 @@ describe('fingerprintSha256', () => {
   it('prints the fingerprint the way ssh-keygen -l does', () => {
     const out = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'ed1.pub')], { encoding: 'utf8' })
     expect(out).toContain(fingerprintSha256(ed1.blob))
+  })
+})
+
+describe('knownHostsLine (what --accept-new-host-keys appends)', () => {
+  const key = Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', 'base64')
+
+  it('writes `[host]:port type base64`, or a HostKeyAlias as is, and matches it back', () => {
+    const line = knownHostsLine(lookupName('10.0.0.5', 2222), key, false)
+    expect(line).toBe(`[10.0.0.5]:2222 ssh-ed25519 ${key.toString('base64')}`)
+    expect(checkHostKey(parseKnownHosts(line), '10.0.0.5', 2222, key).status).toBe('match')
+    expect(lookupName('10.0.0.5', 2222, 'Web-1-Key')).toBe('web-1-key')
+  })
+
+  it('hashes the name when HashKnownHosts is on, and the hashed line still matches', () => {
+    const line = knownHostsLine(lookupName('web-1.example.com', 22), key, true)
+    expect(line).toMatch(/^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 /)
+    expect(line).not.toContain('web-1')
+    expect(checkHostKey(parseKnownHosts(line), 'web-1.example.com', 22, key).status).toBe('match')
+    expect(checkHostKey(parseKnownHosts(line), 'web-2.example.com', 22, key).status).toBe('unknown')
   })
 })

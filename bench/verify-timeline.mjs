@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// bin/verify.mjs with time stamps, for the benchmark's "where the time goes" section: the same
+// start-up (tsx registered, then the CLI imported), plus the moment of the first outgoing TCP
+// connection and of exit. Writes them as JSON (ms since process start) to $BENCH_TIMELINE.
+import { writeFileSync } from 'node:fs'
+import net from 'node:net'
+
+const stamps = { scriptStart: performance.now() }
+const connect = net.Socket.prototype.connect
+net.Socket.prototype.connect = function (...args) {
+  // TCP only: tsx itself connects to a unix socket (its IPC pipe) while registering
+  const target = Array.isArray(args[0]) ? args[0][0] : args[0]
+  const tcp = typeof target === 'number' || (typeof target === 'object' && target !== null && 'port' in target)
+  if (tcp) stamps.firstConnect ??= performance.now()
+  return connect.apply(this, args)
+}
+process.on('exit', () => {
+  stamps.exit = performance.now()
+  if (process.env.BENCH_TIMELINE) writeFileSync(process.env.BENCH_TIMELINE, JSON.stringify({ timeOrigin: performance.timeOrigin, ...stamps }))
+})
+
+const { register } = await import('tsx/esm/api')
+register()
+stamps.tsxRegistered = performance.now()
+const { main } = await import('../src/cli.ts')
+stamps.cliImported = performance.now()
+process.exitCode = await main(process.argv)
+stamps.mainReturned = performance.now()
+// what keeps the process alive after main() returned, if anything
+stamps.aliveAfterMain = process._getActiveHandles().map((h) => h.constructor?.name ?? typeof h)
+setImmediate(() => { stamps.aliveAfterMainTick = process._getActiveHandles().map((h) => h.constructor?.name ?? typeof h) })

@@ -1,0 +1,115 @@
+// Stopping a run on SIGINT / SIGTERM without losing it: the first signal aborts the run's
+// AbortSignal, so every host stops where it is, marks what did not finish as `interrupted`,
+// closes its connection, and the CLI still writes its reports and exits 2. A second signal,
+// or a shutdown that hangs, exits at once.
+import { ExitCode, type CheckResult, type RunResult } from '../model.ts'
+import type { CollectedCheck } from '../dsl/registry.ts'
+
+const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const
+/** How long an interrupted run may take to close connections and write its reports. */
+const SHUTDOWN_GRACE_MS = 10_000
+/** After the reports are written, how long a leftover handle (a spec's own timer) may keep the process. */
+const EXIT_GRACE_MS = 1_000
+
+export interface Interrupt {
+  /** Aborted with the signal's name as reason. */
+  readonly signal: AbortSignal
+  /** The signal that stopped the run, once one has. */
+  readonly reason: string | undefined
+  /** Stops watching; a signal from now on acts as if verify never listened. */
+  dispose(): void
+}
+
+interface Watch {
+  controller: AbortController
+  stderr: NodeJS.WritableStream
+}
+
+let current: Watch | undefined
+let installed = false
+
+/** Starts watching for SIGINT/SIGTERM for the run that is about to start (one at a time). */
+export function watchInterrupts(stderr: NodeJS.WritableStream = process.stderr): Interrupt {
+  const watch: Watch = { controller: new AbortController(), stderr }
+  current = watch
+  if (!installed) {
+    installed = true
+    for (const name of INTERRUPT_SIGNALS) process.on(name, onSignal)
+  }
+  return {
+    signal: watch.controller.signal,
+    get reason() {
+      return watch.controller.signal.aborted ? String(watch.controller.signal.reason) : undefined
+    },
+    dispose() {
+      if (current !== watch) return
+      current = undefined
+      if (watch.controller.signal.aborted) setTimeout(() => process.exit(), EXIT_GRACE_MS).unref()
+    },
+  }
+}
+
+function onSignal(name: NodeJS.Signals): void {
+  const watch = current
+  if (!watch) {
+    // no run in progress: behave as if we had never listened
+    for (const sig of INTERRUPT_SIGNALS) process.removeListener(sig, onSignal)
+    installed = false
+    process.kill(process.pid, name)
+    return
+  }
+  if (watch.controller.signal.aborted) {
+    watch.stderr.write(`verify: ${name} again: exiting now, without reports\n`)
+    process.exit(ExitCode.HostError)
+  }
+  watch.stderr.write(`verify: ${name}: stopping; unfinished checks are reported as interrupted (${name} again to exit at once)\n`)
+  watch.controller.abort(name)
+  setTimeout(() => {
+    if (current !== watch) return // the reports were written; the exit is on its way
+    watch.stderr.write(`verify: still stopping ${SHUTDOWN_GRACE_MS / 1000}s after ${name}; exiting without reports\n`)
+    process.exit(ExitCode.HostError)
+  }, SHUTDOWN_GRACE_MS).unref()
+}
+
+/** What a check that did not finish says. */
+export function interruptedMessage(signal: AbortSignal): string {
+  return `run interrupted by ${String(signal.reason ?? 'a signal')} before this check finished`
+}
+
+/** The result of a check that was still running (or never started) when the run was stopped. */
+export function interruptedCheck(check: Pick<CollectedCheck, 'id' | 'file' | 'line' | 'path'>, signal: AbortSignal, durationMs = 0): CheckResult {
+  return { id: check.id, file: check.file, line: check.line, path: check.path, status: 'error', errorKind: 'interrupted', message: interruptedMessage(signal), durationMs, facts: [] }
+}
+
+/** `work`, or `onInterrupt()` as soon as the signal aborts, whichever comes first (work is then left to settle unobserved). */
+export function untilInterrupted<T>(signal: AbortSignal | undefined, work: Promise<T>, onInterrupt: () => T | Promise<T>): Promise<T> {
+  if (!signal) return work
+  work.catch(() => {})
+  if (signal.aborted) return Promise.resolve().then(onInterrupt)
+  let done = false
+  const finished = work.finally(() => { done = true })
+  // once the work is done, a later abort must not run onInterrupt (it would close a finished host's transport)
+  const interrupted = whenAborted(signal).then(() => (done ? new Promise<T>(() => {}) : onInterrupt()))
+  return Promise.race([finished, interrupted])
+}
+
+// One listener per signal, however many checks wait on it: a listener per check would trip
+// Node's MaxListeners warning on stderr with more than 10 checks.
+const abortions = new WeakMap<AbortSignal, Promise<void>>()
+
+function whenAborted(signal: AbortSignal): Promise<void> {
+  let aborted = abortions.get(signal)
+  if (!aborted) {
+    aborted = new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+    abortions.set(signal, aborted)
+  }
+  return aborted
+}
+
+/** Records the interruption on the result: exit code at least 2, whatever finished before it. */
+export function markInterrupted(result: RunResult, interrupt: Pick<Interrupt, 'reason'>): RunResult {
+  const reason = interrupt.reason
+  if (!reason) return result
+  const exitCode = Math.max(result.exitCode, ExitCode.HostError) as RunResult['exitCode']
+  return { ...result, interrupted: reason, exitCode }
+}

@@ -1,0 +1,24 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { initProject } from '../../src/commands/init.ts'
+
+describe('verify init', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'verify-init-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('writes hosts.yaml, a spec and (when missing) an ES-module package.json; keeps existing files', () => {
+    const first = initProject({ dir, app: 'My Blog!' })
+    expect(first.written).toEqual(['hosts.yaml', 'specs/my-blog.spec.ts'])
+    expect(JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).type).toBe('module')
+    expect(readFileSync(path.join(dir, 'hosts.yaml'), 'utf8')).toMatch(/app: my-blog\n {2}appsRoot: \/apps/)
+    writeFileSync(path.join(dir, 'hosts.yaml'), 'mine')
+    const second = initProject({ dir, app: 'my-blog' })
+    expect(second.skipped).toEqual(['hosts.yaml', 'specs/my-blog.spec.ts'])
+    expect(readFileSync(path.join(dir, 'hosts.yaml'), 'utf8')).toBe('mine')
+    writeFileSync(path.join(dir, 'package.json'), '{"name":"x"}')
+    expect(initProject({ dir, app: 'my-blog', force: true }).notes.join()).toMatch(/no "type": "module"/)
+    expect(existsSync(path.join(dir, 'specs/my-blog.spec.ts'))).toBe(true)
+  })
+})

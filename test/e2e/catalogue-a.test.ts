@@ -1,0 +1,203 @@
+// process, port, service, pkg, user and group end to end: the real CLI over the real sshd, as the
+// non-root fleet user, against this machine (every loopback host is this machine). One check of
+// each resource on 3 hosts in ≤ 2 exec channels per host; hostile names for each resource.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fleetHostSpecs, startFleet, type Fleet } from '../support/sshd.ts'
+import { makeFleetProject } from '../support/fleet-project.ts'
+import { runCli, type Workdir } from '../support/workdir.ts'
+import { SshTransport } from '../../src/transports/ssh.ts'
+import { FactBatcher } from '../../src/probe/batcher.ts'
+import { runInHost, type HostContext } from '../../src/dsl/context.ts'
+import { readFact } from '../../src/dsl/context.ts'
+import { process as proc, processTableFact } from '../../src/resources/process.ts'
+import type { RunResult } from '../../src/model.ts'
+
+const tag = randomBytes(4).toString('hex')
+const MARKER = `verify-proc-test-${tag}`
+const PWNED = `/tmp/verify-pwned-${tag}`
+const HOSTILE = [`it's "quoted"`, `$(touch ${PWNED})`, `\`touch ${PWNED}\``, 'new\nline', '-rf', '--help', `x; touch ${PWNED}`]
+
+let fleet: Fleet
+let work: Workdir
+let dir: string
+const children: ChildProcess[] = []
+const servers: net.Server[] = []
+let realProc: ChildProcess
+let started = 0
+let rootPort = 0
+let userPort = 0
+let userPortPid = 0
+let v6Port = 0
+
+const asRoot = globalThis.process.getuid?.() === 0
+
+function listen(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    servers.push(s)
+    s.once('error', reject)
+    s.listen(0, host, () => resolve((s.address() as net.AddressInfo).port))
+  })
+}
+
+/** A listener owned by the fleet user (perl is Essential on Debian): its owner is visible to that user. */
+async function listenAsFleetUser(user: string): Promise<{ port: number; pid: number }> {
+  const ids = asRoot ? { uid: Number(execFileSync('id', ['-u', user]).toString()), gid: Number(execFileSync('id', ['-g', user]).toString()) } : {}
+  const child = spawn('perl', ['-MIO::Socket::INET', '-e', '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 5) or die "$!"; $| = 1; print $s->sockport, "\\n"; sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'], ...ids })
+  children.push(child)
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
+    child.once('exit', (code) => reject(new Error(`perl listener exited ${code}`)))
+  })
+  return { port, pid: child.pid! }
+}
+
+function spec(vars: Record<string, unknown>): string {
+  const v = JSON.stringify(vars)
+  return `
+import { describe, it, expect, process, port, service, pkg, user, group } from 'postdeploy-verify'
+
+const v = ${v}
+const HOSTILE = ${JSON.stringify(HOSTILE)}
+
+describe('catalogue', () => {
+  it('process: every match, with pid, user, args and start time', async () => {
+    const [byArgs, byPidFile] = await Promise.all([process({ args: v.marker }), process({ pidFile: v.pidFile })])
+    expect(byArgs.count).toBe(1)
+    expect(byArgs.pids).toEqual([v.procPid])
+    expect(byPidFile.pids).toEqual([v.procPid])
+    expect(byArgs.processes[0]).toMatchObject({ name: 'sleep', user: v.procUser, args: v.marker + ' 1000' })
+    expect(byArgs).toAllSatisfy((p) => p.startedAt.getTime() >= v.startedAfter && p.elapsedSeconds < 600, 'started by this test')
+  })
+
+  it('port: listening, addresses, owner (hidden without privilege, shown for our own user)', async () => {
+    const [rootOwned, mine, mineViaProc, closed] = await Promise.all([port(v.rootPort), port(v.userPort), port(v.userPort, { source: 'proc' }), port(v.rootPort, { protocol: 'udp' })])
+    expect(rootOwned).toBeListening()
+    expect(rootOwned).toBeListeningOn('127.0.0.1')
+    expect(rootOwned).not.toBeListeningOn('127.0.0.2')
+    expect(rootOwned.owner).toEqual(v.asRoot ? 'unknown-without-privilege' : [expect.objectContaining({ pid: v.testPid })])
+    expect(mine.owner).toEqual([{ name: 'perl', pid: v.userPortPid }])
+    expect(mineViaProc).toMatchObject({ source: 'proc', listening: true, addresses: ['127.0.0.1'], owner: [{ name: 'perl', pid: v.userPortPid }] })
+    expect(closed).not.toBeListening()
+    if (v.v6Port) expect(await port(v.v6Port)).toBeListeningOn('::1')
+  })
+
+  it('service: enabled state from the unit links; full state only with systemd running', async () => {
+    const [ssh, debugShell, journald, none] = await Promise.all(['ssh', 'debug-shell', 'systemd-journald', 'no-such-unit'].map((n) => service(n).enablement))
+    expect(ssh).toMatchObject({ enabled: true, state: 'enabled' })
+    expect(debugShell).toMatchObject({ enabled: false, state: 'disabled' })
+    expect(journald).toMatchObject({ enabled: true, explicitlyEnabled: false, state: 'static' })
+    expect(none).toMatchObject({ enabled: false, state: 'not-found' })
+    if (v.systemdRunning) expect(await service('ssh')).toMatchObject({ exists: true, enabled: true })
+    else await expect(Promise.resolve(service('ssh'))).rejects.toThrow(/no systemd on this host/)
+  })
+
+  it('pkg: installed, version by dpkg ordering', async () => {
+    const [sshd, none] = await Promise.all([pkg('openssh-server'), pkg('no-such-package-here')])
+    expect(sshd).toMatchObject({ manager: 'dpkg', installed: true })
+    expect(sshd).toSatisfyVersion('>= 1:8.0, < 1:99')
+    expect(sshd).not.toSatisfyVersion('< 9.9')
+    expect(none.installed).toBe(false)
+  })
+
+  it('user and group', async () => {
+    const [me, grp] = await Promise.all([user(v.user), group(v.group)])
+    expect(me).toMatchObject({ exists: true, uid: v.uid, gid: v.gid, home: v.home, shell: v.shell, group: v.group })
+    expect(me.groups).toContain(v.group)
+    expect(grp).toMatchObject({ exists: true, gid: v.gid })
+  })
+
+  it('hostile names are names: nothing found, nothing run', async () => {
+    const results = await Promise.all(HOSTILE.map(async (h) => {
+      const [byName, byArgs, byPidFile, svc, p, u, g] = await Promise.all([
+        process(h), process({ args: h }), process({ pidFile: h }), service(h).enablement, pkg(h), user(h), group(h),
+      ])
+      return [byName.count, byArgs.count, byPidFile.count, svc.enabled, p.installed, u.exists, g.exists]
+    }))
+    expect(results).toEqual(HOSTILE.map(() => [0, 0, 0, false, false, false, false]))
+  })
+})
+`
+}
+
+beforeAll(async () => {
+  fleet = await startFleet({ hosts: 3, name: 'catalogue-a' })
+  dir = mkdtempSync(path.join(os.tmpdir(), 'verify-catalogue-a-'))
+  chmodSync(dir, 0o755)
+  started = Date.now() - 1500 // boot time is whole seconds
+  realProc = spawn('sleep', ['1000'], { stdio: 'ignore', argv0: MARKER })
+  children.push(realProc)
+  writeFileSync(path.join(dir, 'app.pid'), `${realProc.pid}\n`, { mode: 0o644 })
+  rootPort = await listen('127.0.0.1')
+  try {
+    v6Port = await listen('::1')
+  } catch {
+    v6Port = 0 // no IPv6 here: the parsers are covered on captured lines
+  }
+  ;({ port: userPort, pid: userPortPid } = await listenAsFleetUser(fleet.user))
+  const [name, , uid, gid, , home, shell] = execFileSync('getent', ['passwd', fleet.user]).toString().trim().split(':')
+  const vars = {
+    marker: MARKER, pidFile: path.join(dir, 'app.pid'), procPid: realProc.pid, procUser: os.userInfo().username, startedAfter: started,
+    rootPort, userPort, userPortPid, v6Port, asRoot, testPid: globalThis.process.pid,
+    systemdRunning: existsSync('/run/systemd/system'),
+    user: name, uid: Number(uid), gid: Number(gid), home, shell, group: execFileSync('id', ['-gn', fleet.user]).toString().trim(),
+  }
+  work = makeFleetProject(fleet, { files: { 'specs/catalogue.spec.ts': spec(vars) } })
+  await sleep(200) // let sleep exec under its argv0
+})
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
+  await fleet?.stop()
+  work?.remove()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('process, port, service, pkg, user, group over real sshd', () => {
+  it('every check passes on 3 hosts as the non-root fleet user, in ≤ 2 exec channels per host; hostile names run nothing', async () => {
+    const before = await fleet.execChannels()
+    const run = await runCli(['--hosts', 'fleet', '--json', 'out.json'], { cwd: work.dir })
+    const result = JSON.parse(readFileSync(path.join(work.dir, 'out.json'), 'utf8')) as RunResult
+    const failures = result.hosts.flatMap((h) => h.checks.filter((c) => c.status !== 'passed').map((c) => `${h.host.name} ${c.path.join(' > ')}: ${c.message}`))
+    expect(failures, run.stdout + run.stderr).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(result.hosts.map((h) => h.checks.length)).toEqual([6, 6, 6])
+    const after = await fleet.execChannels()
+    for (const h of fleet.hosts) expect(after.get(h.address)! - before.get(h.address)!).toBeLessThanOrEqual(2)
+    expect(existsSync(PWNED)).toBe(false)
+    console.log(`catalogue-a: 3 hosts × 6 checks in ${run.ms} ms, exec channels per host: ${fleet.hosts.map((h) => after.get(h.address)! - before.get(h.address)!).join(', ')}`)
+  })
+
+  it('over ssh the probe never matches itself: a process carrying the probe\'s own command line is found, the probe is not', async () => {
+    const probeText = processTableFact().script.split('\n')[0]!
+    const twin = spawn('sleep', ['1001'], { stdio: 'ignore', argv0: probeText })
+    children.push(twin)
+    await sleep(200)
+    const transport = new SshTransport({ host: fleetHostSpecs(fleet)[0]!, connectTimeoutMs: 10_000, env: { HOME: '/nonexistent-home', PATH: globalThis.process.env.PATH } })
+    try {
+      await transport.connect()
+      const ctx: HostContext = { host: fleetHostSpecs(fleet)[0]!, transport, facts: new FactBatcher(transport, { timeoutSec: 20, maxBytes: 1024 * 1024 }), timeoutMs: 20_000 }
+      const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: probeText }), readFact(processTableFact())]))
+      expect(matches.pids).toContain(twin.pid)
+      const { excludedPids } = table.probe
+      // sshd's session: the login shell, /bin/sh -s, its subshells, head, base64, timeout, the snippet's shell
+      expect(excludedPids).toContain(table.probe.pid)
+      expect(excludedPids.length).toBeGreaterThanOrEqual(4)
+      expect(matches.pids.filter((pid) => excludedPids.includes(pid))).toEqual([])
+      // sshd, the probe's ancestor outside its session, is an ordinary process to match
+      const sshd = table.processes.filter((p) => p.name === 'sshd' && p.args.includes(fleet.dir))
+      expect(sshd.length).toBeGreaterThan(0)
+    } finally {
+      twin.kill('SIGKILL')
+      await transport.close()
+    }
+  })
+})
