@@ -74,6 +74,7 @@ export async function startBenchFleet(size: number): Promise<BenchFleet> {
     writeFileSync(path.join(dir, 'authorized_keys'), `${pubKeyLine(readFileSync(`${identityFile}.pub`, 'utf8'))}\n`, { mode: 0o644 })
 
     children.push(startBlogApp(dir))
+    sourceAddressPerHost(addresses(size))
     const hosts: BenchHost[] = []
     for (const [i, address] of addresses(size).entries()) {
       const root = path.join(dir, 'hosts', address)
@@ -218,6 +219,17 @@ function sshdConfig(dir: string, port: number): string {
     'MaxSessions 100',
     '',
   ].join('\n')
+}
+
+/**
+ * Connections to 127.0.0.57 leave from 127.0.0.57 rather than 127.0.0.1, so the client end
+ * sshd logs is unique per host. Otherwise two hosts' connections may share a client port at the
+ * same moment (the kernel only needs the 4-tuple unique) and a session would be counted on the
+ * wrong host. Routes of this namespace only.
+ */
+function sourceAddressPerHost(list: string[]): void {
+  const routes = list.map((a) => `route replace local ${a}/32 dev lo src ${a} table local\n`).join('')
+  execFileSync('ip', ['-batch', '-'], { input: routes })
 }
 
 /** A long-running process named `blog-app` (a symlink to sleep), for the process checks. */
