@@ -150,7 +150,8 @@ function asBastionError(err: unknown, label: string, extra?: string): Error {
   return new Kind(`bastion ${label}: ${err.message}${extra ? ` (${extra})` : ''}`, { cause: err.cause ?? err })
 }
 
-function forwardOut(client: ssh2.Client, host: string, port: number): Promise<ClientChannel> {
+/** A direct-tcpip channel through an SSH connection (to the next hop, or a host's own loopback). */
+export function forwardOut(client: ssh2.Client, host: string, port: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     try {
       client.forwardOut('127.0.0.1', 0, host, port, (err, channel) => (err ? reject(err) : resolve(channel)))

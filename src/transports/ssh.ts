@@ -9,7 +9,7 @@ import { userInfo } from 'node:os'
 import { HostUnreachableError, VerifyError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
 import { becomeFailure, becomeInvocation, scrub, type BecomeInvocation } from './become.ts'
-import type { Route } from './bastion.ts'
+import { forwardOut, type Route } from './bastion.ts'
 import { connectSsh } from './ssh-connect.ts'
 import { SshSession } from './ssh-session.ts'
 import { configQueryFor, endpoint, targetForHost, type SshTarget } from './ssh-target.ts'
@@ -297,15 +297,6 @@ function openExecChannel(client: ssh2.Client, command: string): Promise<ClientCh
   })
 }
 
-function forwardOut(client: ssh2.Client, host: string, port: number): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => {
-    try {
-      client.forwardOut('127.0.0.1', 0, host, port, (err, channel) => (err ? reject(err) : resolve(channel)))
-    } catch (err) {
-      reject(err)
-    }
-  })
-}
 
 /** Feeds the script to the channel's stdin and settles when the channel closes (or on abort). */
 function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () => VerifyError | undefined): Promise<ExecResult> {
