@@ -3,7 +3,7 @@
 // Run it through bench/run.sh (installs the peers, creates the network namespace):
 //
 //   bash bench/run.sh [--hosts 10,50] [--runs 3] [--latency 0,25] [--latency-hosts 50]
-//                     [--tools floor,verify,serverspec,testinfra] [--serverspec-jobs 16] [--testinfra-workers 4]
+//                     [--tools floor,verify,serverspec,testinfra] [--serverspec-jobs 16] [--testinfra-workers 4,16]
 //                     [--verify-concurrency N] [--json results.json]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -25,8 +25,10 @@ interface Options {
   /** Host counts that also get the latency rows (default: the largest of `hosts`). */
   latencyHosts?: number[]
   tools: ToolName[]
-  serverspecJobs: number
-  testinfraWorkers: number
+  /** One Serverspec row per value (`rake -j`). */
+  serverspecJobs: number[]
+  /** One Testinfra row per value (`pytest -n`); ratios use the fastest. */
+  testinfraWorkers: number[]
   verifyConcurrency?: number
   json?: string
   /** Start the fleet, print how to run each tool against it, and wait for Ctrl-C (no measuring). */
@@ -34,7 +36,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { hosts: [10, 50], runs: 3, latencies: [0, 25], tools: [...TOOL_NAMES], serverspecJobs: 16, testinfraWorkers: 4, serve: false }
+  const opts: Options = { hosts: [10, 50], runs: 3, latencies: [0, 25], tools: [...TOOL_NAMES], serverspecJobs: [16], testinfraWorkers: [4, 16], serve: false }
   const numbers = (v: string) => v.split(',').map((x) => {
     const n = Number(x)
     if (!Number.isInteger(n) || n < 0) throw new Error(`not a list of whole numbers: ${v}`)
@@ -48,9 +50,9 @@ function parseOptions(argv: string[]): Options {
       case '--runs': opts.runs = numbers(value)[0]!; break
       case '--latency': opts.latencies = numbers(value); break
       case '--latency-hosts': opts.latencyHosts = numbers(value); break
-      case '--peer-jobs': opts.serverspecJobs = opts.testinfraWorkers = numbers(value)[0]!; break
-      case '--serverspec-jobs': opts.serverspecJobs = numbers(value)[0]!; break
-      case '--testinfra-workers': opts.testinfraWorkers = numbers(value)[0]!; break
+      case '--peer-jobs': opts.serverspecJobs = opts.testinfraWorkers = numbers(value); break
+      case '--serverspec-jobs': opts.serverspecJobs = numbers(value); break
+      case '--testinfra-workers': opts.testinfraWorkers = numbers(value); break
       case '--verify-concurrency': opts.verifyConcurrency = numbers(value)[0]; break
       case '--json': opts.json = value; break
       case '--serve': opts.serve = true; i--; break
@@ -64,7 +66,7 @@ function parseOptions(argv: string[]): Options {
       default: throw new Error(`unknown option ${flag}; see the header of bench/bench.ts`)
     }
   }
-  if (opts.runs < 1 || opts.hosts.some((n) => n < 1)) throw new Error('--runs and --hosts must be at least 1')
+  if (opts.runs < 1 || [...opts.hosts, ...opts.serverspecJobs, ...opts.testinfraWorkers].some((n) => n < 1)) throw new Error('--runs, --hosts and the peers\' jobs must be at least 1')
   // latency rows cost the most (every peer round trip pays it): by default only at the largest size
   opts.latencyHosts ??= [Math.max(...opts.hosts)]
   return opts
@@ -98,27 +100,29 @@ async function main(): Promise<void> {
     for (const count of opts.hosts) {
       for (const latency of opts.latencies) {
         if (latency > 0 && opts.latencyHosts && !opts.latencyHosts.includes(count)) continue
-        const ctx: RunContext = { fleet, front: fleet.front(frontPort(latency)), count, serverspecJobs: opts.serverspecJobs, testinfraWorkers: opts.testinfraWorkers, verifyConcurrency: opts.verifyConcurrency, verifyWorkdir }
+        const base = { fleet, front: fleet.front(frontPort(latency)), count, verifyConcurrency: opts.verifyConcurrency, verifyWorkdir }
+        const list = variants(opts)
+        const ctxOf = (v: Variant): RunContext => ({ ...base, serverspecJobs: v.jobs ?? 1, testinfraWorkers: v.jobs ?? 1 })
         if (!warmed) {
           // page cache, tsx's transform cache, Ruby and Python bytecode: every tool starts warm
-          for (const tool of opts.tools) await runOnce(tool, ctx, `warm-up ${tool}`)
+          for (const v of list) await runOnce(v.tool, ctxOf(v), `warm-up ${v.label}`)
           warmed = true
         }
-        const samples = new Map<ToolName, Sample[]>(opts.tools.map((t) => [t, []]))
+        const samples = new Map<Variant, Sample[]>(list.map((v) => [v, []]))
         for (let run = 0; run < opts.runs; run++) {
           // rotate the order so no tool always runs right after the same neighbour
-          const order = opts.tools.map((_, i) => opts.tools[(i + run) % opts.tools.length]!)
-          for (const tool of order) {
-            const sample = await runOnce(tool, ctx, `${tool} ${count} hosts +${latency} ms, run ${run + 1}/${opts.runs}`)
-            samples.get(tool)!.push(sample)
+          const order = list.map((_, i) => list[(i + run) % list.length]!)
+          for (const v of order) {
+            const sample = await runOnce(v.tool, ctxOf(v), `${v.label} ${count} hosts +${latency} ms, run ${run + 1}/${opts.runs}`)
+            samples.get(v)!.push(sample)
           }
         }
-        for (const [tool, list] of samples) rows.push(summarize(tool, count, latency, list))
-        if (opts.tools.includes('verify')) timelines.push(await timelineRun(ctx, latency))
+        for (const [v, runs] of samples) rows.push(summarize(v, count, latency, runs))
+        if (opts.tools.includes('verify')) timelines.push(await timelineRun({ ...base, serverspecJobs: 1, testinfraWorkers: 1 }, latency))
       }
     }
     machine.loadAfter = loadAverage()
-    const report = renderReport({ rows, startup, timelines, machine, opts: { runs: opts.runs, serverspecJobs: opts.serverspecJobs, testinfraWorkers: opts.testinfraWorkers, verifyConcurrency: opts.verifyConcurrency, checks: CHECKS_PER_HOST } })
+    const report = renderReport({ rows, startup, timelines, machine, opts: { runs: opts.runs, verifyConcurrency: opts.verifyConcurrency, checks: CHECKS_PER_HOST } })
     process.stdout.write(report)
     if (opts.json) writeFileSync(opts.json, JSON.stringify({ machine, rows, startup, timelines }, null, 2))
   } finally {
@@ -130,11 +134,11 @@ async function main(): Promise<void> {
 async function serve(fleet: BenchFleet, opts: Options, verifyWorkdir: string, frontPort: (latency: number) => number): Promise<void> {
   const count = Math.max(...opts.hosts)
   for (const latency of opts.latencies) {
-    const ctx: RunContext = { fleet, front: fleet.front(frontPort(latency)), count, serverspecJobs: opts.serverspecJobs, testinfraWorkers: opts.testinfraWorkers, verifyConcurrency: opts.verifyConcurrency, verifyWorkdir }
     process.stdout.write(`# ${count} hosts, +${latency} ms each way; run inside the namespace: ip netns exec ${process.env.BENCH_NETNS ?? '<ns>'} bash\n`)
-    for (const tool of opts.tools) {
-      const inv = invocation(tool, ctx)
-      const env = Object.entries(inv.env ?? {}).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v} `).join('')
+    for (const v of variants(opts)) {
+      const ctx: RunContext = { fleet, front: fleet.front(frontPort(latency)), count, serverspecJobs: v.jobs ?? 1, testinfraWorkers: v.jobs ?? 1, verifyConcurrency: opts.verifyConcurrency, verifyWorkdir }
+      const inv = invocation(v.tool, ctx)
+      const env = Object.entries(inv.env ?? {}).filter(([k]) => k.startsWith('BENCH_') && k !== 'BENCH_NETNS').map(([k, v]) => `${k}=${v} `).join('')
       process.stdout.write(`(cd ${inv.cwd ?? process.cwd()} && ${env}${[inv.command, ...inv.args].map(shellWord).join(' ')})\n`)
     }
   }
@@ -149,22 +153,26 @@ function shellWord(word: string): string {
 interface Sample {
   measured: Measured
   channels: number[]
+  fleetCpuSec: number
 }
 
 async function runOnce(tool: ToolName, ctx: RunContext, label: string, verifyBin?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Sample> {
   const inv = invocation(tool, ctx, verifyBin)
   ctx.fleet.resetAccesses()
   const offset = ctx.fleet.logOffset()
+  const fleetCpuBefore = ctx.fleet.fleetCpuSec()
   const measured = await measure(inv.command, inv.args, { cwd: inv.cwd, env: { ...(inv.env ?? process.env), ...extraEnv }, marker: inv.marker })
   try {
     inv.validate(measured)
   } finally {
     inv.after?.()
   }
+  await sleep(300) // sshd reaps a connection's processes just after the client has gone
+  const fleetCpuSec = ctx.fleet.fleetCpuSec() - fleetCpuBefore
   const perHost = ctx.fleet.execChannelsSince(offset, ctx.count)
   const channels = ctx.fleet.hosts.slice(0, ctx.count).map((h) => perHost.get(h.address) ?? 0)
-  log(`  ${label}: ${Math.round(measured.wallMs)} ms, ${Math.max(...channels)} exec channels/host max, ${measured.peakMemMb.toFixed(0)} MiB`)
-  return { measured, channels }
+  log(`  ${label}: ${Math.round(measured.wallMs)} ms, ${Math.max(...channels)} exec channels/host max, ${measured.peakMemMb.toFixed(0)} MiB, CPU ${measured.cpuSec.toFixed(1)} s + hosts' side ${fleetCpuSec.toFixed(1)} s`)
+  return { measured, channels, fleetCpuSec }
 }
 
 /** One more verify run, through bin/verify.mjs's twin that stamps each phase (not in the table). */
@@ -224,11 +232,27 @@ function loadAverage(): string {
   return os.loadavg().map((l) => l.toFixed(2)).join(' ')
 }
 
-function summarize(tool: ToolName, count: number, latencyMs: number, samples: Sample[]): Row {
+/** A tool with one setting: Serverspec's -j, Testinfra's -n. */
+interface Variant {
+  tool: ToolName
+  jobs?: number
+  label: string
+}
+
+function variants(opts: Options): Variant[] {
+  return opts.tools.flatMap((tool): Variant[] => {
+    if (tool === 'serverspec') return opts.serverspecJobs.map((jobs) => ({ tool, jobs, label: `Serverspec -j ${jobs}` }))
+    if (tool === 'testinfra') return opts.testinfraWorkers.map((jobs) => ({ tool, jobs, label: `Testinfra -n ${jobs}` }))
+    return [{ tool, label: tool === 'floor' ? 'floor (ssh true)' : tool === 'verify-1' ? 'verify, 1 check' : 'verify' }]
+  })
+}
+
+function summarize(variant: Variant, count: number, latencyMs: number, samples: Sample[]): Row {
   const walls = samples.map((s) => s.measured.wallMs)
   const channels = samples.flatMap((s) => s.channels)
   return {
-    tool,
+    tool: variant.tool,
+    label: variant.label,
     count,
     latencyMs,
     wallMs: median(walls),
@@ -239,6 +263,7 @@ function summarize(tool: ToolName, count: number, latencyMs: number, samples: Sa
     peakMemMb: median(samples.map((s) => s.measured.peakMemMb)),
     maxRssMb: median(samples.map((s) => s.measured.maxRssMb)),
     cpuSec: median(samples.map((s) => s.measured.cpuSec)),
+    fleetCpuSec: median(samples.map((s) => s.fleetCpuSec)),
     runs: samples.length,
   }
 }

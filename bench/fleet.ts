@@ -50,6 +50,12 @@ export interface BenchFleet {
   execChannelsSince(offset: number, count: number): Map<string, number>
   /** Zero every status app's access counter (each tool's requests count as accesses). */
   resetAccesses(): void
+  /**
+   * CPU seconds (user + system) of everything sshd ran and reaped so far: connection handlers,
+   * sessions, every remote command. The "hosts'" side of a run, which a real fleet would pay on
+   * the hosts and this one pays on the runner's cores.
+   */
+  fleetCpuSec(): number
   stop(): Promise<void>
 }
 
@@ -125,6 +131,7 @@ export async function startBenchFleet(size: number): Promise<BenchFleet> {
       logOffset: () => fstatSize(logFile),
       execChannelsSince: (offset, count) => countExecChannels(readFrom(logFile, offset), hosts.slice(0, count)),
       resetAccesses: () => { for (const h of hosts) h.status.accesses = 0 },
+      fleetCpuSec: () => reapedCpuSec(sshd.pid!),
       stop,
     }
     fleet.front(sshPort)
@@ -282,6 +289,14 @@ async function waitListening(child: ChildProcess, logFile: string, port: number)
     await sleep(50)
   }
   throw new Error(`sshd did not listen on port ${port} within 15 s:\n${readFileSync(logFile, 'utf8')}`)
+}
+
+/** cutime + cstime of a process: the CPU of all its descendants it has waited for. */
+function reapedCpuSec(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // fields from 3 (state) on: cutime and cstime are fields 16 and 17, in clock ticks (100 Hz on Linux)
+  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / 100
 }
 
 function fstatSize(file: string): number {

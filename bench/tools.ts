@@ -1,7 +1,7 @@
 // How each tool is run against the fleet, the way its users run it in parallel, and how a
 // run is checked to have really passed all 22 checks on every host (a fast failure is no result).
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { RunResult } from '../src/model.ts'
 import type { BenchFleet, FrontConfig } from './fleet.ts'
@@ -14,7 +14,7 @@ export const VERIFY_TIMELINE_BIN = path.join(BENCH_DIR, 'verify-timeline.mjs')
 export const CHECKS_PER_HOST = 22
 const PYTHON = '/usr/bin/python3' // Debian's, where python3-testinfra lives (not a pyenv shim)
 
-export const TOOL_NAMES = ['floor', 'verify', 'serverspec', 'testinfra'] as const
+export const TOOL_NAMES = ['floor', 'verify-1', 'verify', 'serverspec', 'testinfra'] as const
 export type ToolName = (typeof TOOL_NAMES)[number]
 
 export interface RunContext {
@@ -48,6 +48,7 @@ export function invocation(tool: ToolName, ctx: RunContext, verifyBin = VERIFY_B
   switch (tool) {
     case 'floor': return floor(ctx)
     case 'verify': return verify(ctx, verifyBin)
+    case 'verify-1': return verify({ ...ctx, verifyWorkdir: oneCheckWorkdir(ctx.verifyWorkdir) }, verifyBin, 1)
     case 'serverspec': return serverspec(ctx)
     case 'testinfra': return testinfra(ctx)
   }
@@ -66,7 +67,7 @@ export function verifyJsonPath(ctx: RunContext): string {
   return path.join(ctx.verifyWorkdir, 'out', 'result.json')
 }
 
-function verify(ctx: RunContext, bin: string): Invocation {
+function verify(ctx: RunContext, bin: string, checksPerHost = CHECKS_PER_HOST): Invocation {
   const json = verifyJsonPath(ctx)
   const concurrency = ctx.verifyConcurrency ? ['--concurrency', String(ctx.verifyConcurrency)] : []
   return {
@@ -77,7 +78,7 @@ function verify(ctx: RunContext, bin: string): Invocation {
     validate: (r) => {
       expectExit(r, 0, 'verify')
       const result = JSON.parse(readFileSync(json, 'utf8')) as RunResult
-      const want = CHECKS_PER_HOST * ctx.count
+      const want = checksPerHost * ctx.count
       if (result.summary.passed !== want) throw new Error(`verify passed ${result.summary.passed} checks, expected ${want}`)
     },
   }
@@ -126,17 +127,29 @@ function stopControlMasters(ctx: RunContext, config: string): void {
   }
 }
 
-/** verify's project directory, laid out like a user's: specs/, package.json, the package in node_modules. */
+/**
+ * verify's project directories, laid out like a user's (specs/, package.json, the package in
+ * node_modules): one with deploy.spec.ts, and one beside it with only one-check.spec.ts.
+ */
 export function prepareVerifyWorkdir(fleet: BenchFleet): string {
   const dir = path.join(fleet.dir, 'verify-project')
+  makeProject(dir, 'deploy.spec.ts')
+  makeProject(oneCheckWorkdir(dir), 'one-check.spec.ts')
+  return dir
+}
+
+function oneCheckWorkdir(verifyWorkdir: string): string {
+  return `${verifyWorkdir}-1-check`
+}
+
+function makeProject(dir: string, spec: string): void {
   mkdirSync(path.join(dir, 'specs'), { recursive: true })
   mkdirSync(path.join(dir, 'node_modules'), { recursive: true })
   mkdirSync(path.join(dir, 'out'), { recursive: true })
   const link = path.join(dir, 'node_modules', 'postdeploy-verify')
-  if (!existsSync(link)) execFileSync('ln', ['-s', REPO_ROOT, link])
-  copyFileSync(path.join(BENCH_DIR, 'specs', 'deploy.spec.ts'), path.join(dir, 'specs', 'deploy.spec.ts'))
+  if (!existsSync(link)) symlinkSync(REPO_ROOT, link)
+  copyFileSync(path.join(BENCH_DIR, 'specs', spec), path.join(dir, 'specs', spec))
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module' }))
-  return dir
 }
 
 function expectExit(r: { exitCode: number; stdout: string; stderr: string }, want: number, tool: string): void {
