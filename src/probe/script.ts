@@ -16,6 +16,13 @@
 import { shellQuote } from './quote.ts'
 import type { FactRequest } from './fact.ts'
 
+/**
+ * $0 of every fact's shell (`sh -c SNIPPET verify-probe ARGS…`). Fact arguments (paths, names)
+ * sit on that command line; the marker lets a process table read on the same host leave out
+ * every verify probe's session, not only its own (two runs, or many aliases of one machine).
+ */
+export const PROBE_MARKER = 'verify-probe'
+
 export interface ScriptFact {
   id: number
   request: FactRequest<unknown>
@@ -47,7 +54,7 @@ __vfact() {
 export function buildScript(nonce: string, facts: readonly ScriptFact[]): string {
   const calls = facts.map(({ id, request, timeoutSec, maxBytes }) =>
     // maxBytes + 1 lets the parser tell "exactly at the cap" from "cut at the cap"
-    ['__vfact', String(id), String(timeoutSec), String(maxBytes + 1), shellQuote(request.script), 'sh', ...request.args.map(shellQuote)].join(' '),
+    ['__vfact', String(id), String(timeoutSec), String(maxBytes + 1), shellQuote(request.script), PROBE_MARKER, ...request.args.map(shellQuote)].join(' '),
   )
   // One brace group: sh parses the whole batch before running any of it.
   return `{\n__vN=${nonce}\n${PRELUDE}\n${calls.join('\n')}\n}\n`

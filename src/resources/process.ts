@@ -7,6 +7,7 @@
 import { FactError } from '../errors.ts'
 import { readFact } from '../dsl/context.ts'
 import { factFailure, type FactRequest, type RawFact } from '../probe/fact.ts'
+import { PROBE_MARKER } from '../probe/script.ts'
 
 export interface ProcessInfo {
   pid: number
@@ -48,7 +49,10 @@ export interface ProcessList extends Iterable<ProcessInfo> {
 
 export interface ProcessTable {
   processes: ProcessInfo[]
-  /** The probe's shell, its session, and the processes of that session left out of `processes`. */
+  /**
+   * The probe's shell, its session, and the processes left out of `processes`: that session's,
+   * and those of any other verify probe's session running a fact at the time of the read.
+   */
   probe: { pid: number; sessionId: number; excludedPids: number[] }
 }
 
@@ -148,7 +152,18 @@ export function parseProcessTable(out: Buffer): ProcessTable {
       }
     }
   }
-  const processes = rows.map((row) => toProcess(row, names, { bootTime, clockTicks, uptimeSec })).sort((a, b) => a.pid - b.pid)
+  const clock = { bootTime, clockTicks, uptimeSec }
+  const all = rows.map((row) => ({ ...toProcess(row, names, clock), session: parseStatLine(row.stat).session }))
+  // Another probe's facts carry their arguments (paths, names, patterns) on their command
+  // lines: a check must not find them. Their sessions are recognised by the marker in $0.
+  const probeSessions = new Set(all.filter((p) => isProbeFactShell(p.argv)).map((p) => p.session))
+  const processes: ProcessInfo[] = []
+  for (const { session, ...p } of all) {
+    if (probeSessions.has(session)) excludedPids.push(p.pid)
+    else processes.push(p)
+  }
+  processes.sort((a, b) => a.pid - b.pid)
+  excludedPids.sort((a, b) => a - b)
   return { processes, probe: { pid: Number(pid), sessionId: Number(sid), excludedPids } }
 }
 
@@ -167,8 +182,14 @@ interface Clock {
   uptimeSec: number
 }
 
+/** `sh -c SNIPPET verify-probe ARGS…`, or the `timeout … sh -c …` that runs it. */
+function isProbeFactShell(argv: readonly string[]): boolean {
+  for (let i = 0; i + 2 < argv.length; i++) if (argv[i] === '-c' && argv[i + 2] === PROBE_MARKER) return true
+  return false
+}
+
 /** `pid (comm) state ppid pgrp session … starttime(22) …`; comm may hold spaces, parens, newlines. */
-export function parseStatLine(stat: string): { pid: number; name: string; state: string; ppid: number; startTicks: number } {
+export function parseStatLine(stat: string): { pid: number; name: string; state: string; ppid: number; session: number; startTicks: number } {
   const open = stat.indexOf(' (')
   const close = stat.lastIndexOf(')')
   const fields = stat.slice(close + 2).trim().split(/\s+/)
@@ -179,6 +200,7 @@ export function parseStatLine(stat: string): { pid: number; name: string; state:
     name: utf8(stat.slice(open + 2, close)),
     state: fields[0]!,
     ppid: Number(fields[1]),
+    session: Number(fields[3]),
     startTicks: Number(fields[19]),
   }
 }

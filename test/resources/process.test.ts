@@ -28,8 +28,8 @@ function framed(records: Array<{ uid: number; stat: string; cmdline: Buffer | st
 
 describe('parseStatLine', () => {
   it('takes comm between the first "(" and the LAST ")": spaces, parens and newlines survive', () => {
-    expect(parseStatLine(ODD_STAT)).toEqual({ pid: 7046, name: 'a) (b c', state: 'S', ppid: 1, startTicks: 192762 })
-    expect(parseStatLine(KTHREADD_STAT)).toEqual({ pid: 2, name: 'kthreadd', state: 'S', ppid: 0, startTicks: 14 })
+    expect(parseStatLine(ODD_STAT)).toEqual({ pid: 7046, name: 'a) (b c', state: 'S', ppid: 1, session: 25935, startTicks: 192762 })
+    expect(parseStatLine(KTHREADD_STAT)).toEqual({ pid: 2, name: 'kthreadd', state: 'S', ppid: 0, session: 0, startTicks: 14 })
     expect(parseStatLine(NEWLINE_STAT)).toMatchObject({ pid: 812, name: 'x\ny) z', state: 'R', startTicks: 5000 })
   })
 
@@ -65,6 +65,24 @@ describe('parseProcessTable', () => {
     expect(() => parseProcessTable(framed([], { mounts: 'rw,relatime,hidepid=2', uid: 0, groups: '0' }))).not.toThrow()
     expect(() => parseProcessTable(framed([], { mounts: 'rw,hidepid=2,gid=27', groups: '1001 27' }))).not.toThrow()
     expect(() => parseProcessTable(framed([], { mounts: 'rw,hidepid=0' }))).not.toThrow()
+  })
+
+  it("another verify probe's sessions are left out: its facts carry paths and names on their command lines", () => {
+    const stat = (pid: number, comm: string, ppid: number, session: number) => `${pid} (${comm}) S ${ppid} ${pid} ${session} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0\n`
+    const argv = (...args: string[]) => Buffer.from(args.map((a) => `${a}\0`).join(''))
+    const hostile = '$(touch /tmp/x)'
+    const t = parseProcessTable(framed([
+      { uid: 1001, stat: stat(9000, 'sh', 1, 9000), cmdline: argv('/bin/sh', '-s') },
+      { uid: 1001, stat: stat(9001, 'timeout', 9000, 9000), cmdline: argv('timeout', '-k', '2', '30', 'sh', '-c', 'getent passwd "$1"', 'verify-probe', hostile) },
+      { uid: 1001, stat: stat(9002, 'sh', 9001, 9000), cmdline: argv('sh', '-c', 'getent passwd "$1"', 'verify-probe', hostile) },
+      { uid: 1001, stat: stat(9003, 'getent', 9002, 9000), cmdline: argv('getent', 'passwd', hostile) },
+      // not a probe: the same argument in a session with no marked shell is a process like any other
+      { uid: 1001, stat: stat(9100, 'getent', 1, 9100), cmdline: argv('getent', 'passwd', hostile) },
+      { uid: 1001, stat: stat(9200, 'sh', 1, 9200), cmdline: argv('sh', '-c', 'sleep 9', 'verify-probe-not') },
+    ]))
+    expect(t.processes.map((p) => p.pid)).toEqual([9100, 9200])
+    expect(t.probe.excludedPids).toEqual([4242, 4243, 9000, 9001, 9002, 9003])
+    expect(matchProcesses(t.processes, { args: hostile }).map((p) => p.pid)).toEqual([9100])
   })
 
   it('output cut short is an error, not a shorter table', () => {

@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
 import type { FactRequest, RawFact } from '../../src/probe/fact.ts'
+import { PROBE_MARKER } from '../../src/probe/script.ts'
 
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
 
@@ -19,7 +20,7 @@ function which(tool: string): string | undefined {
   })
 }
 
-/** Runs the fact's snippet as the probe would (sh -c SNIPPET sh ARGS…), with PATH holding only `tools`. */
+/** Runs the fact's snippet as the probe would (sh -c SNIPPET verify-probe ARGS…), with PATH holding only `tools`. */
 export async function runWithTools<T>(request: FactRequest<T>, tools: string[]): Promise<{ raw: RawFact; parse: () => T }> {
   const bin = mkdtempSync(path.join(os.tmpdir(), 'verify-bin-'))
   try {
@@ -27,7 +28,7 @@ export async function runWithTools<T>(request: FactRequest<T>, tools: string[]):
       const found = which(tool)
       if (found) symlinkSync(found, path.join(bin, tool))
     }
-    const result = await execa('/bin/sh', ['-c', request.script, 'sh', ...request.args], {
+    const result = await execa('/bin/sh', ['-c', request.script, PROBE_MARKER, ...request.args], {
       env: { PATH: bin, LC_ALL: 'C' },
       extendEnv: false,
       reject: false,
