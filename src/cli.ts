@@ -13,6 +13,7 @@ import { planRun, varProblemsMessage, type PlanOptions, type RunPlan } from './r
 import { makeRedactor, redactRun, type Redactor } from './reporters/redact.ts'
 import { renderList } from './reporters/list.ts'
 import { createTransport } from './transports/create.ts'
+import { ConnectPacer, DEFAULT_PACING } from './transports/connect-pacer.ts'
 import { sshSecrets, startSshSession } from './transports/ssh-session.ts'
 import { loadInventories, type InventoryFormat } from './inventory/layers.ts'
 import { renderConsole, shouldUseColor } from './reporters/console.ts'
@@ -40,6 +41,10 @@ export interface RunFlags extends RolloutFlags {
   timeout: number
   checkTimeout?: number
   connectTimeout: number
+  /** `--connect-rate`: new SSH handshakes per second across the run (0: unpaced). */
+  connectRate?: number
+  /** `--max-handshakes`: SSH handshakes in progress at once per address:port (0: no limit). */
+  maxHandshakes?: number
   maxOutput: number
   junit?: string
   json?: string
@@ -108,6 +113,8 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--timeout <seconds>', 'limit for each fact on a host and each HTTP request').default(10).argParser(positiveNumber))
     .addOption(new Option('--check-timeout <seconds>', 'limit for a whole check (default: 3 × --timeout)').argParser(positiveNumber))
     .addOption(new Option('--connect-timeout <seconds>', 'limit for connecting and authenticating to a host').default(10).argParser(positiveNumber))
+    .addOption(new Option('--connect-rate <per-second>', 'new SSH connections started per second, across all hosts (0: unpaced)').default(DEFAULT_PACING.ratePerSec).argParser(nonNegativeNumber))
+    .addOption(new Option('--max-handshakes <n>', 'SSH handshakes in progress at once against one address:port, under sshd\'s MaxStartups (0: no limit)').default(DEFAULT_PACING.maxPerEndpoint).argParser(nonNegativeInt))
     .addOption(new Option('--max-output <bytes>', 'cap on each fact\'s stdout and stderr').default(DEFAULT_MAX_BYTES).argParser(positiveInt))
     .option('--junit <path>', 'write a JUnit XML report')
     .option('--json <path>', 'write the JSON result (schemaVersion 1)')
@@ -159,6 +166,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     if (plan.varProblems.length > 0) throw new ConfigError(varProblemsMessage(plan.varProblems))
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
     const ssh = await startSshSession(flags, hosts)
+    const pacer = new ConnectPacer({ ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec, maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint })
     result = await runHosts(plan.hosts, {
       concurrency: flags.concurrency,
       timeoutSec: flags.timeout,
@@ -166,7 +174,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       maxBytes: flags.maxOutput,
       waitMs: flags.wait,
       recordFacts: overrides.recordFacts,
-      createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, ssh }),
+      createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, ssh, pacer }),
       signal: interrupt.signal,
     })
     await ssh.close()
@@ -253,6 +261,18 @@ function regExp(value: string): RegExp {
 function positiveInt(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer')
+  return n
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be 0 or a positive integer')
+  return n
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be 0 or a positive number')
   return n
 }
 

@@ -65,7 +65,7 @@ function hintFor(error: VerifyError, attempts: number): string | undefined {
     const times = attempts > 1 ? ` on all ${attempts} attempts` : ''
     return (
       `The server closed the connection before the SSH handshake${times}: sshd may be at its MaxStartups limit ` +
-      '(too many connections authenticating at once: lower --concurrency), or TCP wrappers or a firewall drop this client'
+      '(too many connections authenticating at once: lower --max-handshakes or --concurrency), or TCP wrappers or a firewall drop this client'
     )
   }
   return undefined

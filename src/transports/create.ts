@@ -5,9 +5,12 @@ import { SshTransport } from './ssh.ts'
 import type { SshSession } from './ssh-session.ts'
 import { DEFAULT_RETRY, RetryingTransport } from './retry.ts'
 import type { Transport } from './transport.ts'
+import type { ConnectPacer } from './connect-pacer.ts'
 
 export interface TransportOptions {
   connectTimeoutMs: number
+  /** The run's one pacer of new handshakes (--connect-rate, --max-handshakes). */
+  pacer?: ConnectPacer
   /** The run's ssh_config resolver, bastion pool and host-key policy (ssh-session.ts). */
   ssh?: SshSession
 }
@@ -15,5 +18,5 @@ export interface TransportOptions {
 export function createTransport(host: HostSpec, options: TransportOptions): Transport {
   if (host.transport === 'local') return new LocalTransport()
   // each attempt gets what is left of the one connect deadline (retry.ts)
-  return new RetryingTransport(host, (connectTimeoutMs) => new SshTransport({ host, connectTimeoutMs, ...(options.ssh ? { session: options.ssh } : {}) }), { ...DEFAULT_RETRY, deadlineMs: options.connectTimeoutMs })
+  return new RetryingTransport(host, (connectTimeoutMs) => new SshTransport({ host, connectTimeoutMs, ...(options.ssh ? { session: options.ssh } : {}) }), { ...DEFAULT_RETRY, deadlineMs: options.connectTimeoutMs, ...(options.pacer ? { pacer: options.pacer } : {}) })
 }

@@ -6,6 +6,7 @@ import { TimeoutError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
 import { explainConnectError, isTransientConnectFailure, reservedNameError } from './connect-errors.ts'
 import type { ExecOptions, ExecResult, Transport } from './transport.ts'
+import type { ConnectPacer } from './connect-pacer.ts'
 
 export interface RetryPolicy {
   /** Attempts in all, the first one included. */
@@ -15,6 +16,8 @@ export interface RetryPolicy {
   maxDelayMs: number
   /** The whole connect, retries included, ends within this (the --connect-timeout). */
   deadlineMs: number
+  /** The run's pacing of new handshakes (connect-pacer.ts); waiting for it is not part of the deadline. */
+  pacer?: ConnectPacer
   /** For tests: the jitter source (0 ≤ x < 1) and the wait. */
   random?: () => number
   sleep?: (ms: number) => Promise<void>
@@ -51,8 +54,20 @@ export class RetryingTransport implements Transport {
   }
 
   connect(): Promise<void> {
-    this.connecting ??= this.withinDeadline(this.connectWithRetry())
+    this.connecting ??= this.pacedConnect()
     return this.connecting
+  }
+
+  /** Holds one handshake slot at the host's endpoint through every attempt (retries included). */
+  private async pacedConnect(): Promise<void> {
+    const { pacer } = this.policy
+    const release = pacer ? await pacer.acquire(`${this.host.address}:${this.host.port}`) : undefined
+    try {
+      if (this.closed) throw new Error(`${this.host.address}:${this.host.port}: closed before connecting`)
+      await this.withinDeadline(this.connectWithRetry())
+    } finally {
+      release?.()
+    }
   }
 
   exec(options: ExecOptions): Promise<ExecResult> {
