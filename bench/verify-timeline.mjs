@@ -19,6 +19,9 @@ process.on('exit', () => {
   if (process.env.BENCH_TIMELINE) writeFileSync(process.env.BENCH_TIMELINE, JSON.stringify({ timeOrigin: performance.timeOrigin, ...stamps }))
 })
 
+// as bin/verify.mjs: the packages every run needs load before tsx's hooks
+await Promise.all(['ssh2', 'zod', 'yaml', 'expect', 'commander', 'execa', 'tinyglobby', 'p-limit', 'ssh-config'].map((name) => import(name)))
+stamps.depsLoaded = performance.now()
 const { register } = await import('tsx/esm/api')
 register()
 stamps.tsxRegistered = performance.now()

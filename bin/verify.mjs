@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Registers tsx so the CLI and the user's .ts specs load through one loader: specs that
 // `import … from 'postdeploy-verify'` then share the CLI's copy of the DSL module.
-import { register } from 'tsx/esm/api'
-
+//
+// Every module imported after register() costs a round trip to tsx's loader thread, so the
+// packages a run always needs are loaded first, without it (about half of start-up; see
+// bench/README.md). undici and junit-report-builder load on first use instead.
+await Promise.all(['ssh2', 'zod', 'yaml', 'expect', 'commander', 'execa', 'tinyglobby', 'p-limit', 'ssh-config'].map((name) => import(name)))
+const { register } = await import('tsx/esm/api')
 register()
 const { main } = await import('../src/cli.ts')
 process.exitCode = await main(process.argv)

@@ -2,16 +2,23 @@
 // package/class) and GitLab (rows keyed by classname + name): one suite per host, one case per check.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import junitModule from 'junit-report-builder'
+import { createRequire } from 'node:module'
 import type { Builder, TestCase, TestSuite } from 'junit-report-builder'
 import type { CheckResult, ErrorKind, HostResult, RunResult } from '../model.ts'
 import { sanitize, sanitizeLine, truncate } from './sanitize.ts'
 import { passedNotes } from './rollout-notes.ts'
 import { truncationNote } from './truncation-note.ts'
 
-// The typings declare an ES default export, but Node loads the CommonJS build, whose
-// module.exports is the builder itself; accept either shape.
-const rootBuilder: Builder = (junitModule as { default?: Builder }).default ?? (junitModule as unknown as Builder)
+// Loaded only when a JUnit file is written. The typings declare an ES default export, but the
+// package is CommonJS, whose module.exports is the builder itself; accept either shape.
+let builderModule: Builder | undefined
+function rootBuilder(): Builder {
+  if (!builderModule) {
+    const loaded = createRequire(import.meta.url)('junit-report-builder') as { default?: Builder }
+    builderModule = loaded.default ?? (loaded as unknown as Builder)
+  }
+  return builderModule
+}
 
 /** Separator between the spec file and describe titles inside a classname (no dot, so Jenkins keeps it whole). */
 export const PATH_SEPARATOR = ' › '
@@ -56,7 +63,7 @@ export function junitClassname(hostName: string, check: Pick<CheckResult, 'file'
 
 export function renderJunit(run: RunResult): string {
   // a fresh builder per render: the package's default export is a shared, stateful instance
-  const builder = rootBuilder.newBuilder().name(TOOL_SUITE)
+  const builder = rootBuilder().newBuilder().name(TOOL_SUITE)
   if (run.configErrors.length > 0) addConfigSuite(builder, run)
   for (const host of run.hosts) addHostSuite(builder, host, run.startedAt)
   return `${builder.build()}\n`

@@ -4,11 +4,20 @@
 import { isIP, type Socket } from 'node:net'
 import * as tls from 'node:tls'
 import type { Duplex } from 'node:stream'
-import { Agent, request, type Dispatcher, type buildConnector } from 'undici'
+import { createRequire } from 'node:module'
+import type { Agent, Dispatcher, buildConnector } from 'undici'
 import { currentHost, noteFact, type HostContext } from '../dsl/context.ts'
 import { HttpError, TimeoutError, VerifyError } from '../errors.ts'
 
 export type Via = 'runner' | 'host'
+
+// undici is loaded on the first request (about 100 ms of start-up that most runs never need);
+// it is CommonJS, so require() loads it synchronously.
+type Undici = typeof import('undici')
+let undiciModule: Undici | undefined
+function undici(): Undici {
+  return (undiciModule ??= createRequire(import.meta.url)('undici') as Undici)
+}
 
 export interface HttpOptions {
   /** Default GET. */
@@ -170,7 +179,7 @@ async function sendWithRedirects(ctx: HostContext, hop: Hop, opts: ResolvedOptio
 }
 
 async function sendOnce(ctx: HostContext, hop: Hop, opts: ResolvedOptions, signal: AbortSignal): Promise<HopResult> {
-  const res = await request(hop.url, {
+  const res = await undici().request(hop.url, {
     dispatcher: agentFor(ctx, opts.via, opts.tlsVerify),
     method: hop.method as Dispatcher.HttpMethod,
     headers: hop.headers,
@@ -326,11 +335,11 @@ function agentFor(ctx: HostContext, via: Via, tlsVerify: boolean): Dispatcher {
 
 function runnerAgent(tlsVerify: boolean): Agent {
   // timeout 0: the request's own deadline covers connecting, with the user's limit
-  return new Agent({ connect: { rejectUnauthorized: tlsVerify, timeout: 0 } })
+  return new (undici().Agent)({ connect: { rejectUnauthorized: tlsVerify, timeout: 0 } })
 }
 
 function hostAgent(ctx: HostContext, tlsVerify: boolean): Agent {
-  return new Agent({
+  return new (undici().Agent)({
     connect: tunnelConnector(ctx, tlsVerify),
     connections: HOST_CONNECTIONS_PER_ORIGIN,
     keepAliveTimeout: HOST_KEEP_ALIVE_MS,
