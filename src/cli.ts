@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { ConfigError } from './errors.ts'
-import { ExitCode, type HostSpec, type RunResult } from './model.ts'
+import { ExitCode, type HostSpec, type RunResult, type RunTimings } from './model.ts'
 import { parseVarArgs, selectHosts } from './inventory/select.ts'
 import { describeUnresolved, resolveEnvRefs, resolveEnvRefsOrThrow } from './inventory/env-refs.ts'
 import { loadSpecs } from './runner/load-specs.ts'
@@ -12,6 +12,7 @@ import { markInterrupted, watchInterrupts } from './runner/interrupt.ts'
 import { planRun, varProblemsMessage, type PlanOptions, type RunPlan } from './runner/plan.ts'
 import { makeRedactor, redactRun, type Redactor } from './reporters/redact.ts'
 import { renderList } from './reporters/list.ts'
+import { renderTimings } from './reporters/timings.ts'
 import { createTransport } from './transports/create.ts'
 import { ConnectPacer, DEFAULT_PACING } from './transports/connect-pacer.ts'
 import { sshSecrets, startSshSession } from './transports/ssh-session.ts'
@@ -59,6 +60,8 @@ export interface RunFlags extends RolloutFlags {
   grep?: RegExp
   /** `--list`: print what would run where, without connecting. */
   list?: boolean
+  /** `--timings`: print where the run's time went (also in the JSON result). */
+  timings?: boolean
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -123,7 +126,8 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--tags <list>', 'run only checks tagged with one of these (comma-separated); the others are reported skipped').argParser(tagList))
     .addOption(new Option('--exclude-tags <list>', 'skip checks tagged with any of these (comma-separated)').argParser(tagList))
     .addOption(new Option('--grep <pattern>', 'run only checks whose full title (describe › it) or spec file matches this regular expression').argParser(regExp))
-    .option('--list', 'list, per host, the checks that would run and those skipped (with why), without connecting'))
+    .option('--list', 'list, per host, the checks that would run and those skipped (with why), without connecting')
+    .option('--timings', 'print where the time went: start-up, inventory, specs, hosts (connect phases, probe, HTTP), report'))
 }
 
 /** `verify list` and `verify check`: the plan and the pre-flight check, neither connects to a host. */
@@ -152,15 +156,22 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
   // SIGINT/SIGTERM from here on stops the run but still reports it (runner/interrupt.ts)
   const interrupt = watchInterrupts()
   let result: RunResult
+  let timings: RunTimings | undefined
+  let mark = performance.now()
+  const startupMs = Math.round(mark)
+  const lap = () => Math.round(-mark + (mark = performance.now()))
   let redact: Redactor = (text) => text
   try {
     const unresolvedVars = new Map<string, Set<string>>()
     const selection = overrides.hosts ? { hosts: overrides.hosts } : await selectRolloutHosts(flags.hosts, flags, (hosts) => resolveHosts({ ...flags, hosts }, unresolvedVars))
     if (selection.nothingToVerify) return reportNothingToVerify(selection.nothingToVerify, flags, startedAt)
     const hosts = selection.hosts
+    const inventoryMs = lap()
     const specs = [...(overrides.specs ?? (await loadSpecs(flags.specs, overrides.cwd))), ...(overrides.extraSpecs ?? [])]
+    const specsMs = lap()
     // every host's checks and vars are settled before connecting to any of them
     const plan = restrictPlan(planRun(hosts, specs, { ...planOptions(flags), unresolvedVars }), flags)
+    const planMs = lap()
     redact = makeRedactor([...plan.secrets, ...sshSecrets(hosts)])
     if (flags.list) return listPlan(plan, redact)
     if (plan.varProblems.length > 0) throw new ConfigError(varProblemsMessage(plan.varProblems))
@@ -178,12 +189,14 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       signal: interrupt.signal,
     })
     await ssh.close()
+    timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap() }
     if (plan.runnable === 0) result = finishRun(startedAt, result.hosts, [noChecksMessage(result.summary.checks)])
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     result = finishRun(startedAt, [], [error.message])
   }
   result = markInterrupted(finishRollout(result, flags, flags.hosts), interrupt)
+  if (timings) result = { ...result, timings }
   overrides.onResult?.(redactRun(result, redact), redact)
   if (!overrides.quiet) report(redactRun(result, redact), flags)
   interrupt.dispose()
@@ -228,11 +241,14 @@ async function resolveHosts(flags: RunFlags, unresolved?: Map<string, Set<string
 }
 
 function report(result: RunResult, flags: RunFlags): void {
+  const started = performance.now()
   const color = flags.color && shouldUseColor(process.stdout, process.env)
   const text = renderConsole(result, { color })
   ;(result.configErrors.length > 0 ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`)
   if (flags.junit) writeJunit(result, flags.junit)
+  if (result.timings) result.timings.reportMs = Math.round(performance.now() - started)
   if (flags.json) writeJson(result, flags.json)
+  if (flags.timings) process.stderr.write(renderTimings(result))
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -112,10 +112,37 @@ export interface CheckResult {
   waitedMs?: number
 }
 
+/** Where connecting to a host spent its time, ms (only the phases the transport went through). */
+export interface ConnectTimings {
+  /** Waiting for a handshake slot (--connect-rate, --max-handshakes). */
+  queueMs?: number
+  /** Reading ssh_config for the host (`ssh -G`). */
+  resolveMs?: number
+  /** Opening the route: bastion hops or a ProxyCommand. */
+  routeMs?: number
+  /** TCP connect. */
+  tcpMs?: number
+  /** SSH key exchange and host-key check. */
+  handshakeMs?: number
+  /** Authentication. */
+  authMs?: number
+  /** Connection attempts (more than 1: a dropped handshake was retried). */
+  attempts?: number
+}
+
 export interface HostTimings {
+  /** Connecting and authenticating, all phases and retries. */
   connectMs?: number
+  /** Running the checks, from connected to the last check done. */
   checksMs?: number
   totalMs: number
+  /** The connect, phase by phase (ssh). */
+  connect?: ConnectTimings
+  /** Round trips of the batched probe: how many, and the time spent in them. */
+  rounds?: number
+  probeMs?: number
+  /** Time in HTTP requests, summed over requests (they can overlap each other and the probe). */
+  httpMs?: number
 }
 
 export interface HostResult {
@@ -151,6 +178,22 @@ export interface RunSummary {
   warnings?: number
 }
 
+/** Where a run's time went, ms, in order (`--timings` prints them with the hosts' phases). */
+export interface RunTimings {
+  /** Process start → the run began: Node, the loader, the CLI's modules. */
+  startupMs: number
+  /** Inventory read and hosts selected. */
+  inventoryMs: number
+  /** Spec files loaded (TypeScript, through tsx). */
+  specsMs: number
+  /** Checks planned per host, vars validated. */
+  planMs: number
+  /** Every host connected and checked. */
+  hostsMs: number
+  /** Console report and JUnit file written (the JSON file is written last, with this in it). */
+  reportMs?: number
+}
+
 export interface RunResult {
   schemaVersion: typeof SCHEMA_VERSION
   tool: { name: string; version: string }
@@ -166,6 +209,8 @@ export interface RunResult {
   gate?: GateResult
   /** How the hosts were narrowed for a rollout wave (`--limit`, `--shard`, `--hosts -`, `--rerun-failed`). */
   selection?: { limit?: string; shard?: string; fromStdin?: boolean; rerunOf?: string; mergedFrom?: string[] }
+  /** Where the run's time went (runs that reached the hosts). */
+  timings?: RunTimings
   /** The signal that stopped the run early (`SIGINT`, `SIGTERM`): unfinished checks are errors of kind `interrupted`, exit ≥ 2. */
   interrupted?: string
 }

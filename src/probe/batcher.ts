@@ -32,6 +32,8 @@ export class FactBatcher {
   private readonly abort = new AbortController()
   /** Batches sent: round trips to the host. */
   rounds = 0
+  /** Time spent in round trips to the host (exec channel open → probe exit), ms. */
+  probeMs = 0
   /** Facts whose stdout or stderr hit the byte cap, with that cap: the report says so. */
   readonly truncated = new Map<string, number>()
 
@@ -88,6 +90,7 @@ export class FactBatcher {
 
   private async send(batch: Pending[]): Promise<void> {
     this.rounds++
+    const started = performance.now()
     const nonce = `V${randomBytes(9).toString('hex')}`
     const byId = new Map(batch.map((p) => [p.fact.id, p]))
     const settle = (id: number, fn: (p: Pending) => void) => {
@@ -119,6 +122,8 @@ export class FactBatcher {
       for (const id of [...byId.keys()]) settle(id, (p) => p.reject(new FactError(`${p.fact.request.describe}: no answer (${why})`)))
     } catch (error) {
       for (const id of [...byId.keys()]) settle(id, (p) => p.reject(error))
+    } finally {
+      this.probeMs += performance.now() - started
     }
   }
 }

@@ -70,6 +70,8 @@ interface HttpState {
   counts: Map<string, number>
   /** When each of those responses came (runner clock, ms), same keys: to count only those after an app's restart. */
   times?: Map<string, number[]>
+  /** Summed duration of every request, answered or not (timings). */
+  ms?: number
 }
 
 interface ResolvedOptions {
@@ -116,7 +118,13 @@ export async function http(url: string, options: HttpOptions = {}): Promise<Http
     throw toRequestError(err, describe, vantage(ctx, opts.via), opts.timeoutMs, deadline.signal)
   } finally {
     clearTimeout(timer)
+    stateFor(ctx).ms = (stateFor(ctx).ms ?? 0) + (performance.now() - started)
   }
+}
+
+/** Time this host's run spent in HTTP requests, summed over requests (they may overlap), ms. */
+export function httpTimeMs(ctx: HostContext): number {
+  return states.get(ctx)?.ms ?? 0
 }
 
 /** Requests verify made on this host's run that got a response, optionally for one origin / vantage point. */

@@ -1,13 +1,13 @@
 // Verifies one host from its plan: connect once, run every check that applies concurrently
 // (so their facts batch into one round trip), then close; a host with nothing to run is not
 // connected to. Never throws: every outcome becomes part of the HostResult.
-import type { HostSpec, HostResult, CheckResult, ErrorKind } from '../model.ts'
+import type { HostSpec, HostResult, HostTimings, CheckResult, ErrorKind } from '../model.ts'
 import { InterruptedError, VerifyError } from '../errors.ts'
 import { runInHost, type HostContext } from '../dsl/context.ts'
 import type { CollectedCheck } from '../dsl/registry.ts'
 import { FactBatcher } from '../probe/batcher.ts'
 import type { Transport } from '../transports/transport.ts'
-import { disposeHttp, httpRequestCount } from '../resources/http.ts'
+import { disposeHttp, httpRequestCount, httpTimeMs } from '../resources/http.ts'
 import { runCheck } from './check.ts'
 import { runCheckWithPolicies } from './wait.ts'
 import { noChecksApply, type HostPlan } from './plan.ts'
@@ -54,7 +54,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
       status: 'error',
       error: { kind, message },
       checks: inOrder(plan, checks.map((c) => erroredCheck(c, kind, message))),
-      timings: { connectMs: ms(started), totalMs: ms(started) },
+      timings: { connectMs: ms(started), totalMs: ms(started), ...connectPhases(transport) },
       execChannels: transport.execCount,
     }
   }
@@ -75,7 +75,15 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
       status: lost ? 'error' : 'verified',
       error: lost ? { kind: lost.errorKind!, message: lost.message ?? 'connection lost' } : undefined,
       checks: inOrder(plan, results),
-      timings: { connectMs, checksMs: ms(started) - connectMs, totalMs: ms(started) },
+      timings: {
+        connectMs,
+        checksMs: ms(started) - connectMs,
+        totalMs: ms(started),
+        ...connectPhases(transport),
+        rounds: facts.rounds,
+        probeMs: Math.round(facts.probeMs),
+        ...(httpTimeMs(ctx) > 0 ? { httpMs: Math.round(httpTimeMs(ctx)) } : {}),
+      },
       execChannels: transport.execCount,
       ...httpRequestsMade(ctx),
       ...(ctx.factLog ? { recordedFacts: recordedFacts(ctx.factLog) } : {}),
@@ -100,6 +108,11 @@ function erroredCheck(check: CollectedCheck, kind: ErrorKind, message: string): 
 function hostError(error: unknown): { kind: ErrorKind; message: string } {
   if (error instanceof VerifyError) return { kind: error.kind, message: error.message }
   return { kind: 'unreachable', message: error instanceof Error ? error.message : String(error) }
+}
+
+function connectPhases(transport: Transport): Pick<HostTimings, 'connect'> {
+  const phases = transport.connectTimings
+  return phases && Object.keys(phases).length > 0 ? { connect: phases } : {}
 }
 
 function ms(since: number): number {

@@ -7,19 +7,23 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface PacerOptions {
-  /** New handshakes per second across the run; 0 = no pacing. */
+  /** New handshakes per second across the run, after the first `burst`; 0 = no pacing. */
   ratePerSec: number
+  /** Handshakes that may start at once before the rate applies (default 20): small fleets never wait. */
+  burst?: number
   /** Handshakes in progress at once per endpoint; 0 = no limit. */
   maxPerEndpoint: number
 }
 
 // 8 stays under OpenSSH's default MaxStartups start of 10; the rate only spreads a storm out.
 export const DEFAULT_PACING: PacerOptions = { ratePerSec: 100, maxPerEndpoint: 8 }
+const DEFAULT_BURST = 20
 
 export type Release = () => void
 
 export class ConnectPacer {
-  private nextStartAt = 0
+  /** When the next start is due if nobody had started early (GCRA's theoretical arrival time). */
+  private dueAt = 0
   private readonly endpoints = new Map<string, { active: number; waiting: Array<() => void> }>()
 
   constructor(private readonly options: PacerOptions = DEFAULT_PACING) {}
@@ -29,9 +33,12 @@ export class ConnectPacer {
     await this.endpointSlot(endpoint)
     const { ratePerSec } = this.options
     if (ratePerSec > 0) {
+      // generic cell rate algorithm: one start every 1000/rate ms on average, `burst` of them at once
+      const interval = 1000 / ratePerSec
       const now = performance.now()
-      const at = Math.max(now, this.nextStartAt)
-      this.nextStartAt = at + 1000 / ratePerSec
+      const due = Math.max(now, this.dueAt)
+      const at = Math.max(now, due - ((this.options.burst ?? DEFAULT_BURST) - 1) * interval)
+      this.dueAt = due + interval
       if (at > now) await sleep(at - now)
     }
     let released = false

@@ -5,7 +5,7 @@
 import { TimeoutError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
 import { explainConnectError, isTransientConnectFailure, reservedNameError } from './connect-errors.ts'
-import type { ExecOptions, ExecResult, Transport } from './transport.ts'
+import type { ConnectTimings, ExecOptions, ExecResult, Transport } from './transport.ts'
 import type { ConnectPacer } from './connect-pacer.ts'
 
 export interface RetryPolicy {
@@ -38,6 +38,7 @@ export class RetryingTransport implements Transport {
   private connecting: Promise<void> | undefined
   /** close() was called: a retry still waiting must not open another connection. */
   private closed = false
+  private queueMs: number | undefined
 
   constructor(
     private readonly host: Pick<HostSpec, 'address' | 'port' | 'source' | 'user'>,
@@ -53,6 +54,11 @@ export class RetryingTransport implements Transport {
     return this.current.execCount
   }
 
+  /** The last attempt's phases, plus the wait for a handshake slot and the attempts made. */
+  get connectTimings(): ConnectTimings {
+    return { ...(this.queueMs !== undefined ? { queueMs: this.queueMs } : {}), ...this.current.connectTimings, attempts: this.attemptsMade }
+  }
+
   connect(): Promise<void> {
     this.connecting ??= this.pacedConnect()
     return this.connecting
@@ -61,7 +67,9 @@ export class RetryingTransport implements Transport {
   /** Holds one handshake slot at the host's endpoint through every attempt (retries included). */
   private async pacedConnect(): Promise<void> {
     const { pacer } = this.policy
+    const queued = performance.now()
     const release = pacer ? await pacer.acquire(`${this.host.address}:${this.host.port}`) : undefined
+    if (pacer) this.queueMs = Math.round(performance.now() - queued)
     try {
       if (this.closed) throw new Error(`${this.host.address}:${this.host.port}: closed before connecting`)
       await this.withinDeadline(this.connectWithRetry())

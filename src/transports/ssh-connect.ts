@@ -33,8 +33,16 @@ export interface ConnectOptions {
   onLost?: (err: Error | undefined) => void
 }
 
+/** Where a connect's time went, ms: TCP (or the route's stream) open, key exchange done, authenticated. */
+export interface ConnectPhases {
+  tcpMs?: number
+  handshakeMs?: number
+  authMs?: number
+}
+
 export interface SshConnection {
   client: ssh2.Client
+  phases: ConnectPhases
   /** Resolves when the connection is gone, with the reason when it was not our own end(). */
   closed: Promise<Error | undefined>
 }
@@ -81,12 +89,20 @@ export async function connectSsh(target: SshTarget, sock: Duplex | undefined, op
   let resolveClosed!: (err: Error | undefined) => void
   const closed = new Promise<Error | undefined>((resolve) => { resolveClosed = resolve })
   let lastError: Error | undefined
+  const phases: ConnectPhases = {}
+  const started = performance.now()
   await new Promise<void>((resolve, reject) => {
     const fail = (err: VerifyError) => {
       client.destroy()
       reject(err)
     }
-    client.on('ready', () => { ready = true; resolve() })
+    client.on('connect', () => { phases.tcpMs = since(started) })
+    client.on('handshake', () => { phases.handshakeMs ??= since(started) - (phases.tcpMs ?? 0) })
+    client.on('ready', () => {
+      ready = true
+      phases.authMs = since(started) - (phases.tcpMs ?? 0) - (phases.handshakeMs ?? 0)
+      resolve()
+    })
     client.on('error', (err: SshError) => {
       if (ready) {
         lastError ??= err
@@ -106,7 +122,11 @@ export async function connectSsh(target: SshTarget, sock: Duplex | undefined, op
       fail(new HostUnreachableError(`${who}: ${(err as Error).message}`, { cause: err }))
     }
   })
-  return { client, closed }
+  return { client, closed, phases }
+}
+
+function since(started: number): number {
+  return Math.round(performance.now() - started)
 }
 
 function classify(err: SshError, who: string, triedAuth: string[], timeoutMs: number): VerifyError {

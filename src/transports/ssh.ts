@@ -13,7 +13,7 @@ import { forwardOut, type Route } from './bastion.ts'
 import { connectSsh } from './ssh-connect.ts'
 import { SshSession } from './ssh-session.ts'
 import { configQueryFor, endpoint, targetForHost, type SshTarget } from './ssh-target.ts'
-import type { ExecOptions, ExecResult, Transport } from './transport.ts'
+import type { ConnectTimings, ExecOptions, ExecResult, Transport } from './transport.ts'
 
 export interface SshTransportOptions {
   host: HostSpec
@@ -53,6 +53,7 @@ export class SshTransport implements Transport {
   /** Set once the connection is unusable; every later call rejects with it. */
   private lost: VerifyError | undefined
   private opened = 0
+  readonly connectTimings: ConnectTimings = {}
 
   constructor(options: SshTransportOptions) {
     this.host = options.host
@@ -127,11 +128,15 @@ export class SshTransport implements Transport {
   // Connecting.
 
   private async establish(): Promise<void> {
+    let mark = performance.now()
+    const lap = () => Math.round(-mark + (mark = performance.now()))
     const config = await this.session.resolver.resolve(configQueryFor(this.host))
     const target = targetForHost(this.host, config, { ...this.session.context, env: this.env })
     this.resolved = target
+    this.connectTimings.resolveMs = lap()
     const route = await this.session.jumps.open(target, this.connectTimeoutMs)
     this.route = route
+    if (route.sock) this.connectTimings.routeMs = lap()
     let connection
     try {
       connection = await connectSsh(target, route.sock, {
@@ -149,6 +154,7 @@ export class SshTransport implements Transport {
       throw err
     }
     this.client = connection.client
+    Object.assign(this.connectTimings, connection.phases)
     void connection.closed.then(() => route.release())
   }
 

@@ -1,6 +1,9 @@
 // One interface for every way of reaching a host. Resources never import a transport:
 // they ask the probe for facts, and the probe runs its script through this interface.
 import type { Duplex } from 'node:stream'
+import type { ConnectTimings } from '../model.ts'
+
+export type { ConnectTimings }
 
 export interface ExecOptions {
   /** Bytes written to the remote `/bin/sh -s` on stdin: the batched probe script. */
@@ -27,5 +30,7 @@ export interface Transport {
   openTcp(host: string, port: number): Promise<Duplex>
   /** Exec channels opened so far: the round trips this host cost. */
   readonly execCount: number
+  /** Where the last connect() spent its time, when the transport measures it. */
+  readonly connectTimings?: ConnectTimings
   close(): Promise<void>
 }

@@ -1,7 +1,9 @@
 // The architecture requirement, measured on a real sshd: 10 hosts × 22 checks, all hosts in
 // parallel, at most 2 exec channels per host (one batch, plus one for a check that reads a
 // fact to decide what to ask next). The wall time is printed for the closing note.
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import type { RunResult } from '../../src/model.ts'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, startStatusApp, type StatusApp } from '../support/deploy-tree.ts'
@@ -65,11 +67,32 @@ afterAll(async () => {
 })
 
 it('10 hosts × 22 checks: all pass, at most 2 exec channels per host', async () => {
-  const run = await runCli(['--hosts', 'fleet', '--json', 'result.json'], { cwd: work.dir })
+  const run = await runCli(['--hosts', 'fleet', '--json', 'result.json', '--timings'], { cwd: work.dir })
   expect(run.exitCode, run.stdout + run.stderr).toBe(0)
   expect(run.stdout).toMatch(/10 hosts, 220 checks: 220 passed/)
   const channels = await fleet.execChannels()
   expect([...channels.values()]).toHaveLength(10)
   for (const [address, count] of channels) expect(count, address).toBeLessThanOrEqual(2)
   console.log(`10 hosts × 22 checks: wall ${run.ms} ms (CLI process start to exit); exec channels per host: ${[...channels.values()].join(',')}`)
+
+  // --timings: the phases are in the JSON result, and printed on stderr
+  const result = JSON.parse(readFileSync(path.join(work.dir, 'result.json'), 'utf8')) as RunResult
+  const t = result.timings!
+  for (const phase of ['startupMs', 'inventoryMs', 'specsMs', 'planMs', 'hostsMs', 'reportMs'] as const) expect(t[phase], phase).toBeGreaterThanOrEqual(0)
+  expect(t.startupMs).toBeGreaterThan(0)
+  expect(t.hostsMs).toBeLessThanOrEqual(run.ms)
+  for (const h of result.hosts) {
+    const { connect, connectMs, rounds, probeMs, httpMs, checksMs } = h.timings
+    expect(connect).toMatchObject({ queueMs: expect.any(Number), resolveMs: expect.any(Number), tcpMs: expect.any(Number), handshakeMs: expect.any(Number), authMs: expect.any(Number), attempts: 1 })
+    const phases = connect!.queueMs! + connect!.resolveMs! + connect!.tcpMs! + connect!.handshakeMs! + connect!.authMs!
+    expect(phases).toBeLessThanOrEqual(connectMs! + 5) // rounding, one ms per phase
+    expect(rounds).toBe(channels.get(fleet.hosts.find((f) => f.name === h.host.name)!.address))
+    expect(probeMs).toBeGreaterThan(0)
+    expect(probeMs).toBeLessThanOrEqual(checksMs! + 1)
+    expect(httpMs).toBeGreaterThan(0) // status page and health check, tunnelled
+  }
+  expect(run.stderr).toMatch(/Timings \(ms\)\n {2}start-up \(Node, loader, CLI modules\) +\d+/)
+  expect(run.stderr).toMatch(/key exchange \+ host key +\d+ +\d+ +\d+/)
+  expect(run.stderr).toMatch(/Per host \(10 connected\)/)
+  console.log(run.stderr.slice(run.stderr.indexOf('Timings')))
 })

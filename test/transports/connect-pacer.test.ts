@@ -35,12 +35,15 @@ describe('ConnectPacer', () => {
     expect(performance.now() - started).toBeLessThan(400) // ten at once, not ten in a row (≥ 500 ms)
   })
 
-  it('starts at most ratePerSec handshakes per second across every endpoint', async () => {
-    const pacer = new ConnectPacer({ ratePerSec: 50, maxPerEndpoint: 0 })
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => storm(pacer, `10.0.1.${i}:22`, 1, 0)))
-    const starts = results.flatMap((r) => r.starts).sort((a, b) => a - b)
-    // 6 starts 20 ms apart: the last at least 100 ms after the first (timers may fire a little early)
-    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(95)
+  it('starts at most ratePerSec handshakes per second across every endpoint, after a burst that does not wait', async () => {
+    const pacer = new ConnectPacer({ ratePerSec: 50, maxPerEndpoint: 0, burst: 4 })
+    const t0 = performance.now()
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => storm(pacer, `10.0.1.${i}:22`, 1, 0)))
+    const starts = results.flatMap((r) => r.starts).sort((a, b) => a - b).map((t) => t - t0)
+    // the first 4 at once, then one every 20 ms: the 10th 6 × 20 = 120 ms in (timers may fire a little early)
+    expect(starts[3]!).toBeLessThan(15)
+    expect(starts[4]!).toBeGreaterThanOrEqual(15)
+    expect(starts[9]!).toBeGreaterThanOrEqual(115)
   })
 
   it('0 and 0 is no pacing at all', async () => {
