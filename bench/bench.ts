@@ -191,6 +191,7 @@ async function timelineRun(ctx: RunContext, latencyMs: number): Promise<Timeline
     runnerEndMs: sinceStart(result.finishedAt),
     connectMs: result.hosts.map((h) => h.timings.connectMs ?? 0),
     checksMs: result.hosts.map((h) => h.timings.checksMs ?? 0),
+    hostTimings: result.hosts.map((h) => h.timings),
     slowestCheck: slowestCheck(result),
   }
 }

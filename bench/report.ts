@@ -1,6 +1,7 @@
 // The benchmark's printed report: the results table, the ratios measured in the same run,
 // verify's start-up figures and where a verify run spends its time. Markdown, for bench/README.md.
 import type { ToolName } from './tools.ts'
+import type { HostTimings } from '../src/model.ts'
 
 export interface Row {
   tool: ToolName
@@ -35,6 +36,8 @@ export interface StartupFigures {
 export interface TimelineStamps {
   timeOrigin: number
   scriptStart: number
+  /** The run's packages imported before tsx's hooks (absent in older timelines). */
+  depsLoaded?: number
   tsxRegistered: number
   cliImported: number
   firstConnect?: number
@@ -55,6 +58,8 @@ export interface Timeline {
   runnerEndMs: number
   connectMs: number[]
   checksMs: number[]
+  /** Every host's timings from the JSON result (connect phases, probe, HTTP). */
+  hostTimings?: HostTimings[]
   slowestCheck: { title: string; medianMs: number }
 }
 
@@ -142,13 +147,26 @@ function timelineLines(timelines: Timeline[]): string[] {
     return a === undefined || b === undefined ? '?' : ms(b - a)
   }
   row('Node start (process start → first line of the CLI script)', (t) => ms(t.stamps.scriptStart))
-  row('tsx registered', span((t) => t.stamps.scriptStart, (t) => t.stamps.tsxRegistered))
+  row('packages imported (ssh2, zod, yaml, expect, …; before tsx)', span((t) => t.stamps.scriptStart, (t) => t.stamps.depsLoaded))
+  row('tsx registered', span((t) => t.stamps.depsLoaded ?? t.stamps.scriptStart, (t) => t.stamps.tsxRegistered))
   row('CLI modules imported (through tsx)', span((t) => t.stamps.tsxRegistered, (t) => t.stamps.cliImported))
   row('inventory read, spec files loaded, checks planned', span((t) => t.stamps.cliImported, (t) => t.runnerStartMs))
   row('runner start → first TCP connect', span((t) => t.runnerStartMs, (t) => t.stamps.firstConnect))
   row('**runner: every host connected and checked**', span((t) => t.runnerStartMs, (t) => t.runnerEndMs))
   row('  per host: connect + auth, median / max', (t) => `${ms(med(t.connectMs))} / ${ms(Math.max(...t.connectMs))}`)
+  const phase = (label: string, pick: (h: HostTimings) => number | undefined) =>
+    row(`    ${label}, median / max`, (t) => {
+      const values = (t.hostTimings ?? []).map(pick).filter((v): v is number => v !== undefined)
+      return values.length === 0 ? '?' : `${ms(med(values))} / ${ms(Math.max(...values))}`
+    })
+  phase('waiting for a handshake slot', (h) => h.connect?.queueMs)
+  phase('ssh_config (ssh -G)', (h) => h.connect?.resolveMs)
+  phase('TCP connect', (h) => h.connect?.tcpMs)
+  phase('key exchange + host key', (h) => h.connect?.handshakeMs)
+  phase('authentication', (h) => h.connect?.authMs)
   row('  per host: checks (probe round trip + HTTP), median / max', (t) => `${ms(med(t.checksMs))} / ${ms(Math.max(...t.checksMs))}`)
+  phase('probe round trips (time)', (h) => h.probeMs)
+  phase('HTTP requests (summed)', (h) => h.httpMs)
   row('  slowest check (median over hosts)', (t) => `${t.slowestCheck.title}: ${ms(t.slowestCheck.medianMs)}`)
   row('report rendered and written (console + JSON)', span((t) => t.runnerEndMs, (t) => t.stamps.mainReturned))
   row('event loop drained → exit', span((t) => t.stamps.mainReturned, (t) => t.stamps.exit))
