@@ -32,12 +32,20 @@ export class FactBatcher {
   private readonly abort = new AbortController()
   /** Batches sent: round trips to the host. */
   rounds = 0
-  /** Time spent in round trips to the host (exec channel open → probe exit), ms. */
-  probeMs = 0
+  private probeDoneMs = 0
+  private probeStartedAt: number | undefined
   /** Facts whose stdout or stderr hit the byte cap, with that cap: the report says so. */
   readonly truncated = new Map<string, number>()
 
   constructor(private readonly transport: Transport, private readonly options: BatcherOptions) {}
+
+  /**
+   * Time in round trips to the host so far (exec channel open → probe exit), ms. A batch still
+   * running counts up to now: its checks may all be answered before the channel closes.
+   */
+  get probeMs(): number {
+    return this.probeDoneMs + (this.probeStartedAt === undefined ? 0 : performance.now() - this.probeStartedAt)
+  }
 
   get<T>(request: FactRequest<T>): Promise<T> {
     const cached = this.cache.get(request.key)
@@ -90,7 +98,7 @@ export class FactBatcher {
 
   private async send(batch: Pending[]): Promise<void> {
     this.rounds++
-    const started = performance.now()
+    const started = (this.probeStartedAt = performance.now())
     const nonce = `V${randomBytes(9).toString('hex')}`
     const byId = new Map(batch.map((p) => [p.fact.id, p]))
     const settle = (id: number, fn: (p: Pending) => void) => {
@@ -123,7 +131,8 @@ export class FactBatcher {
     } catch (error) {
       for (const id of [...byId.keys()]) settle(id, (p) => p.reject(error))
     } finally {
-      this.probeMs += performance.now() - started
+      this.probeDoneMs += performance.now() - started
+      this.probeStartedAt = undefined
     }
   }
 }

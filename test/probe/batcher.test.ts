@@ -37,6 +37,24 @@ describe('FactBatcher over /bin/sh', () => {
     expect(batcher.rounds).toBe(1)
   })
 
+  it('counts the time in round trips, a batch still running up to now', async () => {
+    const { batcher } = makeBatcher()
+    expect(batcher.probeMs).toBe(0)
+    // the first fact answers at once; the batch runs on for the second
+    const first = batcher.get(raw('quick', 'echo hi'))
+    const slow = batcher.get(raw('slow', 'sleep 0.3'))
+    await first
+    const whileRunning = batcher.probeMs
+    expect(whileRunning).toBeGreaterThan(0)
+    expect(whileRunning).toBeLessThan(300)
+    await slow
+    await new Promise((r) => setTimeout(r, 50)) // the channel closes a moment after the last answer
+    expect(batcher.probeMs).toBeGreaterThanOrEqual(300)
+    const done = batcher.probeMs
+    await new Promise((r) => setTimeout(r, 50))
+    expect(batcher.probeMs).toBe(done) // nothing in flight: no longer counting
+  })
+
   it('shares one answer between requests with the same key', async () => {
     const { batcher, transport } = makeBatcher()
     const [a, b] = await Promise.all([batcher.get(raw('same', 'echo $$')), batcher.get(raw('same', 'echo $$'))])
