@@ -86,24 +86,39 @@ export function untilInterrupted<T>(signal: AbortSignal | undefined, work: Promi
   if (!signal) return work
   work.catch(() => {})
   if (signal.aborted) return Promise.resolve().then(onInterrupt)
-  let done = false
-  const finished = work.finally(() => { done = true })
-  // once the work is done, a later abort must not run onInterrupt (it would close a finished host's transport)
-  const interrupted = whenAborted(signal).then(() => (done ? new Promise<T>(() => {}) : onInterrupt()))
-  return Promise.race([finished, interrupted])
+  return new Promise<T>((resolve, reject) => {
+    const stop = onAbort(signal, () => void Promise.resolve().then(onInterrupt).then(resolve, reject))
+    // once the work is done its waiter goes: a later abort must not run onInterrupt (it would
+    // close a finished host's transport), and nothing of a finished host may stay reachable
+    work.then(
+      (value) => { stop(); resolve(value) },
+      (error: unknown) => { stop(); reject(error) },
+    )
+  })
 }
 
-// One listener per signal, however many checks wait on it: a listener per check would trip
-// Node's MaxListeners warning on stderr with more than 10 checks.
-const abortions = new WeakMap<AbortSignal, Promise<void>>()
+// One listener per signal, however many checks wait on it (a listener per check would trip
+// Node's MaxListeners warning on stderr with more than 10 checks); each waiter leaves the set
+// when its work ends, so a finished host's checks are not kept alive until the run ends.
+const waiters = new WeakMap<AbortSignal, Set<() => void>>()
 
-function whenAborted(signal: AbortSignal): Promise<void> {
-  let aborted = abortions.get(signal)
-  if (!aborted) {
-    aborted = new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-    abortions.set(signal, aborted)
+/** Works still waiting on the signal (for tests: a finished one must not be among them). */
+export function waitersOn(signal: AbortSignal): number {
+  return waiters.get(signal)?.size ?? 0
+}
+
+function onAbort(signal: AbortSignal, waiter: () => void): () => void {
+  let set = waiters.get(signal)
+  if (!set) {
+    const all = (set = new Set())
+    waiters.set(signal, all)
+    signal.addEventListener('abort', () => {
+      for (const w of [...all]) w()
+      all.clear()
+    }, { once: true })
   }
-  return aborted
+  set.add(waiter)
+  return () => set.delete(waiter)
 }
 
 /** Records the interruption on the result: exit code at least 2, whatever finished before it. */

@@ -4,7 +4,7 @@
 // the reports are tested end to end in test/e2e/faults/signals.test.ts.)
 import { describe, expect, it } from 'vitest'
 import { verifyHost, type HostRunOptions } from '../../src/runner/host.ts'
-import { markInterrupted, untilInterrupted } from '../../src/runner/interrupt.ts'
+import { markInterrupted, untilInterrupted, waitersOn } from '../../src/runner/interrupt.ts'
 import { finishRun } from '../../src/runner/run.ts'
 import type { CollectedCheck } from '../../src/dsl/registry.ts'
 import type { HostSpec } from '../../src/model.ts'
@@ -122,6 +122,20 @@ describe('untilInterrupted', () => {
 
   it('passes the work\'s rejection through', async () => {
     await expect(untilInterrupted(new AbortController().signal, Promise.reject(new Error('boom')), () => 2)).rejects.toThrow('boom')
+  })
+
+  it('a finished work stops waiting at once: 500 hosts × 22 checks must not stay reachable until the run ends', async () => {
+    const controller = new AbortController()
+    const finished = Array.from({ length: 1000 }, (_, i) => untilInterrupted(controller.signal, Promise.resolve(i), () => -1))
+    let release!: (v: number) => void
+    const pending = untilInterrupted(controller.signal, new Promise<number>((r) => { release = r }), () => -1)
+    expect(waitersOn(controller.signal)).toBe(1001)
+    await Promise.all(finished)
+    expect(waitersOn(controller.signal)).toBe(1) // only the one still running
+    controller.abort('SIGINT')
+    await expect(pending).resolves.toBe(-1)
+    release(7)
+    expect(waitersOn(controller.signal)).toBe(0)
   })
 
   it('lets onInterrupt reject', async () => {
