@@ -494,7 +494,31 @@ function isSpecFile(file: string, spec: LoadedSpec): boolean {
   return file === spec.file || file.endsWith(`${path.sep}${spec.file}`)
 }
 
+// A spec's blocks are collected once per host: 500 hosts × 22 checks would format (and
+// source-map) 11,000 stack traces. The raw positions (no formatting, no source map) are cheap
+// and name the call path exactly, so each path is mapped once.
+const mappedByRawStack = new Map<string, Array<{ file: string; line: number }>>()
+
+function rawStackKey(): string {
+  const original = Error.prepareStackTrace
+  const holder: { stack?: string } = {}
+  try {
+    Error.prepareStackTrace = (_error, sites) => sites.map((s) => `${s.getFileName()}:${s.getLineNumber()}:${s.getColumnNumber()}`).join('|')
+    Error.captureStackTrace(holder, rawStackKey)
+    return holder.stack ?? ''
+  } finally {
+    Error.prepareStackTrace = original
+  }
+}
+
 function stackLocations(): Array<{ file: string; line: number }> {
+  const key = rawStackKey()
+  let locations = mappedByRawStack.get(key)
+  if (!locations) mappedByRawStack.set(key, (locations = mappedStackLocations()))
+  return locations
+}
+
+function mappedStackLocations(): Array<{ file: string; line: number }> {
   const stack = new Error().stack ?? ''
   const out: Array<{ file: string; line: number }> = []
   for (const frame of stack.split('\n').slice(1)) {
