@@ -4,11 +4,10 @@
 // OpenSSH caps at 16. Each host gets its own deploy tree and status app, as in the e2e tests.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, appendFileSync, rmSync, symlinkSync, writeFileSync, realpathSync, openSync, readSync, closeSync, fstatSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { countExecChannels, TEST_USER } from '../test/support/sshd.ts'
+import { countExecChannels, freePort, stopProcess, TEST_USER } from '../test/support/sshd.ts'
 import { layDeploy, startStatusApp, RELEASES, type StatusApp } from '../test/support/deploy-tree.ts'
 
 const SSHD = '/usr/sbin/sshd'
@@ -67,7 +66,7 @@ export async function startBenchFleet(size: number): Promise<BenchFleet> {
   const children: ChildProcess[] = []
   const apps: StatusApp[] = []
   const stop = async () => {
-    for (const child of children) await stopChild(child)
+    for (const child of children) await stopProcess(child)
     await Promise.all(apps.map((a) => a.close()))
     rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
   }
@@ -269,17 +268,6 @@ function writeOnce(file: string, content: string): string {
   return file
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '0.0.0.0', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 async function waitListening(child: ChildProcess, logFile: string, port: number): Promise<void> {
   const deadline = Date.now() + 15_000
   while (Date.now() < deadline) {
@@ -320,11 +308,3 @@ function readFrom(file: string, offset: number): string {
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-  await exited
-  clearTimeout(timer)
-}

@@ -264,7 +264,7 @@ class PortTakenError extends Error {}
 const BIND_FAILED = /Bind to port \d+ on \S+ failed|Cannot bind any address/
 
 /** A port nobody holds on any address: binding the wildcard conflicts with every specific bind. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer()
     server.once('error', reject)
@@ -300,7 +300,8 @@ function killOnExit(child: ChildProcess): void {
   child.once('exit', () => process.removeListener('exit', kill))
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.kill('SIGTERM')

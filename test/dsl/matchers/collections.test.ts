@@ -1,17 +1,8 @@
 import { describe, expect as vitestExpect, it } from 'vitest'
 import { expect } from '../../../src/dsl/expect.ts'
+import { failure } from '../../support/assertion-failure.ts'
 import type { ProcessInfo } from '../../../src/resources/process.ts'
 
-/** The thrown assertion, with the report's expected/actual. */
-function failure(fn: () => void): { message: string; expected?: unknown; actual?: unknown } {
-  try {
-    fn()
-  } catch (e) {
-    const err = e as Error & { matcherResult?: { expected?: unknown; actual?: unknown } }
-    return { message: err.message, expected: err.matcherResult?.expected, actual: err.matcherResult?.actual }
-  }
-  throw new Error('expected the assertion to fail')
-}
 
 const deploy = new Date('2024-05-14T10:00:00Z')
 const proc = (pid: number, started: string, args = `puma 6.4.2 (tcp://0.0.0.0:3000) [blog] worker ${pid}`): ProcessInfo => ({

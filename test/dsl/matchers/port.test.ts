@@ -1,17 +1,9 @@
 import { describe, expect as vitestExpect, it } from 'vitest'
 import { expect } from '../../../src/dsl/expect.ts'
+import { failure } from '../../support/assertion-failure.ts'
 import type { PortFacts, Listener } from '../../../src/resources/port.ts'
 import { covers } from '../../../src/resources/port.ts'
 
-function failure(fn: () => void): { message: string; expected?: unknown; actual?: unknown } {
-  try {
-    fn()
-  } catch (e) {
-    const err = e as Error & { matcherResult?: { expected?: unknown; actual?: unknown } }
-    return { message: err.message, expected: err.matcherResult?.expected, actual: err.matcherResult?.actual }
-  }
-  throw new Error('expected the assertion to fail')
-}
 
 function facts(port: number, listeners: Listener[]): PortFacts {
   return {

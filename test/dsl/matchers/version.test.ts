@@ -1,16 +1,8 @@
 import { describe, expect as vitestExpect, it } from 'vitest'
 import { expect } from '../../../src/dsl/expect.ts'
+import { failure } from '../../support/assertion-failure.ts'
 import type { PkgFacts } from '../../../src/resources/pkg.ts'
 
-function failure(fn: () => void): { message: string; expected?: unknown; actual?: unknown } {
-  try {
-    fn()
-  } catch (e) {
-    const err = e as Error & { matcherResult?: { expected?: unknown; actual?: unknown } }
-    return { message: err.message, expected: err.matcherResult?.expected, actual: err.matcherResult?.actual }
-  }
-  throw new Error('expected the assertion to fail')
-}
 
 const openssh: PkgFacts = { name: 'openssh-server', manager: 'dpkg', installed: true, version: '1:9.2p1-2+deb12u3', versions: ['1:9.2p1-2+deb12u3'], architectures: ['amd64'], status: 'ii' }
 const kernel: PkgFacts = { name: 'kernel', manager: 'rpm', installed: true, version: '5.14.0-427.13.1.el9_4', versions: ['5.14.0-427.13.1.el9_4'], architectures: ['x86_64'] }
