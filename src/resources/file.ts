@@ -79,10 +79,7 @@ export function parseStat(path: string, out: string): FileFacts {
   const none: FileFacts = { path, exists: false, isFile: false, isDirectory: false, isSymlink: false }
   if (out.trim() === 'missing') return none
   const [statLine = '', followed = '', target = '', resolved = ''] = out.split('\0')
-  const fields = statLine.trim().split(' ')
-  if (fields.length < 8) throw new Error(`unexpected stat output: ${JSON.stringify(statLine)}`)
-  const [rawMode, perms, uid, gid, size, mtime, owner, group] = fields as [string, string, string, string, string, string, string, string]
-  const type = typeOf(rawMode)
+  const { type, mode, uid, gid, size, mtime, owner, group } = parseStatFields(statLine)
   const followedType = followed.trim() ? typeOf(followed.trim()) : undefined
   return {
     path,
@@ -93,15 +90,23 @@ export function parseStat(path: string, out: string): FileFacts {
     isSymlink: type === 'symlink',
     linkTarget: type === 'symlink' ? stripNewline(target) : undefined,
     resolvedPath: followedType ? stripNewline(resolved) || undefined : undefined,
-    mode: perms.padStart(4, '0'),
-    uid: Number(uid),
-    gid: Number(gid),
+    mode,
+    uid,
+    gid,
     owner,
     group,
-    size: Number(size),
-    mtime: new Date(Number(mtime) * 1000),
+    size,
+    mtime,
     permissions: followedType ? permissionsOf(Number.parseInt(followed.trim(), 16)) : undefined,
   }
+}
+
+/** One `stat -c '%f %a %u %g %s %Y %U %G'` line (file() and tree() ask for the same one). */
+export function parseStatFields(line: string): { type: FileType; mode: string; uid: number; gid: number; size: number; mtime: Date; owner: string; group: string } {
+  const fields = line.trim().split(' ')
+  if (fields.length < 8) throw new Error(`unexpected stat output: ${JSON.stringify(line)}`)
+  const [rawMode, perms, uid, gid, size, mtime, owner, group] = fields as [string, string, string, string, string, string, string, string]
+  return { type: typeOf(rawMode), mode: perms.padStart(4, '0'), uid: Number(uid), gid: Number(gid), size: Number(size), mtime: new Date(Number(mtime) * 1000), owner, group }
 }
 
 function typeOf(hexMode: string): FileType {

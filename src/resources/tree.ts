@@ -5,7 +5,7 @@
 import { readFact } from '../dsl/context.ts'
 import { FactError } from '../errors.ts'
 import { factFailure, type FactRequest } from '../probe/fact.ts'
-import type { FileType } from './file.ts'
+import { parseStatFields, type FileType } from './file.ts'
 
 export interface TreeOptions {
   /** Entries read at most; more makes the fact an error rather than a silently partial tree. Default 2000. */
@@ -44,11 +44,6 @@ export interface TreeFacts {
 }
 
 export const TREE_DEFAULTS = { maxEntries: 2000, maxDepth: 10, hashUpTo: 1024 * 1024 }
-
-const TYPES: Record<number, FileType> = {
-  0o100000: 'file', 0o040000: 'directory', 0o120000: 'symlink', 0o140000: 'socket',
-  0o010000: 'fifo', 0o060000: 'block-device', 0o020000: 'char-device',
-}
 
 // $1 root, $2 max entries, $3 max depth, $4 hash size cap. Records: E rel stat target hash, D rel (unreadable), L (limit).
 // Positional parameters are local to functions in sh, so the walk recurses on "$1" (dir) "$2" (depth).
@@ -133,20 +128,17 @@ export function parseTreeOutput(root: string, out: string, maxEntries: number): 
 }
 
 function toEntry(rel: string, stat: string, target: string, hash: string): TreeEntry {
-  const parts = stat.trim().split(' ')
-  if (parts.length < 8) throw new Error(`unexpected stat output in tree: ${JSON.stringify(stat)}`)
-  const [rawMode, perms, uid, gid, size, mtime, owner, group] = parts as [string, string, string, string, string, string, string, string]
-  const type = TYPES[Number.parseInt(rawMode, 16) & 0o170000] ?? 'unknown'
+  const { type, mode, uid, gid, owner, group, size, mtime } = parseStatFields(stat)
   return {
     path: rel,
     type,
-    mode: perms.padStart(4, '0'),
-    uid: Number(uid),
-    gid: Number(gid),
+    mode,
+    uid,
+    gid,
     owner,
     group,
-    size: Number(size),
-    mtime: new Date(Number(mtime) * 1000).toISOString(),
+    size,
+    mtime: mtime.toISOString(),
     ...(type === 'symlink' ? { linkTarget: target } : {}),
     ...(/^[0-9a-f]{64}$/.test(hash) ? { sha256: hash } : {}),
   }
