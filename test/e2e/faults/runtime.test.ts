@@ -3,6 +3,7 @@
 // passes any more). Each errors on its own host only; the healthy hosts report; the run ends
 // within its time bound.
 import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -86,6 +87,10 @@ describe('faults after connecting, one run', () => {
     // both proxied hosts are inside their slow command: now one dies and the other freezes
     const midRun = await waitFor(() => pidsRunning(['sleep', '5.01']).length > 0 && pidsRunning(['sleep', '5.02']).length > 0, 30_000)
     expect(midRun, 'the proxied hosts never reached their slow command').toBe(true)
+    // The first check's frame left the host before the slow command started, but it may still be
+    // in flight (host -> proxy -> client, or unread in the client's socket, which a reset discards):
+    // give it time to arrive, well inside the 5 s the slow command takes.
+    await sleep(1500)
     killed.kill()
     frozen.freeze()
     const result = await cli
