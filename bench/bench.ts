@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { RunResult } from '../src/model.ts'
 import { startBenchFleet, type BenchFleet } from './fleet.ts'
-import { measure, type Measured } from './measure.ts'
+import { machineBusyCpuSec, measure, type Measured } from './measure.ts'
 import { BENCH_DIR, CHECKS_PER_HOST, TOOL_NAMES, VERIFY_BIN, VERIFY_TIMELINE_BIN, invocation, prepareVerifyWorkdir, verifyJsonPath, type RunContext, type ToolName } from './tools.ts'
 import { renderReport, type Machine, type Row, type StartupFigures, type Timeline, type TimelineStamps } from './report.ts'
 
@@ -154,6 +154,7 @@ interface Sample {
   measured: Measured
   channels: number[]
   fleetCpuSec: number
+  machineCpuSec: number
 }
 
 async function runOnce(tool: ToolName, ctx: RunContext, label: string, verifyBin?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Sample> {
@@ -161,6 +162,7 @@ async function runOnce(tool: ToolName, ctx: RunContext, label: string, verifyBin
   ctx.fleet.resetAccesses()
   const offset = ctx.fleet.logOffset()
   const fleetCpuBefore = ctx.fleet.fleetCpuSec()
+  const machineCpuBefore = machineBusyCpuSec()
   const measured = await measure(inv.command, inv.args, { cwd: inv.cwd, env: { ...(inv.env ?? process.env), ...extraEnv }, marker: inv.marker })
   try {
     inv.validate(measured)
@@ -169,10 +171,11 @@ async function runOnce(tool: ToolName, ctx: RunContext, label: string, verifyBin
   }
   await sleep(300) // sshd reaps a connection's processes just after the client has gone
   const fleetCpuSec = ctx.fleet.fleetCpuSec() - fleetCpuBefore
+  const machineCpuSec = machineBusyCpuSec() - machineCpuBefore
   const perHost = ctx.fleet.execChannelsSince(offset, ctx.count)
   const channels = ctx.fleet.hosts.slice(0, ctx.count).map((h) => perHost.get(h.address) ?? 0)
-  log(`  ${label}: ${Math.round(measured.wallMs)} ms, ${Math.max(...channels)} exec channels/host max, ${measured.peakMemMb.toFixed(0)} MiB, CPU ${measured.cpuSec.toFixed(1)} s + hosts' side ${fleetCpuSec.toFixed(1)} s`)
-  return { measured, channels, fleetCpuSec }
+  log(`  ${label}: ${Math.round(measured.wallMs)} ms, ${Math.max(...channels)} exec channels/host max, ${measured.peakMemMb.toFixed(0)} MiB, CPU ${measured.cpuSec.toFixed(1)} s + hosts' side ${fleetCpuSec.toFixed(1)} s, whole machine ${machineCpuSec.toFixed(1)} s`)
+  return { measured, channels, fleetCpuSec, machineCpuSec }
 }
 
 /** One more verify run, through bin/verify.mjs's twin that stamps each phase (not in the table). */
@@ -265,6 +268,7 @@ function summarize(variant: Variant, count: number, latencyMs: number, samples: 
     maxRssMb: median(samples.map((s) => s.measured.maxRssMb)),
     cpuSec: median(samples.map((s) => s.measured.cpuSec)),
     fleetCpuSec: median(samples.map((s) => s.fleetCpuSec)),
+    machineCpuSec: median(samples.map((s) => s.machineCpuSec)),
     runs: samples.length,
   }
 }

@@ -109,3 +109,14 @@ function readOr(file: string): string | undefined {
     return undefined // the process exited between readdir and read
   }
 }
+
+/**
+ * Busy CPU seconds of the whole machine so far (every core: user, nice, system, irq, softirq,
+ * steal from /proc/stat). The hosts' side read from sshd's reaped children misses processes
+ * that outlive their session (reparented to init when the client has already gone); this does not.
+ */
+export function machineBusyCpuSec(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '))!
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number)
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100
+}

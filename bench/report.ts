@@ -19,6 +19,8 @@ export interface Row {
   cpuSec: number
   /** CPU of everything sshd ran for this run (the hosts' side). */
   fleetCpuSec: number
+  /** Busy CPU of the whole machine during the run (tool, sshd, every remote command, the rest). */
+  machineCpuSec: number
   runs: number
 }
 
@@ -90,11 +92,11 @@ export function renderReport(input: ReportInput): string {
   const m = input.machine
   out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memGb} GiB; Node ${m.node}, ${m.openssh}, Serverspec ${m.serverspec}, Testinfra ${m.testinfra}, pytest-xdist ${m.xdist}. Load average before / after: ${m.loadBefore} / ${m.loadAfter ?? '?'}.`, '')
   out.push(`### Results (${opts.checks} checks per host, median of ${opts.runs} runs; verify --concurrency ${opts.verifyConcurrency ?? 'default'})`, '')
-  out.push(`| tool | hosts | added latency | wall median (min–max) | exec channels / host | peak memory, all processes (PSS) | largest process (max RSS) | CPU, tool | CPU, hosts' side |`)
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  out.push(`| tool | hosts | added latency | wall median (min–max) | exec channels / host | peak memory, all processes (PSS) | largest process (max RSS) | CPU, tool | CPU, hosts' side | CPU, whole machine |`)
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     const channels = r.channelsMax === r.channelsMedian ? `${r.channelsMedian}` : `${r.channelsMedian} (max ${r.channelsMax})`
-    out.push(`| ${r.label} | ${r.count} | ${r.latencyMs ? `${r.latencyMs} ms each way` : '–'} | ${seconds(r.wallMs)} (${seconds(r.wallMinMs)}–${seconds(r.wallMaxMs)}) | ${channels} | ${r.peakMemMb.toFixed(0)} MiB | ${r.maxRssMb.toFixed(0)} MiB | ${r.cpuSec.toFixed(1)} s | ${r.fleetCpuSec.toFixed(1)} s |`)
+    out.push(`| ${r.label} | ${r.count} | ${r.latencyMs ? `${r.latencyMs} ms each way` : '–'} | ${seconds(r.wallMs)} (${seconds(r.wallMinMs)}–${seconds(r.wallMaxMs)}) | ${channels} | ${r.peakMemMb.toFixed(0)} MiB | ${r.maxRssMb.toFixed(0)} MiB | ${r.cpuSec.toFixed(1)} s | ${r.fleetCpuSec.toFixed(1)} s | ${r.machineCpuSec.toFixed(1)} s |`)
   }
   out.push('')
   const ratios = ratioLines(rows)
