@@ -1,5 +1,5 @@
 // What one fact costs the host, in CPU: the batched probe script (per fact: its own `timeout`,
-// `sh -c`, and `head -c | base64` for stdout and for stderr) against the same snippet run bare.
+// `sh -c`, and `od -N` for stdout and for stderr) against the same snippet run bare.
 // On the bench's loopback fleet every "host" shares the runner's two cores, so this cost, times
 // facts × hosts, is what separates verify's wall time from the `ssh true` floor there.
 //   node --import tsx bench/probe-cost.ts [--facts 22] [--runs 20]
@@ -31,7 +31,7 @@ const paths = Array.from({ length: facts }, (_, i) => (i % 2 ? '/etc/passwd' : '
 const batch: ScriptFact[] = paths.map((p, id) => ({ id, request: statFact(p), timeoutSec: 10, maxBytes: 1024 * 1024 }))
 const snippet = statFact('/').script
 const variants = [
-  ['batched probe (timeout, sh -c, head | base64 ×2)', buildScript('V0123456789abcdef01234567', batch)],
+  ['batched probe (timeout, sh -c, od for stdout and stderr)', buildScript('V0123456789abcdef01234567', batch)],
   ['the snippet under sh -c, nothing else', paths.map((p) => `sh -c ${shellQuote(snippet)} verify-probe ${shellQuote(p)}`).join('\n')],
   ['the snippet under timeout and sh -c', paths.map((p) => `timeout -k 2 10 sh -c ${shellQuote(snippet)} verify-probe ${shellQuote(p)}`).join('\n')],
   ['stat alone', paths.map((p) => `stat -c '%f %a %u %g %s %Y %U %G' -- ${shellQuote(p)}`).join('\n')],

@@ -42,8 +42,8 @@ export class FrameParser {
 
   private handleLine(line: string): void {
     if (!line.startsWith(this.marker)) {
-      // base64 data of the current section; anything else is noise from a login script
-      if (this.current?.section && /^[A-Za-z0-9+/=]+$/.test(line)) this.current[this.current.section === 'O' ? 'out' : 'err'].push(line)
+      // hex data of the current section (od's lines); anything else is noise from a login script
+      if (this.current?.section && /^[0-9a-f \t]+$/.test(line)) this.current[this.current.section === 'O' ? 'out' : 'err'].push(line)
       return
     }
     const [tag, idText, extra] = line.slice(this.marker.length).split(' ')
@@ -65,8 +65,8 @@ export class FrameParser {
     this.open.delete(id)
     if (this.current === frame) this.current = undefined
     const cap = this.caps.get(id) ?? Infinity
-    const out = Buffer.from(frame.out.join(''), 'base64')
-    const err = Buffer.from(frame.err.join(''), 'base64')
+    const out = fromHex(frame.out)
+    const err = fromHex(frame.err)
     const truncated = out.length > cap || err.length > cap
     // No R line: the snippet's writer was killed before it could report (e.g. SIGPIPE on cap).
     const exitCode = frame.status ?? (truncated ? 141 : -1)
@@ -78,4 +78,8 @@ export class FrameParser {
       timedOut: exitCode === 124 || exitCode === 137,
     })
   }
+}
+
+function fromHex(lines: string[]): Buffer {
+  return Buffer.from(lines.join('').replace(/[ \t]/g, ''), 'hex')
 }

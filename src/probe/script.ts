@@ -2,13 +2,18 @@
 // (script on stdin), so the batch never appears on a command line and needs no temp files.
 //
 // Each fact runs in turn under its own `timeout` and byte caps; its stdout and stderr come
-// back base64-encoded between marker lines carrying a random nonce:
+// back hex-encoded (`od -An -v -tx1`) between marker lines carrying a random nonce:
 //   <nonce> S <id>            fact started
 //   <nonce> R <id> <status>   snippet exited (printed as soon as it does)
-//   <nonce> O <id> + base64   stdout
-//   <nonce> E <id> + base64   stderr
+//   <nonce> O <id> + hex      stdout
+//   <nonce> E <id> + hex      stderr
 //   <nonce> Z <id>            fact complete
 // so one hung or noisy fact errors only the checks that need it.
+//
+// `od -N` caps and encodes in one process (POSIX, busybox too), where `head -c | base64` took
+// two: per fact and stream that is most of what the wrapper costs a host (bench/probe-cost.ts).
+// Hex is 3 bytes per byte on the wire against base64's 1.33; facts are small, and the caps bound
+// the rest.
 //
 // `timeout` moves itself into its own process group, out of reach of the session-wide
 // signal sshd sends when the run is stopped; __vrun passes that signal on to it, so a
@@ -34,8 +39,7 @@ const PRELUDE = String.raw`
 LC_ALL=C; export LC_ALL
 exec 3>&1
 if command -v timeout >/dev/null 2>&1; then __vT=1; else __vT=; fi
-if ! command -v base64 >/dev/null 2>&1; then printf '%s X base64 is not installed on the host\n' "$__vN"; exit 0; fi
-if ! command -v head >/dev/null 2>&1; then printf '%s X head is not installed on the host\n' "$__vN"; exit 0; fi
+if ! command -v od >/dev/null 2>&1; then printf '%s X od is not installed on the host\n' "$__vN"; exit 0; fi
 __vrun() {
   if [ -z "$__vT" ]; then shift; "$@"; return; fi
   timeout -k 2 "$@" &
@@ -46,7 +50,7 @@ __vrun() {
 __vfact() {
   __vi=$1; __vt=$2; __vc=$3; shift 3
   printf '%s S %s\n' "$__vN" "$__vi"
-  __ve=$( { __vo=$( { __vrun "$__vt" sh -c "$@" </dev/null 2>&4 4>&- 3>&-; printf '%s R %s %s\n' "$__vN" "$__vi" "$?" >&3; } | head -c "$__vc" | base64 ); printf '%s O %s\n%s\n' "$__vN" "$__vi" "$__vo" >&3; } 4>&1 | head -c "$__vc" | base64 )
+  __ve=$( { __vo=$( { __vrun "$__vt" sh -c "$@" </dev/null 2>&4 4>&- 3>&-; printf '%s R %s %s\n' "$__vN" "$__vi" "$?" >&3; } | od -An -v -tx1 -N "$__vc" ); printf '%s O %s\n%s\n' "$__vN" "$__vi" "$__vo" >&3; } 4>&1 | od -An -v -tx1 -N "$__vc" )
   printf '%s E %s\n%s\n%s Z %s\n' "$__vN" "$__vi" "$__ve" "$__vN" "$__vi"
 }
 `

@@ -58,7 +58,7 @@ export interface ProcessTable {
 
 // Reads /proc with shell builtins (one `cat` per process, for its NUL-separated cmdline), so it
 // works on busybox hosts without ps. Every process of the probe's own session (the exec channel's:
-// this shell, its ancestors up to the session leader, `head`/`base64` of the batch, our `cat`s) is
+// this shell, its ancestors up to the session leader, `od` of the batch, our `cat`s) is
 // skipped. Records are framed by a random nonce: a command line can hold any bytes. Kernel
 // threads (PF_KTHREAD in the flags, field 9) have no command line: no `cat` for them.
 const TABLE_SCRIPT = String.raw`n=V$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')

@@ -188,7 +188,7 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
       const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: probeText }), readFact(processTableFact())]))
       expect(matches.pids).toContain(twin.pid)
       const { excludedPids } = table.probe
-      // sshd's session: the login shell, /bin/sh -s, its subshells, head, base64, timeout, the snippet's shell
+      // sshd's session: the login shell, /bin/sh -s, its subshells, od, timeout, the snippet's shell
       expect(excludedPids).toContain(table.probe.pid)
       expect(excludedPids.length).toBeGreaterThanOrEqual(4)
       expect(matches.pids.filter((pid) => excludedPids.includes(pid))).toEqual([])

@@ -195,7 +195,7 @@ describe('process() on the local machine', () => {
     const { value } = await onLocalHost(() => Promise.all([proc({ args: probeText }), readFact(processTableFact())]))
     const [matches, table] = value
     expect(matches.pids).toContain(twin.pid)
-    // the probe's session: its shell (whose command line is that text), timeout, the batch shell, head, base64, cat
+    // the probe's session: its shell (whose command line is that text), timeout, the batch shell, od, cat
     const { excludedPids } = table.probe
     expect(excludedPids).toContain(table.probe.pid)
     expect(excludedPids.length).toBeGreaterThanOrEqual(4)
