@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHostSpecs, startFleet, type Fleet } from '../support/sshd.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
-import { runCli, type Workdir } from '../support/workdir.ts'
+import { notPassed, runCli, type Workdir } from '../support/workdir.ts'
 import { SshTransport } from '../../src/transports/ssh.ts'
 import { FactBatcher } from '../../src/probe/batcher.ts'
 import { runInHost, type HostContext } from '../../src/dsl/context.ts'
@@ -166,7 +166,7 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     const before = await fleet.execChannels()
     const run = await runCli(['--hosts', 'fleet', '--json', 'out.json'], { cwd: work.dir })
     const result = JSON.parse(readFileSync(path.join(work.dir, 'out.json'), 'utf8')) as RunResult
-    const failures = result.hosts.flatMap((h) => h.checks.filter((c) => c.status !== 'passed').map((c) => `${h.host.name} ${c.path.join(' > ')}: ${c.message}`))
+    const failures = notPassed(result)
     expect(failures, run.stdout + run.stderr).toEqual([])
     expect(run.exitCode).toBe(0)
     expect(result.hosts.map((h) => h.checks.length)).toEqual([6, 6, 6])

@@ -11,7 +11,7 @@ import tls from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/model.ts'
 import { startFleet, TEST_USER, type Fleet } from '../support/sshd.ts'
-import { makeWorkdir, runCli, type Workdir } from '../support/workdir.ts'
+import { makeWorkdir, notPassed, runCli, type Workdir } from '../support/workdir.ts'
 
 const isRoot = process.getuid?.() === 0
 const MOUNT_DIR = 'mnt point'
@@ -276,7 +276,7 @@ describe('system resources over real sshd', () => {
     const before = await fleet.execChannels()
     const run = await runCli(['--hosts', 'three', '--json', 'out/catalogue.json'], { cwd: work.dir })
     const json = JSON.parse(readFileSync(path.join(work.dir, 'out/catalogue.json'), 'utf8')) as RunResult
-    const failures = json.hosts.flatMap((h) => h.checks.filter((c) => c.status !== 'passed').map((c) => `${h.host.name} ${c.path.join(' > ')}: ${c.message}`))
+    const failures = notPassed(json)
     expect(failures, run.stdout + run.stderr).toEqual([])
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     expect(json.hosts).toHaveLength(3)
@@ -290,7 +290,7 @@ describe('system resources over real sshd', () => {
     const before = await fleet.execChannels()
     const run = await runCli(['--hosts', 'three', '--specs', 'hostile/*.spec.ts', '--json', 'out/hostile.json'], { cwd: work.dir })
     const json = JSON.parse(readFileSync(path.join(work.dir, 'out/hostile.json'), 'utf8')) as RunResult
-    const failures = json.hosts.flatMap((h) => h.checks.filter((c) => c.status !== 'passed').map((c) => `${h.host.name} ${c.path.join(' > ')}: ${c.message}`))
+    const failures = notPassed(json)
     expect(failures, run.stdout + run.stderr).toEqual([])
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     for (const h of fleet.hosts) expect(existsSync(path.join(h.root, 'pwned')), h.root).toBe(false)

@@ -10,8 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, startStatusApp, type StatusApp } from '../support/deploy-tree.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
-import type { Workdir } from '../support/workdir.ts'
-import { runCli } from '../support/workdir.ts'
+import { notPassed, runCli, type Workdir } from '../support/workdir.ts'
 
 const HOSTS = 10
 
@@ -78,7 +77,7 @@ it(`one check of every resource on ${HOSTS} hosts: all pass, at most 2 exec chan
   const before = await fleet.execChannels()
   const run = await runCli(['--hosts', 'fleet', '--json', 'result.json'], { cwd: work.dir })
   const result = JSON.parse(readFileSync(path.join(work.dir, 'result.json'), 'utf8')) as RunResult
-  const failures = result.hosts.flatMap((h) => h.checks.filter((c) => c.status !== 'passed').map((c) => `${h.host.name} ${c.path.join(' > ')}: ${c.message}`))
+  const failures = notPassed(result)
   expect(failures, run.stdout + run.stderr).toEqual([])
   expect(run.exitCode).toBe(0)
   expect(result.hosts.map((h) => h.checks.length)).toEqual(fleet.hosts.map(() => 22))

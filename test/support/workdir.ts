@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
+import type { RunResult } from '../../src/model.ts'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(REPO_ROOT, 'bin', 'verify.mjs')
@@ -50,4 +51,9 @@ export async function runCli(args: string[], options: { cwd: string; env?: Recor
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   })
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), ms: Math.round(performance.now() - started) }
+}
+
+/** Every check of a run that did not pass, as `host path: message`: an assertion that shows why. */
+export function notPassed(result: RunResult): string[] {
+  return result.hosts.flatMap((h) => h.checks.filter((c) => c.status !== 'passed').map((c) => `${h.host.name} ${c.path.join(' > ')}: ${c.message}`))
 }
