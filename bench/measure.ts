@@ -112,8 +112,8 @@ function readOr(file: string): string | undefined {
 
 /**
  * Busy CPU seconds of the whole machine so far (every core: user, nice, system, irq, softirq,
- * steal from /proc/stat). The hosts' side read from sshd's reaped children misses processes
- * that outlive their session (reparented to init when the client has already gone); this does not.
+ * steal from /proc/stat). The hosts' side read from sshd's reaped children misses most of
+ * verify's probe work (processes not reaped through the listener); this does not.
  */
 export function machineBusyCpuSec(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '))!
