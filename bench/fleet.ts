@@ -9,6 +9,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { countExecChannels, freePort, stopProcess, TEST_USER } from '../test/support/sshd.ts'
 import { layDeploy, startStatusApp, RELEASES, type StatusApp } from '../test/support/deploy-tree.ts'
+import { reapedCpuSec } from './measure.ts'
 
 const SSHD = '/usr/sbin/sshd'
 const REVISION = '3f9c2ab' // what layDeploy writes into the current release's REVISION
@@ -277,14 +278,6 @@ async function waitListening(child: ChildProcess, logFile: string, port: number)
     await sleep(50)
   }
   throw new Error(`sshd did not listen on port ${port} within 15 s:\n${readFileSync(logFile, 'utf8')}`)
-}
-
-/** cutime + cstime of a process: the CPU of all its descendants it has waited for. */
-function reapedCpuSec(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // fields from 3 (state) on: cutime and cstime are fields 16 and 17, in clock ticks (100 Hz on Linux)
-  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / 100
 }
 
 function fstatSize(file: string): number {

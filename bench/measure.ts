@@ -120,3 +120,11 @@ export function machineBusyCpuSec(): number {
   const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number)
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100
 }
+
+/** cutime + cstime of a process: the CPU of all its descendants it has waited for. */
+export function reapedCpuSec(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // fields from 3 (state) on: cutime and cstime are fields 16 and 17, in clock ticks (100 Hz on Linux)
+  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / 100
+}

@@ -4,27 +4,20 @@
 // facts × hosts, is what separates verify's wall time from the `ssh true` floor there.
 //   node --import tsx bench/probe-cost.ts [--facts 22] [--runs 20]
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { buildScript, type ScriptFact } from '../src/probe/script.ts'
+import { buildScript, PROBE_MARKER, type ScriptFact } from '../src/probe/script.ts'
 import { statFact } from '../src/resources/file.ts'
 import { shellQuote } from '../src/probe/quote.ts'
+import { reapedCpuSec } from './measure.ts'
 
 const { values } = parseArgs({ options: { facts: { type: 'string', default: '22' }, runs: { type: 'string', default: '20' } } })
 const facts = Number(values.facts)
 const runs = Number(values.runs)
 
-/** CPU seconds of every child this process has waited for (cutime + cstime). */
-function reapedChildrenCpuSec(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / 100
-}
-
 function perFactCpuMs(script: string): number {
-  const before = reapedChildrenCpuSec()
+  const before = reapedCpuSec(process.pid)
   for (let i = 0; i < runs; i++) execFileSync('/bin/sh', ['-s'], { input: script, stdio: ['pipe', 'ignore', 'ignore'] })
-  return ((reapedChildrenCpuSec() - before) * 1000) / (runs * facts)
+  return ((reapedCpuSec(process.pid) - before) * 1000) / (runs * facts)
 }
 
 const paths = Array.from({ length: facts }, (_, i) => (i % 2 ? '/etc/passwd' : '/usr/bin'))
@@ -32,8 +25,8 @@ const batch: ScriptFact[] = paths.map((p, id) => ({ id, request: statFact(p), ti
 const snippet = statFact('/').script
 const variants = [
   ['batched probe (timeout, sh -c, od for stdout and stderr)', buildScript('V0123456789abcdef01234567', batch)],
-  ['the snippet under sh -c, nothing else', paths.map((p) => `sh -c ${shellQuote(snippet)} verify-probe ${shellQuote(p)}`).join('\n')],
-  ['the snippet under timeout and sh -c', paths.map((p) => `timeout -k 2 10 sh -c ${shellQuote(snippet)} verify-probe ${shellQuote(p)}`).join('\n')],
+  ['the snippet under sh -c, nothing else', paths.map((p) => `sh -c ${shellQuote(snippet)} ${PROBE_MARKER} ${shellQuote(p)}`).join('\n')],
+  ['the snippet under timeout and sh -c', paths.map((p) => `timeout -k 2 10 sh -c ${shellQuote(snippet)} ${PROBE_MARKER} ${shellQuote(p)}`).join('\n')],
   ['stat alone', paths.map((p) => `stat -c '%f %a %u %g %s %Y %U %G' -- ${shellQuote(p)}`).join('\n')],
 ] as const
 
