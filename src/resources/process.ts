@@ -61,6 +61,10 @@ export interface ProcessTable {
 // this shell, its ancestors up to the session leader, `od` of the batch, our `cat`s) is
 // skipped. Records are framed by a random nonce: a command line can hold any bytes. Kernel
 // threads (PF_KTHREAD in the flags, field 9) have no command line: no `cat` for them.
+// Another probe's fact can `exec` its command (`systemctl … -- NAME` keeps the name, loses the
+// marker) while its marked parent, `timeout` or the fact's shell, is still to come in the glob's
+// order (lexicographic, and pids wrap): by the time the scan got there it could be gone. So a
+// parent not read yet is read (record A) before the child's command line: it is alive then.
 const TABLE_SCRIPT = String.raw`n=V$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 [ ${"$"}{#n} -eq 25 ] || { echo 'cannot read /dev/urandom with od' >&2; exit 2; }
 [ -r /proc/stat ] || { echo '/proc is not mounted' >&2; exit 2; }
@@ -71,17 +75,21 @@ hz=$(getconf CLK_TCK 2>/dev/null) || hz=
 po=; while read -r dev mnt fs opts rest; do [ "$mnt" = /proc ] && [ "$fs" = proc ] && po=$opts; done < /proc/mounts
 printf '\n%s H %s %s %s %s %s %s\n' "$n" "$$" "$sid" "$bt" "${"$"}{hz:-?}" "$up" "$(id -u)"
 printf '\n%s G %s\n\n%s M %s\n' "$n" "$(id -G)" "$n" "$po"
-uids=; ex=
+uids=; ex=; seen=' '
 for d in /proc/[0-9]*; do
   st=; { while IFS= read -r l || [ -n "$l" ]; do st="$st$l
 "; done < "$d/stat"; } 2>/dev/null
   [ -n "$st" ] || continue
   set -- ${"$"}{st##*) }
   [ "$4" = "$sid" ] && { ex="$ex ${"$"}{d#/proc/}"; continue; }
-  fl=$7
+  pp=$2 fl=$7
   u=; { while IFS= read -r l; do case $l in Uid:*) set -- $l; u=$3; break;; esac; done < "$d/status"; } 2>/dev/null
   [ -n "$u" ] || continue
   case " $uids " in *" $u "*) ;; *) uids="$uids $u";; esac
+  if [ $(( fl & 2097152 )) -eq 0 ] && [ "$pp" -gt 1 ]; then
+    case $seen in *" $pp "*) ;; *) seen="$seen$pp "; printf '\n%s A %s\n' "$n" "$pp"; cat "/proc/$pp/cmdline" 2>/dev/null;; esac
+  fi
+  seen="$seen${"$"}{d#/proc/} "
   printf '\n%s P %s\n%s' "$n" "$u" "$st"
   printf '\n%s C\n' "$n"
   [ $(( fl & 2097152 )) -ne 0 ] || cat "$d/cmdline" 2>/dev/null
@@ -133,6 +141,8 @@ export function parseProcessTable(out: Buffer): ProcessTable {
   assertFullView(mountOptions, Number(uid), groups)
 
   const names = new Map<number, string>()
+  /** Command lines of parents read ahead of their turn (A records), by pid. */
+  const parents = new Map<number, string[]>()
   let excludedPids: number[] = []
   const rows: Array<{ uid: number; stat: string; cmdline: string }> = []
   for (let i = 3; i < pieces.length; i++) {
@@ -143,6 +153,9 @@ export function parseProcessTable(out: Buffer): ProcessTable {
       if (cmd === undefined || !cmd.startsWith('C\n')) throw new Error(`process table: record without command line: ${JSON.stringify(piece.slice(0, 80))}`)
       rows.push({ uid: Number(piece.slice(2, newline)), stat: piece.slice(newline + 1), cmdline: cmd.slice(2) })
       i++
+    } else if (piece.startsWith('A ')) {
+      const newline = piece.indexOf('\n')
+      parents.set(Number(piece.slice(2, newline)), argvOf(piece.slice(newline + 1)))
     } else if (piece.startsWith('X')) {
       excludedPids = piece.slice(1).trim().split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b)
     } else if (piece.startsWith('U\n')) {
@@ -155,8 +168,11 @@ export function parseProcessTable(out: Buffer): ProcessTable {
   const clock = { bootTime, clockTicks, uptimeSec }
   const all = rows.map((row) => ({ ...toProcess(row, names, clock), session: parseStatLine(row.stat).session }))
   // Another probe's facts carry their arguments (paths, names, patterns) on their command
-  // lines: a check must not find them. Their sessions are recognised by the marker in $0.
-  const probeSessions = new Set(all.filter((p) => isProbeFactShell(p.argv)).map((p) => p.session))
+  // lines: a check must not find them. Their sessions are recognised by the marker in $0, on
+  // a fact's shell (or the `timeout` running it) or on the parent of a process.
+  const argvByPid = new Map(all.map((p) => [p.pid, p.argv]))
+  const parentArgv = (p: { ppid: number }) => parents.get(p.ppid) ?? argvByPid.get(p.ppid) ?? []
+  const probeSessions = new Set(all.filter((p) => isProbeFactShell(p.argv) || isProbeFactShell(parentArgv(p))).map((p) => p.session))
   const processes: ProcessInfo[] = []
   for (const { session, ...p } of all) {
     if (probeSessions.has(session)) excludedPids.push(p.pid)
@@ -207,7 +223,7 @@ export function parseStatLine(stat: string): { pid: number; name: string; state:
 
 function toProcess(row: { uid: number; stat: string; cmdline: string }, names: Map<number, string>, clock: Clock): ProcessInfo {
   const stat = parseStatLine(row.stat)
-  const argv = row.cmdline === '' ? [] : utf8(row.cmdline).replace(/\0$/, '').split('\0')
+  const argv = argvOf(row.cmdline)
   const startSec = stat.startTicks / clock.clockTicks
   return {
     pid: stat.pid,
@@ -221,6 +237,11 @@ function toProcess(row: { uid: number; stat: string; cmdline: string }, names: M
     startedAt: new Date(Math.round((clock.bootTime + startSec) * 1000)),
     elapsedSeconds: Math.max(0, Math.round((clock.uptimeSec - startSec) * 100) / 100),
   }
+}
+
+/** /proc/<pid>/cmdline (NUL-terminated arguments, read as latin1) as argv. */
+function argvOf(cmdline: string): string[] {
+  return cmdline === '' ? [] : utf8(cmdline).replace(/\0$/, '').split('\0')
 }
 
 function utf8(latin1: string): string {

@@ -14,6 +14,7 @@ import { makeFleetProject } from '../support/fleet-project.ts'
 import { notPassed, runCli, type Workdir } from '../support/workdir.ts'
 import { SshTransport } from '../../src/transports/ssh.ts'
 import { FactBatcher } from '../../src/probe/batcher.ts'
+import type { FactRequest } from '../../src/probe/fact.ts'
 import { runInHost, type HostContext } from '../../src/dsl/context.ts'
 import { readFact } from '../../src/dsl/context.ts'
 import { process as proc, processTableFact } from '../../src/resources/process.ts'
@@ -119,9 +120,11 @@ describe('catalogue', () => {
       const [byName, byArgs, byPidFile, svc, p, u, g] = await Promise.all([
         process(h), process({ args: h }), process({ pidFile: h }), service(h).enablement, pkg(h), user(h), group(h),
       ])
-      return [byName.count, byArgs.count, byPidFile.count, svc.enabled, p.installed, u.exists, g.exists]
+      const found = [...byName, ...byArgs, ...byPidFile].map((q) => q.pid + ' (parent ' + q.ppid + '): ' + q.args)
+      return { counts: [byName.count, byArgs.count, byPidFile.count, svc.enabled, p.installed, u.exists, g.exists], found }
     }))
-    expect(results).toEqual(HOSTILE.map(() => [0, 0, 0, false, false, false, false]))
+    // what was found, if anything, is in the message: a failure here says which process matched
+    expect(results.map((r) => r.counts), JSON.stringify(results.flatMap((r) => r.found))).toEqual(HOSTILE.map(() => [0, 0, 0, false, false, false, false]))
   })
 })
 `
@@ -164,7 +167,9 @@ afterAll(async () => {
 describe('process, port, service, pkg, user, group over real sshd', () => {
   it('every check passes on 3 hosts as the non-root fleet user, in ≤ 2 exec channels per host; hostile names run nothing', async () => {
     const before = await fleet.execChannels()
-    const run = await runCli(['--hosts', 'fleet', '--json', 'out.json'], { cwd: work.dir })
+    // one host at a time: the hosts are aliases of this machine, and another host's probe running
+    // the same hostile names at the same moment is a different subject (the next test's)
+    const run = await runCli(['--hosts', 'fleet', '--concurrency', '1', '--json', 'out.json'], { cwd: work.dir })
     const result = JSON.parse(readFileSync(path.join(work.dir, 'out.json'), 'utf8')) as RunResult
     const failures = notPassed(result)
     expect(failures, run.stdout + run.stderr).toEqual([])
@@ -198,6 +203,41 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     } finally {
       twin.kill('SIGKILL')
       await transport.close()
+    }
+  })
+
+  it("another probe's facts running at the moment of the read are not matched, even exec'd; the same args outside a probe are", async () => {
+    const hostile = `$(touch ${PWNED}) other-probe`
+    // a fact of another probe (host-2, another session of this machine) that exec'd its command
+    // and left a child of its own: neither carries the marker, their parent `timeout` does
+    const busy: FactRequest<string> = {
+      key: 'busy', describe: 'busy', args: [hostile], timeoutSec: 20,
+      script: `sh -c 'sleep 4' child "$1" & exec sh -c 'sleep 4; wait' execd "$1"`,
+      parse: (raw) => `exit ${raw.exitCode}`,
+    }
+    const outside = spawn('setsid', ['sh', '-c', 'sleep 6', 'outside', hostile], { stdio: 'ignore' })
+    children.push(outside)
+    const [h1, h2] = fleetHostSpecs(fleet)
+    const opts = { connectTimeoutMs: 10_000, env: { HOME: '/nonexistent-home', PATH: globalThis.process.env.PATH } }
+    const reader = new SshTransport({ host: h1!, ...opts })
+    const other = new SshTransport({ host: h2!, ...opts })
+    try {
+      await Promise.all([reader.connect(), other.connect()])
+      const otherFacts = new FactBatcher(other, { timeoutSec: 20, maxBytes: 1024 * 1024 })
+      const running = otherFacts.get(busy)
+      await sleep(1000)
+      const ctx: HostContext = { host: h1!, transport: reader, facts: new FactBatcher(reader, { timeoutSec: 20, maxBytes: 1024 * 1024 }), timeoutMs: 20_000 }
+      const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: hostile }), readFact(processTableFact())]))
+      expect(matches.processes.map((p) => p.args)).toEqual([`sh -c sleep 6 outside ${hostile}`])
+      expect(matches.pids).toEqual([outside.pid])
+      // the other probe's session was read and left out: its exec'd fact and that fact's child
+      const otherProbe = table.processes.filter((p) => p.args.includes('other-probe'))
+      expect(otherProbe.map((p) => p.pid)).toEqual([outside.pid])
+      expect(table.probe.excludedPids.length).toBeGreaterThan(8)
+      expect(await running).toBe('exit 0')
+    } finally {
+      outside.kill('SIGKILL')
+      await Promise.all([reader.close(), other.close()])
     }
   })
 })

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -17,9 +17,10 @@ const NEWLINE_STAT = '812 (x\ny) z) R 1 812 812 0 -1 4194560 90 0 0 0 0 0 0 0 20
 
 const N = 'V0123456789abcdef01234567'
 /** The table snippet's framing, as it prints it (captured shape, with invented records). */
-function framed(records: Array<{ uid: number; stat: string; cmdline: Buffer | string }>, opts: { mounts?: string; uid?: number; groups?: string; passwd?: string } = {}): Buffer {
+function framed(records: Array<{ uid: number; stat: string; cmdline: Buffer | string; parentAhead?: { pid: number; cmdline: Buffer } }>, opts: { mounts?: string; uid?: number; groups?: string; passwd?: string } = {}): Buffer {
   const parts: Buffer[] = [Buffer.from(`\n${N} H 4242 4200 1795414728 100 1927.89 ${opts.uid ?? 1001}\n\n${N} G ${opts.groups ?? '1001'}\n\n${N} M ${opts.mounts ?? 'rw,nosuid,nodev,noexec,relatime'}\n`)]
   for (const r of records) {
+    if (r.parentAhead) parts.push(Buffer.from(`\n${N} A ${r.parentAhead.pid}\n`), r.parentAhead.cmdline)
     parts.push(Buffer.from(`\n${N} P ${r.uid}\n${r.stat}\n${N} C\n`), Buffer.from(r.cmdline))
   }
   parts.push(Buffer.from(`\n${N} X 4242 4243\n\n${N} U\n${opts.passwd ?? 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n'}\n${N} Z\n`))
@@ -83,6 +84,42 @@ describe('parseProcessTable', () => {
     expect(t.processes.map((p) => p.pid)).toEqual([9100, 9200])
     expect(t.probe.excludedPids).toEqual([4242, 4243, 9000, 9001, 9002, 9003])
     expect(matchProcesses(t.processes, { args: hostile }).map((p) => p.pid)).toEqual([9100])
+  })
+
+  it("a fact that exec'd its command is left out by its parent, read ahead when its turn had not come (A record)", () => {
+    const stat = (pid: number, comm: string, ppid: number, session: number) => `${pid} (${comm}) S ${ppid} ${pid} ${session} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0\n`
+    const argv = (...args: string[]) => Buffer.from(args.map((a) => `${a}\0`).join(''))
+    const hostile = '$(touch /tmp/x)'
+    // pids wrapped: the exec'd fact (310) comes before its `timeout` (32760), gone by its turn
+    const t = parseProcessTable(framed([
+      { uid: 1001, stat: stat(310, 'systemctl', 32760, 32700), cmdline: argv('systemctl', 'is-enabled', '--', hostile), parentAhead: { pid: 32760, cmdline: argv('timeout', '-k', '2', '30', 'sh', '-c', 'exec systemctl is-enabled -- "$1"', 'verify-probe', hostile) } },
+      { uid: 1001, stat: stat(320, 'od', 32701, 32700), cmdline: argv('od', '-An', '-v', '-tx1', '-N', '1048577') },
+      // an ordinary parent read ahead leaves its child in
+      { uid: 1001, stat: stat(400, 'getent', 32761, 32761), cmdline: argv('getent', 'passwd', hostile), parentAhead: { pid: 32761, cmdline: argv('bash', '-c', 'getent passwd x') } },
+    ]))
+    expect(t.processes.map((p) => p.pid)).toEqual([400])
+    expect(t.probe.excludedPids).toEqual([310, 320, 4242, 4243])
+  })
+
+  // In a new pid namespace pids start at 1, so a probe-like shell can be given pid 9 and its
+  // child 10+: the glob visits /proc/1x before /proc/9, the order a pid wrap makes on a host.
+  it.skipIf(globalThis.process.getuid?.() !== 0)('the snippet reads a parent whose turn has not come before its child\'s command line (pid namespace, root)', () => {
+    const hostile = '$(touch /tmp/verify-pwned-ns)'
+    const run = String.raw`while :; do /bin/true & p=$!; wait $p; [ "$p" -ge 8 ] && break; done
+setsid sh -c 'sh -c "sleep 3; :" execd "$1"; :' verify-probe "$2" &
+sleep 0.5
+sh -c "$1" verify-probe`
+    const out = execFileSync('unshare', ['-pf', '--mount-proc', 'sh', '-c', run, 'ns', processTableFact().script, hostile])
+    const text = out.toString('latin1')
+    const nonce = /^\n(V[0-9a-f]{24}) /.exec(text)![1]
+    const records = text.split(`\n${nonce} `).slice(1)
+    const marked = records.findIndex((r) => r.startsWith('A ') && r.includes('\0verify-probe\0'))
+    const execd = records.findIndex((r) => r.startsWith('C\n') && r.includes('\0execd\0'))
+    expect(marked).toBeGreaterThan(0)
+    expect(execd).toBeGreaterThan(marked)
+    const table = parseProcessTable(out)
+    expect(matchProcesses(table.processes, { args: hostile })).toEqual([])
+    expect(table.processes.map((p) => p.name)).not.toContain('sleep')
   })
 
   it('output cut short is an error, not a shorter table', () => {
