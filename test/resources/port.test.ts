@@ -156,17 +156,45 @@ describe('port() on the local machine, through ss and through /proc', () => {
     s.listen({ port: 0, ...options }, () => resolve((s.address() as net.AddressInfo).port))
   })
 
+  /** True when no process here holds `port` for `protocol` on any address (binding the wildcards works). */
+  const freeFor = async (protocol: 'tcp' | 'udp', port: number): Promise<boolean> => {
+    for (const host of ['0.0.0.0', '::']) {
+      try {
+        if (protocol === 'tcp') {
+          const s = net.createServer()
+          await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen({ port, host }, resolve) })
+          await new Promise((r) => s.close(r))
+        } else {
+          const u = dgram.createSocket(host === '::' ? 'udp6' : 'udp4')
+          await new Promise<void>((resolve, reject) => { u.once('error', reject); u.bind(port, host, resolve) }).finally(() => u.close())
+        }
+      } catch (error) {
+        // any other error (no IPv6 here): nothing can hold the port there either
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') return false
+      }
+    }
+    return true
+  }
+
   beforeAll(async () => {
-    v4 = await listen({ host: '127.0.0.1' })
+    // "udp port as tcp: not listening" needs no other process of the suite listening on TCP
+    // with the same number (and the other way round): ports are drawn until that holds
+    for (let i = 0; i < 20; i++) {
+      v4 = await listen({ host: '127.0.0.1' })
+      if (await freeFor('udp', v4)) break
+    }
     try {
       dual = await listen({ host: '::' })
       v6 = await listen({ host: '::1' })
     } catch {
       ipv6 = false // no IPv6 on this machine: the parsers are still tested on captured lines
     }
-    const u = dgram.createSocket('udp4')
-    sockets.push(u)
-    udp = await new Promise<number>((resolve) => u.bind(0, '127.0.0.1', () => resolve(u.address().port)))
+    for (let i = 0; i < 20; i++) {
+      const u = dgram.createSocket('udp4')
+      sockets.push(u)
+      udp = await new Promise<number>((resolve) => u.bind(0, '127.0.0.1', () => resolve(u.address().port)))
+      if (await freeFor('tcp', udp)) break
+    }
   })
   afterAll(async () => {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
