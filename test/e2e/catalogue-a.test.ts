@@ -2,7 +2,7 @@
 // non-root fleet user, against this machine (every loopback host is this machine). One check of
 // each resource on 3 hosts in ≤ 2 exec channels per host; hostile names for each resource.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -212,10 +212,10 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     // and left a child of its own: neither carries the marker, their parent `timeout` does
     const busy: FactRequest<string> = {
       key: 'busy', describe: 'busy', args: [hostile], timeoutSec: 20,
-      script: `sh -c 'sleep 4' child "$1" & exec sh -c 'sleep 4; wait' execd "$1"`,
+      script: `sh -c 'sleep 6' child "$1" & exec sh -c 'sleep 6; wait' execd "$1"`,
       parse: (raw) => `exit ${raw.exitCode}`,
     }
-    const outside = spawn('setsid', ['sh', '-c', 'sleep 6', 'outside', hostile], { stdio: 'ignore' })
+    const outside = spawn('setsid', ['sh', '-c', 'sleep 9', 'outside', hostile], { stdio: 'ignore' })
     children.push(outside)
     const [h1, h2] = fleetHostSpecs(fleet)
     const opts = { connectTimeoutMs: 10_000, env: { HOME: '/nonexistent-home', PATH: globalThis.process.env.PATH } }
@@ -225,15 +225,20 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
       await Promise.all([reader.connect(), other.connect()])
       const otherFacts = new FactBatcher(other, { timeoutSec: 20, maxBytes: 1024 * 1024 })
       const running = otherFacts.get(busy)
-      await sleep(1000)
+      // the other probe's processes carrying the argument: `timeout` (marked), the exec'd fact, its child
+      const carrying = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== outside.pid).filter((d) => {
+        try { return readFileSync(`/proc/${d}/cmdline`, 'latin1').includes('other-probe') } catch { return false }
+      }).map(Number)
+      let before: number[] = []
+      for (let i = 0; i < 50 && before.length < 3; i++) { await sleep(100); before = carrying() }
+      expect(before.length).toBe(3)
       const ctx: HostContext = { host: h1!, transport: reader, facts: new FactBatcher(reader, { timeoutSec: 20, maxBytes: 1024 * 1024 }), timeoutMs: 20_000 }
       const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: hostile }), readFact(processTableFact())]))
-      expect(matches.processes.map((p) => p.args)).toEqual([`sh -c sleep 6 outside ${hostile}`])
+      // still running after the read, so running during it: seen, and left out
+      expect(carrying()).toEqual(before)
+      expect(table.probe.excludedPids).toEqual(expect.arrayContaining(before))
+      expect(matches.processes.map((p) => p.args)).toEqual([`sh -c sleep 9 outside ${hostile}`])
       expect(matches.pids).toEqual([outside.pid])
-      // the other probe's session was read and left out: its exec'd fact and that fact's child
-      const otherProbe = table.processes.filter((p) => p.args.includes('other-probe'))
-      expect(otherProbe.map((p) => p.pid)).toEqual([outside.pid])
-      expect(table.probe.excludedPids.length).toBeGreaterThan(8)
       expect(await running).toBe('exit 0')
     } finally {
       outside.kill('SIGKILL')
