@@ -209,7 +209,8 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
   it("another probe's facts running at the moment of the read are not matched, even exec'd; the same args outside a probe are", async () => {
     const hostile = `$(touch ${PWNED}) other-probe`
     // a fact of another probe (host-2, another session of this machine) that exec'd its command
-    // and left a child of its own: neither carries the marker, their parent `timeout` does
+    // and left a child of its own: neither carries the marker; the exec'd fact's parent, `timeout`,
+    // does, and the child is in the same session
     const busy: FactRequest<string> = {
       key: 'busy', describe: 'busy', args: [hostile], timeoutSec: 20,
       script: `sh -c 'sleep 6' child "$1" & exec sh -c 'sleep 6; wait' execd "$1"`,
@@ -225,12 +226,12 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
       await Promise.all([reader.connect(), other.connect()])
       const otherFacts = new FactBatcher(other, { timeoutSec: 20, maxBytes: 1024 * 1024 })
       const running = otherFacts.get(busy)
-      // the other probe's processes carrying the argument: `timeout` (marked), the exec'd fact, its child
+      // the other probe's processes carrying the argument, once settled: `timeout`, the exec'd fact, its child
       const carrying = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== outside.pid).filter((d) => {
         try { return readFileSync(`/proc/${d}/cmdline`, 'latin1').includes('other-probe') } catch { return false }
       }).map(Number)
       let before: number[] = []
-      for (let i = 0; i < 50 && before.length < 3; i++) { await sleep(100); before = carrying() }
+      for (let i = 0; i < 50 && before.length !== 3; i++) { await sleep(100); before = carrying() }
       expect(before.length).toBe(3)
       const ctx: HostContext = { host: h1!, transport: reader, facts: new FactBatcher(reader, { timeoutSec: 20, maxBytes: 1024 * 1024 }), timeoutMs: 20_000 }
       const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: hostile }), readFact(processTableFact())]))
