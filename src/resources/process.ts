@@ -86,13 +86,14 @@ for d in /proc/[0-9]*; do
   u=; { while IFS= read -r l; do case $l in Uid:*) set -- $l; u=$3; break;; esac; done < "$d/status"; } 2>/dev/null
   [ -n "$u" ] || continue
   case " $uids " in *" $u "*) ;; *) uids="$uids $u";; esac
-  if [ $(( fl & 2097152 )) -eq 0 ] && [ "$pp" -gt 1 ]; then
+  kt=$(( fl & 2097152 ))
+  if [ "$kt" -eq 0 ] && [ "$pp" -gt 1 ]; then
     case $seen in *" $pp "*) ;; *) seen="$seen$pp "; printf '\n%s A %s\n' "$n" "$pp"; cat "/proc/$pp/cmdline" 2>/dev/null;; esac
   fi
   seen="$seen${"$"}{d#/proc/} "
   printf '\n%s P %s\n%s' "$n" "$u" "$st"
   printf '\n%s C\n' "$n"
-  [ $(( fl & 2097152 )) -ne 0 ] || cat "$d/cmdline" 2>/dev/null
+  [ "$kt" -ne 0 ] || cat "$d/cmdline" 2>/dev/null
 done
 printf '\n%s X%s\n\n%s U\n' "$n" "$ex" "$n"
 if command -v getent >/dev/null 2>&1; then getent passwd $uids; else cat /etc/passwd; fi
@@ -166,7 +167,10 @@ export function parseProcessTable(out: Buffer): ProcessTable {
     }
   }
   const clock = { bootTime, clockTicks, uptimeSec }
-  const all = rows.map((row) => ({ ...toProcess(row, names, clock), session: parseStatLine(row.stat).session }))
+  const all = rows.map((row) => {
+    const stat = parseStatLine(row.stat)
+    return { ...toProcess(stat, row, names, clock), session: stat.session }
+  })
   // Another probe's facts carry their arguments (paths, names, patterns) on their command
   // lines: a check must not find them. Their sessions are recognised by the marker in $0, on
   // a fact's shell (or the `timeout` running it) or on the parent of a process.
@@ -221,8 +225,7 @@ export function parseStatLine(stat: string): { pid: number; name: string; state:
   }
 }
 
-function toProcess(row: { uid: number; stat: string; cmdline: string }, names: Map<number, string>, clock: Clock): ProcessInfo {
-  const stat = parseStatLine(row.stat)
+function toProcess(stat: ReturnType<typeof parseStatLine>, row: { uid: number; cmdline: string }, names: Map<number, string>, clock: Clock): ProcessInfo {
   const argv = argvOf(row.cmdline)
   const startSec = stat.startTicks / clock.clockTicks
   return {

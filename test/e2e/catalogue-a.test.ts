@@ -2,7 +2,7 @@
 // non-root fleet user, against this machine (every loopback host is this machine). One check of
 // each resource on 3 hosts in ≤ 2 exec channels per host; hostile names for each resource.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHostSpecs, startFleet, type Fleet } from '../support/sshd.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
 import { notPassed, runCli, type Workdir } from '../support/workdir.ts'
+import { pidsWithCmdline, waitFor } from '../support/faults.ts'
 import { SshTransport } from '../../src/transports/ssh.ts'
 import { FactBatcher } from '../../src/probe/batcher.ts'
 import type { FactRequest } from '../../src/probe/fact.ts'
@@ -227,12 +228,9 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
       const otherFacts = new FactBatcher(other, { timeoutSec: 20, maxBytes: 1024 * 1024 })
       const running = otherFacts.get(busy)
       // the other probe's processes carrying the argument, once settled: `timeout`, the exec'd fact, its child
-      const carrying = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== outside.pid).filter((d) => {
-        try { return readFileSync(`/proc/${d}/cmdline`, 'latin1').includes('other-probe') } catch { return false }
-      }).map(Number)
-      let before: number[] = []
-      for (let i = 0; i < 50 && before.length !== 3; i++) { await sleep(100); before = carrying() }
-      expect(before.length).toBe(3)
+      const carrying = () => pidsWithCmdline('other-probe').filter((pid) => pid !== outside.pid)
+      expect(await waitFor(() => carrying().length === 3, 5000)).toBe(true)
+      const before = carrying()
       const ctx: HostContext = { host: h1!, transport: reader, facts: new FactBatcher(reader, { timeoutSec: 20, maxBytes: 1024 * 1024 }), timeoutMs: 20_000 }
       const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: hostile }), readFact(processTableFact())]))
       // still running after the read, so running during it: seen, and left out

@@ -40,6 +40,9 @@ describe('parseStatLine', () => {
 })
 
 describe('parseProcessTable', () => {
+  /** A /proc/<pid>/stat line with the fields the table reads, and a NUL-separated cmdline. */
+  const stat = (pid: number, comm: string, ppid: number, session: number) => `${pid} (${comm}) S ${ppid} ${pid} ${session} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0\n`
+  const argv = (...args: string[]) => Buffer.from(args.map((a) => `${a}\0`).join(''))
   const table = parseProcessTable(framed([
     { uid: 0, stat: KTHREADD_STAT, cmdline: '' },
     { uid: 33, stat: ODD_STAT, cmdline: Buffer.from('/tmp/a) (b c\u00000030\u0000--label=caf\u00e9\u0000\u0000last\u0000') },
@@ -69,8 +72,6 @@ describe('parseProcessTable', () => {
   })
 
   it("another verify probe's sessions are left out: its facts carry paths and names on their command lines", () => {
-    const stat = (pid: number, comm: string, ppid: number, session: number) => `${pid} (${comm}) S ${ppid} ${pid} ${session} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0\n`
-    const argv = (...args: string[]) => Buffer.from(args.map((a) => `${a}\0`).join(''))
     const hostile = '$(touch /tmp/x)'
     const t = parseProcessTable(framed([
       { uid: 1001, stat: stat(9000, 'sh', 1, 9000), cmdline: argv('/bin/sh', '-s') },
@@ -87,8 +88,6 @@ describe('parseProcessTable', () => {
   })
 
   it("a fact that exec'd its command is left out by its parent, read ahead when its turn had not come (A record)", () => {
-    const stat = (pid: number, comm: string, ppid: number, session: number) => `${pid} (${comm}) S ${ppid} ${pid} ${session} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0\n`
-    const argv = (...args: string[]) => Buffer.from(args.map((a) => `${a}\0`).join(''))
     const hostile = '$(touch /tmp/x)'
     // pids wrapped: the exec'd fact (310) comes before its `timeout` (32760), gone by its turn
     const t = parseProcessTable(framed([
