@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHostSpecs, startFleet, type Fleet } from '../support/sshd.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
 import { notPassed, runCli, type Workdir } from '../support/workdir.ts'
-import { pidsWithCmdline, waitFor } from '../support/faults.ts'
+import { killTree, pidsWithCmdline, waitFor } from '../support/faults.ts'
 import { SshTransport } from '../../src/transports/ssh.ts'
 import { FactBatcher } from '../../src/probe/batcher.ts'
 import type { FactRequest } from '../../src/probe/fact.ts'
@@ -118,8 +118,12 @@ describe('catalogue', () => {
 
   it('hostile names are names: nothing found, nothing run', async () => {
     const results = await Promise.all(HOSTILE.map(async (h) => {
+      // every probe here runs as the fleet user: that user's processes are where the probe's own
+      // (carrying these names on their command lines) would show up; the machine's other
+      // processes (the test runner's, CI's) are not this check's subject
       const [byName, byArgs, byPidFile, svc, p, u, g] = await Promise.all([
-        process(h), process({ args: h }), process({ pidFile: h }), service(h).enablement, pkg(h), user(h), group(h),
+        process({ name: h, user: v.user }), process({ args: h, user: v.user }), process({ pidFile: h, user: v.user }),
+        service(h).enablement, pkg(h), user(h), group(h),
       ])
       const found = [...byName, ...byArgs, ...byPidFile].map((q) => [q.pid, 'parent ' + q.ppid, q.name, q.state, q.user, q.elapsedSeconds + 's', q.args].join(' | '))
       return { counts: [byName.count, byArgs.count, byPidFile.count, svc.enabled, p.installed, u.exists, g.exists], found }
@@ -157,8 +161,20 @@ beforeAll(async () => {
   await sleep(200) // let sleep exec under its argv0
 })
 
+/** `pid (parent P, user U, session S): args`, for failure messages. */
+function describePid(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const [, ppid, , sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return `${pid} (parent ${ppid}, uid ${uid}, session ${sid}): ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')}`
+  } catch {
+    return `${pid} (gone)`
+  }
+}
+
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  for (const c of children) killTree(c)
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
   await fleet?.stop()
   work?.remove()
@@ -168,12 +184,15 @@ afterAll(async () => {
 describe('process, port, service, pkg, user, group over real sshd', () => {
   it('every check passes on 3 hosts as the non-root fleet user, in ≤ 2 exec channels per host; hostile names run nothing', async () => {
     const before = await fleet.execChannels()
+    const carriers = () => pidsWithCmdline(PWNED).map(describePid)
+    const carriersBefore = carriers()
     // one host at a time: the hosts are aliases of this machine, and another host's probe running
     // the same hostile names at the same moment is a different subject (the next test's)
     const run = await runCli(['--hosts', 'fleet', '--concurrency', '1', '--json', 'out.json'], { cwd: work.dir })
     const result = JSON.parse(readFileSync(path.join(work.dir, 'out.json'), 'utf8')) as RunResult
     const failures = notPassed(result)
-    expect(failures, run.stdout + run.stderr).toEqual([])
+    // any process outside the run carrying a hostile name, before or after it, is named here
+    expect(failures, `${run.stdout}${run.stderr}\nprocesses carrying ${PWNED} before the run: ${JSON.stringify(carriersBefore)}, after: ${JSON.stringify(carriers())}`).toEqual([])
     expect(run.exitCode).toBe(0)
     expect(result.hosts.map((h) => h.checks.length)).toEqual([6, 6, 6])
     const after = await fleet.execChannels()
@@ -208,7 +227,8 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
   })
 
   it("another probe's facts running at the moment of the read are not matched, even exec'd; the same args outside a probe are", async () => {
-    const hostile = `$(touch ${PWNED}) other-probe`
+    // not a superstring of the first test's hostile names: a straggler of this test cannot match those
+    const hostile = `$(touch ${PWNED}-other) other-probe`
     // a fact of another probe (host-2, another session of this machine) that exec'd its command
     // and left a child of its own: neither carries the marker; the exec'd fact's parent, `timeout`,
     // does, and the child is in the same session
@@ -240,7 +260,7 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
       expect(matches.pids).toEqual([outside.pid])
       expect(await running).toBe('exit 0')
     } finally {
-      outside.kill('SIGKILL')
+      killTree(outside)
       await Promise.all([reader.close(), other.close()])
     }
   })

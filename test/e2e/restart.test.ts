@@ -2,6 +2,7 @@
 // host-2's workers restarted but its app counter kept climbing (the old master still serves);
 // host-3's app restarted but one worker is from before the deploy.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { killTree } from '../support/faults.ts'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -48,7 +49,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+  for (const c of children) killTree(c)
   await Promise.all(apps?.map((a) => a.close()) ?? [])
   await fleet?.stop()
   work?.remove()
@@ -60,7 +61,7 @@ it('passes only where every worker started after --since and the status counter 
   const since = new Date()
   await sleep(1200)
   // the deploy: host-1 all restarted; host-2 workers only; host-3 app and one worker
-  for (const w of [...old[0]!, ...old[1]!, old[2]![0]!]) w.kill('SIGKILL')
+  for (const w of [...old[0]!, ...old[1]!, old[2]![0]!]) killTree(w)
   for (const h of [0, 0, 1, 1, 2]) startWorker(fleet.hosts[h]!.name)
   await apps[0]!.restart(100)
   await apps[2]!.restart(100)

@@ -3,6 +3,7 @@
 // different mode and a stray file, which compare must find. host-1 also goes through a deploy
 // between a snapshot and a --baseline run.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { killTree } from '../support/faults.ts'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, lutimesSync, mkdirSync, readdirSync, readFileSync, lstatSync, writeFileSync, utimesSync } from 'node:fs'
 import path from 'node:path'
@@ -84,7 +85,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+  for (const c of children) killTree(c)
   await fleet?.stop()
   work?.remove()
 })
@@ -146,7 +147,7 @@ describe('verify snapshot and --baseline', () => {
     const appRoot = path.join(fleet.hosts[0]!.root, 'apps/blog')
     mkdirSync(path.join(appRoot, 'releases', '20261125T120000'))
     pointCurrent(appRoot, path.join(appRoot, 'releases', '20261125T120000'))
-    workers[0]!.kill('SIGKILL')
+    killTree(workers[0]!)
     worker()
     await sleep(300)
     const partial = await runCli(['--hosts', 'host-1', '--specs', 'change/*.spec.ts', '--baseline', 'before.json'], { cwd: work.dir })
@@ -154,7 +155,7 @@ describe('verify snapshot and --baseline', () => {
     expect(partial.stdout).toMatch(new RegExp(`✓ the deploy changed what it should, and only that › current changed`))
     expect(partial.stdout).toMatch(new RegExp(`every worker restarted[\\s\\S]*1 of 2 processes matching args "${TAG}" started before the deploy[\\s\\S]*pid ${workers[1]!.pid}`))
 
-    workers[1]!.kill('SIGKILL')
+    killTree(workers[1]!)
     worker()
     writeFileSync(path.join(appRoot, 'shared', 'surprise.conf'), '')
     await sleep(300)

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { killTree } from '../support/faults.ts'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -9,7 +10,7 @@ import '../../src/dsl/deploy-matchers.ts'
 import { onLocalHost } from '../support/local-host.ts'
 
 const children: ChildProcess[] = []
-afterAll(() => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') })
+afterAll(() => { for (const c of children) killTree(c) })
 
 /** A long-lived process whose command line carries `tag` (sh's $0). */
 function worker(tag: string): ChildProcess {
@@ -73,7 +74,7 @@ describe('restart() on the local machine', () => {
     expect(Math.abs(partly.clockOffsetMs!)).toBeLessThan(1000)
     expect(() => verifyExpect(partly).toBeRestarted()).toThrow(new RegExp(`1 of 2 processes matching args "${tag}" started before the deploy .*pid ${old.pid}`))
 
-    old.kill('SIGKILL')
+    killTree(old)
     await sleep(200)
     const { value: all } = await onLocalHost(() => restart({ processes: { args: tag }, since }))
     expect(all).toMatchObject({ restarted: true, problems: [] })

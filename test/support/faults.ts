@@ -2,7 +2,7 @@
 // drop, reset, cut, kill or freeze connections, a listener that never speaks, and /proc readers
 // (a process's descendants, processes by argv, peak RSS) to check what a run leaves behind.
 import net from 'node:net'
-import { spawnSync } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 
 /** What the proxy does with a new connection. */
@@ -135,6 +135,24 @@ export function descendantPids(pid: number): number[] {
     }
   }
   return out
+}
+
+/**
+ * SIGKILLs a child and every process under it: a `sh -c 'sleep 600; :'` worker killed alone
+ * leaves its sleep running, reparented, long after the test.
+ */
+export function killTree(child: ChildProcess): void {
+  // an exited child's pid may be another process's by now
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  const below = descendantPids(child.pid)
+  child.kill('SIGKILL')
+  for (const pid of below) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** Pids of live processes whose command line contains `needle` (NUL-separated args joined by spaces). */
