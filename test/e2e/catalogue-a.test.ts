@@ -2,7 +2,7 @@
 // non-root fleet user, against this machine (every loopback host is this machine). One check of
 // each resource on 3 hosts in ≤ 2 exec channels per host; hostile names for each resource.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -173,6 +173,10 @@ function describePid(pid: number): string {
   }
 }
 
+function allProcesses(): string[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map((e) => describePid(Number(e)))
+}
+
 afterAll(async () => {
   for (const c of children) killTree(c)
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
@@ -186,11 +190,18 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     const before = await fleet.execChannels()
     const carriers = () => pidsWithCmdline(PWNED).map(describePid)
     const carriersBefore = carriers()
+    const machineBefore = allProcesses()
     // one host at a time: the hosts are aliases of this machine, and another host's probe running
     // the same hostile names at the same moment is a different subject (the next test's)
     const run = await runCli(['--hosts', 'fleet', '--concurrency', '1', '--json', 'out.json'], { cwd: work.dir })
     const result = JSON.parse(readFileSync(path.join(work.dir, 'out.json'), 'utf8')) as RunResult
     const failures = notPassed(result)
+    if (failures.length > 0) {
+      // kept past the run (CI's /tmp outlives it): every process on the machine around the run
+      const file = path.join(os.tmpdir(), `verify-catalogue-a-failure-${tag}.json`)
+      writeFileSync(file, JSON.stringify({ failures, stdout: run.stdout, stderr: run.stderr, before: machineBefore, after: allProcesses() }, null, 1))
+      console.log(`catalogue-a: the machine's processes around the failed run are in ${file}`)
+    }
     // any process outside the run carrying a hostile name, before or after it, is named here
     expect(failures, `${run.stdout}${run.stderr}\nprocesses carrying ${PWNED} before the run: ${JSON.stringify(carriersBefore)}, after: ${JSON.stringify(carriers())}`).toEqual([])
     expect(run.exitCode).toBe(0)
