@@ -161,7 +161,7 @@ beforeAll(async () => {
   await sleep(200) // let sleep exec under its argv0
 })
 
-/** `pid (parent P, user U, session S): args`, for failure messages. */
+/** `pid (parent P, uid U, session S): args`, for failure messages. */
 function describePid(pid: number): string {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -238,7 +238,7 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
   })
 
   it("another probe's facts running at the moment of the read are not matched, even exec'd; the same args outside a probe are", async () => {
-    // not a superstring of the first test's hostile names: a straggler of this test cannot match those
+    // not a superstring of the first test's hostile names: each test can only find its own processes
     const hostile = `$(touch ${PWNED}-other) other-probe`
     // a fact of another probe (host-2, another session of this machine) that exec'd its command
     // and left a child of its own: neither carries the marker; the exec'd fact's parent, `timeout`,
