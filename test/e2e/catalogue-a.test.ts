@@ -2,7 +2,7 @@
 // non-root fleet user, against this machine (every loopback host is this machine). One check of
 // each resource on 3 hosts in ≤ 2 exec channels per host; hostile names for each resource.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHostSpecs, startFleet, type Fleet } from '../support/sshd.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
 import { notPassed, runCli, type Workdir } from '../support/workdir.ts'
-import { killTree, pidsWithCmdline, waitFor } from '../support/faults.ts'
+import { describeProcess, everyProcess, killTree, pidsWithCmdline, waitFor } from '../support/faults.ts'
 import { SshTransport } from '../../src/transports/ssh.ts'
 import { FactBatcher } from '../../src/probe/batcher.ts'
 import type { FactRequest } from '../../src/probe/fact.ts'
@@ -161,22 +161,6 @@ beforeAll(async () => {
   await sleep(200) // let sleep exec under its argv0
 })
 
-/** `pid (parent P, uid U, session S): args`, for failure messages. */
-function describePid(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const [, ppid, , sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-    return `${pid} (parent ${ppid}, uid ${uid}, session ${sid}): ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')}`
-  } catch {
-    return `${pid} (gone)`
-  }
-}
-
-function allProcesses(): string[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map((e) => describePid(Number(e)))
-}
-
 afterAll(async () => {
   for (const c of children) killTree(c)
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
@@ -188,9 +172,9 @@ afterAll(async () => {
 describe('process, port, service, pkg, user, group over real sshd', () => {
   it('every check passes on 3 hosts as the non-root fleet user, in ≤ 2 exec channels per host; hostile names run nothing', async () => {
     const before = await fleet.execChannels()
-    const carriers = () => pidsWithCmdline(PWNED).map(describePid)
+    const carriers = () => pidsWithCmdline(PWNED).map(describeProcess)
     const carriersBefore = carriers()
-    const machineBefore = allProcesses()
+    const machineBefore = everyProcess()
     // one host at a time: the hosts are aliases of this machine, and another host's probe running
     // the same hostile names at the same moment is a different subject (the next test's)
     const run = await runCli(['--hosts', 'fleet', '--concurrency', '1', '--json', 'out.json'], { cwd: work.dir })
@@ -199,7 +183,7 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     if (failures.length > 0) {
       // kept past the run (CI's /tmp outlives it): every process on the machine around the run
       const file = path.join(os.tmpdir(), `verify-catalogue-a-failure-${tag}.json`)
-      writeFileSync(file, JSON.stringify({ failures, stdout: run.stdout, stderr: run.stderr, before: machineBefore, after: allProcesses() }, null, 1))
+      writeFileSync(file, JSON.stringify({ failures, stdout: run.stdout, stderr: run.stderr, before: machineBefore, after: everyProcess() }, null, 1))
       console.log(`catalogue-a: the machine's processes around the failed run are in ${file}`)
     }
     // any process outside the run carrying a hostile name, before or after it, is named here

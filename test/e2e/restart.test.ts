@@ -2,7 +2,6 @@
 // host-2's workers restarted but its app counter kept climbing (the old master still serves);
 // host-3's app restarted but one worker is from before the deploy.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { killTree } from '../support/faults.ts'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -12,6 +11,7 @@ import { startFleet, type Fleet } from '../support/sshd.ts'
 import { startRestartableApp, type RestartableApp } from '../support/restartable-app.ts'
 import { runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
+import { killTree } from '../support/faults.ts'
 import type { RunResult } from '../../src/model.ts'
 
 let fleet: Fleet

@@ -3,7 +3,6 @@
 // different mode and a stray file, which compare must find. host-1 also goes through a deploy
 // between a snapshot and a --baseline run.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { killTree } from '../support/faults.ts'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, lutimesSync, mkdirSync, readdirSync, readFileSync, lstatSync, writeFileSync, utimesSync } from 'node:fs'
 import path from 'node:path'
@@ -13,6 +12,7 @@ import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, pointCurrent } from '../support/deploy-tree.ts'
 import { runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
+import { killTree } from '../support/faults.ts'
 import type { CompareReport } from '../../src/commands/compare.ts'
 import type { Snapshot } from '../../src/snapshot/snapshot.ts'
 

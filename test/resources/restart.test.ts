@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { killTree } from '../support/faults.ts'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -8,6 +7,7 @@ import { parseHostClock } from '../../src/resources/clock.ts'
 import { expect as verifyExpect } from '../../src/dsl/expect.ts'
 import '../../src/dsl/deploy-matchers.ts'
 import { onLocalHost } from '../support/local-host.ts'
+import { killTree } from '../support/faults.ts'
 
 const children: ChildProcess[] = []
 afterAll(() => { for (const c of children) killTree(c) })

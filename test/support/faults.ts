@@ -1,6 +1,7 @@
 // Fixtures for the fault suite, all on loopback: a TCP proxy in front of the sshd fleet that can
 // drop, reset, cut, kill or freeze connections, a listener that never speaks, and /proc readers
-// (a process's descendants, processes by argv, peak RSS) to check what a run leaves behind.
+// (a process's descendants, processes by argv, peak RSS, every process described) to check what
+// a run leaves behind.
 import net from 'node:net'
 import { spawnSync, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -168,6 +169,23 @@ export function pidsWithCmdline(needle: string): number[] {
     }
   }
   return pids
+}
+
+/** `pid (parent P, uid U, session S): args`, for failure messages; `pid (gone)` once it has exited. */
+export function describeProcess(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const [, ppid, , sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return `${pid} (parent ${ppid}, uid ${uid}, session ${sid}): ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')}`
+  } catch {
+    return `${pid} (gone)`
+  }
+}
+
+/** Every process on the machine, described: what a failure leaves behind to explain itself. */
+export function everyProcess(): string[] {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map((entry) => describeProcess(Number(entry)))
 }
 
 /** Alive and not a zombie waiting for its parent. */
