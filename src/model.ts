@@ -110,6 +110,20 @@ export interface CheckResult {
   timeToGreenMs?: number
   /** Under --wait: ms spent before giving up (the check never went green). */
   waitedMs?: number
+  /**
+   * Where a failed check failed: the failing `expect` (or the spec line that threw), with a few
+   * lines of source around it (`frame`, already printable: `> 12 |   expect(...)`), when known.
+   */
+  failedAt?: FailureLocation
+}
+
+/** A place in a spec file, relative to the working directory. */
+export interface FailureLocation {
+  file: string
+  line: number
+  column?: number
+  /** A code frame around the line, Vitest-style, without colour. */
+  frame?: string
 }
 
 /** Where connecting to a host spent its time, ms (only the phases the transport went through). */
