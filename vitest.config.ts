@@ -1,12 +1,18 @@
 import { defineConfig } from 'vitest/config'
 
+// Tests that need a real OpenSSH sshd (the fleet fixture) or spawn the CLI are `e2e`; the rest
+// (`unit`, including resources read through the local shell) run in seconds: `npm run test:unit`.
+const SSHD_TESTS = ['test/e2e/**/*.test.ts', 'test/transports/ssh.test.ts', 'test/transports/ssh-auth.test.ts', 'test/transports/bastion.test.ts', 'test/transports/become.test.ts']
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // e2e files share one sshd and spawn CLIs; two workers suit the 2-core CI machine
+    // each e2e file starts its own sshd and spawns CLIs; two workers suit the 2-core CI machine
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: SSHD_TESTS, globalSetup: ['test/support/global-setup.ts'] } },
+      { extends: true, test: { name: 'e2e', include: SSHD_TESTS, globalSetup: ['test/support/global-setup.ts'] } },
+    ],
   },
 })

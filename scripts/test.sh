@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npx tsc --noEmit -p .
+node scripts/check-imports.mjs
 npx vitest run "$@"

@@ -59,3 +59,55 @@ export function readFact<T>(request: FactRequest<T>): Promise<T> {
   if (ctx.factLog) answer.then((value) => ctx.factLog!.set(request.key, value), () => {})
   return answer
 }
+
+/**
+ * Per-host state a resource keeps for one host's run (pooled HTTP connections, request
+ * accounting). The runner ends every session with the host and reads their figures, without
+ * knowing which resources made them: the runner imports no resource.
+ */
+export interface HostSession {
+  /** Closes what the session holds; called once, when the host's run ends. */
+  dispose(): Promise<void>
+  /** Figures for the host's result, when the session has any. */
+  figures?(): HostSessionFigures
+}
+
+export interface HostSessionFigures {
+  /** Summed duration of the host's HTTP requests, ms. */
+  httpMs?: number
+  /** HTTP requests verify made for the host that got a response. */
+  httpRequests?: number
+}
+
+const sessions = new WeakMap<HostContext, Map<string, HostSession>>()
+
+/** The host's session under `key`, created on first use. */
+export function hostSession<S extends HostSession>(ctx: HostContext, key: string, create: () => S): S {
+  let byKey = sessions.get(ctx)
+  if (!byKey) sessions.set(ctx, (byKey = new Map()))
+  let session = byKey.get(key)
+  if (!session) byKey.set(key, (session = create()))
+  return session as S
+}
+
+/** The host's session under `key` when one was created; never creates one. */
+export function existingHostSession<S extends HostSession>(ctx: HostContext, key: string): S | undefined {
+  return sessions.get(ctx)?.get(key) as S | undefined
+}
+
+/** Ends every session of the host (the runner, when the host's run ends). */
+export async function endHostSessions(ctx: HostContext): Promise<void> {
+  const byKey = sessions.get(ctx)
+  if (!byKey) return
+  sessions.delete(ctx)
+  await Promise.all([...byKey.values()].map((s) => s.dispose().catch(() => undefined)))
+}
+
+/** The figures of every session of the host, summed. */
+export function hostSessionFigures(ctx: HostContext): HostSessionFigures {
+  const out: HostSessionFigures = {}
+  for (const session of sessions.get(ctx)?.values() ?? []) {
+    for (const [name, value] of Object.entries(session.figures?.() ?? {}) as Array<[keyof HostSessionFigures, number]>) out[name] = (out[name] ?? 0) + value
+  }
+  return out
+}

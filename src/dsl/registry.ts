@@ -13,20 +13,10 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { HostSpec } from '../model.ts'
 import { findSecretPaths, isSchema, validateVars, type VarPath, type VarsOf, type VarsSchema } from './vars.ts'
-import { describeWhenFalse, type When } from './when.ts'
+import { describeWhenFalse, type HostInfo, type When } from './when.ts'
 import { durationMs } from '../duration.ts'
 
-/** What a spec sees of the host it runs on. */
-export interface HostInfo {
-  name: string
-  address: string
-  port: number
-  user?: string
-  groups: readonly string[]
-  transport: 'ssh' | 'local'
-  /** The host's merged vars as written in hosts.yaml (top < group < host < --var), not validated. */
-  vars: Vars
-}
+export type { HostInfo } from './when.ts'
 
 /** Vars from hosts.yaml (top < group < host < --var). */
 export type Vars = Readonly<Record<string, any>>

@@ -1,6 +1,17 @@
 // Ready-made `when` predicates that say in the report why a block was skipped on a host
 // ("host is not in group web" rather than the predicate's source text).
-import type { HostInfo } from './registry.ts'
+
+/** What a spec sees of the host it runs on. */
+export interface HostInfo {
+  name: string
+  address: string
+  port: number
+  user?: string
+  groups: readonly string[]
+  transport: 'ssh' | 'local'
+  /** The host's merged vars as written in hosts.yaml (top < group < host < --var), not validated. */
+  vars: Readonly<Record<string, any>>
+}
 
 /** Decides whether a describe or it applies to a host; false reports it as skipped there. */
 export type When = (host: HostInfo) => boolean

@@ -7,7 +7,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pai
 import { InventoryError } from '../errors.ts'
 import type { BecomeSetting, HostSettings } from './schema.ts'
 import { expandHome, NAME_PATTERN } from './schema.ts'
-import type { InventoryLayer, LayerGroup, LayerHost } from './layers.ts'
+import type { InventoryLayer, LayerGroup, LayerHost } from './layer.ts'
 
 const GROUP_KEYS = new Set(['hosts', 'vars', 'children'])
 const VERIFY_KEYS = new Set(['defaults', 'vars', 'hosts', 'groups'])

@@ -17,41 +17,11 @@ import { ansibleLayer, ansibleSettings, looksLikeAnsible } from './ansible.ts'
 import { loadInventory, mergeVars, RESERVED_NAMES, type Inventory } from './load.ts'
 import { InventoryFileSchema, type BecomeSetting, type ConnectionSettings, type HostSettings } from './schema.ts'
 import { sshSettings } from './ssh-settings.ts'
+import type { InventoryLayer, LayerGroup, LayerHost } from './layer.ts'
 
 export type InventoryFormat = 'auto' | 'verify' | 'ansible'
 
-export interface LayerHost {
-  name: string
-  /** Connection settings written for the host (explicit). */
-  settings: Omit<HostSettings, 'vars'>
-  vars: Record<string, unknown>
-  /** `file:line` of the host's definition (or first mention). */
-  source: string
-  /** True when the host got settings or vars here, not only a mention in a list. */
-  defined: boolean
-  transport?: 'ssh' | 'local'
-}
-
-export interface LayerGroup {
-  name: string
-  hosts: string[]
-  children: Array<{ name: string; source: string }>
-  vars: Record<string, unknown>
-  become?: BecomeSetting
-  /** ansible_group_priority: higher applies later among groups of the same depth. */
-  priority?: number
-  source: string
-}
-
-export interface InventoryLayer {
-  file: string
-  format: 'verify' | 'ansible'
-  defaults: ConnectionSettings
-  vars: Record<string, unknown>
-  hosts: LayerHost[]
-  groups: LayerGroup[]
-  warnings: string[]
-}
+export type { InventoryLayer, LayerGroup, LayerHost } from './layer.ts'
 
 /** Loads one or more inventories; undefined when none of the files exists (as with one missing hosts.yaml). */
 export async function loadInventories(paths: readonly string[], format: InventoryFormat = 'auto'): Promise<Inventory | undefined> {

@@ -1,7 +1,6 @@
 // What the console adds for rollouts: time-to-green under --wait, warn-severity failures,
 // and the --max-failing-hosts verdict; kept apart so console.ts only calls in.
 import type { CheckResult, HostResult, RunResult } from '../model.ts'
-import { describeGate } from '../runner/gate.ts'
 import { sanitizeLine, truncate } from './sanitize.ts'
 
 type Paint = (text: string) => string
@@ -105,4 +104,15 @@ export function passedNotes(check: CheckResult): string | undefined {
   const wait = waitNote(check).trim()
   if (wait) lines.push(wait)
   return lines.length > 0 ? lines.join('\n') : undefined
+}
+
+/** The verdict line for a run under a threshold. */
+export function describeGate(run: RunResult): string | undefined {
+  const gate = run.gate
+  if (!gate) return undefined
+  const n = gate.failingHosts.length
+  const list = gate.failingHosts.slice(0, 10).join(', ') + (n > 10 ? `, … (+${n - 10} more)` : '')
+  if (n === 0) return `--max-failing-hosts ${gate.maxFailingHosts}: no host failed`
+  if (gate.tolerated) return `--max-failing-hosts ${gate.maxFailingHosts} tolerated ${n} failing host${n === 1 ? '' : 's'} of ${run.hosts.length} (allowed ${gate.allowed}): ${list}`
+  return `--max-failing-hosts ${gate.maxFailingHosts}: ${n} failing host${n === 1 ? '' : 's'} of ${run.hosts.length} exceed${n === 1 ? 's' : ''} the ${gate.allowed} allowed: ${list}`
 }

@@ -6,7 +6,7 @@ import * as tls from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { createRequire } from 'node:module'
 import type { Agent, Dispatcher, buildConnector } from 'undici'
-import { currentHost, noteFact, type HostContext } from '../dsl/context.ts'
+import { currentHost, existingHostSession, hostSession, noteFact, type HostContext, type HostSession } from '../dsl/context.ts'
 import { HttpError, TimeoutError, VerifyError } from '../errors.ts'
 
 export type Via = 'runner' | 'host'
@@ -63,8 +63,8 @@ const HOST_CONNECTIONS_PER_ORIGIN = 4
 /** An idle tunnel still holds its channel slot, so give it back sooner than undici's 4s default. */
 const HOST_KEEP_ALIVE_MS = 2_000
 
-/** Agents and request counts of one host's run. */
-interface HttpState {
+/** Agents and request counts of one host's run: a host session the runner ends with the host. */
+interface HttpState extends HostSession {
   agents: Map<string, Dispatcher>
   /** Requests that got a response, keyed by `${via} ${origin}`. */
   counts: Map<string, number>
@@ -101,7 +101,7 @@ interface HopResult {
   truncated: boolean
 }
 
-const states = new WeakMap<HostContext, HttpState>()
+const HTTP_SESSION = 'http'
 
 export async function http(url: string, options: HttpOptions = {}): Promise<HttpResponse> {
   const ctx = currentHost()
@@ -122,14 +122,9 @@ export async function http(url: string, options: HttpOptions = {}): Promise<Http
   }
 }
 
-/** Time this host's run spent in HTTP requests, summed over requests (they may overlap), ms. */
-export function httpTimeMs(ctx: HostContext): number {
-  return states.get(ctx)?.ms ?? 0
-}
-
 /** Requests verify made on this host's run that got a response, optionally for one origin / vantage point. */
 export function httpRequestCount(ctx: HostContext, filter: HttpRequestCountFilter = {}): number {
-  const counts = states.get(ctx)?.counts
+  const counts = existingHostSession<HttpState>(ctx, HTTP_SESSION)?.counts
   if (!counts) return 0
   const origin = filter.origin === undefined ? undefined : originOf(filter.origin)
   let total = 0
@@ -140,15 +135,6 @@ export function httpRequestCount(ctx: HostContext, filter: HttpRequestCountFilte
   return total
 }
 
-/** Closes the host's pooled connections (tunnels included); the runner calls it when the host's run ends. */
-export async function disposeHttp(ctx: HostContext): Promise<void> {
-  const state = states.get(ctx)
-  if (!state) return
-  const agents = [...state.agents.values()]
-  state.agents.clear()
-  // destroy, not close: a check that timed out may still hold a request that will never finish
-  await Promise.all(agents.map((agent) => agent.destroy().catch(() => undefined)))
-}
 
 function resolveOptions(ctx: HostContext, options: HttpOptions): ResolvedOptions {
   return {
@@ -300,12 +286,24 @@ function originOf(url: string): string {
 }
 
 function stateFor(ctx: HostContext): HttpState {
-  let state = states.get(ctx)
-  if (!state) {
-    state = { agents: new Map(), counts: new Map() }
-    states.set(ctx, state)
-  }
-  return state
+  return hostSession<HttpState>(ctx, HTTP_SESSION, () => {
+    const state: HttpState = {
+      agents: new Map(),
+      counts: new Map(),
+      // Closes the host's pooled connections (tunnels included) when the host's run ends;
+      // destroy, not close: a check that timed out may still hold a request that will never finish.
+      async dispose() {
+        const agents = [...state.agents.values()]
+        state.agents.clear()
+        await Promise.all(agents.map((agent) => agent.destroy().catch(() => undefined)))
+      },
+      figures() {
+        const requests = [...state.counts.values()].reduce((a, b) => a + b, 0)
+        return { ...(state.ms ? { httpMs: state.ms } : {}), ...(requests > 0 ? { httpRequests: requests } : {}) }
+      },
+    }
+    return state
+  })
 }
 
 function countRequest(ctx: HostContext, via: Via, origin: string): void {
@@ -318,7 +316,7 @@ function countRequest(ctx: HostContext, via: Via, origin: string): void {
 
 /** Runner-clock times (ms) of the responses counted by httpRequestCount, oldest first. */
 export function httpRequestTimes(ctx: HostContext, filter: HttpRequestCountFilter = {}): number[] {
-  const times = states.get(ctx)?.times
+  const times = existingHostSession<HttpState>(ctx, HTTP_SESSION)?.times
   if (!times) return []
   const origin = filter.origin === undefined ? undefined : originOf(filter.origin)
   const out: number[] = []

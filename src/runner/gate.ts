@@ -46,14 +46,3 @@ export function applyThreshold(run: RunResult, threshold: Threshold): RunResult 
     gate: { maxFailingHosts: threshold.text, allowed, failingHosts, tolerated, strictExitCode },
   }
 }
-
-/** The verdict line for a run under a threshold. */
-export function describeGate(run: RunResult): string | undefined {
-  const gate = run.gate
-  if (!gate) return undefined
-  const n = gate.failingHosts.length
-  const list = gate.failingHosts.slice(0, 10).join(', ') + (n > 10 ? `, … (+${n - 10} more)` : '')
-  if (n === 0) return `--max-failing-hosts ${gate.maxFailingHosts}: no host failed`
-  if (gate.tolerated) return `--max-failing-hosts ${gate.maxFailingHosts} tolerated ${n} failing host${n === 1 ? '' : 's'} of ${run.hosts.length} (allowed ${gate.allowed}): ${list}`
-  return `--max-failing-hosts ${gate.maxFailingHosts}: ${n} failing host${n === 1 ? '' : 's'} of ${run.hosts.length} exceed${n === 1 ? 's' : ''} the ${gate.allowed} allowed: ${list}`
-}

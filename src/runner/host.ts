@@ -3,11 +3,10 @@
 // connected to. Never throws: every outcome becomes part of the HostResult.
 import type { HostSpec, HostResult, HostTimings, CheckResult, ErrorKind } from '../model.ts'
 import { InterruptedError, VerifyError } from '../errors.ts'
-import { runInHost, type HostContext } from '../dsl/context.ts'
+import { endHostSessions, hostSessionFigures, runInHost, type HostContext } from '../dsl/context.ts'
 import type { CollectedCheck } from '../dsl/registry.ts'
 import { FactBatcher } from '../probe/batcher.ts'
 import type { Transport } from '../transports/transport.ts'
-import { disposeHttp, httpRequestCount, httpTimeMs } from '../resources/http.ts'
 import { runCheck } from './check.ts'
 import { runCheckWithPolicies } from './wait.ts'
 import { noChecksApply, type HostPlan } from './plan.ts'
@@ -70,6 +69,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
     const results = outcomes.map((r) => noteTruncatedFacts(capResultTexts(r), facts.truncated))
     // a lost connection or an interrupted run: the host was not fully verified
     const lost = results.find((r) => r.errorKind === 'unreachable' || r.errorKind === 'interrupted')
+    const { httpMs, httpRequests } = hostSessionFigures(ctx)
     return {
       host: summary,
       status: lost ? 'error' : 'verified',
@@ -82,15 +82,15 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
         ...connectPhases(transport),
         rounds: facts.rounds,
         probeMs: Math.round(facts.probeMs),
-        ...(httpTimeMs(ctx) > 0 ? { httpMs: Math.round(httpTimeMs(ctx)) } : {}),
+        ...(httpMs ? { httpMs: Math.round(httpMs) } : {}),
       },
       execChannels: transport.execCount,
-      ...httpRequestsMade(ctx),
+      ...(httpRequests ? { httpRequests } : {}),
       ...(ctx.factLog ? { recordedFacts: recordedFacts(ctx.factLog) } : {}),
     }
   } finally {
     facts.close()
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
     await transport.close()
   }
 }
@@ -117,12 +117,6 @@ function connectPhases(transport: Transport): Pick<HostTimings, 'connect'> {
 
 function ms(since: number): number {
   return Math.round(performance.now() - since)
-}
-
-/** HTTP requests verify made for this host (status pages count them as accesses too), when any. */
-function httpRequestsMade(ctx: HostContext): { httpRequests?: number } {
-  const n = httpRequestCount(ctx)
-  return n > 0 ? { httpRequests: n } : {}
 }
 
 /** Fact answers as JSON holds them (Dates as ISO text), sorted by key. */

@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runInCheck, runInHost, type CheckScope, type HostContext } from '../../src/dsl/context.ts'
+import { endHostSessions, runInCheck, runInHost, type CheckScope, type HostContext } from '../../src/dsl/context.ts'
 import type { Transport } from '../../src/transports/transport.ts'
 import { HttpError, TimeoutError } from '../../src/errors.ts'
-import { disposeHttp, http, httpRequestCount } from '../../src/resources/http.ts'
+import { http, httpRequestCount } from '../../src/resources/http.ts'
 
 /** A local transport whose openTcp hands out plain Duplex streams, like ssh2's forwardOut channels. */
 class CountingTransport implements Transport {
@@ -168,7 +168,7 @@ describe('http()', () => {
     expect(res.elapsedMs).toBeGreaterThanOrEqual(0)
     expect(res.elapsedMs).toBeLessThan(5_000)
     expect(transport.opened).toEqual([])
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it("goes through the host's openTcp with via: 'host'", async () => {
@@ -176,7 +176,7 @@ describe('http()', () => {
     const res = await onHost(ctx, () => http(`${base}/json`, { via: 'host' }))
     expect(res.json()).toEqual({ ok: true, n: 3 })
     expect(transport.opened).toEqual([{ host: '127.0.0.1', port: Number(new URL(base).port) }])
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it('reuses one tunnel for sequential keep-alive requests and counts each request', async () => {
@@ -189,11 +189,11 @@ describe('http()', () => {
     expect(httpRequestCount(ctx)).toBe(2)
     expect(httpRequestCount(ctx, { origin: `${base}/server-status`, via: 'host' })).toBe(2)
     expect(httpRequestCount(ctx, { via: 'runner' })).toBe(0)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
     // the pool is gone: the next request opens a new tunnel
     await onHost(ctx, () => http(`${base}/json`, { via: 'host' }))
     expect(transport.opened).toHaveLength(2)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it.each(['runner', 'host'] as const)('sends a custom Host header and a POST body (via %s)', async (via) => {
@@ -202,7 +202,7 @@ describe('http()', () => {
       http(`${base}/echo`, { via, method: 'POST', headers: { Host: 'blog.example.com', 'content-type': 'text/plain' }, body: 'hello' }),
     )
     expect(res.json()).toEqual({ method: 'POST', host: 'blog.example.com', body: 'hello' })
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it('returns a non-2xx status as a value', async () => {
@@ -212,7 +212,7 @@ describe('http()', () => {
     expect(res.body).toBe('Not Found\n')
     expect(() => res.json()).toThrow(HttpError)
     expect(() => res.json()).toThrow(`GET ${base}/missing: response body is not JSON (HTTP 404): "Not Found"`)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it('follows redirects only when asked', async () => {
@@ -226,7 +226,7 @@ describe('http()', () => {
     expect(followed.status).toBe(200)
     expect(followed.url).toBe(`${base}/json`)
     expect(httpRequestCount(ctx)).toBe(3)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it('truncates a body over maxBodyBytes', async () => {
@@ -239,7 +239,7 @@ describe('http()', () => {
     expect(defaultCap.truncated).toBe(true)
     expect(capped.body).toBe('x'.repeat(1000))
     expect(capped.truncated).toBe(true)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it.each(['runner', 'host'] as const)('times out against a server that never answers (via %s)', async (via) => {
@@ -252,13 +252,13 @@ describe('http()', () => {
     expect(Date.now() - started).toBeLessThan(2_000)
     // the abandoned request's connection is closed, not left for the pool
     await expect.poll(() => silentOpen).toBe(0)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it('lets timeoutMs override the host timeout', async () => {
     const { ctx } = fakeHost(30_000)
     await expect(onHost(ctx, () => http(silentUrl, { timeoutMs: 200 }))).rejects.toThrow('timed out after 0.2s via runner')
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it.each(['runner', 'host'] as const)('reports a refused connection as HttpError (via %s)', async (via) => {
@@ -268,7 +268,7 @@ describe('http()', () => {
     const where = via === 'host' ? 'via host web-1' : 'via runner'
     await expect(failure).rejects.toThrow(new RegExp(`^GET ${refusedUrl} failed ${where}: .*ECONNREFUSED`))
     expect(httpRequestCount(ctx)).toBe(0)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it.each(['runner', 'host'] as const)('speaks https to a self-signed server only with tlsVerify: false (via %s)', async (via) => {
@@ -278,7 +278,7 @@ describe('http()', () => {
     const failure = onHost(ctx, () => http(`${tlsUrl}/json`, { via }))
     await expect(failure).rejects.toThrow(HttpError)
     await expect(failure).rejects.toThrow(/self[- ]signed certificate/)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it('notes the request as a fact of the check', async () => {
@@ -286,7 +286,7 @@ describe('http()', () => {
     const scope: CheckScope = { factsRead: new Set() }
     await onHost(ctx, () => runInCheck(scope, () => http(`${base}/json`, { via: 'host' })))
     expect([...scope.factsRead]).toEqual([`http:GET ${base}/json via host`])
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it('rejects URLs it cannot request and use outside a check', async () => {

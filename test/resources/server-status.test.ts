@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as net from 'node:net'
 import * as nodeHttp from 'node:http'
 import type { Duplex } from 'node:stream'
-import { runInHost, type HostContext } from '../../src/dsl/context.ts'
+import { endHostSessions, runInHost, type HostContext } from '../../src/dsl/context.ts'
 import type { Transport } from '../../src/transports/transport.ts'
 import { HttpError } from '../../src/errors.ts'
-import { disposeHttp, http } from '../../src/resources/http.ts'
+import { http } from '../../src/resources/http.ts'
 import { parseServerStatus, serverStatus } from '../../src/resources/server-status.ts'
 
 const APACHE_EXTENDED = `localhost
@@ -241,7 +241,7 @@ describe('serverStatus', () => {
     expect(second.totalAccesses! - second.verifyRequests).toBeLessThan(10)
     // the same origin seen from the runner is counted apart
     expect(fromRunner).toMatchObject({ totalAccesses: 8, verifyRequests: 0 })
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it('treats a missing status page as an error, not a count', async () => {
@@ -250,7 +250,7 @@ describe('serverStatus', () => {
     const failure = runInHost(ctx, () => serverStatus(url, { via: 'host' }))
     await expect(failure).rejects.toThrow(HttpError)
     await expect(failure).rejects.toThrow(`server-status ${url} answered HTTP 404; first line: "404 page not found"`)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 
   it('rejects an HTML page served with 200', async () => {
@@ -259,6 +259,6 @@ describe('serverStatus', () => {
     const failure = runInHost(ctx, () => serverStatus(url, { via: 'host' }))
     await expect(failure).rejects.toThrow(HttpError)
     await expect(failure).rejects.toThrow(`${url} (HTTP 200) is not an Apache mod_status ?auto or Plack ServerStatus::Lite page; first line: "<!DOCTYPE html>"`)
-    await disposeHttp(ctx)
+    await endHostSessions(ctx)
   })
 })

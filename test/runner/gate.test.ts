@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { allowedFailures, applyThreshold, describeGate, parseThreshold } from '../../src/runner/gate.ts'
+import { allowedFailures, applyThreshold, parseThreshold } from '../../src/runner/gate.ts'
+import { describeGate } from '../../src/reporters/rollout-notes.ts'
 import { finishRun } from '../../src/runner/run.ts'
 import type { CheckResult, HostResult } from '../../src/model.ts'
 
