@@ -1,0 +1,78 @@
+// The two leaks issue 11 reported, reproduced through the real CLI on `--hosts local`: a secret
+// var whose value holds `"`, `\`, a space, `/`, `+`, `&`, `=`, `%` and a non-ASCII letter
+// (a) fails toEqual inside an object (the matcher's formatting doubles the `\`), and
+// (b) goes into a URL through URLSearchParams (space → `+`), which the JSON lists in the facts.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeWorkdir, runCli, type CliRun, type Workdir } from '../../support/workdir.ts'
+import type { RunResult } from '../../../src/model.ts'
+
+const TOKEN = 'tk "q\\7 a/b+c&d=e%f é-Zq9'
+
+let work: Workdir
+let server: Server
+let run: CliRun
+let json: string
+let junit: string
+
+beforeAll(async () => {
+  server = createServer((_req, res) => res.end('ok'))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  work = makeWorkdir({
+    'specs/leak.spec.ts': `
+import { describe, it, expect, http, secret, z } from 'postdeploy-verify'
+const Vars = z.object({ token: secret(z.string()) })
+describe('leaks', { vars: Vars }, ({ vars }) => {
+  it('compares an object holding the token', () => {
+    expect({ t: vars.token }).toEqual({ t: 'x' })
+  })
+  it('calls a URL built with URLSearchParams', async () => {
+    const res = await http('http://127.0.0.1:${port}/check?' + new URLSearchParams({ token: vars.token }).toString())
+    expect(res.status).toBe(200)
+  })
+})
+`,
+  })
+  run = await runCli(['--hosts', 'local', '--var', `token=${JSON.stringify(TOKEN)}`, '--json', 'out/run.json', '--junit', 'out/run.xml'], { cwd: work.dir })
+  json = readFileSync(path.join(work.dir, 'out/run.json'), 'utf8')
+  junit = readFileSync(path.join(work.dir, 'out/run.xml'), 'utf8')
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve))
+  work?.remove()
+})
+
+/** The token's distinctive parts, in the shapes the report formats produced before the fix. */
+const PIECES = ['7 a/b', '7 a%2Fb', '7+a%2Fb', 'a/b+c', 'e%f', 'e%25f', 'é-Zq9', '%C3%A9-Zq9', 'Zq9']
+
+function leaks(text: string): string[] {
+  return PIECES.filter((piece) => text.includes(piece))
+}
+
+describe('a secret var with quote, backslash, space, / + & = % and é', () => {
+  it('the run really exercised both channels: one failed check, one passed', () => {
+    expect(run.exitCode, run.stdout + run.stderr).toBe(1)
+    const result = JSON.parse(json) as RunResult
+    expect(result.hosts[0]!.checks.map((c) => c.status)).toEqual(['failed', 'passed'])
+  })
+
+  it('(a) toEqual on an object: the console, the JSON actual and the JUnit failure message hold no part of it', () => {
+    const check = (JSON.parse(json) as RunResult).hosts[0]!.checks[0]!
+    expect(check.actual).toContain('[secret:token]')
+    expect(leaks(run.stdout + run.stderr)).toEqual([])
+    expect(leaks(`${check.message}\n${check.actual}\n${check.expected}`)).toEqual([])
+    expect(leaks(junit)).toEqual([])
+  })
+
+  it('(b) a URLSearchParams URL: the JSON facts hold no part of it', () => {
+    const check = (JSON.parse(json) as RunResult).hosts[0]!.checks[1]!
+    expect(check.facts.join('\n')).toContain('[secret:token]')
+    expect(leaks(check.facts.join('\n'))).toEqual([])
+    expect(leaks(json)).toEqual([])
+  })
+})
