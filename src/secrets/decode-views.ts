@@ -186,11 +186,15 @@ export const xmlDecoder: Decoder = (view) => {
 }
 
 /** POSIX shell words: quotes removed, `'\''` joined, backslashes resolved (a command line as the spec wrote it). */
-export const shellDecoder: Decoder = (view) => {
+export const shellDecoder: Decoder = (view) => decodeShell(view, undefined, 'shell')
+/** The same, read as if inside single quotes already (the text is a quoted word's inside: `a'\''b`). */
+export const shellQuotedDecoder: Decoder = (view) => decodeShell(view, "'", 'shell-quoted')
+
+function decodeShell(view: View, startQuote: "'" | undefined, name: string): View | undefined {
   const text = view.text
   if (!text.includes("'") && !text.includes('"')) return undefined
   const out = new ViewBuilder(view)
-  let quote: "'" | '"' | undefined
+  let quote: "'" | '"' | undefined = startQuote
   let i = 0
   while (i < text.length) {
     const c = text[i]!
@@ -216,11 +220,11 @@ export const shellDecoder: Decoder = (view) => {
       i++
     }
   }
-  return out.done('shell')
+  return out.done(name)
 }
 
 /** The decoders tried, each alone and each after another (a JSON-escaped string inside a URL, …). */
-export const DECODERS: readonly Decoder[] = [backslashDecoder, percentDecoder, formDecoder, xmlDecoder, shellDecoder]
+export const DECODERS: readonly Decoder[] = [backslashDecoder, percentDecoder, formDecoder, xmlDecoder, shellDecoder, shellQuotedDecoder]
 
 /**
  * The text as it is and every decoding of it up to `depth` decoders deep (decoders that change
