@@ -66,7 +66,8 @@ function annotate(error: unknown, received: unknown, args: unknown[]): unknown {
   const result = (error as { matcherResult?: MatcherResult } | null)?.matcherResult
   if (result) {
     if (!('expected' in result) || result.expected === undefined) result.expected = args.length === 1 ? args[0] : args.length === 0 ? undefined : args
-    if (!('actual' in result) || result.actual === undefined) result.actual = isFileFacts(received) ? describeActual(received) : received
+    // a promise (`.resolves`/`.rejects`) prints as its async context, not a value: the message says what it settled to
+    if ((!('actual' in result) || result.actual === undefined) && !(received instanceof Promise)) result.actual = isFileFacts(received) ? describeActual(received) : received
   }
   return error
 }

@@ -24,41 +24,43 @@ const MIN_BLOCK_SECRET = 4
 /** How deep values are copied; deeper parts are replaced by a note rather than shown unsearched. */
 const MAX_VALUE_DEPTH = 24
 
+// every field is #private: util.inspect never prints one (a promise made in a check shows its
+// async context, which holds this redactor)
 export class SecretRedactor {
-  private readonly secrets: SecretValue[]
-  private readonly byValue = new Map<string, string>()
-  private readonly labels: RegExp | undefined
-  private readonly minBlockRun: number
+  readonly #secrets: SecretValue[]
+  readonly #byValue = new Map<string, string>()
+  readonly #labels: RegExp | undefined
+  readonly #minBlockRun: number
   /** Runs already decoded and searched: the secret's name, or '' for none. */
-  private readonly blockCache = new Map<string, string>()
+  readonly #blockCache = new Map<string, string>()
   /** Per secret, its longest run of letters and digits: every character decoding keeps it as is. */
-  private readonly anchors: string[]
+  readonly #anchors: string[]
   /** A base64 run percent-encoded (`%2B`, `%2F`, `%3D`), which decodes to a block only after the percent decoding. */
-  private readonly encodedBlock: RegExp
+  readonly #encodedBlock: RegExp
 
   constructor(secrets: readonly SecretValue[]) {
-    for (const { name, value } of secrets) if (value !== '' && !this.byValue.has(value)) this.byValue.set(value, name)
+    for (const { name, value } of secrets) if (value !== '' && !this.#byValue.has(value)) this.#byValue.set(value, name)
     // longest first, so a secret containing another is replaced whole
-    this.secrets = [...this.byValue].map(([value, name]) => ({ name, value })).sort((a, b) => b.value.length - a.value.length)
-    const names = [...new Set(this.secrets.map((s) => s.name))]
-    this.labels = names.length > 0 ? new RegExp(names.map((n) => escapeRegExp(label(n))).join('|'), 'g') : undefined
-    const blockable = this.secrets.filter((s) => s.value.length >= MIN_BLOCK_SECRET).map((s) => Buffer.byteLength(s.value))
-    this.anchors = this.secrets.map((s) => (s.value.match(/[A-Za-z0-9]+/g) ?? ['']).reduce((a, b) => (b.length > a.length ? b : a)))
-    this.minBlockRun = blockable.length > 0 ? Math.max(4, Math.floor((4 * Math.min(...blockable)) / 3)) : Infinity
-    this.encodedBlock = new RegExp(`(?:[A-Za-z0-9_-]|%2[BbFf]|%3[Dd]){${Number.isFinite(this.minBlockRun) ? this.minBlockRun : 1e6},}`)
+    this.#secrets = [...this.#byValue].map(([value, name]) => ({ name, value })).sort((a, b) => b.value.length - a.value.length)
+    const names = [...new Set(this.#secrets.map((s) => s.name))]
+    this.#labels = names.length > 0 ? new RegExp(names.map((n) => escapeRegExp(label(n))).join('|'), 'g') : undefined
+    const blockable = this.#secrets.filter((s) => s.value.length >= MIN_BLOCK_SECRET).map((s) => Buffer.byteLength(s.value))
+    this.#anchors = this.#secrets.map((s) => (s.value.match(/[A-Za-z0-9]+/g) ?? ['']).reduce((a, b) => (b.length > a.length ? b : a)))
+    this.#minBlockRun = blockable.length > 0 ? Math.max(4, Math.floor((4 * Math.min(...blockable)) / 3)) : Infinity
+    this.#encodedBlock = new RegExp(`(?:[A-Za-z0-9_-]|%2[BbFf]|%3[Dd]){${Number.isFinite(this.#minBlockRun) ? this.#minBlockRun : 1e6},}`)
   }
 
   get empty(): boolean {
-    return this.secrets.length === 0
+    return this.#secrets.length === 0
   }
 
   /** The name of a secret the text reveals, as it is or in any decoding; undefined when none does. */
   revealedIn(text: string, blockDepth = 2): string | undefined {
     if (this.empty || text === '') return undefined
     for (const view of this.views(text)) {
-      for (const s of this.secrets) if (view.text.includes(s.value)) return s.name
-      if (blockDepth <= 0 || view.text.length < this.minBlockRun) continue
-      for (const run of blockRuns(view, this.minBlockRun)) {
+      for (const s of this.#secrets) if (view.text.includes(s.value)) return s.name
+      if (blockDepth <= 0 || view.text.length < this.#minBlockRun) continue
+      for (const run of blockRuns(view, this.#minBlockRun)) {
         const name = this.revealedInBlock(run.encoded, blockDepth - 1)
         if (name !== undefined) return name
       }
@@ -72,7 +74,7 @@ export class SecretRedactor {
    * unless it holds a percent-encoded base64 run.
    */
   private views(text: string): View[] {
-    return decodedViews(text, text.length > DEEP_SEARCH_LIMIT ? 1 : 2, (view) => this.anchors.some((a) => view.text.includes(a)) || this.encodedBlock.test(view.text))
+    return decodedViews(text, text.length > DEEP_SEARCH_LIMIT ? 1 : 2, (view) => this.#anchors.some((a) => view.text.includes(a)) || this.#encodedBlock.test(view.text))
   }
 
   /**
@@ -81,16 +83,16 @@ export class SecretRedactor {
    */
   private revealedInBlock(encoded: string, blockDepth: number): string | undefined {
     const key = `${blockDepth}:${encoded}`
-    const cached = this.blockCache.get(key)
+    const cached = this.#blockCache.get(key)
     if (cached !== undefined) return cached === '' ? undefined : cached
     let found: string | undefined
-    for (const decoded of blockDecodings(encoded, this.minBlockRun)) {
+    for (const decoded of blockDecodings(encoded, this.#minBlockRun)) {
       if (!looksLikeText(decoded)) continue
       found = this.revealedIn(decoded, blockDepth)
       if (found !== undefined) break
     }
-    if (this.blockCache.size > 10_000) this.blockCache.clear()
-    this.blockCache.set(key, found ?? '')
+    if (this.#blockCache.size > 10_000) this.#blockCache.clear()
+    this.#blockCache.set(key, found ?? '')
     return found
   }
 
@@ -125,7 +127,7 @@ export class SecretRedactor {
         return false
       }
       if (typeof v === 'number' || typeof v === 'bigint') {
-        const name = this.byValue.get(String(v))
+        const name = this.#byValue.get(String(v))
         if (name !== undefined) names.add(name)
         return false
       }
@@ -150,7 +152,7 @@ export class SecretRedactor {
   private copy(v: unknown, seen: Map<object, unknown>, depth: number): unknown {
     if (typeof v === 'string') return this.text(v)
     if (typeof v === 'number' || typeof v === 'bigint') {
-      const name = this.byValue.get(String(v))
+      const name = this.#byValue.get(String(v))
       return name === undefined ? v : label(name)
     }
     if (v === null || typeof v !== 'object') return v
@@ -206,13 +208,13 @@ export class SecretRedactor {
   private spans(text: string): Span[] {
     const found: Span[] = []
     for (const view of this.views(text)) {
-      for (const s of this.secrets) {
+      for (const s of this.#secrets) {
         for (let i = view.text.indexOf(s.value); i >= 0; i = view.text.indexOf(s.value, i + 1)) {
           found.push({ from: view.from[i]!, to: view.to[i + s.value.length - 1]!, name: s.name })
         }
       }
-      if (view.text.length < this.minBlockRun) continue
-      for (const run of blockRuns(view, this.minBlockRun)) {
+      if (view.text.length < this.#minBlockRun) continue
+      for (const run of blockRuns(view, this.#minBlockRun)) {
         const name = this.revealedInBlock(run.encoded, 1)
         if (name !== undefined) found.push({ from: run.from, to: run.to, name })
       }
@@ -222,8 +224,8 @@ export class SecretRedactor {
   }
 
   private insideLabel(text: string, span: Span): boolean {
-    if (!this.labels || !text.includes('[secret:')) return false
-    for (const m of text.matchAll(this.labels)) if (span.from >= m.index && span.to <= m.index + m[0].length) return true
+    if (!this.#labels || !text.includes('[secret:')) return false
+    for (const m of text.matchAll(this.#labels)) if (span.from >= m.index && span.to <= m.index + m[0].length) return true
     return false
   }
 }

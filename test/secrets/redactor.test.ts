@@ -46,6 +46,10 @@ describe('SecretRedactor.text: the secret in any encoding a spec can give it', (
   })
 })
 
+it('util.inspect of the redactor (say, in the async context a promise prints) shows no value', () => {
+  expect(inspect(r, { showHidden: true, depth: 10 })).not.toContain('Zq9')
+})
+
 describe('SecretRedactor.value', () => {
   it('copies what holds a secret, keeping prototypes, and returns the rest as it is', () => {
     class Box { constructor(readonly t: string) {} }
