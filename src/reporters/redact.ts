@@ -20,6 +20,14 @@ export function redactRun(run: RunResult, redact: Redactor): RunResult {
   return redactDeep(run, redact) as RunResult
 }
 
+/** A copy of plain data (parsed JSON) with every string, keys included, redacted. */
+export function redactStrings<T>(value: T, redact: Redactor): T {
+  if (typeof value === 'string') return redact(value) as T
+  if (Array.isArray(value)) return value.map((item: unknown) => redactStrings(item, redact)) as T
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [redact(key), redactStrings(inner, redact)])) as T
+}
+
 function redactDeep(value: unknown, redact: Redactor): unknown {
   if (typeof value === 'string') return redact(value)
   if (Array.isArray(value)) return value.map((item) => redactDeep(item, redact))
