@@ -52,7 +52,7 @@ let run: CliRun
 let outputs: Output[]
 
 beforeAll(async () => {
-  console.log(`secret property test: ${SECRETS.length} secrets × ${Object.keys(CHANNELS).length} channels, ${REPLAY}`)
+  console.log(`secret property test: ${SECRETS.length} secrets × ${Object.keys(CHANNELS).length + 1} channels, ${REPLAY}`)
   // answers /echo with the request body, everything else with 200 and nothing
   server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -62,9 +62,11 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const echoUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const names = SECRETS.map((_, i) => `s${i}`)
-  const checks = names.flatMap((name) =>
-    Object.entries(CHANNELS).map(([channel, body]) => `  it(${JSON.stringify(`${name}: ${channel}`)}, async () => { const v = vars.${name}; ${body} })`),
-  )
+  const checks = names.flatMap((name) => [
+    ...Object.entries(CHANNELS).map(([channel, body]) => `  it(${JSON.stringify(`${name}: ${channel}`)}, async () => { const v = vars.${name}; ${body} })`),
+    // one more way: the value in a check's title (console, JSON id and path, JUnit names)
+    `  it(${JSON.stringify(`${name}: in the title `)} + vars.${name}, () => { expect(1).toBe(2) })`,
+  ])
   work = makeWorkdir({
     'specs/secrets.spec.ts': `
 import { describe, it, expect, command, http, secret, z } from 'postdeploy-verify'
@@ -106,8 +108,8 @@ describe(`hostile secrets through every channel (${REPLAY})`, () => {
     expect(run.exitCode, `${REPLAY}\n${run.stderr}`).toBe(2)
     const result = JSON.parse(outputs[1]!.text()) as RunResult
     const checks = result.hosts[0]!.checks
-    expect(checks.length).toBe(SECRETS.length * Object.keys(CHANNELS).length)
-    const silent = checks.filter((c) => c.status === 'passed' || !/\[secret:s\d+\]|withheld because they contain/.test(`${c.message} ${c.actual} ${c.expected} ${c.facts.join(' ')}`))
+    expect(checks.length).toBe(SECRETS.length * (Object.keys(CHANNELS).length + 1))
+    const silent = checks.filter((c) => c.status === 'passed' || !/\[secret:s\d+\]|withheld because they contain/.test(`${c.message} ${c.actual} ${c.expected} ${c.facts.join(' ')} ${c.path.join(' ')}`))
     expect(silent.map((c) => `${c.path.at(-1)}: ${c.status} ${c.message}`), REPLAY).toEqual([])
   })
 
