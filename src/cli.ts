@@ -11,6 +11,7 @@ import { finishRun, runHosts } from './runner/run.ts'
 import { markInterrupted, watchInterrupts } from './runner/interrupt.ts'
 import { planRun, varProblemsMessage, type PlanOptions, type RunPlan } from './runner/plan.ts'
 import { makeRedactor, redactRun, type Redactor } from './reporters/redact.ts'
+import { SecretRedactor } from './secrets/redactor.ts'
 import { renderList } from './reporters/list.ts'
 import { renderTimings } from './reporters/timings.ts'
 import { createTransport } from './transports/create.ts'
@@ -172,7 +173,8 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     // every host's checks and vars are settled before connecting to any of them
     const plan = restrictPlan(planRun(hosts, specs, { ...planOptions(flags), unresolvedVars }), flags)
     const planMs = lap()
-    redact = makeRedactor([...plan.secrets, ...sshSecrets(hosts)])
+    const secrets = new SecretRedactor([...plan.secrets, ...sshSecrets(hosts)])
+    redact = makeRedactor(secrets)
     if (flags.list) return listPlan(plan, redact)
     if (plan.varProblems.length > 0) throw new ConfigError(varProblemsMessage(plan.varProblems))
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
@@ -187,6 +189,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       recordFacts: overrides.recordFacts,
       createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, ssh, pacer }),
       signal: interrupt.signal,
+      secrets,
     })
     await ssh.close()
     timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap() }

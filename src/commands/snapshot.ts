@@ -9,6 +9,7 @@ import { processTableFact } from '../resources/process.ts'
 import { hostClockFact } from '../resources/clock.ts'
 import { snapshotFromRun, writeSnapshot, type Snapshot } from '../snapshot/snapshot.ts'
 import type { RunHooks } from './run-hooks.ts'
+import { redactStrings } from '../reporters/redact.ts'
 
 export const SNAPSHOT_PROBE_FILE = '(snapshot)'
 
@@ -31,7 +32,8 @@ export async function runSnapshot(output: string, run: Run): Promise<number> {
   if (result.configErrors.length > 0) throw new ConfigError(result.configErrors.join('\n'))
   const snapshot = snapshotFromRun(result)
   // secret vars' values are redacted from the file as from every report
-  writeSnapshot(JSON.parse(redact(JSON.stringify(snapshot))) as Snapshot, output)
+  // (string by string: a search of the JSON text could match across a key and its value)
+  writeSnapshot(redactStrings(JSON.parse(JSON.stringify(snapshot)) as Snapshot, redact), output)
   process.stdout.write(renderSnapshotSummary(snapshot, output))
   return snapshot.hosts.some((h) => h.error) ? ExitCode.HostError : ExitCode.Ok
 }

@@ -5,6 +5,7 @@ import type { HostSpec } from '../model.ts'
 import type { Transport } from '../transports/transport.ts'
 import type { FactBatcher } from '../probe/batcher.ts'
 import type { FactRequest } from '../probe/fact.ts'
+import type { SecretRedactor } from '../secrets/redactor.ts'
 
 export interface HostContext {
   host: HostSpec
@@ -14,6 +15,8 @@ export interface HostContext {
   timeoutMs: number
   /** When set (verify snapshot / compare), every fact answer by key, as JSON would hold it. */
   factLog?: Map<string, unknown>
+  /** The run's secret values: matchers re-run on redacted copies, recorded facts are redacted as they are recorded. */
+  secrets?: SecretRedactor
 }
 
 /** Per-check scope: which facts the check read, for the report. */
@@ -56,8 +59,19 @@ export function readFact<T>(request: FactRequest<T>): Promise<T> {
   noteFact(request.key)
   const ctx = currentHost()
   const answer = ctx.facts.get(request)
-  if (ctx.factLog) answer.then((value) => ctx.factLog!.set(request.key, value), () => {})
+  if (ctx.factLog) answer.then((value) => recordFact(ctx, request.key, value), () => {})
   return answer
+}
+
+/** The run's secrets, when a check is running on a host (undefined elsewhere: nothing to hide). */
+export function currentSecrets(): SecretRedactor | undefined {
+  return hostStorage.getStore()?.secrets
+}
+
+/** Keeps a fact's answer for snapshot/compare, with secrets already replaced in its key and value. */
+function recordFact(ctx: HostContext, key: string, value: unknown): void {
+  const secrets = ctx.secrets
+  ctx.factLog!.set(secrets ? secrets.text(key) : key, secrets ? secrets.value(value) : value)
 }
 
 /**

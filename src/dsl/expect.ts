@@ -1,6 +1,8 @@
 // Jest's `expect`, well kept and familiar, plus matchers for host resources.
 import { expect as baseExpect } from 'expect'
 import type { FileFacts } from '../resources/file.ts'
+import { currentSecrets } from './context.ts'
+import { redactMatcherFailure } from './redacted-matcher.ts'
 // catalogue matchers: every/some over collections, version constraints, listening ports
 import './matchers/collections.ts'
 import './matchers/version.ts'
@@ -64,29 +66,38 @@ function annotate(error: unknown, received: unknown, args: unknown[]): unknown {
   const result = (error as { matcherResult?: MatcherResult } | null)?.matcherResult
   if (result) {
     if (!('expected' in result) || result.expected === undefined) result.expected = args.length === 1 ? args[0] : args.length === 0 ? undefined : args
-    if (!('actual' in result) || result.actual === undefined) result.actual = isFileFacts(received) ? describeActual(received) : received
+    // a promise (`.resolves`/`.rejects`) prints as its async context, not a value: the message says what it settled to
+    if ((!('actual' in result) || result.actual === undefined) && !(received instanceof Promise)) result.actual = isFileFacts(received) ? describeActual(received) : received
   }
   return error
 }
 
-// Jest's matchers put expected/actual in their message only; wrap each matcher call to keep them.
-function capture<T extends object>(target: T, received: unknown): T {
+// Jest's matchers put expected/actual in their message only; wrap each matcher call to keep them,
+// and to re-run a failure that involves a secret on redacted values (redacted-matcher.ts).
+function capture<T extends object>(target: T, received: unknown, chain: readonly PropertyKey[] = []): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver)
       if (typeof value === 'function') {
         return (...args: unknown[]) => {
+          const call = { expect: baseExpect as (r: unknown) => unknown, received, chain, matcher: prop, args, annotate }
           try {
             const out: unknown = value.apply(obj, args)
-            if (out instanceof Promise) return out.catch((e: unknown) => { throw annotate(e, received, args) })
+            if (out instanceof Promise) {
+              return out.catch(async (e: unknown) => {
+                throw await redactMatcherFailure(currentSecrets(), call, annotate(e, received, args))
+              })
+            }
             return out
           } catch (e) {
-            throw annotate(e, received, args)
+            const failure = redactMatcherFailure(currentSecrets(), call, annotate(e, received, args))
+            // a sync matcher's re-run is sync too; should it not be, the original stays (the report's own pass redacts it)
+            throw failure instanceof Promise ? annotate(e, received, args) : failure
           }
         }
       }
       // `.not`, `.resolves`, `.rejects` chain on to more matchers
-      return value && typeof value === 'object' ? capture(value, received) : value
+      return value && typeof value === 'object' ? capture(value, received, [...chain, prop]) : value
     },
   })
 }

@@ -107,7 +107,8 @@ export async function http(url: string, options: HttpOptions = {}): Promise<Http
   const ctx = currentHost()
   const opts = resolveOptions(ctx, options)
   noteFact(`http:${opts.method} ${url} via ${opts.via}`)
-  const describe = `${opts.method} ${url}`
+  // errors name the request; a secret in its URL (a token in the query) is replaced before it is worded
+  const describe = `${opts.method} ${ctx.secrets ? ctx.secrets.text(url) : url}`
   const started = performance.now()
   const deadline = new AbortController()
   const timer = setTimeout(() => deadline.abort(), opts.timeoutMs)

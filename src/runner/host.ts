@@ -12,6 +12,7 @@ import { runCheckWithPolicies } from './wait.ts'
 import { noChecksApply, type HostPlan } from './plan.ts'
 import { interruptedCheck, untilInterrupted } from './interrupt.ts'
 import { capResultTexts, noteTruncatedFacts } from './output-limits.ts'
+import type { SecretRedactor } from '../secrets/redactor.ts'
 
 export interface HostRunOptions {
   /** Per fact on the host and per HTTP request (`--timeout`). */
@@ -26,6 +27,8 @@ export interface HostRunOptions {
   recordFacts?: boolean
   /** Aborted on SIGINT/SIGTERM: what has not finished is reported `interrupted`, and the host's connection closed. */
   signal?: AbortSignal
+  /** The run's secret values: replaced in every check result and host error as it is made. */
+  secrets?: SecretRedactor
 }
 
 export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promise<HostResult> {
@@ -47,7 +50,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
       throw new InterruptedError(`run interrupted by ${String(signal!.reason)} before this host was verified`)
     })
   } catch (error) {
-    const { kind, message } = hostError(error)
+    const { kind, message } = hostError(error, options.secrets)
     return {
       host: summary,
       status: 'error',
@@ -59,14 +62,24 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
   }
   const connectMs = ms(started)
   const facts = new FactBatcher(transport, { timeoutSec: options.timeoutSec, maxBytes: options.maxBytes })
-  const ctx: HostContext = { host, transport, facts, timeoutMs: options.timeoutSec * 1000, ...(options.recordFacts ? { factLog: new Map() } : {}) }
+  const ctx: HostContext = {
+    host,
+    transport,
+    facts,
+    timeoutMs: options.timeoutSec * 1000,
+    ...(options.recordFacts ? { factLog: new Map() } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+  }
   try {
     const policy = { waitMs: options.waitMs ?? 0, forget: (keys: readonly string[]) => facts.forget(keys) }
     const checksStarted = performance.now()
     const outcomes = await runInHost(ctx, () =>
       Promise.all(checks.map((c) => untilInterrupted(signal, runCheckWithPolicies(c, () => runCheck(c, options.checkTimeoutMs), policy), () => interruptedCheck(c, signal!, ms(checksStarted))))),
     )
-    const results = outcomes.map((r) => noteTruncatedFacts(capResultTexts(r), facts.truncated))
+    // secrets out first (the wait policy needed the facts' real keys), so no cap can cut one in half
+    const redact = redactResult(options.secrets)
+    const truncated = new Map([...facts.truncated].map(([key, bytes]) => [redact.text(key), bytes]))
+    const results = outcomes.map((r) => noteTruncatedFacts(capResultTexts(redact.result(r)), truncated))
     // a lost connection or an interrupted run: the host was not fully verified
     const lost = results.find((r) => r.errorKind === 'unreachable' || r.errorKind === 'interrupted')
     const { httpMs, httpRequests } = hostSessionFigures(ctx)
@@ -105,9 +118,16 @@ function erroredCheck(check: CollectedCheck, kind: ErrorKind, message: string): 
   return { id: check.id, file: check.file, line: check.line, path: check.path, status: 'error', errorKind: kind, message, durationMs: 0, facts: [] }
 }
 
-function hostError(error: unknown): { kind: ErrorKind; message: string } {
-  if (error instanceof VerifyError) return { kind: error.kind, message: error.message }
-  return { kind: 'unreachable', message: error instanceof Error ? error.message : String(error) }
+function hostError(error: unknown, secrets: SecretRedactor | undefined): { kind: ErrorKind; message: string } {
+  const redact = redactResult(secrets)
+  if (error instanceof VerifyError) return { kind: error.kind, message: redact.text(error.message) }
+  return { kind: 'unreachable', message: redact.text(error instanceof Error ? error.message : String(error)) }
+}
+
+/** Secrets replaced in texts and check results (every string: message, expected, actual, fact keys, warning). */
+function redactResult(secrets: SecretRedactor | undefined): { text(t: string): string; result(r: CheckResult): CheckResult } {
+  if (!secrets || secrets.empty) return { text: (t) => t, result: (r) => r }
+  return { text: (t) => secrets.text(t), result: (r) => secrets.value(r) }
 }
 
 function connectPhases(transport: Transport): Pick<HostTimings, 'connect'> {
