@@ -5,6 +5,7 @@ import type { FileFacts } from '../resources/file.ts'
 import './matchers/collections.ts'
 import './matchers/version.ts'
 import './matchers/port.ts'
+import './matchers/rotation.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {
