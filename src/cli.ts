@@ -25,7 +25,7 @@ import { DEFAULT_MAX_BYTES } from './probe/fact.ts'
 import { TOOL } from './version.ts'
 import { addDeployCommands } from './commands/register.ts'
 import type { RunHooks } from './commands/run-hooks.ts'
-import { addRolloutOptions, finishRollout, reportNothingToVerify, restrictPlan, selectRolloutHosts, type RolloutFlags } from './commands/rollout.ts'
+import { addRolloutOptions, finishRollout, reportNothingToVerify, restrictPlan, selectRolloutHosts, waitPacing, type RolloutFlags } from './commands/rollout.ts'
 
 export interface RunFlags extends RolloutFlags {
   hosts: string
@@ -186,6 +186,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       checkTimeoutMs: (flags.checkTimeout ?? flags.timeout * 3) * 1000,
       maxBytes: flags.maxOutput,
       waitMs: flags.wait,
+      pacing: waitPacing(flags),
       recordFacts: overrides.recordFacts,
       createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, ssh, pacer }),
       signal: interrupt.signal,

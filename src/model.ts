@@ -110,6 +110,8 @@ export interface CheckResult {
   timeToGreenMs?: number
   /** Under --wait: ms spent before giving up (the check never went green). */
   waitedMs?: number
+  /** Every attempt when there was more than one (--wait, --consecutive): start (ms after the first), outcome, duration. */
+  attemptLog?: Array<{ atMs: number; status: CheckStatus; durationMs: number; message?: string }>
   /**
    * Where a failed check failed: the failing `expect` (or the spec line that threw), with a few
    * lines of source around it (`frame`, already printable: `> 12 |   expect(...)`), when known.

@@ -8,6 +8,7 @@ import { ExitCode, SCHEMA_VERSION, type HostSpec, type RunResult } from '../mode
 import { applyLimit, parseShard, readHostsFromStdin, selectShard, type Shard } from '../inventory/limit.ts'
 import { applyThreshold, parseThreshold, isFailingHost, type Threshold } from '../runner/gate.ts'
 import { parseDuration } from '../duration.ts'
+import type { WaitPacing } from '../runner/wait.ts'
 import { parseSince } from '../resources/restart.ts'
 import { installBaseline } from '../snapshot/baseline.ts'
 import { readSnapshot } from '../snapshot/snapshot.ts'
@@ -23,6 +24,12 @@ export interface RolloutFlags {
   maxFailingHosts?: Threshold
   /** `--wait` in ms. */
   wait?: number
+  /** `--interval` in ms: a fixed pause between attempts. */
+  interval?: number
+  /** `--consecutive N`: green after N passes in a row. */
+  consecutive?: number
+  /** `--initial-delay` in ms: a pause before each check's first attempt. */
+  initialDelay?: number
   /** `--rerun-failed RESULT.json`. */
   rerunFailed?: string
   /** `--since TIME`: when the deploy began (ms); sets the deployStartedAt var restart() compares with. */
@@ -37,9 +44,28 @@ export function addRolloutOptions(command: Command): Command {
     .addOption(new Option('--shard <i/n>', 'verify only shard i of n: hosts sorted by name and dealt round-robin (for parallel CI jobs)').argParser(optionParser(parseShard)))
     .addOption(new Option('--max-failing-hosts <n|p%>', 'pass (exit 0) while at most this many hosts (or this % of them) fail or error; the report names them').argParser(optionParser(parseThreshold)))
     .addOption(new Option('--wait <duration>', 'retry a failing check with fresh facts until it passes or this runs out (90s, 2m); reports time-to-green').argParser(optionParser(parseDuration)))
+    .addOption(new Option('--interval <duration>', 'with --wait or --consecutive: a fixed pause between attempts (default: 0.5s doubling to 5s)').argParser(optionParser(parseDuration)))
+    .addOption(new Option('--consecutive <n>', 'a check is green only after n passes in a row, each with fresh facts (like Argo Rollouts consecutiveSuccessLimit)').argParser(optionParser(parseConsecutive)))
+    .addOption(new Option('--initial-delay <duration>', 'wait this long before each check\'s first attempt (like Argo Rollouts initialDelay)').argParser(optionParser(parseDuration)))
     .option('--rerun-failed <result.json>', 'verify again only the hosts and checks that failed or errored in an earlier --json result')
     .option('--baseline <snapshot.json>', 'a snapshot written by verify snapshot: specs read it with baseline() to assert on changes')
     .addOption(new Option('--since <time>', 'when the deploy began (ISO 8601 or epoch seconds): sets the deployStartedAt var restart() compares start times with').argParser(optionParser(parseSinceFlag)))
+}
+
+function parseConsecutive(text: string): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error(`must be a whole number from 1 to 100, got ${text}`)
+  return n
+}
+
+/** The attempt pacing the rollout flags ask for, when any. */
+export function waitPacing(flags: RolloutFlags): WaitPacing | undefined {
+  const pacing: WaitPacing = {
+    ...(flags.interval !== undefined ? { intervalMs: flags.interval } : {}),
+    ...(flags.consecutive !== undefined ? { consecutive: flags.consecutive } : {}),
+    ...(flags.initialDelay !== undefined ? { startDelayMs: flags.initialDelay } : {}),
+  }
+  return Object.keys(pacing).length > 0 ? pacing : undefined
 }
 
 function optionParser<T>(parse: (text: string) => T): (text: string) => T {

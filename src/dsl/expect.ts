@@ -7,6 +7,7 @@ import { redactMatcherFailure } from './redacted-matcher.ts'
 import './matchers/collections.ts'
 import './matchers/version.ts'
 import './matchers/port.ts'
+import './matchers/rotation.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {

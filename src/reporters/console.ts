@@ -2,7 +2,7 @@
 // and always the summary and verdict lines a pipeline log is read for.
 import type { CheckResult, CheckStatus, HostResult, RunResult } from '../model.ts'
 import { sanitize, sanitizeLine, truncate } from './sanitize.ts'
-import { gateLines, groupedRolloutLines, waitNote, warningLines } from './rollout-notes.ts'
+import { attemptLines, gateLines, groupedRolloutLines, waitNote, warningLines } from './rollout-notes.ts'
 import { truncationNote } from './truncation-note.ts'
 
 export interface ConsoleOptions {
@@ -117,10 +117,10 @@ function checkLines(check: CheckResult, host: HostResult, style: Style): string[
   const time = check.status === 'skipped' ? '' : ` ${style.dim(formatMs(check.durationMs))}`
   const marker = check.warning ? style.yellow('⚠') : statusMarker(check.status, style)
   const head = `    ${marker} ${title}${time}${style.dim(waitNote(check))}`
-  if (check.status === 'passed') return [head, ...indent([...warningLines(check), ...noteLine(truncationNote(check), style)], '        ')]
+  if (check.status === 'passed') return [head, ...indent([...warningLines(check), ...attemptLines(check), ...noteLine(truncationNote(check), style)], '        ')]
   if (check.status === 'skipped') return [`${head}${check.message ? style.dim(`  skipped: ${sanitizeLine(check.message)}`) : ''}`]
   if (check.status === 'error' && repeatsHostError(check, host)) return [`${head}  ${style.dim('(host error above)')}`]
-  return [head, ...indent(problemDetail(check), '        ')]
+  return [head, ...indent([...problemDetail(check), ...attemptLines(check)], '        ')]
 }
 
 /** expected/actual then the message for a failure; kind and message for an error. */

@@ -21,6 +21,16 @@ export function waitNote(check: CheckResult): string {
   return ''
 }
 
+/** The attempts timeline of a check tried more than once: `attempts: ✓ 0s · ✗ 1.0s · ✓ 2.0s …` (a failed one's reason once). */
+export function attemptLines(check: CheckResult): string[] {
+  const log = check.attemptLog
+  if (!log || log.length <= 1) return []
+  const shown = log.length > 20 ? [...log.slice(0, 10), undefined, ...log.slice(-9)] : log
+  const marks = shown.map((a) => (a ? `${a.status === 'passed' ? '✓' : a.status === 'failed' ? '✗' : '!'} ${seconds(a.atMs)}` : '…'))
+  const lastFailure = [...log].reverse().find((a) => a.status !== 'passed' && a.message)
+  return [`attempts: ${marks.join(' · ')}`, ...(lastFailure ? [`  last not passing (${seconds(lastFailure.atMs)}): ${truncate(sanitizeLine(lastFailure.message!), 200)}`] : [])]
+}
+
 /** A warn-severity check that failed: one line under it. */
 export function warningLines(check: CheckResult): string[] {
   const w = check.warning

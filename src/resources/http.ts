@@ -70,6 +70,8 @@ interface HttpState extends HostSession {
   counts: Map<string, number>
   /** When each of those responses came (runner clock, ms), same keys: to count only those after an app's restart. */
   times?: Map<string, number[]>
+  /** When each of those requests was sent and answered (runner clock, ms), same keys. */
+  spans?: Map<string, Array<{ sentAt: number; answeredAt: number }>>
   /** Summed duration of every request, answered or not (timings). */
   ms?: number
 }
@@ -94,6 +96,8 @@ interface Hop {
 }
 
 interface HopResult {
+  /** Responses to the same origin and vantage point counted before this one's headers came: fixed then, not when the body is read. */
+  earlier?: number
   url: string
   status: number
   headers: Record<string, string | string[]>
@@ -174,6 +178,7 @@ async function sendWithRedirects(ctx: HostContext, hop: Hop, opts: ResolvedOptio
 }
 
 async function sendOnce(ctx: HostContext, hop: Hop, opts: ResolvedOptions, signal: AbortSignal): Promise<HopResult> {
+  const sentAt = Date.now()
   const res = await undici().request(hop.url, {
     dispatcher: agentFor(ctx, opts.via, opts.tlsVerify),
     method: hop.method as Dispatcher.HttpMethod,
@@ -181,11 +186,11 @@ async function sendOnce(ctx: HostContext, hop: Hop, opts: ResolvedOptions, signa
     body: hop.body,
     signal,
   })
-  countRequest(ctx, opts.via, hop.url.origin)
+  const earlier = countRequest(ctx, opts.via, hop.url.origin, sentAt) - 1
   const { text, truncated } = await readCapped(res.body, opts.maxBodyBytes)
   // undici frees the connection a turn after the body ends; a request sent sooner opens another tunnel
   await new Promise((resolve) => setImmediate(resolve))
-  return { url: hop.url.href, status: res.statusCode, headers: cleanHeaders(res.headers), body: text, truncated }
+  return { url: hop.url.href, status: res.statusCode, headers: cleanHeaders(res.headers), body: text, truncated, earlier }
 }
 
 /** The next request of a redirect chain, or undefined when the response is not a redirect. */
@@ -227,8 +232,20 @@ function cleanHeaders(headers: Record<string, string | string[] | undefined>): R
   return clean
 }
 
-function toResponse(describe: string, result: HopResult, elapsedMs: number): HttpResponse {
-  return {
+/** Per response: verify's requests to its origin (same vantage point) answered before it, in this host's run. */
+const earlierByResponse = new WeakMap<HttpResponse, number>()
+
+/**
+ * verify's own requests to the response's origin that were answered before it, in this host's
+ * run: taken when its headers arrived, so concurrent checks' requests finishing while its body
+ * is read are not counted (a status page counted them after writing this one).
+ */
+export function earlierRequests(response: HttpResponse): number | undefined {
+  return earlierByResponse.get(response)
+}
+
+function toResponse(describe: string, { earlier, ...result }: HopResult, elapsedMs: number): HttpResponse {
+  const response: HttpResponse = {
     ...result,
     elapsedMs: Math.round(elapsedMs),
     json<T = unknown>(): T {
@@ -240,6 +257,8 @@ function toResponse(describe: string, result: HopResult, elapsedMs: number): Htt
       }
     },
   }
+  if (earlier !== undefined) earlierByResponse.set(response, earlier)
+  return response
 }
 
 function toRequestError(err: unknown, describe: string, where: string, timeoutMs: number, signal: AbortSignal): Error {
@@ -307,12 +326,34 @@ function stateFor(ctx: HostContext): HttpState {
   })
 }
 
-function countRequest(ctx: HostContext, via: Via, origin: string): void {
+/** Counts a response; returns how many the key has now, this one included. */
+function countRequest(ctx: HostContext, via: Via, origin: string, sentAt: number): number {
   const counts = stateFor(ctx).counts
   const key = `${via} ${origin}`
   counts.set(key, (counts.get(key) ?? 0) + 1)
+  const now = Date.now()
   const times = (stateFor(ctx).times ??= new Map())
-  times.set(key, [...(times.get(key) ?? []), Date.now()])
+  times.set(key, [...(times.get(key) ?? []), now])
+  const spans = (stateFor(ctx).spans ??= new Map())
+  spans.set(key, [...(spans.get(key) ?? []), { sentAt, answeredAt: now }])
+  return counts.get(key)!
+}
+
+/**
+ * Requests counted by httpRequestCount that were in flight at some moment of [fromMs, toMs]
+ * (runner clock): sent before its end, answered after its start. Whether a server counted such a
+ * request inside the span depends on when it counts; this is the most it can have.
+ */
+export function httpRequestsDuring(ctx: HostContext, fromMs: number, toMs: number, filter: HttpRequestCountFilter = {}): number {
+  const spans = existingHostSession<HttpState>(ctx, HTTP_SESSION)?.spans
+  if (!spans) return 0
+  const origin = filter.origin === undefined ? undefined : originOf(filter.origin)
+  let n = 0
+  for (const [key, list] of spans) {
+    const [via, keyOrigin] = key.split(' ')
+    if ((filter.via === undefined || filter.via === via) && (origin === undefined || origin === keyOrigin)) n += list.filter((r) => r.sentAt <= toMs && r.answeredAt >= fromMs).length
+  }
+  return n
 }
 
 /** Runner-clock times (ms) of the responses counted by httpRequestCount, oldest first. */

@@ -2,7 +2,7 @@
 // (text, or `?json`), typed so a spec can assert on counters after a restart.
 import { currentHost } from '../dsl/context.ts'
 import { HttpError } from '../errors.ts'
-import { http, httpRequestCount, type HttpOptions } from './http.ts'
+import { earlierRequests, http, httpRequestCount, type HttpOptions } from './http.ts'
 
 export interface ServerStatus {
   format: 'apache' | 'plack'
@@ -39,8 +39,9 @@ export async function serverStatus(url: string, options: HttpOptions = {}): Prom
   if (res.status < 200 || res.status > 299) throw statusPageFailed(res.url, res.body, res.status)
   const parsed = tryParse(res.body)
   if (!parsed) throw notAStatusPage(res.url, res.body, res.status)
-  // minus this request: servers count a request when it completes, after writing the page
-  const verifyRequests = httpRequestCount(ctx, { origin: res.url, via: options.via ?? 'runner' }) - 1
+  // those answered before this one (fixed when its headers came): servers count a request when
+  // it completes, after writing the page
+  const verifyRequests = earlierRequests(res) ?? httpRequestCount(ctx, { origin: res.url, via: options.via ?? 'runner' }) - 1
   return { ...parsed, verifyRequests: Math.max(0, verifyRequests) }
 }
 

@@ -8,7 +8,7 @@ import type { CollectedCheck } from '../dsl/registry.ts'
 import { FactBatcher } from '../probe/batcher.ts'
 import type { Transport } from '../transports/transport.ts'
 import { runCheck } from './check.ts'
-import { runCheckWithPolicies } from './wait.ts'
+import { runCheckWithPolicies, type WaitPacing } from './wait.ts'
 import { noChecksApply, type HostPlan } from './plan.ts'
 import { interruptedCheck, untilInterrupted } from './interrupt.ts'
 import { capResultTexts, noteTruncatedFacts } from './output-limits.ts'
@@ -23,6 +23,8 @@ export interface HostRunOptions {
   createTransport(host: HostSpec): Transport
   /** `--wait` in ms: a failing check is retried with fresh facts until it passes or this runs out. */
   waitMs?: number
+  /** `--interval`, `--consecutive`, `--initial-delay`: how attempts are paced and when a check is green. */
+  pacing?: WaitPacing
   /** Keep every fact's answer in the HostResult (`verify snapshot`, `verify compare`). */
   recordFacts?: boolean
   /** Aborted on SIGINT/SIGTERM: what has not finished is reported `interrupted`, and the host's connection closed. */
@@ -71,7 +73,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
     ...(options.secrets ? { secrets: options.secrets } : {}),
   }
   try {
-    const policy = { waitMs: options.waitMs ?? 0, forget: (keys: readonly string[]) => facts.forget(keys) }
+    const policy = { waitMs: options.waitMs ?? 0, ...(options.pacing ? { pacing: options.pacing } : {}), forget: (keys: readonly string[]) => facts.forget(keys) }
     const checksStarted = performance.now()
     const outcomes = await runInHost(ctx, () =>
       Promise.all(checks.map((c) => untilInterrupted(signal, runCheckWithPolicies(c, () => runCheck(c, options.checkTimeoutMs), policy), () => interruptedCheck(c, signal!, ms(checksStarted))))),

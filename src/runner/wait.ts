@@ -11,7 +11,16 @@ export interface WaitPolicy {
   /** First pause between attempts; doubles up to maxDelayMs. */
   initialDelayMs?: number
   maxDelayMs?: number
+  /** A fixed pause between attempts instead of the doubling one (`--interval`, Argo's `interval`). */
+  intervalMs?: number
+  /** Green only after this many passes in a row, each with fresh facts (`--consecutive`, Argo's consecutiveSuccessLimit). */
+  consecutive?: number
+  /** A pause before the first attempt (`--initial-delay`, Argo's initialDelay). */
+  startDelayMs?: number
 }
+
+/** The rollout-controller pacing of a run: `--interval`, `--consecutive`, `--initial-delay`. */
+export type WaitPacing = Pick<WaitPolicy, 'intervalMs' | 'consecutive' | 'startDelayMs'>
 
 export const DEFAULT_INITIAL_DELAY_MS = 500
 export const DEFAULT_MAX_DELAY_MS = 5_000
@@ -37,29 +46,61 @@ export interface AttemptHooks {
 }
 
 /**
- * Runs attempts until one passes or the budget is spent. The result is the last attempt's,
- * with `attempts`, and `timeToGreenMs` (from the first attempt's start) when it went green.
+ * Runs attempts until the check is green or the budget is spent. Green is one pass, or with
+ * `consecutive` N passes in a row (a failure starts the count again). The result is the last
+ * attempt's, with `attempts`, `timeToGreenMs` (from the first attempt's start) when it went green,
+ * and, when there was more than one attempt, every attempt in `attemptLog`. Without a budget, a
+ * failure ends it at once; N consecutive passes are still asked for.
  */
 export async function runWithWait(policy: WaitPolicy, hooks: AttemptHooks): Promise<CheckResult> {
   const now = hooks.now ?? (() => performance.now())
   const sleep = hooks.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+  const needed = Math.max(1, policy.consecutive ?? 1)
+  if (policy.startDelayMs) await sleep(policy.startDelayMs)
   const started = now()
-  let delay = policy.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS
+  let delay = policy.intervalMs ?? policy.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS
   const maxDelay = policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS
   const facts = new Set<string>()
+  const log: AttemptRecord[] = []
+  let streak = 0
   for (let attempts = 1; ; attempts++) {
+    const attemptStart = now()
     const result = await hooks.attempt()
     for (const f of result.facts) facts.add(f)
     const elapsed = Math.round(now() - started)
-    if (policy.budgetMs <= 0) return result
-    if (result.status === 'passed') return { ...result, facts: [...facts], attempts, timeToGreenMs: elapsed }
+    log.push({ atMs: Math.round(attemptStart - started), status: result.status, durationMs: Math.round(now() - attemptStart), ...(result.status === 'passed' ? {} : { message: firstLine(result.message) }) })
+    const withLog = attempts > 1 ? { attemptLog: log } : {}
+    streak = result.status === 'passed' ? streak + 1 : 0
+    if (streak >= needed) return policy.budgetMs <= 0 && needed === 1 ? result : { ...result, facts: [...facts], attempts, timeToGreenMs: elapsed, ...withLog }
+    if (needed === 1 && policy.budgetMs <= 0) return result
     const remaining = policy.budgetMs - elapsed
-    if (!isRetryable(result) || remaining <= 0) return { ...result, facts: [...facts], attempts, waitedMs: elapsed }
+    const passing = result.status === 'passed'
+    // a pass short of the streak always earns the next attempt when there is no budget; else the budget decides
+    const another = passing ? policy.budgetMs <= 0 || remaining > 0 : isRetryable(result) && remaining > 0
+    if (!another) return streakShort({ ...result, facts: [...facts], attempts, waitedMs: elapsed, ...withLog }, streak, needed)
     // the last pause is cut to the budget, so a final attempt still happens right at its end
-    await sleep(Math.min(delay, remaining))
-    delay = Math.min(delay * 2, maxDelay)
+    await sleep(policy.budgetMs > 0 ? Math.min(delay, remaining) : delay)
+    if (policy.intervalMs === undefined) delay = Math.min(delay * 2, maxDelay)
     hooks.forget(result.facts)
   }
+}
+
+/** One attempt in a check's timeline: when it started (ms after the first), how it ended. */
+export interface AttemptRecord {
+  atMs: number
+  status: CheckResult['status']
+  durationMs: number
+  message?: string
+}
+
+/** A check that passed its last attempt but not the N in a row it needed is not green. */
+function streakShort(result: CheckResult, streak: number, needed: number): CheckResult {
+  if (result.status !== 'passed' || streak >= needed) return result
+  return { ...result, status: 'failed', message: `passed ${streak} of the ${needed} consecutive attempts needed (--consecutive ${needed}) before the wait ran out` }
+}
+
+function firstLine(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : text.split('\n', 1)[0]!.slice(0, 200)
 }
 
 /** A check's own budget (`it(title, { wait: '2m' }, fn)`) wins over `--wait`. */
@@ -70,6 +111,8 @@ export function budgetFor(checkWait: number | string | undefined, runWaitMs: num
 export interface CheckPolicyOptions {
   /** `--wait` in ms (0: no waiting). */
   waitMs: number
+  /** `--interval`, `--consecutive`, `--initial-delay`. */
+  pacing?: WaitPacing
   /** Drops cached facts before a retry (the host's FactBatcher.forget). */
   forget(facts: readonly string[]): void
 }
@@ -82,6 +125,6 @@ export async function runCheckWithPolicies(
 ): Promise<CheckResult> {
   // a warn check never gates, so it is not waited for unless it asks with its own budget
   const budgetMs = check.waitMs ?? (check.severity === 'warn' ? 0 : options.waitMs)
-  const result = await runWithWait({ budgetMs }, { attempt, forget: options.forget })
+  const result = await runWithWait({ budgetMs, ...options.pacing }, { attempt, forget: options.forget })
   return applySeverity(result, check.severity)
 }

@@ -134,7 +134,7 @@ describe('verify --hosts <group> over real sshd', () => {
     const suites = asArray(parseXml(path.join(work.dir, 'down.xml')).testsuites.testsuite)
     const up = suites.find((s: { name: string }) => s.name === 'host-1')
     const down = suites.find((s: { name: string }) => s.name === 'down')
-    expect(Number(up.failures) + Number(up.errors)).toBe(0)
+    expect(Number(up.failures) + Number(up.errors), run.stdout).toBe(0)
     expect(Number(down.errors)).toBeGreaterThan(0)
     expect(run.ms).toBeLessThan(20_000)
   })

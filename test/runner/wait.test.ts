@@ -57,6 +57,54 @@ describe('runWithWait', () => {
   })
 })
 
+describe('runWithWait --consecutive, --interval, --initial-delay', () => {
+  it('is green only after N passes in a row; a failure starts the count again; the timeline lists every attempt', async () => {
+    const c = clock()
+    const sleeps: number[] = []
+    const outcomes = ['passed', 'failed', 'passed', 'passed', 'passed'] as const
+    let n = 0
+    const out = await runWithWait({ budgetMs: 60_000, consecutive: 3, intervalMs: 1_000, startDelayMs: 250 }, {
+      attempt: async () => { c.tick(100); return result(outcomes[n++]!, outcomes[n - 1] === 'failed' ? { message: 'expected 1\nmore' } : {}) },
+      forget: () => {},
+      now: c.now,
+      sleep: async (ms) => { sleeps.push(ms); await c.sleep(ms) },
+    })
+    expect(n).toBe(5)
+    expect(sleeps).toEqual([250, 1_000, 1_000, 1_000, 1_000]) // the initial delay, then a fixed interval
+    expect(out).toMatchObject({ status: 'passed', attempts: 5, timeToGreenMs: 5 * 100 + 4 * 1_000 })
+    expect(out.attemptLog?.map((a) => [a.atMs, a.status, a.message])).toEqual([
+      [0, 'passed', undefined],
+      [1_100, 'failed', 'expected 1'],
+      [2_200, 'passed', undefined],
+      [3_300, 'passed', undefined],
+      [4_400, 'passed', undefined],
+    ])
+  })
+
+  it('a check still short of its streak when the budget runs out fails and says so', async () => {
+    const c = clock()
+    let n = 0
+    const out = await runWithWait({ budgetMs: 2_500, consecutive: 3, intervalMs: 1_000 }, {
+      attempt: async () => { c.tick(100); return result(n++ % 2 === 0 ? 'passed' : 'failed') },
+      forget: () => {},
+      now: c.now,
+      sleep: c.sleep,
+    })
+    expect(out.status).toBe('failed')
+    expect(out.timeToGreenMs).toBeUndefined()
+    expect(out.attemptLog!.length).toBe(out.attempts)
+  })
+
+  it('without --wait, N passes are still required and the first failure ends it', async () => {
+    let n = 0
+    const green = await runWithWait({ budgetMs: 0, consecutive: 3, intervalMs: 10 }, { attempt: async () => { n++; return result('passed') }, forget: () => {} })
+    expect([n, green.status, green.attempts]).toEqual([3, 'passed', 3])
+    n = 0
+    const red = await runWithWait({ budgetMs: 0, consecutive: 3, intervalMs: 10 }, { attempt: async () => (++n === 2 ? result('failed') : result('passed')), forget: () => {} })
+    expect([n, red.status]).toEqual([2, 'failed'])
+  })
+})
+
 describe('severity warn', () => {
   it('turns a failure into a passed check carrying the warning; errors stay errors', () => {
     const failed = applySeverity(result('failed', { message: 'expires in 20 days', expected: '> 30', actual: '20' }), 'warn')
