@@ -1,10 +1,12 @@
 // Jest's `expect`, well kept and familiar, plus matchers for host resources.
+import { inspect, stripVTControlCharacters } from 'node:util'
 import { expect as baseExpect } from 'expect'
 import type { FileFacts } from '../resources/file.ts'
 // catalogue matchers: every/some over collections, version constraints, listening ports
 import './matchers/collections.ts'
 import './matchers/version.ts'
 import './matchers/port.ts'
+import './matchers/path.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {
@@ -58,19 +60,37 @@ baseExpect.extend({
 interface MatcherResult {
   expected?: unknown
   actual?: unknown
+  /** The expectation as the report prints it, when the bare value would lose its meaning (`< 10`). */
+  expectedText?: string
 }
 
-function annotate(error: unknown, received: unknown, args: unknown[]): unknown {
-  const result = (error as { matcherResult?: MatcherResult } | null)?.matcherResult
-  if (result) {
-    if (!('expected' in result) || result.expected === undefined) result.expected = args.length === 1 ? args[0] : args.length === 0 ? undefined : args
-    if (!('actual' in result) || result.actual === undefined) result.actual = isFileFacts(received) ? describeActual(received) : received
+// comparison matchers: the report keeps the operator, as Jest's own message does
+const COMPARISONS: Record<string, string> = { toBeLessThan: '<', toBeLessThanOrEqual: '<=', toBeGreaterThan: '>', toBeGreaterThanOrEqual: '>=' }
+
+function annotate(error: unknown, received: unknown, args: unknown[], matcher: string | symbol, isNot: boolean): unknown {
+  if (error === null || typeof error !== 'object') return error
+  const target = error as { matcherResult?: MatcherResult; matcherUsage?: MatcherResult; message?: unknown }
+  // Jest's "Matcher error: received value must be a string" has no matcherResult: keep the values too
+  const result = target.matcherResult ?? (isMatcherUsageError(error) ? (target.matcherUsage = {}) : undefined)
+  if (!result) {
+    // anything else a matcher throws (a malformed version constraint) is how the spec called it
+    ;(error as { thrownByMatcher?: string }).thrownByMatcher = String(matcher)
+    return error
   }
+  if (!('expected' in result) || result.expected === undefined) result.expected = args.length === 1 ? args[0] : args.length === 0 ? undefined : args
+  if (!('actual' in result) || result.actual === undefined) result.actual = isFileFacts(received) ? describeActual(received) : received
+  const operator = typeof matcher === 'string' ? COMPARISONS[matcher] : undefined
+  if (operator && args.length === 1) result.expectedText = `${isNot ? 'not ' : ''}${operator} ${inspect(args[0])}`
   return error
 }
 
+/** Jest's error for a matcher used on a value it cannot take (`expect(undefined).toMatch(…)`). */
+export function isMatcherUsageError(error: unknown): boolean {
+  return error instanceof Error && /\n\nMatcher error: /.test(stripVTControlCharacters(error.message))
+}
+
 // Jest's matchers put expected/actual in their message only; wrap each matcher call to keep them.
-function capture<T extends object>(target: T, received: unknown): T {
+function capture<T extends object>(target: T, received: unknown, isNot = false): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver)
@@ -78,15 +98,15 @@ function capture<T extends object>(target: T, received: unknown): T {
         return (...args: unknown[]) => {
           try {
             const out: unknown = value.apply(obj, args)
-            if (out instanceof Promise) return out.catch((e: unknown) => { throw annotate(e, received, args) })
+            if (out instanceof Promise) return out.catch((e: unknown) => { throw annotate(e, received, args, prop, isNot) })
             return out
           } catch (e) {
-            throw annotate(e, received, args)
+            throw annotate(e, received, args, prop, isNot)
           }
         }
       }
       // `.not`, `.resolves`, `.rejects` chain on to more matchers
-      return value && typeof value === 'object' ? capture(value, received) : value
+      return value && typeof value === 'object' ? capture(value, received, isNot !== (prop === 'not')) : value
     },
   })
 }
