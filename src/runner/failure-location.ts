@@ -5,45 +5,20 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FailureLocation } from '../model.ts'
+import { stackFrames, type StackFrame } from '../dsl/stack-frames.ts'
 
-// this file's package: src/runner/ → the package root, whose src/ is the tool's own code
+// verify's own source folder (src/), wherever the package is installed
 const TOOL_SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..') + path.sep
 const CONTEXT_LINES = 2
 
-interface Frame {
-  file: string
-  line: number
-  column: number
-}
-
-/** The stack's frames with a file on disk, in order (innermost first). */
-export function stackFrames(error: Error): Frame[] {
-  const frames: Frame[] = []
-  for (const raw of (error.stack ?? '').split('\n').slice(1)) {
-    const match = /at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/.exec(raw.trim())
-    if (!match) continue
-    let file = match[1]!
-    if (file.startsWith('file://')) {
-      try {
-        file = fileURLToPath(file)
-      } catch {
-        continue
-      }
-    }
-    if (!path.isAbsolute(file)) continue
-    frames.push({ file, line: Number(match[2]), column: Number(match[3]) })
-  }
-  return frames
-}
-
 /** Code of the spec's project: not verify's own source, not a dependency. */
-export function isProjectFrame(frame: Frame): boolean {
+export function isProjectFrame(frame: StackFrame): boolean {
   return !frame.file.startsWith(TOOL_SRC) && !frame.file.split(path.sep).includes('node_modules')
 }
 
 /** The innermost frame of the error's stack that is the project's code, with a code frame. */
 export function failureLocation(error: Error): FailureLocation | undefined {
-  const frame = stackFrames(error).find(isProjectFrame)
+  const frame = stackFrames(error.stack).find(isProjectFrame)
   if (!frame) return undefined
   const code = codeFrame(frame.file, frame.line, frame.column)
   return { file: displayPath(frame.file), line: frame.line, column: frame.column, ...(code ? { frame: code } : {}) }
@@ -51,7 +26,7 @@ export function failureLocation(error: Error): FailureLocation | undefined {
 
 /** The innermost frame with a file is the project's (not verify's, not a dependency's): the spec's own code threw. */
 export function thrownBySpecCode(error: Error): boolean {
-  const first = stackFrames(error)[0]
+  const first = stackFrames(error.stack)[0]
   return first !== undefined && isProjectFrame(first)
 }
 
