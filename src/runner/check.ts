@@ -57,7 +57,8 @@ export function describeFailure(error: unknown): Outcome {
   // unless what is wrong is the spec's own argument (the expected side)
   if (err && isMatcherUsageError(err)) {
     const usage = (err as { matcherUsage?: Annotated }).matcherUsage ?? {}
-    if (/Matcher error: received value/.test(plain(err.message))) return failed(plain(err.message), usage, err)
+    // (`.resolves` on something not a promise is the spec's own mistake, whatever the host has)
+    if (/Matcher error: received value (?!must be a promise)/.test(plain(err.message))) return failed(plain(err.message), usage, err)
     return specError(err)
   }
   if (error instanceof ExpectationError) return { status: 'failed', message: plain(error.message), expected: error.expected, actual: error.actual, ...located(error) }
@@ -105,7 +106,7 @@ function located(err: Error): Pick<Outcome, 'failedAt'> {
 /** `toBeSymLink is not a function` → ` (did you mean toBeSymlink?)` */
 function suggestion(err: Error): string {
   const name = /\.?(\w+) is not a function/.exec(err.message)?.[1]
-  if (!name) return ''
+  if (!name?.startsWith('to')) return ''
   // every matcher registered so far, Jest's and verify's (extend registers them globally)
   const known = Object.keys(expect(undefined))
   const close = known.find((k) => k.toLowerCase() === name.toLowerCase()) ?? known.find((k) => editDistance(k, name) <= 2)

@@ -55,9 +55,11 @@ describe('bugs in the spec (exit 3)', () => {
     vitestExpect(describeFailure(thrown(() => releseRoot))).toMatchObject({ status: 'error', errorKind: 'spec' })
   })
 
-  it('a matcher called wrongly (its own argument is bad) is the spec\'s error, not the host\'s', () => {
+  it('a matcher called wrongly (its own argument is bad) is the spec\'s error, not the host\'s', async () => {
     vitestExpect(describeFailure(thrown(() => expect('1.2').toSatisfyVersion('~> 1.2')))).toMatchObject({ status: 'error', errorKind: 'spec' })
     vitestExpect(describeFailure(thrown(() => expect('x').toMatch(42 as unknown as string)))).toMatchObject({ status: 'error', errorKind: 'spec' })
+    const notAPromise = await (async () => expect(1).resolves.toBe(1))().catch((e: unknown) => e)
+    vitestExpect(describeFailure(notAPromise)).toMatchObject({ status: 'error', errorKind: 'spec' })
   })
 })
 
