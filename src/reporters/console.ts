@@ -366,16 +366,36 @@ export function wrapLine(line: string, width: number): string[] {
   const lead = indent.length < width / 2 ? indent : ''
   const out: string[] = []
   let rest = line
+  let command: number | undefined
   while (rest.length > width) {
     const space = rest.lastIndexOf(' ', width)
-    let cut = space > lead.length + width / 3 ? space : width
+    let cut = command ?? (space > lead.length + width / 3 ? space : width)
+    command = undefined
+    const colon = commandAfterColon(rest, cut)
+    if (colon) [cut, command] = [colon.cut, lead.length + colon.length]
     // never split a surrogate pair
     if (/[\ud800-\udbff]/.test(rest.charAt(cut - 1))) cut--
     out.push(rest.slice(0, cut).trimEnd())
     rest = lead + rest.slice(cut).trimStart()
+    // the command is the rest of the line: it stays whole, even past the wrap width
+    if (command !== undefined && command >= rest.length) return [...out, rest]
   }
   if (rest.trim() !== '') out.push(rest)
   return out
+}
+
+/**
+ * What follows the last `: ` before the cut (a fix command: `then add it: ssh-keyscan … >> file`)
+ * goes on a line of its own, up to LINE_WIDTH, when the cut would split it: one line to copy.
+ */
+function commandAfterColon(text: string, cut: number): { cut: number; length: number } | undefined {
+  const colon = text.lastIndexOf(': ', cut - 1)
+  if (colon < 0 || colon < cut / 3) return undefined
+  const after = text.slice(colon + 2)
+  const length = /\. |\s\(|;\s/.exec(after)?.index ?? after.length
+  // a command line has options, && or a redirection; prose after a colon wraps as usual
+  const isCommand = /\s(-\w|&&|>>?|\|)\s?/.test(after.slice(0, length))
+  return isCommand && colon + 2 + length > cut && length <= LINE_WIDTH ? { cut: colon + 1, length } : undefined
 }
 
 function formatMs(ms: number): string {
