@@ -9,6 +9,7 @@ export type { When } from './dsl/when.ts'
 // the zod this package validates with, so specs need no zod of their own
 export { z } from 'zod'
 export { expect } from './dsl/expect.ts'
+export { escapeRegExp } from './dsl/matchers/path.ts'
 export { file, FileRef } from './resources/file.ts'
 export type { FileFacts, FileOptions, FileType } from './resources/file.ts'
 export { directory } from './resources/directory.ts'

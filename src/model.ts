@@ -71,8 +71,8 @@ export type ErrorKind =
   | 'timeout' // a fact, request or check ran out of time
   | 'fact' // the host could not provide a fact (missing tool, permission denied, hung)
   | 'http' // an HTTP request failed (not a bad status: that is a value to assert on)
-  | 'crash' // the check's own code threw something that is not an assertion
-  | 'spec' // the spec failed while collecting checks for this host
+  | 'crash' // verify or a dependency threw something that is not an assertion (a fault of the tool)
+  | 'spec' // a bug in the spec: a describe body threw while collecting, or a check's code threw a TypeError/ReferenceError (exit 3)
   | 'interrupted' // the run was stopped (SIGINT/SIGTERM) before this finished
 
 export interface CheckResult {
@@ -192,6 +192,8 @@ export interface RunSummary {
   hostsWithNoChecks?: number
   /** Checks of severity warn that failed (counted as passed). */
   warnings?: number
+  /** Errors that are bugs in the spec (errorKind `spec`, also counted in `errors`): exit 3. */
+  specErrors?: number
 }
 
 /** Where a run's time went, ms, in order (`--timings` prints them with the hosts' phases). */
@@ -263,7 +265,7 @@ export function summarize(hosts: HostResult[]): RunSummary {
       s.checks++
       if (c.status === 'passed') s.passed++
       else if (c.status === 'failed') { s.failed++; failed = true }
-      else if (c.status === 'error') { s.errors++; errored = true }
+      else if (c.status === 'error') { s.errors++; errored = true; if (c.errorKind === 'spec') s.specErrors = (s.specErrors ?? 0) + 1 }
       else s.skipped++
     }
     const warned = h.checks.filter((c) => c.warning !== undefined).length
@@ -274,9 +276,9 @@ export function summarize(hosts: HostResult[]): RunSummary {
   return s
 }
 
-/** 0 all passed; 1 a check failed; 2 a host or check could not be verified; 3 nothing verified (config, or no check ran). */
+/** 0 all passed; 1 a check failed; 2 a host or check could not be verified; 3 nothing verified (config, or no check ran) or a bug in a spec. */
 export function exitCodeFor(summary: RunSummary, configErrors: string[]): ExitCode {
-  if (configErrors.length > 0) return ExitCode.Usage
+  if (configErrors.length > 0 || (summary.specErrors ?? 0) > 0) return ExitCode.Usage
   // every check skipped verifies nothing, as no check at all does
   if (summary.hosts === 0 || summary.checks === summary.skipped) return ExitCode.Usage
   if (summary.hostsErrored > 0 || summary.errors > 0) return ExitCode.HostError

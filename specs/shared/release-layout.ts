@@ -1,7 +1,7 @@
 // Shared examples: the postconditions of a Capistrano-style push deploy (releases/, a current
 // symlink, REVISION, shared/). Call it inside an app's describe with that app's paths; not a
 // spec file itself, so verify does not load it on its own.
-import { it, expect, file, directory } from 'postdeploy-verify'
+import { it, expect, file, directory, release } from 'postdeploy-verify'
 
 export interface ReleaseLayout {
   /** The app's deploy root, e.g. /apps/blog. */
@@ -16,13 +16,15 @@ export function releaseLayout({ root, keep = 5 }: ReleaseLayout): void {
   it('current points into releases/', async () => {
     const current = await file(`${root}/current`)
     expect(current).toBeSymlink()
-    expect(current.linkTarget).toMatch(new RegExp(`^${releases}`))
+    // relative (Capistrano's `releases/…`) or absolute link: compared as paths, not as a regex
+    expect(current).toBeInside(releases)
   })
 
   it('current resolves to a release directory', async () => {
     const current = await file(`${root}/current`)
     expect(current).toBeDirectory()
-    expect(current.resolvedPath?.startsWith(releases)).toBe(true)
+    // resolved on the host, so a root that is itself behind a symlink still counts
+    expect(await release(root)).toPointInsideReleases()
   })
 
   it('the release records its revision', async () => {

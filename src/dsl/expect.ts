@@ -1,4 +1,5 @@
 // Jest's `expect`, well kept and familiar, plus matchers for host resources.
+import { inspect, stripVTControlCharacters } from 'node:util'
 import { expect as baseExpect } from 'expect'
 import type { FileFacts } from '../resources/file.ts'
 import { currentSecrets } from './context.ts'
@@ -8,6 +9,7 @@ import './matchers/collections.ts'
 import './matchers/version.ts'
 import './matchers/port.ts'
 import './matchers/rotation.ts'
+import './matchers/path.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {
@@ -61,39 +63,59 @@ baseExpect.extend({
 interface MatcherResult {
   expected?: unknown
   actual?: unknown
+  /** The expectation as the report prints it, when the bare value would lose its meaning (`< 10`). */
+  expectedText?: string
 }
 
-function annotate(error: unknown, received: unknown, args: unknown[]): unknown {
-  const result = (error as { matcherResult?: MatcherResult } | null)?.matcherResult
-  if (result) {
-    if (!('expected' in result) || result.expected === undefined) result.expected = args.length === 1 ? args[0] : args.length === 0 ? undefined : args
-    // a promise (`.resolves`/`.rejects`) prints as its async context, not a value: the message says what it settled to
-    if ((!('actual' in result) || result.actual === undefined) && !(received instanceof Promise)) result.actual = isFileFacts(received) ? describeActual(received) : received
+// comparison matchers: the report keeps the operator, as Jest's own message does
+const COMPARISONS: Record<string, string> = { toBeLessThan: '<', toBeLessThanOrEqual: '<=', toBeGreaterThan: '>', toBeGreaterThanOrEqual: '>=' }
+
+function annotate(error: unknown, received: unknown, args: unknown[], matcher: string | symbol, isNot: boolean): unknown {
+  if (error === null || typeof error !== 'object') return error
+  const target = error as { matcherResult?: MatcherResult; matcherUsage?: MatcherResult; message?: unknown }
+  // Jest's "Matcher error: received value must be a string" has no matcherResult: keep the values too
+  const result = target.matcherResult ?? (isMatcherUsageError(error) ? (target.matcherUsage = {}) : undefined)
+  if (!result) {
+    // anything else a matcher throws (a malformed version constraint) is how the spec called it
+    ;(error as { thrownByMatcher?: string }).thrownByMatcher = String(matcher)
+    return error
   }
+  if (!('expected' in result) || result.expected === undefined) result.expected = args.length === 1 ? args[0] : args.length === 0 ? undefined : args
+  // a promise (`.resolves`/`.rejects`) prints as its async context, not a value: the message says what it settled to
+  if ((!('actual' in result) || result.actual === undefined) && !(received instanceof Promise)) result.actual = isFileFacts(received) ? describeActual(received) : received
+  const operator = typeof matcher === 'string' ? COMPARISONS[matcher] : undefined
+  if (operator && args.length === 1) result.expectedText = `${isNot ? 'not ' : ''}${operator} ${inspect(args[0])}`
   return error
+}
+
+/** Jest's error for a matcher used on a value it cannot take (`expect(undefined).toMatch(…)`). */
+export function isMatcherUsageError(error: unknown): boolean {
+  return error instanceof Error && /\n\nMatcher error: /.test(stripVTControlCharacters(error.message))
 }
 
 // Jest's matchers put expected/actual in their message only; wrap each matcher call to keep them,
 // and to re-run a failure that involves a secret on redacted values (redacted-matcher.ts).
 function capture<T extends object>(target: T, received: unknown, chain: readonly PropertyKey[] = []): T {
+  const isNot = chain.filter((p) => p === 'not').length % 2 === 1
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver)
       if (typeof value === 'function') {
         return (...args: unknown[]) => {
-          const call = { expect: baseExpect as (r: unknown) => unknown, received, chain, matcher: prop, args, annotate }
+          const note = (e: unknown, r: unknown, a: unknown[]) => annotate(e, r, a, prop, isNot)
+          const call = { expect: baseExpect as (r: unknown) => unknown, received, chain, matcher: prop, args, annotate: note }
           try {
             const out: unknown = value.apply(obj, args)
             if (out instanceof Promise) {
               return out.catch(async (e: unknown) => {
-                throw await redactMatcherFailure(currentSecrets(), call, annotate(e, received, args))
+                throw await redactMatcherFailure(currentSecrets(), call, note(e, received, args))
               })
             }
             return out
           } catch (e) {
-            const failure = redactMatcherFailure(currentSecrets(), call, annotate(e, received, args))
+            const failure = redactMatcherFailure(currentSecrets(), call, note(e, received, args))
             // a sync matcher's re-run is sync too; should it not be, the original stays (the report's own pass redacts it)
-            throw failure instanceof Promise ? annotate(e, received, args) : failure
+            throw failure instanceof Promise ? note(e, received, args) : failure
           }
         }
       }

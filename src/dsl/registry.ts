@@ -15,6 +15,7 @@ import type { HostSpec } from '../model.ts'
 import { findSecretPaths, isSchema, validateVars, type VarPath, type VarsOf, type VarsSchema } from './vars.ts'
 import { describeWhenFalse, type HostInfo, type When } from './when.ts'
 import { durationMs } from '../duration.ts'
+import { stackFrames } from './stack-frames.ts'
 
 export type { HostInfo } from './when.ts'
 
@@ -509,23 +510,7 @@ function stackLocations(): Array<{ file: string; line: number }> {
 }
 
 function mappedStackLocations(): Array<{ file: string; line: number }> {
-  const stack = new Error().stack ?? ''
-  const out: Array<{ file: string; line: number }> = []
-  for (const frame of stack.split('\n').slice(1)) {
-    const match = /at (?:.*? \()?(.+?):(\d+):\d+\)?$/.exec(frame.trim())
-    if (!match) continue
-    let file = match[1]!
-    if (file.startsWith('file://')) {
-      try {
-        file = fileURLToPath(file)
-      } catch {
-        continue
-      }
-    }
-    if (file.startsWith('node:') || !path.isAbsolute(file)) continue
-    out.push({ file, line: Number(match[2]) })
-  }
-  return out
+  return stackFrames(new Error().stack).map(({ file, line }) => ({ file, line }))
 }
 
 function displayPath(file: string): string {

@@ -17,6 +17,10 @@ const HOSTS_LISTED = 10
 const GROUPS_LISTED = 5
 const MESSAGE_LINES = 20
 const LINE_WIDTH = 300
+// long lines are wrapped at this width, never cut short: a fix command at the end stays whole
+const WRAP_WIDTH = 160
+// expected/actual wrap to at most this many lines (a 1 MiB value would flood the log): the rest is in JSON
+const VALUE_LINES = 8
 const SKIPS_LISTED = 3
 
 const MARKERS: Record<CheckStatus, string> = { passed: '✓', failed: '✗', error: '!', skipped: '-' }
@@ -71,8 +75,11 @@ function detailedLines(hosts: HostResult[], style: Style): string[] {
 function hostBlock(host: HostResult, style: Style): string[] {
   const lines = [hostHeader(host, style)]
   if (host.error) lines.push(...markedBlock(style.yellow('!'), `${host.error.kind}: ${sanitize(host.error.message)}`, '  '))
+  // checks that errored only because the host did: the error is stated once, above, with their count
+  const notRun = host.checks.filter((check) => repeatsHostError(check, host)).length
+  if (notRun > 0) lines.push(`    ${style.dim(`(${plural(notRun, 'check')} not run because of it)`)}`)
   let file: string | undefined
-  for (const run of collapseSkips(host.checks)) {
+  for (const run of collapseSkips(host.checks.filter((check) => !repeatsHostError(check, host)))) {
     const check = run[0]!
     // a file line whenever the spec file changes, so equal describe titles stay distinguishable
     if (check.file !== file) lines.push(`  ${style.dim(sanitizeLine(check.file))}`)
@@ -111,7 +118,7 @@ function noteLine(note: string, style: Style): string[] {
   return note ? [style.dim(truncate(note, LINE_WIDTH))] : []
 }
 
-function checkLines(check: CheckResult, host: HostResult, style: Style): string[] {
+function checkLines(check: CheckResult, _host: HostResult, style: Style): string[] {
   const title = sanitizeLine(check.path.join(' › ') || check.id)
   // a skipped check took no time: no duration to show
   const time = check.status === 'skipped' ? '' : ` ${style.dim(formatMs(check.durationMs))}`
@@ -119,22 +126,42 @@ function checkLines(check: CheckResult, host: HostResult, style: Style): string[
   const head = `    ${marker} ${title}${time}${style.dim(waitNote(check))}`
   if (check.status === 'passed') return [head, ...indent([...warningLines(check), ...attemptLines(check), ...noteLine(truncationNote(check), style)], '        ')]
   if (check.status === 'skipped') return [`${head}${check.message ? style.dim(`  skipped: ${sanitizeLine(check.message)}`) : ''}`]
-  if (check.status === 'error' && repeatsHostError(check, host)) return [`${head}  ${style.dim('(host error above)')}`]
-  return [head, ...indent([...problemDetail(check), ...attemptLines(check)], '        ')]
+  return [head, ...indent([...problemDetail(check), ...codeFrameLines(check, style), ...attemptLines(check)], '        ')]
 }
 
 /** expected/actual then the message for a failure; kind and message for an error. */
 function problemDetail(check: CheckResult): string[] {
   const lines: string[] = []
   if (check.status === 'failed') {
-    // cut like message lines: a 1 MiB actual value would otherwise be one 1 MiB console line
-    if (check.expected !== undefined) lines.push(truncate(`expected: ${sanitizeLine(check.expected)}`, LINE_WIDTH))
-    if (check.actual !== undefined) lines.push(truncate(`actual:   ${sanitizeLine(check.actual)}`, LINE_WIDTH))
+    // wrapped, then capped: a 1 MiB actual value would otherwise be a 1 MiB console line
+    if (check.expected !== undefined) lines.push(...valueLines('expected: ', check.expected))
+    if (check.actual !== undefined) lines.push(...valueLines('actual:   ', check.actual))
     if (check.message) lines.push(...messageLines(check.message))
     return lines
   }
   const [first = '', ...rest] = messageLines(check.message ?? 'error')
   return [`${check.errorKind ?? 'error'}: ${first}`, ...rest]
+}
+
+/** `expected: …` wrapped under its label, at most VALUE_LINES lines. */
+function valueLines(label: string, value: string): string[] {
+  const text = sanitizeLine(value)
+  const limit = WRAP_WIDTH * VALUE_LINES
+  const wrapped = wrapLine(`${label}${text.slice(0, limit)}`, WRAP_WIDTH)
+  const lines = wrapped.map((line, i) => (i === 0 ? line : `${' '.repeat(label.length)}${line}`))
+  const shown = lines.slice(0, VALUE_LINES)
+  const hidden = text.length - (shown.join('').length - label.length * shown.length)
+  return hidden > 0 ? [...shown, `${' '.repeat(label.length)}… ${hidden} more characters in the JUnit or JSON report`] : shown
+}
+
+/** Where the failing expect (or the throwing spec line) is, with the source around it, as Vitest shows it. */
+function codeFrameLines(check: CheckResult, style: Style): string[] {
+  const at = check.failedAt
+  if (!at || (check.status !== 'failed' && check.errorKind !== 'spec')) return []
+  const where = `at ${sanitizeLine(at.file)}:${at.line}${at.column === undefined ? '' : `:${at.column}`}`
+  const frame = at.frame ? sanitize(at.frame).split('\n').map((line) => (line.startsWith('>') ? style.red(line) : style.dim(line))) : []
+  // a spec error's message already starts with file:line
+  return [...(check.errorKind === 'spec' ? [] : [style.dim(where)]), ...frame]
 }
 
 // ---------------------------------------------------------------- many hosts: grouped
@@ -146,6 +173,8 @@ interface Group {
   of?: number
   /** One host's actual message; left out when the title already says it all. */
   example?: string
+  /** file:line of the failing expect, when known. */
+  at?: string
 }
 
 function groupedLines(hosts: HostResult[], style: Style): string[] {
@@ -170,9 +199,11 @@ function section(title: string, groups: Group[], verb: string, marker: string, s
   const lines = [style.bold(`${title}:`)]
   for (const group of groups.slice(0, GROUPS_LISTED)) {
     const ratio = group.of === undefined ? `${group.hosts.length} hosts` : `${group.hosts.length}/${group.of}`
-    lines.push(`  ${marker} ${group.title}`)
+    const [title = '', ...more] = wrapLine(group.title, WRAP_WIDTH)
+    lines.push(`  ${marker} ${title}`, ...indent(more, '    '))
+    if (group.at) lines.push(style.dim(`      at ${group.at}`))
     lines.push(`      ${verb} ${ratio}: ${hostList(group.hosts)}`)
-    if (group.example) lines.push(style.dim(`      e.g. ${group.example}`))
+    if (group.example) lines.push(...wrapLine(`e.g. ${group.example}`, WRAP_WIDTH).map((line, i) => style.dim(`${i === 0 ? '      ' : '        '}${line}`)))
   }
   const hidden = groups.length - GROUPS_LISTED
   if (hidden > 0) lines.push(style.dim(`  … and ${hidden} more (see the JUnit or JSON report)`))
@@ -188,7 +219,7 @@ function groupChecks(hosts: HostResult[], status: 'failed' | 'error', ranOn: Map
       const name = sanitizeLine(host.host.name)
       const group = groups.get(check.id)
       if (group) group.hosts.push(name)
-      else groups.set(check.id, { title: sanitizeLine(check.id), hosts: [name], of: ranOn.get(check.id), example: `${name}: ${checkSummary(check)}` })
+      else groups.set(check.id, { title: sanitizeLine(check.id), hosts: [name], of: ranOn.get(check.id), example: `${name}: ${checkSummary(check)}`, ...(check.failedAt ? { at: `${sanitizeLine(check.failedAt.file)}:${check.failedAt.line}` } : {}) })
     }
   }
   return sortGroups([...groups.values()])
@@ -200,7 +231,7 @@ function groupHostErrors(hosts: HostResult[]): Group[] {
   for (const host of hosts) {
     if (host.status !== 'error') continue
     const name = sanitizeLine(host.host.name)
-    const message = firstLine(host.error?.message ?? 'could not be verified')
+    const message = firstLine(host.error?.message ?? 'could not be verified', Infinity)
     const masked = maskHost(message, host)
     const key = `${host.error?.kind ?? 'error'}: ${masked}`
     const group = groups.get(key)
@@ -238,16 +269,21 @@ function maskHost(message: string, host: HostResult): string {
 function summaryLine(run: RunResult): string {
   const s = run.summary
   const secs = (Math.max(0, run.durationMs) / 1000).toFixed(1)
-  const unchecked = s.hostsWithNoChecks ? `; no check applies on ${s.hostsWithNoChecks} ${s.hostsWithNoChecks === 1 ? 'host' : 'hosts'}` : ''
+  const unchecked = s.hostsWithNoChecks ? `; no check applies on ${plural(s.hostsWithNoChecks, 'host')}` : ''
   const warned = s.warnings ? ` (${s.warnings} with warnings)` : ''
-  return `${s.hosts} hosts, ${s.checks} checks: ${s.passed} passed${warned}, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped in ${secs}s${unchecked}`
+  return `${plural(s.hosts, 'host')}, ${plural(s.checks, 'check')}: ${s.passed} passed${warned}, ${s.failed} failed, ${plural(s.errors, 'error')}, ${s.skipped} skipped in ${secs}s${unchecked}`
 }
 
 function verdictLine(run: RunResult, style: Style): string {
   const code = run.exitCode
   if (code === 0) return style.bold(style.green('PASS (exit 0)'))
-  if (code === 1) return style.bold(style.red(`FAIL (exit 1)`)) + `: ${run.summary.hostsFailed} of ${run.summary.hosts} hosts failed a check`
-  if (code === 2) return style.bold(style.yellow('ERROR (exit 2)')) + `: ${run.summary.hostsErrored} of ${run.summary.hosts} hosts could not be fully verified`
+  const of = `of ${plural(run.summary.hosts, 'host')}`
+  if (code === 1) return style.bold(style.red(`FAIL (exit 1)`)) + `: ${run.summary.hostsFailed} ${of} failed a check`
+  if (code === 2) return style.bold(style.yellow('ERROR (exit 2)')) + `: ${run.summary.hostsErrored} ${of} could not be fully verified`
+  const bugs = run.summary.specErrors ?? 0
+  if (bugs > 0 && run.configErrors.length === 0) {
+    return style.bold(style.red(`SPEC ERROR (exit ${code})`)) + `: ${plural(bugs, 'check')} hit a bug in the spec (above, with file:line): fix the spec; \`npx verify check\` finds most of these without a host`
+  }
   const why = run.configErrors.length > 0 ? 'CONFIG ERROR' : 'NOTHING VERIFIED'
   return style.bold(style.red(`${why} (exit ${code})`))
 }
@@ -271,8 +307,13 @@ function checkCounts(checks: CheckResult[]): string {
   const parts = (['passed', 'failed', 'error', 'skipped'] as const)
     .map((status) => [count(status), status] as const)
     .filter(([n]) => n > 0)
-    .map(([n, status]) => `${n} ${status === 'error' && n > 1 ? 'errors' : status}`)
-  return `${checks.length} ${checks.length === 1 ? 'check' : 'checks'}: ${parts.join(', ')}`
+    .map(([n, status]) => (status === 'error' ? plural(n, 'error') : `${n} ${status}`))
+  return `${plural(checks.length, 'check')}: ${parts.join(', ')}`
+}
+
+/** `1 host`, `2 hosts`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`
 }
 
 /** A check that errored only because its host did: shown once, under the host. */
@@ -282,7 +323,7 @@ function repeatsHostError(check: CheckResult, host: HostResult): boolean {
 
 function checkSummary(check: CheckResult): string {
   if (check.status === 'failed' && (check.expected !== undefined || check.actual !== undefined)) {
-    return truncate(`expected ${sanitizeLine(check.expected ?? '?')}, actual ${sanitizeLine(check.actual ?? '?')}`, LINE_WIDTH)
+    return truncate(`expected ${sanitizeLine(check.expected ?? '?')}, actual ${sanitizeLine(check.actual ?? '?')}`, LINE_WIDTH * VALUE_LINES)
   }
   const prefix = check.status === 'error' ? `${check.errorKind ?? 'error'}: ` : ''
   return prefix + firstLine(check.message ?? check.status)
@@ -293,9 +334,10 @@ function statusMarker(status: CheckStatus, style: Style): string {
   return paint(MARKERS[status])
 }
 
-/** Message lines, sanitized, each cut to LINE_WIDTH, at most MESSAGE_LINES of them. */
+/** Message lines, sanitized, each wrapped at WRAP_WIDTH, at most MESSAGE_LINES of them. */
 function messageLines(message: string): string[] {
-  const lines = sanitize(message).replace(/\n+$/, '').split('\n').map((line) => truncate(line.replace(/\t/g, '  ').trimEnd(), LINE_WIDTH))
+  // one huge line (a 1 MiB value in Jest's message) is cut at VALUE_LINES wrapped lines, so the lines after it still show
+  const lines = sanitize(message).replace(/\n+$/, '').split('\n').flatMap((line) => wrapLine(truncate(line.replace(/\t/g, '  ').trimEnd(), WRAP_WIDTH * VALUE_LINES), WRAP_WIDTH))
   if (lines.length <= MESSAGE_LINES) return lines
   return [...lines.slice(0, MESSAGE_LINES), `… ${lines.length - MESSAGE_LINES} more lines in the JUnit or JSON report`]
 }
@@ -310,8 +352,50 @@ function indent(lines: string[], prefix: string): string[] {
   return lines.map((line) => (line ? prefix + line : line))
 }
 
-function firstLine(text: string): string {
-  return truncate(sanitizeLine(sanitize(text).split('\n').find((line) => line.trim() !== '') ?? ''), LINE_WIDTH)
+function firstLine(text: string, max = LINE_WIDTH): string {
+  return truncate(sanitizeLine(sanitize(text).split('\n').find((line) => line.trim() !== '') ?? ''), max)
+}
+
+/**
+ * A line broken at spaces so no piece is wider than `width` (a longer word is split), never cut
+ * short; continuation pieces keep the line's own indentation.
+ */
+export function wrapLine(line: string, width: number): string[] {
+  if (line.length <= width) return [line]
+  const indent = /^\s*/.exec(line)![0]
+  const lead = indent.length < width / 2 ? indent : ''
+  const out: string[] = []
+  let rest = line
+  let command: number | undefined
+  while (rest.length > width) {
+    const space = rest.lastIndexOf(' ', width)
+    let cut = command ?? (space > lead.length + width / 3 ? space : width)
+    command = undefined
+    const colon = commandAfterColon(rest, cut)
+    if (colon) [cut, command] = [colon.cut, lead.length + colon.length]
+    // never split a surrogate pair
+    if (/[\ud800-\udbff]/.test(rest.charAt(cut - 1))) cut--
+    out.push(rest.slice(0, cut).trimEnd())
+    rest = lead + rest.slice(cut).trimStart()
+    // the command is the rest of the line: it stays whole, even past the wrap width
+    if (command !== undefined && command >= rest.length) return [...out, rest]
+  }
+  if (rest.trim() !== '') out.push(rest)
+  return out
+}
+
+/**
+ * What follows the last `: ` before the cut (a fix command: `then add it: ssh-keyscan … >> file`)
+ * goes on a line of its own, up to LINE_WIDTH, when the cut would split it: one line to copy.
+ */
+function commandAfterColon(text: string, cut: number): { cut: number; length: number } | undefined {
+  const colon = text.lastIndexOf(': ', cut - 1)
+  if (colon < 0 || colon < cut / 3) return undefined
+  const after = text.slice(colon + 2)
+  const length = /\. |\s\(|;\s/.exec(after)?.index ?? after.length
+  // a command line has options, && or a redirection; prose after a colon wraps as usual
+  const isCommand = /\s(-\w|&&|>>?|\|)\s?/.test(after.slice(0, length))
+  return isCommand && colon + 2 + length > cut && length <= LINE_WIDTH ? { cut: colon + 1, length } : undefined
 }
 
 function formatMs(ms: number): string {

@@ -131,6 +131,7 @@ function specErrorResult(file: string, line: number | undefined, path: string[],
     message: `describe body threw while collecting checks: ${outcome.message}`,
     durationMs: 0,
     facts: [],
+    ...(outcome.failedAt ? { failedAt: outcome.failedAt } : {}),
   }
 }
 

@@ -106,8 +106,7 @@ describe('renderConsole with a few hosts', () => {
         '',
         '! db-1 (10.0.0.1:22) ERROR  1 check: 1 error',
         '  ! unreachable: connection lost',
-        '  specs/db.spec.ts',
-        '    ! pg › accepts connections 12ms  (host error above)',
+        '    (1 check not run because of it)',
         '',
         '! db-2 (10.0.0.2:22) ERROR',
         '  ! auth: all configured authentication methods failed',
@@ -121,12 +120,12 @@ describe('renderConsole with a few hosts', () => {
 
   it('ends with PASS (exit 0) when everything passed', () => {
     const out = renderConsole(runOf([host('web-1', [check(WEB, ['nginx', 'runs'], 'passed')])]), { color: false })
-    expect(out.trimEnd().split('\n').slice(-2)).toEqual(['1 hosts, 1 checks: 1 passed, 0 failed, 0 errors, 0 skipped in 2.3s', 'PASS (exit 0)'])
+    expect(out.trimEnd().split('\n').slice(-2)).toEqual(['1 host, 1 check: 1 passed, 0 failed, 0 errors, 0 skipped in 2.3s', 'PASS (exit 0)'])
   })
 
   it('names exit 1 when a check failed and nothing errored', () => {
     const out = renderConsole(runOf([host('web-1', [check(WEB, ['nginx', 'serves 200'], 'failed', { message: 'no' })])]), { color: false })
-    expect(out.trimEnd().split('\n').at(-1)).toBe('FAIL (exit 1): 1 of 1 hosts failed a check')
+    expect(out.trimEnd().split('\n').at(-1)).toBe('FAIL (exit 1): 1 of 1 host failed a check')
   })
 
   it('prints config errors first and names exit 3', () => {
@@ -134,6 +133,51 @@ describe('renderConsole with a few hosts', () => {
     const lines = out.trimEnd().split('\n')
     expect(lines.slice(0, 2)).toEqual(['Configuration errors:', '  ! hosts.yaml:3: group "db" is not defined'])
     expect(lines.at(-1)).toBe('CONFIG ERROR (exit 3)')
+  })
+})
+
+describe('messages that keep the actionable part whole', () => {
+  const KEY_FIX = "ssh-keygen -R '[10.0.0.1]:22' -f /home/ci/.ssh/known_hosts && ssh-keyscan 10.0.0.1 >> /home/ci/.ssh/known_hosts"
+  const hostKey = `web-1: HOST KEY CHANGED: the host presented ssh-ed25519 key SHA256:${'x'.repeat(43)}, but /home/ci/.ssh/known_hosts:7 holds a different key for [10.0.0.1]:22. Someone may be intercepting the connection, or the host was rebuilt. Confirm the new fingerprint out-of-band, then replace the entry: ${KEY_FIX}`
+
+  it('wraps a long host error instead of cutting it: the fix command is there whole, once', () => {
+    const checks = ['a', 'b', 'c'].map((t) => check(WEB, ['nginx', t], 'error', { errorKind: 'host-key', message: hostKey }))
+    const out = renderConsole(runOf([host('web-1', checks, { status: 'error', error: { kind: 'host-key', message: hostKey } })]), { color: false })
+    // the command never split across lines: one line to copy
+    expect(out.split('\n').some((line) => line.includes(KEY_FIX))).toBe(true)
+    const longer = hostKey.replaceAll('/home/ci/', '/var/lib/jenkins/workspace/deploy-pipeline/')
+    const wrapped = renderConsole(runOf([host('web-1', [], { status: 'error', error: { kind: 'host-key', message: longer } })]), { color: false })
+    expect(wrapped.split('\n').map((line) => line.trim())).toContain(KEY_FIX.replaceAll('/home/ci/', '/var/lib/jenkins/workspace/deploy-pipeline/'))
+    expect(out.match(/HOST KEY CHANGED/g)).toHaveLength(1)
+    expect(out).toContain('    (3 checks not run because of it)')
+    expect(out).not.toContain('host error above')
+    expect(Math.max(...out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(170)
+    // grouped (many hosts): the same, in the host-error section
+    const many = renderConsole(runOf(Array.from({ length: 12 }, (_, i) => host(`web-${i}`, [], { status: 'error', error: { kind: 'host-key', message: hostKey } }))), { color: false })
+    expect(many.replace(/\n +/g, ' ')).toContain(KEY_FIX)
+  })
+
+  it('keeps a restart() reason whole in expected/actual', () => {
+    const reason = `http://127.0.0.1:8080/server-status?auto counted 1398 accesses since its start besides verify's 3 (at most 9 expected): not restarted, or already taking traffic; ${'3 of 4 processes matching puma started before the deploy '.repeat(3)}`
+    const out = renderConsole(runOf([host('web-1', [check(WEB, ['app', 'restarted'], 'failed', { expected: 'restarted since the deploy', actual: reason })])]), { color: false })
+    expect(out.replace(/\n +/g, ' ')).toContain(reason.trimEnd())
+  })
+
+  it('keeps the comparison: expected < 10, actual 1398', () => {
+    const failing = (name: string) => host(name, [check(WEB, ['app', 'few accesses'], 'failed', { expected: '< 10', actual: '1398' })])
+    expect(renderConsole(runOf([failing('web-1')]), { color: false })).toContain('        expected: < 10\n        actual:   1398\n')
+    expect(renderConsole(runOf(Array.from({ length: 12 }, (_, i) => failing(`web-${i}`))), { color: false })).toContain('e.g. web-0: expected < 10, actual 1398')
+  })
+
+  it('shows where a check failed, with the code around it; a spec error names exit 3', () => {
+    const frame = '  11 |   it(\'current\', async () => {\n> 12 |     expect(current).toBeSymlink()\n     |                     ^\n  13 |   })'
+    const failedAt = { file: WEB, line: 12, column: 21, frame }
+    const out = renderConsole(runOf([host('web-1', [
+      check(WEB, ['release', 'current'], 'failed', { expected: 'a symlink', actual: 'missing', message: 'no', failedAt }),
+      check(WEB, ['release', 'typo'], 'error', { errorKind: 'spec', message: `${WEB}:14:21: TypeError: expect(...).toBeSymLink is not a function`, failedAt: { ...failedAt, line: 14 } }),
+    ])]), { color: false })
+    expect(out).toContain(`        at ${WEB}:12:21\n          11 |   it('current', async () => {\n        > 12 |     expect(current).toBeSymlink()\n`)
+    expect(out.trimEnd().split('\n').at(-1)).toMatch(/^SPEC ERROR \(exit 3\): 1 check hit a bug in the spec .*npx verify check/)
   })
 })
 

@@ -99,7 +99,7 @@ describe('what stops the run before it starts: exit 3, file:line, nothing contac
   })
 })
 
-describe('what breaks one check or one describe: that part errors, the rest runs (exit 2)', () => {
+describe('what breaks one check or one describe: that part is a spec error, the rest runs (exit 3)', () => {
   it('a throw inside a check, and a describe body that throws', async () => {
     work.write('broken-parts/specs/parts.spec.ts', `import { describe, it, expect, command } from 'postdeploy-verify'
 describe('healthy', () => {
@@ -115,14 +115,14 @@ describe('broken describe', ({ vars }) => {
 })
 `)
     const run = await runCli(['--hosts', 'local', '--json', 'out/r.json'], { cwd: path.join(work.dir, 'broken-parts') })
-    expect(run.exitCode, run.stdout + run.stderr).toBe(2)
+    expect(run.exitCode, run.stdout + run.stderr).toBe(3)
     const checks = (JSON.parse(readFileSync(path.join(work.dir, 'broken-parts/out/r.json'), 'utf8')) as RunResult).hosts[0]!.checks
     const byPath = new Map(checks.map((c) => [c.path.join(' › '), c]))
     expect([...byPath.keys()].sort()).toEqual(['broken describe', 'healthy › answers', 'healthy › throws'])
     expect(byPath.get('healthy › answers')!.status).toBe('passed')
-    expect(byPath.get('healthy › throws')).toMatchObject({ status: 'error', errorKind: 'crash' })
-    expect(byPath.get('healthy › throws')!.message).toMatch(/^TypeError: .*'field'.* \(at specs\/parts\.spec\.ts:6:\d+\)$/)
+    expect(byPath.get('healthy › throws')).toMatchObject({ status: 'error', errorKind: 'spec', failedAt: { file: 'specs/parts.spec.ts', line: 6 } })
+    expect(byPath.get('healthy › throws')!.message).toMatch(/^specs\/parts\.spec\.ts:6:\d+: TypeError: .*'field'/)
     expect(byPath.get('broken describe')).toMatchObject({ status: 'error', errorKind: 'spec', line: 9 })
-    expect(byPath.get('broken describe')!.message).toMatch(/describe body threw while collecting checks: TypeError: .*'port'/)
+    expect(byPath.get('broken describe')!.message).toMatch(/describe body threw while collecting checks: specs\/parts\.spec\.ts:10:\d+: TypeError: .*'port'/)
   })
 })
