@@ -18,7 +18,7 @@ import { ConnectPacer, DEFAULT_PACING } from './transports/connect-pacer.ts'
 import { sshSecrets, startSshSession } from './transports/ssh-session.ts'
 import { loadInventories, type InventoryFormat } from './inventory/layers.ts'
 import { renderConsole, shouldUseColor } from './reporters/console.ts'
-import { writeJunit } from './reporters/junit.ts'
+import { JUNIT_FLAVORS, writeJunit, type JunitFlavor } from './reporters/junit.ts'
 import { writeJson } from './reporters/json.ts'
 import { DEFAULT_MAX_BYTES } from './probe/fact.ts'
 import { TOOL } from './version.ts'
@@ -48,6 +48,8 @@ export interface RunFlags extends RolloutFlags {
   maxHandshakes?: number
   maxOutput: number
   junit?: string
+  /** `--junit-flavor`: ant (strict, default), jenkins, gitlab (default under GITLAB_CI). */
+  junitFlavor?: JunitFlavor
   json?: string
   color: boolean
   /** The version being deployed: sets the `expectVersion` var that release() compares with. */
@@ -120,6 +122,7 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--max-handshakes <n>', 'SSH handshakes in progress at once against one address:port, under sshd\'s MaxStartups (0: no limit)').default(DEFAULT_PACING.maxPerEndpoint).argParser(nonNegativeInt))
     .addOption(new Option('--max-output <bytes>', 'cap on each fact\'s stdout and stderr').default(DEFAULT_MAX_BYTES).argParser(positiveInt))
     .option('--junit <path>', 'write a JUnit XML report')
+    .addOption(new Option('--junit-flavor <flavor>', 'ant: valid against Ant\'s and Jenkins xUnit\'s schemas (default); jenkins: adds run totals and per-case output; gitlab: adds testcase file (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--json <path>', 'write the JSON result (schemaVersion 1)')
     .option('--no-color', 'no colour even on a terminal (NO_COLOR is honoured too)')
     .option('--expect-version <version>', 'the version being deployed (release name or commit): sets the expectVersion var release() compares with')
@@ -245,7 +248,7 @@ function report(result: RunResult, flags: RunFlags): void {
   const color = flags.color && shouldUseColor(process.stdout, process.env)
   const text = renderConsole(result, { color })
   ;(result.configErrors.length > 0 ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`)
-  if (flags.junit) writeJunit(result, flags.junit)
+  if (flags.junit) writeJunit(result, flags.junit, flags.junitFlavor)
   if (result.timings) result.timings.reportMs = Math.round(performance.now() - started)
   if (flags.json) writeJson(result, flags.json)
   if (flags.timings) process.stderr.write(renderTimings(result))

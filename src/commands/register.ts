@@ -6,13 +6,14 @@ import { ExitCode, type RunResult } from '../model.ts'
 import { parseThreshold, type Threshold } from '../runner/gate.ts'
 import { renderConsole, shouldUseColor } from '../reporters/console.ts'
 import { writeJson } from '../reporters/json.ts'
-import { writeJunit } from '../reporters/junit.ts'
+import { JUNIT_FLAVORS, writeJunit, type JunitFlavor } from '../reporters/junit.ts'
 import { InvalidArgumentError } from 'commander'
 import type { RunHooks } from './run-hooks.ts'
 
 export interface ReportFlags {
   json?: string
   junit?: string
+  junitFlavor?: JunitFlavor
   color: boolean
 }
 
@@ -33,6 +34,7 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .addOption(new Option('--max-failing-hosts <n|p%>', 'pass (exit 0) while at most this many hosts (or % of all merged hosts) failed or errored').argParser(thresholdArg))
     .option('--json <path>', 'write the merged JSON result')
     .option('--junit <path>', 'write the merged JUnit XML report')
+    .addOption(new Option('--junit-flavor <flavor>', 'ant (default), jenkins, or gitlab (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--no-color', 'no colour even on a terminal')
     .action(async (files: string[], flags: ReportFlags & { maxFailingHosts?: Threshold }) => {
       const { mergeHeadline, mergeResults } = await import('./merge.ts')
@@ -106,7 +108,7 @@ export function reportRun(run: RunResult, flags: ReportFlags): number {
   const color = flags.color && shouldUseColor(process.stdout, process.env)
   const text = renderConsole(run, { color })
   ;(run.configErrors.length > 0 ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`)
-  if (flags.junit) writeJunit(run, flags.junit)
+  if (flags.junit) writeJunit(run, flags.junit, flags.junitFlavor)
   if (flags.json) writeJson(run, flags.json)
   return run.exitCode
 }

@@ -14,7 +14,7 @@ import { readSnapshot } from '../snapshot/snapshot.ts'
 import type { RunPlan } from '../runner/plan.ts'
 import { finishRun } from '../runner/run.ts'
 import { writeJson } from '../reporters/json.ts'
-import { writeJunit } from '../reporters/junit.ts'
+import { writeJunit, type JunitFlavor } from '../reporters/junit.ts'
 
 export interface RolloutFlags {
   /** `--limit PATTERN[,PATTERN]`: names, globs, groups; `!` excludes. */
@@ -98,11 +98,11 @@ function parseSinceFlag(text: string): number {
 }
 
 /** The report of a wave with nothing in it: the note, an empty result with exit 0 (so `verify merge` still gets a file). */
-export function reportNothingToVerify(note: string, flags: RolloutFlags & { json?: string; junit?: string }, startedAt: Date): number {
+export function reportNothingToVerify(note: string, flags: RolloutFlags & { json?: string; junit?: string; junitFlavor?: JunitFlavor }, startedAt: Date): number {
   process.stdout.write(`${note}\nPASS (exit 0): nothing to verify\n`)
   const empty = finishRollout({ ...finishRun(startedAt, [], []), exitCode: ExitCode.Ok }, flags, undefined)
   if (flags.json) writeJson(empty, flags.json)
-  if (flags.junit) writeJunit(empty, flags.junit)
+  if (flags.junit) writeJunit(empty, flags.junit, flags.junitFlavor)
   return ExitCode.Ok
 }
 
