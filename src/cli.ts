@@ -64,6 +64,8 @@ export interface RunFlags extends RolloutFlags {
   list?: boolean
   /** `--timings`: print where the run's time went (also in the JSON result). */
   timings?: boolean
+  /** `--dry-run`: print per host the first round's script, the HTTP requests, the checks and skips; connect to nothing. */
+  dryRun?: boolean
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -130,6 +132,7 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--exclude-tags <list>', 'skip checks tagged with any of these (comma-separated)').argParser(tagList))
     .addOption(new Option('--grep <pattern>', 'run only checks whose full title (describe › it) or spec file matches this regular expression').argParser(regExp))
     .option('--list', 'list, per host, the checks that would run and those skipped (with why), without connecting')
+    .option('--dry-run', 'print, per host, exactly what would be sent (the first round\'s remote script verbatim, the HTTP requests and from where), the checks and skips; connects to nothing')
     .option('--timings', 'print where the time went: start-up, inventory, specs, hosts (connect phases, probe, HTTP), report'))
 }
 
@@ -178,6 +181,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     redact = makeRedactor([...plan.secrets, ...sshSecrets(hosts)])
     if (flags.list) return listPlan(plan, redact)
     if (plan.varProblems.length > 0) throw new ConfigError(varProblemsMessage(plan.varProblems))
+    if (flags.dryRun) return printDryRun(plan, flags, redact)
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
     const ssh = await startSshSession(flags, hosts)
     const pacer = new ConnectPacer({ ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec, maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint })
@@ -213,6 +217,14 @@ function planOptions(flags: RunFlags): PlanOptions {
 function noChecksMessage(skipped: number): string {
   if (skipped === 0) return 'no checks were collected for the selected hosts'
   return `no checks apply to the selected hosts: all ${skipped} were skipped (each with its reason above)`
+}
+
+/** `--dry-run`: exit 0 when something would run, 3 when nothing would (as the run would). */
+async function printDryRun(plan: RunPlan, flags: RunFlags, redact: Redactor): Promise<number> {
+  const { dryRun } = await import('./runner/dry-run.ts')
+  const { renderDryRun } = await import('./reporters/dry-run.ts')
+  process.stdout.write(redact(renderDryRun(await dryRun(plan, { timeoutSec: flags.timeout, maxBytes: flags.maxOutput }))))
+  return plan.runnable === 0 ? ExitCode.Usage : ExitCode.Ok
 }
 
 /** `--list`: exit 0 when something would run, 3 when nothing would or vars are wrong (as the run would). */

@@ -6,7 +6,7 @@ import * as tls from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { createRequire } from 'node:module'
 import type { Agent, Dispatcher, buildConnector } from 'undici'
-import { currentHost, noteFact, type HostContext } from '../dsl/context.ts'
+import { currentHost, DryRunStop, noteFact, type HostContext } from '../dsl/context.ts'
 import { HttpError, TimeoutError, VerifyError } from '../errors.ts'
 
 export type Via = 'runner' | 'host'
@@ -108,6 +108,10 @@ export async function http(url: string, options: HttpOptions = {}): Promise<Http
   const opts = resolveOptions(ctx, options)
   noteFact(`http:${opts.method} ${url} via ${opts.via}`)
   const describe = `${opts.method} ${url}`
+  if (ctx.dryRun) {
+    ctx.dryRun.http.push({ method: opts.method, url, via: opts.via, headers: opts.headers as Record<string, string>, ...(opts.body !== undefined ? { body: true } : {}) })
+    throw new DryRunStop(describe)
+  }
   const started = performance.now()
   const deadline = new AbortController()
   const timer = setTimeout(() => deadline.abort(), opts.timeoutMs)
