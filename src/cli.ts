@@ -20,6 +20,7 @@ import { loadInventories, type InventoryFormat } from './inventory/layers.ts'
 import { renderConsole, shouldUseColor } from './reporters/console.ts'
 import { JUNIT_FLAVORS, writeJunit, type JunitFlavor } from './reporters/junit.ts'
 import { writeJson } from './reporters/json.ts'
+import { writeHtml } from './reporters/html.ts'
 import { DEFAULT_MAX_BYTES } from './probe/fact.ts'
 import { TOOL } from './version.ts'
 import { addDeployCommands } from './commands/register.ts'
@@ -64,6 +65,8 @@ export interface RunFlags extends RolloutFlags {
   list?: boolean
   /** `--timings`: print where the run's time went (also in the JSON result). */
   timings?: boolean
+  /** `--html PATH`: the self-contained HTML fleet report. */
+  html?: string
   /** `--dry-run`: print per host the first round's script, the HTTP requests, the checks and skips; connect to nothing. */
   dryRun?: boolean
 }
@@ -126,6 +129,7 @@ function addRunOptions(command: Command): Command {
     .option('--junit <path>', 'write a JUnit XML report')
     .addOption(new Option('--junit-flavor <flavor>', 'ant: valid against Ant\'s and Jenkins xUnit\'s schemas (default); jenkins: adds run totals and per-case output; gitlab: adds testcase file (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--json <path>', 'write the JSON result (schemaVersion 1)')
+    .option('--html <path>', 'write the HTML fleet report: hosts × checks matrix, one self-contained file')
     .option('--no-color', 'no colour even on a terminal (NO_COLOR is honoured too)')
     .option('--expect-version <version>', 'the version being deployed (release name or commit): sets the expectVersion var release() compares with')
     .addOption(new Option('--tags <list>', 'run only checks tagged with one of these (comma-separated); the others are reported skipped').argParser(tagList))
@@ -204,6 +208,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
   }
   result = markInterrupted(finishRollout(result, flags, flags.hosts), interrupt)
   if (timings) result = { ...result, timings }
+  result = { ...result, target: { hosts: flags.hosts, inventory: [flags.inventory].flat(), ...(flags.expectVersion === undefined ? {} : { expectVersion: flags.expectVersion }) } }
   overrides.onResult?.(redactRun(result, redact), redact)
   if (!overrides.quiet) report(redactRun(result, redact), flags)
   interrupt.dispose()
@@ -263,6 +268,7 @@ function report(result: RunResult, flags: RunFlags): void {
   if (flags.junit) writeJunit(result, flags.junit, flags.junitFlavor)
   if (result.timings) result.timings.reportMs = Math.round(performance.now() - started)
   if (flags.json) writeJson(result, flags.json)
+  if (flags.html) writeHtml(result, flags.html)
   if (flags.timings) process.stderr.write(renderTimings(result))
 }
 

@@ -6,6 +6,7 @@ import { ExitCode, type RunResult } from '../model.ts'
 import { parseThreshold, type Threshold } from '../runner/gate.ts'
 import { renderConsole, shouldUseColor } from '../reporters/console.ts'
 import { writeJson } from '../reporters/json.ts'
+import { writeHtml } from '../reporters/html.ts'
 import { JUNIT_FLAVORS, writeJunit, type JunitFlavor } from '../reporters/junit.ts'
 import { InvalidArgumentError } from 'commander'
 import type { RunHooks } from './run-hooks.ts'
@@ -13,6 +14,7 @@ import type { RunHooks } from './run-hooks.ts'
 export interface ReportFlags {
   json?: string
   junit?: string
+  html?: string
   junitFlavor?: JunitFlavor
   color: boolean
 }
@@ -34,6 +36,7 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .addOption(new Option('--max-failing-hosts <n|p%>', 'pass (exit 0) while at most this many hosts (or % of all merged hosts) failed or errored').argParser(thresholdArg))
     .option('--json <path>', 'write the merged JSON result')
     .option('--junit <path>', 'write the merged JUnit XML report')
+    .option('--html <path>', 'write the merged HTML fleet report')
     .addOption(new Option('--junit-flavor <flavor>', 'ant (default), jenkins, or gitlab (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--no-color', 'no colour even on a terminal')
     .action(async (files: string[], flags: ReportFlags & { maxFailingHosts?: Threshold }) => {
@@ -45,6 +48,20 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
           return reportRun(merged, flags)
         }),
       )
+    })
+  program
+    .command('report')
+    .description('render an earlier (or merged) --json result again: console, and --html / --junit / --json files')
+    .argument('<result>', 'a JSON result written by verify --json or verify merge --json')
+    .exitOverride()
+    .option('--html <path>', 'write the HTML fleet report')
+    .option('--junit <path>', 'write a JUnit XML report')
+    .addOption(new Option('--junit-flavor <flavor>', 'ant (default), jenkins, or gitlab (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
+    .option('--json <path>', 'write the JSON result again')
+    .option('--no-color', 'no colour even on a terminal')
+    .action(async (file: string, flags: ReportFlags) => {
+      const { readResult } = await import('./rollout.ts')
+      ctx.setExitCode(withConfigErrors(() => reportRun(readResult(file), flags)))
     })
   addSpecRunningCommands(program, ctx)
   program
@@ -110,6 +127,7 @@ export function reportRun(run: RunResult, flags: ReportFlags): number {
   ;(run.configErrors.length > 0 ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`)
   if (flags.junit) writeJunit(run, flags.junit, flags.junitFlavor)
   if (flags.json) writeJson(run, flags.json)
+  if (flags.html) writeHtml(run, flags.html)
   return run.exitCode
 }
 
