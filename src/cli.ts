@@ -18,9 +18,9 @@ import { ConnectPacer, DEFAULT_PACING } from './transports/connect-pacer.ts'
 import { sshSecrets, startSshSession } from './transports/ssh-session.ts'
 import { loadInventories, type InventoryFormat } from './inventory/layers.ts'
 import { renderConsole, shouldUseColor } from './reporters/console.ts'
-import { JUNIT_FLAVORS, writeJunit, type JunitFlavor } from './reporters/junit.ts'
-import { writeJson } from './reporters/json.ts'
-import { writeHtml } from './reporters/html.ts'
+import { JUNIT_FLAVORS, type JunitFlavor } from './reporters/junit.ts'
+import { consoleStream, stdoutConflict, writeJsonReport, writeReports } from './reporters/outputs.ts'
+import { CI_DIALECTS, type CiDialect } from './reporters/github.ts'
 import { DEFAULT_MAX_BYTES } from './probe/fact.ts'
 import { TOOL } from './version.ts'
 import { addDeployCommands } from './commands/register.ts'
@@ -67,6 +67,8 @@ export interface RunFlags extends RolloutFlags {
   timings?: boolean
   /** `--html PATH`: the self-contained HTML fleet report. */
   html?: string
+  /** `--ci github`: annotations and a job summary (default under GITHUB_ACTIONS=true). */
+  ci?: CiDialect
   /** `--dry-run`: print per host the first round's script, the HTTP requests, the checks and skips; connect to nothing. */
   dryRun?: boolean
 }
@@ -130,6 +132,7 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--junit-flavor <flavor>', 'ant: valid against Ant\'s and Jenkins xUnit\'s schemas (default); jenkins: adds run totals and per-case output; gitlab: adds testcase file (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--json <path>', 'write the JSON result (schemaVersion 1)')
     .option('--html <path>', 'write the HTML fleet report: hosts × checks matrix, one self-contained file')
+    .addOption(new Option('--ci <dialect>', 'github: ::error annotations and a job summary in $GITHUB_STEP_SUMMARY (default under GITHUB_ACTIONS=true); none: off').choices(CI_DIALECTS))
     .option('--no-color', 'no colour even on a terminal (NO_COLOR is honoured too)')
     .option('--expect-version <version>', 'the version being deployed (release name or commit): sets the expectVersion var release() compares with')
     .addOption(new Option('--tags <list>', 'run only checks tagged with one of these (comma-separated); the others are reported skipped').argParser(tagList))
@@ -164,6 +167,11 @@ function addPlanningCommands(program: Command, setExitCode: (code: number) => vo
 export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[]; cwd?: string } & RunHooks = {}): Promise<number> {
   const startedAt = new Date()
   // SIGINT/SIGTERM from here on stops the run but still reports it (runner/interrupt.ts)
+  const conflict = stdoutConflict(flags)
+  if (conflict) {
+    process.stderr.write(`error: ${conflict}\n`)
+    return ExitCode.Usage
+  }
   const interrupt = watchInterrupts()
   let result: RunResult
   let timings: RunTimings | undefined
@@ -262,13 +270,13 @@ async function resolveHosts(flags: RunFlags, unresolved?: Map<string, Set<string
 
 function report(result: RunResult, flags: RunFlags): void {
   const started = performance.now()
-  const color = flags.color && shouldUseColor(process.stdout, process.env)
+  const out = consoleStream(result, flags, process)
+  const color = flags.color && shouldUseColor(out as NodeJS.WriteStream, process.env)
   const text = renderConsole(result, { color })
-  ;(result.configErrors.length > 0 ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`)
-  if (flags.junit) writeJunit(result, flags.junit, flags.junitFlavor)
+  out.write(text.endsWith('\n') ? text : `${text}\n`)
+  writeReports(result, flags, { env: process.env, stdout: process.stdout, console: out })
   if (result.timings) result.timings.reportMs = Math.round(performance.now() - started)
-  if (flags.json) writeJson(result, flags.json)
-  if (flags.html) writeHtml(result, flags.html)
+  if (flags.json) writeJsonReport(result, flags.json, process.stdout)
   if (flags.timings) process.stderr.write(renderTimings(result))
 }
 

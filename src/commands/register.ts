@@ -5,9 +5,9 @@ import { ConfigError } from '../errors.ts'
 import { ExitCode, type RunResult } from '../model.ts'
 import { parseThreshold, type Threshold } from '../runner/gate.ts'
 import { renderConsole, shouldUseColor } from '../reporters/console.ts'
-import { writeJson } from '../reporters/json.ts'
-import { writeHtml } from '../reporters/html.ts'
-import { JUNIT_FLAVORS, writeJunit, type JunitFlavor } from '../reporters/junit.ts'
+import { JUNIT_FLAVORS, type JunitFlavor } from '../reporters/junit.ts'
+import { consoleStream, stdoutConflict, writeJsonReport, writeReports } from '../reporters/outputs.ts'
+import { CI_DIALECTS, type CiDialect } from '../reporters/github.ts'
 import { InvalidArgumentError } from 'commander'
 import type { RunHooks } from './run-hooks.ts'
 
@@ -16,6 +16,7 @@ export interface ReportFlags {
   junit?: string
   html?: string
   junitFlavor?: JunitFlavor
+  ci?: CiDialect
   color: boolean
 }
 
@@ -37,6 +38,7 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .option('--json <path>', 'write the merged JSON result')
     .option('--junit <path>', 'write the merged JUnit XML report')
     .option('--html <path>', 'write the merged HTML fleet report')
+    .addOption(new Option('--ci <dialect>', 'github: annotations and a job summary (default under GITHUB_ACTIONS=true)').choices(CI_DIALECTS))
     .addOption(new Option('--junit-flavor <flavor>', 'ant (default), jenkins, or gitlab (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--no-color', 'no colour even on a terminal')
     .action(async (files: string[], flags: ReportFlags & { maxFailingHosts?: Threshold }) => {
@@ -44,7 +46,7 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
       ctx.setExitCode(
         withConfigErrors(() => {
           const merged = mergeResults(files, flags.maxFailingHosts)
-          process.stdout.write(`${mergeHeadline(files, merged)}\n\n`)
+          consoleStream(merged, flags, process).write(`${mergeHeadline(files, merged)}\n\n`)
           return reportRun(merged, flags)
         }),
       )
@@ -58,6 +60,7 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .option('--junit <path>', 'write a JUnit XML report')
     .addOption(new Option('--junit-flavor <flavor>', 'ant (default), jenkins, or gitlab (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--json <path>', 'write the JSON result again')
+    .addOption(new Option('--ci <dialect>', 'github: annotations and a job summary (default under GITHUB_ACTIONS=true)').choices(CI_DIALECTS))
     .option('--no-color', 'no colour even on a terminal')
     .action(async (file: string, flags: ReportFlags) => {
       const { readResult } = await import('./rollout.ts')
@@ -122,12 +125,14 @@ function addSpecRunningCommands(program: Command, ctx: DeployCommandsContext): v
 
 /** Console, then JUnit and JSON when asked: the same views a run writes. */
 export function reportRun(run: RunResult, flags: ReportFlags): number {
-  const color = flags.color && shouldUseColor(process.stdout, process.env)
+  const conflict = stdoutConflict(flags)
+  if (conflict) throw new ConfigError(conflict)
+  const out = consoleStream(run, flags, process)
+  const color = flags.color && shouldUseColor(out as NodeJS.WriteStream, process.env)
   const text = renderConsole(run, { color })
-  ;(run.configErrors.length > 0 ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`)
-  if (flags.junit) writeJunit(run, flags.junit, flags.junitFlavor)
-  if (flags.json) writeJson(run, flags.json)
-  if (flags.html) writeHtml(run, flags.html)
+  out.write(text.endsWith('\n') ? text : `${text}\n`)
+  writeReports(run, flags, { env: process.env, stdout: process.stdout, console: out })
+  if (flags.json) writeJsonReport(run, flags.json, process.stdout)
   return run.exitCode
 }
 
