@@ -13,6 +13,7 @@ import { planRun, varProblemsMessage, type PlanOptions, type RunPlan } from './r
 import { makeRedactor, redactRun, type Redactor } from './reporters/redact.ts'
 import { renderList } from './reporters/list.ts'
 import { renderTimings } from './reporters/timings.ts'
+import { Progress, progressMode } from './reporters/progress.ts'
 import { createTransport } from './transports/create.ts'
 import { ConnectPacer, DEFAULT_PACING } from './transports/connect-pacer.ts'
 import { sshSecrets, startSshSession } from './transports/ssh-session.ts'
@@ -69,6 +70,9 @@ export interface RunFlags extends RolloutFlags {
   html?: string
   /** `--ci github`: annotations and a job summary (default under GITHUB_ACTIONS=true). */
   ci?: CiDialect
+  /** `--quiet`: no progress while hosts run; `--verbose`: each failing check in the progress lines. */
+  quiet?: boolean
+  verbose?: boolean
   /** `--dry-run`: print per host the first round's script, the HTTP requests, the checks and skips; connect to nothing. */
   dryRun?: boolean
 }
@@ -139,6 +143,8 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--exclude-tags <list>', 'skip checks tagged with any of these (comma-separated)').argParser(tagList))
     .addOption(new Option('--grep <pattern>', 'run only checks whose full title (describe › it) or spec file matches this regular expression').argParser(regExp))
     .option('--list', 'list, per host, the checks that would run and those skipped (with why), without connecting')
+    .option('--quiet', 'no progress on stderr while hosts are verified (the report is still printed)')
+    .option('--verbose', 'progress lines name each failing check under its host')
     .option('--dry-run', 'print, per host, exactly what would be sent (the first round\'s remote script verbatim, the HTTP requests and from where), the checks and skips; connects to nothing')
     .option('--timings', 'print where the time went: start-up, inventory, specs, hosts (connect phases, probe, HTTP), report'))
 }
@@ -197,7 +203,10 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
     const ssh = await startSshSession(flags, hosts)
     const pacer = new ConnectPacer({ ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec, maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint })
+    const progress = overrides.quiet ? undefined : startProgress(plan.hosts.length, flags)
     result = await runHosts(plan.hosts, {
+      onHostStart: (host) => progress?.hostStarted(host.name),
+      onHostDone: (host) => progress?.hostDone(host),
       concurrency: flags.concurrency,
       timeoutSec: flags.timeout,
       checkTimeoutMs: (flags.checkTimeout ?? flags.timeout * 3) * 1000,
@@ -206,7 +215,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       recordFacts: overrides.recordFacts,
       createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, ssh, pacer }),
       signal: interrupt.signal,
-    })
+    }).finally(() => progress?.finish())
     await ssh.close()
     timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap() }
     if (plan.runnable === 0) result = finishRun(startedAt, result.hosts, [noChecksMessage(result.summary.checks)])
@@ -221,6 +230,11 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
   if (!overrides.quiet) report(redactRun(result, redact), flags)
   interrupt.dispose()
   return result.exitCode
+}
+
+/** Progress on stderr: redrawn on a terminal, a line per host in CI or a pipe, none with --quiet. */
+function startProgress(total: number, flags: RunFlags): Progress {
+  return new Progress({ total, stream: process.stderr, mode: progressMode(process.stderr, process.env, flags.quiet), verbose: flags.verbose })
 }
 
 function planOptions(flags: RunFlags): PlanOptions {
