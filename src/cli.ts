@@ -172,12 +172,13 @@ function addPlanningCommands(program: Command, setExitCode: (code: number) => vo
 
 export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[]; cwd?: string } & RunHooks = {}): Promise<number> {
   const startedAt = new Date()
-  // SIGINT/SIGTERM from here on stops the run but still reports it (runner/interrupt.ts)
+  // two reports on stdout would interleave: refused before anything runs
   const conflict = stdoutConflict(flags)
   if (conflict) {
     process.stderr.write(`error: ${conflict}\n`)
     return ExitCode.Usage
   }
+  // SIGINT/SIGTERM from here on stops the run but still reports it (runner/interrupt.ts)
   const interrupt = watchInterrupts()
   let result: RunResult
   let timings: RunTimings | undefined
