@@ -204,7 +204,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
     const ssh = await startSshSession(flags, hosts)
     const pacer = new ConnectPacer({ ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec, maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint })
-    const progress = overrides.quiet ? undefined : startProgress(plan.hosts.length, flags)
+    const progress = overrides.quiet ? undefined : startProgress(plan.hosts.length, flags, redact)
     result = await runHosts(plan.hosts, {
       onHostStart: (host) => progress?.hostStarted(host.name),
       onHostDone: (host) => progress?.hostDone(host),
@@ -234,8 +234,8 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
 }
 
 /** Progress on stderr: redrawn on a terminal, a line per host in CI or a pipe, none with --quiet. */
-function startProgress(total: number, flags: RunFlags): Progress {
-  return new Progress({ total, stream: process.stderr, mode: progressMode(process.stderr, process.env, flags.quiet), verbose: flags.verbose })
+function startProgress(total: number, flags: RunFlags, redact: Redactor): Progress {
+  return new Progress({ total, stream: process.stderr, mode: progressMode(process.stderr, process.env, flags.quiet), verbose: flags.verbose, redact })
 }
 
 function planOptions(flags: RunFlags): PlanOptions {

@@ -16,6 +16,8 @@ export interface ProgressOptions {
   /** Redraw period on a terminal, ms. */
   tickMs?: number
   now?: () => number
+  /** Secret values out of every line (the run's redactor), as in the report. */
+  redact?: (text: string) => string
 }
 
 /** live on a terminal without CI, lines otherwise; --quiet turns it off. */
@@ -35,9 +37,12 @@ export class Progress {
   private timer: NodeJS.Timeout | undefined
   private readonly now: () => number
   private readonly started: number
+  private readonly write: (text: string) => void
 
   constructor(private readonly options: ProgressOptions) {
     this.now = options.now ?? (() => performance.now())
+    const redact = options.redact ?? ((text: string) => text)
+    this.write = (text) => void options.stream.write(redact(text))
     this.started = this.now()
     if (options.mode === 'live') {
       this.timer = setInterval(() => this.draw(), options.tickMs ?? 250)
@@ -64,7 +69,7 @@ export class Progress {
     const name = sanitizeLine(result.host.name)
     const bad = result.status === 'error' ? `${name} (${result.error?.kind ?? 'error'})` : failed + errors > 0 ? `${name} (${[failed ? `${failed} failed` : '', errors ? `${errors} errors` : ''].filter(Boolean).join(', ')})` : undefined
     if (bad) this.failing.push(bad)
-    if (this.options.mode === 'lines') this.options.stream.write(this.hostLines(result, failed, errors).join('\n') + '\n')
+    if (this.options.mode === 'lines') this.write(this.hostLines(result, failed, errors).join('\n') + '\n')
     else if (this.options.mode === 'live') this.draw()
   }
 
@@ -112,12 +117,12 @@ export class Progress {
   private draw(): void {
     const lines = this.view()
     this.clear()
-    this.options.stream.write(`${lines.join('\n')}\n`)
+    this.write(`${lines.join('\n')}\n`)
     this.drawn = lines.length
   }
 
   private clear(): void {
-    if (this.drawn > 0) this.options.stream.write(`\x1b[${this.drawn}A\x1b[0J`)
+    if (this.drawn > 0) this.write(`\x1b[${this.drawn}A\x1b[0J`)
     this.drawn = 0
   }
 }

@@ -46,6 +46,14 @@ describe('progress', () => {
     )
   })
 
+  it('takes secret values out, as the report does', () => {
+    const out = sink()
+    const p = new Progress({ total: 1, stream: out.stream, mode: 'lines', verbose: true, redact: (t) => t.replaceAll('hunter2', '[secret:token]') })
+    p.hostDone(host('web-1', [check('failed', { message: 'token hunter2 refused' })]))
+    expect(out.chunks.join('')).toContain('app › is failed: token [secret:token] refused')
+    expect(out.chunks.join('')).not.toContain('hunter2')
+  })
+
   it('off: writes nothing', () => {
     const out = sink()
     const p = new Progress({ total: 1, stream: out.stream, mode: 'off' })
