@@ -88,6 +88,8 @@ function totals(run: RunResult, suites: XmlElement[]): XmlElement['attributes'] 
 
 interface CaseOut {
   element: XmlElement
+  /** The case's name, to head its output in the suite's system-out (ant). */
+  name: string
   status: 'passed' | 'failed' | 'error' | 'skipped'
   /** Text for system-out: inside the case (jenkins, gitlab), or gathered in the suite's (ant). */
   out?: string
@@ -95,7 +97,7 @@ interface CaseOut {
 
 function suiteElement(attrs: { name: string; hostname: string; timestamp: string; time: number; id: number }, properties: Array<[string, string]>, cases: CaseOut[], flavor: JunitFlavor, notes: { out: string[]; err: string[] }): XmlElement {
   const count = (status: CaseOut['status']) => cases.filter((c) => c.status === status).length
-  const caseOut = cases.flatMap((c) => (c.out && flavor === 'ant' ? [`[${c.element.attributes?.find(([a]) => a === 'name')?.[1]}]\n${c.out}`] : []))
+  const caseOut = cases.flatMap((c) => (c.out && flavor === 'ant' ? [`[${c.name}]\n${c.out}`] : []))
   if (flavor !== 'ant') for (const c of cases) if (c.out) c.element.children!.push(textEl('system-out', c.out))
   return el(
     'testsuite',
@@ -123,14 +125,11 @@ function suiteElement(attrs: { name: string; hostname: string; timestamp: string
 function configSuite(run: RunResult, flavor: JunitFlavor, id: number): XmlElement {
   const cases = run.configErrors.map((raw, i): CaseOut => {
     const message = sanitize(raw)
-    const testCase = el('testcase', [
-      ['classname', `${TOOL_SUITE}.config`],
-      // numbered so two similar errors stay two rows in GitLab
-      ['name', `config error ${i + 1}: ${truncate(firstLine(message), VALUE_MAX)}`],
-      ['time', 0],
-    ])
+    // numbered so two similar errors stay two rows in GitLab
+    const name = `config error ${i + 1}: ${truncate(firstLine(message), VALUE_MAX)}`
+    const testCase = el('testcase', [['classname', `${TOOL_SUITE}.config`], ['name', name], ['time', 0]])
     testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(firstLine(message), SUMMARY_MAX)], ['type', 'config']]))
-    return { element: testCase, status: 'error' }
+    return { element: testCase, name, status: 'error' }
   })
   // 'localhost' is what Ant's schema asks for when no host applies
   return suiteElement({ name: TOOL_SUITE, hostname: 'localhost', timestamp: run.startedAt, time: seconds(run.durationMs), id }, [], cases, flavor, { out: [], err: [] })
@@ -159,21 +158,15 @@ function hostSuite(host: HostResult, startedAt: string, flavor: JunitFlavor, id:
 }
 
 function hostErrorCase(host: HostResult, kind: ErrorKind | undefined, message: string): CaseOut {
-  const testCase = el('testcase', [
-    ['classname', `${junitHostId(host.host.name)}.${HOST_CLASS}`],
-    ['name', kind ? HOST_ERROR_TITLES[kind] : 'host could not be verified'],
-    ['time', seconds(host.timings.connectMs ?? host.timings.totalMs)],
-  ])
+  const name = kind ? HOST_ERROR_TITLES[kind] : 'host could not be verified'
+  const testCase = el('testcase', [['classname', `${junitHostId(host.host.name)}.${HOST_CLASS}`], ['name', name], ['time', seconds(host.timings.connectMs ?? host.timings.totalMs)]])
   testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(firstLine(message), SUMMARY_MAX)], ['type', kind ?? 'error']]))
-  return { element: testCase, status: 'error' }
+  return { element: testCase, name, status: 'error' }
 }
 
 function checkCase(hostName: string, check: CheckResult, flavor: JunitFlavor): CaseOut {
-  const attributes: XmlElement['attributes'] = [
-    ['classname', junitClassname(hostName, check)],
-    ['name', sanitizeLine(check.path.at(-1) ?? check.id)],
-    ['time', seconds(check.durationMs)],
-  ]
+  const name = sanitizeLine(check.path.at(-1) ?? check.id)
+  const attributes: XmlElement['attributes'] = [['classname', junitClassname(hostName, check)], ['name', name], ['time', seconds(check.durationMs)]]
   // only GitLab's reader knows `file`; both strict schemas reject it
   if (flavor === 'gitlab') attributes.push(['file', normalizeFile(check.failedAt?.file ?? check.file)])
   const testCase = el('testcase', attributes)
@@ -182,22 +175,22 @@ function checkCase(hostName: string, check: CheckResult, flavor: JunitFlavor): C
   if (check.status === 'failed') {
     const summary = failureSummary(check, message) + (check.failedAt ? ` (at ${locationText(check.failedAt)})` : '')
     testCase.children!.push(textEl('failure', [failureContent(check, message), at].filter(Boolean).join('\n\n'), [['message', truncate(summary, SUMMARY_MAX + VALUE_MAX)], ['type', FAILURE_TYPE]]))
-    return { element: testCase, status: 'failed', out: at || undefined }
+    return { element: testCase, name, status: 'failed', out: at || undefined }
   }
   if (check.status === 'error') {
     const summary = truncate(firstLine(message), SUMMARY_MAX) || 'error'
     testCase.children!.push(textEl('error', [contentIfLonger(message), at].filter(Boolean).join('\n\n'), [['message', summary], ['type', check.errorKind ?? 'error']]))
-    return { element: testCase, status: 'error', out: at || undefined }
+    return { element: testCase, name, status: 'error', out: at || undefined }
   }
   if (check.status === 'skipped') {
     const reason = truncate(firstLine(message), SUMMARY_MAX)
     testCase.children!.push(el('skipped', reason ? [['message', reason]] : []))
     // also in system-out, for readers that ignore skipped/@message
-    return { element: testCase, status: 'skipped', out: message ? `skipped: ${message}` : undefined }
+    return { element: testCase, name, status: 'skipped', out: message ? `skipped: ${message}` : undefined }
   }
   // a passed case: a warn-severity failure and the time to green go to system-out (the case stays green)
   const notes = [passedNotes(check), truncationNote(check)].filter(Boolean).join('\n')
-  return { element: testCase, status: 'passed', out: notes ? sanitize(notes) : undefined }
+  return { element: testCase, name, status: 'passed', out: notes ? sanitize(notes) : undefined }
 }
 
 function locationText(at: FailureLocation): string {
