@@ -4,7 +4,7 @@
 //
 // Every module imported after register() costs a round trip to tsx's loader thread, so the
 // packages a run always needs are loaded first, without it (about half of start-up; see
-// bench/README.md). undici and junit-report-builder load on first use instead.
+// bench/README.md). undici loads on first use instead.
 await Promise.all(['ssh2', 'zod', 'yaml', 'expect', 'commander', 'execa', 'tinyglobby', 'p-limit', 'ssh-config'].map((name) => import(name)))
 const { register } = await import('tsx/esm/api')
 register()

@@ -14,13 +14,15 @@ import { makeRedactor, redactRun, type Redactor } from './reporters/redact.ts'
 import { SecretRedactor } from './secrets/redactor.ts'
 import { renderList } from './reporters/list.ts'
 import { renderTimings } from './reporters/timings.ts'
+import { Progress, progressMode } from './reporters/progress.ts'
 import { createTransport } from './transports/create.ts'
 import { ConnectPacer, DEFAULT_PACING } from './transports/connect-pacer.ts'
 import { sshSecrets, startSshSession } from './transports/ssh-session.ts'
 import { loadInventories, type InventoryFormat } from './inventory/layers.ts'
 import { renderConsole, shouldUseColor } from './reporters/console.ts'
-import { writeJunit } from './reporters/junit.ts'
-import { writeJson } from './reporters/json.ts'
+import { JUNIT_FLAVORS, type JunitFlavor } from './reporters/junit.ts'
+import { consoleStream, stdoutConflict, writeJsonReport, writeReports } from './reporters/outputs.ts'
+import { CI_DIALECTS, type CiDialect } from './reporters/github.ts'
 import { DEFAULT_MAX_BYTES } from './probe/fact.ts'
 import { TOOL } from './version.ts'
 import { addDeployCommands } from './commands/register.ts'
@@ -49,6 +51,8 @@ export interface RunFlags extends RolloutFlags {
   maxHandshakes?: number
   maxOutput: number
   junit?: string
+  /** `--junit-flavor`: ant (strict, default), jenkins, gitlab (default under GITLAB_CI). */
+  junitFlavor?: JunitFlavor
   json?: string
   color: boolean
   /** The version being deployed: sets the `expectVersion` var that release() compares with. */
@@ -63,6 +67,15 @@ export interface RunFlags extends RolloutFlags {
   list?: boolean
   /** `--timings`: print where the run's time went (also in the JSON result). */
   timings?: boolean
+  /** `--html PATH`: the self-contained HTML fleet report. */
+  html?: string
+  /** `--ci github`: annotations and a job summary (default under GITHUB_ACTIONS=true). */
+  ci?: CiDialect
+  /** `--quiet`: no progress while hosts run; `--verbose`: each failing check in the progress lines. */
+  quiet?: boolean
+  verbose?: boolean
+  /** `--dry-run`: print per host the first round's script, the HTTP requests, the checks and skips; connect to nothing. */
+  dryRun?: boolean
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -121,13 +134,19 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--max-handshakes <n>', 'SSH handshakes in progress at once against one address:port, under sshd\'s MaxStartups (0: no limit)').default(DEFAULT_PACING.maxPerEndpoint).argParser(nonNegativeInt))
     .addOption(new Option('--max-output <bytes>', 'cap on each fact\'s stdout and stderr').default(DEFAULT_MAX_BYTES).argParser(positiveInt))
     .option('--junit <path>', 'write a JUnit XML report')
+    .addOption(new Option('--junit-flavor <flavor>', 'ant: valid against Ant\'s and Jenkins xUnit\'s schemas (default); jenkins: adds run totals and per-case output; gitlab: adds testcase file (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--json <path>', 'write the JSON result (schemaVersion 1)')
+    .option('--html <path>', 'write the HTML fleet report: hosts × checks matrix, one self-contained file')
+    .addOption(new Option('--ci <dialect>', 'github: ::error annotations and a job summary in $GITHUB_STEP_SUMMARY (default under GITHUB_ACTIONS=true); none: off').choices(CI_DIALECTS))
     .option('--no-color', 'no colour even on a terminal (NO_COLOR is honoured too)')
     .option('--expect-version <version>', 'the version being deployed (release name or commit): sets the expectVersion var release() compares with')
     .addOption(new Option('--tags <list>', 'run only checks tagged with one of these (comma-separated); the others are reported skipped').argParser(tagList))
     .addOption(new Option('--exclude-tags <list>', 'skip checks tagged with any of these (comma-separated)').argParser(tagList))
     .addOption(new Option('--grep <pattern>', 'run only checks whose full title (describe › it) or spec file matches this regular expression').argParser(regExp))
     .option('--list', 'list, per host, the checks that would run and those skipped (with why), without connecting')
+    .option('--quiet', 'no progress on stderr while hosts are verified (the report is still printed)')
+    .option('--verbose', 'progress lines name each failing check under its host')
+    .option('--dry-run', 'print, per host, exactly what would be sent (the first round\'s remote script verbatim, the HTTP requests and from where), the checks and skips; connects to nothing')
     .option('--timings', 'print where the time went: start-up, inventory, specs, hosts (connect phases, probe, HTTP), report'))
 }
 
@@ -154,6 +173,12 @@ function addPlanningCommands(program: Command, setExitCode: (code: number) => vo
 
 export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[]; cwd?: string } & RunHooks = {}): Promise<number> {
   const startedAt = new Date()
+  // two reports on stdout would interleave: refused before anything runs
+  const conflict = stdoutConflict(flags)
+  if (conflict) {
+    process.stderr.write(`error: ${conflict}\n`)
+    return ExitCode.Usage
+  }
   // SIGINT/SIGTERM from here on stops the run but still reports it (runner/interrupt.ts)
   const interrupt = watchInterrupts()
   let result: RunResult
@@ -177,10 +202,14 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     redact = makeRedactor(secrets)
     if (flags.list) return listPlan(plan, redact)
     if (plan.varProblems.length > 0) throw new ConfigError(varProblemsMessage(plan.varProblems))
+    if (flags.dryRun) return printDryRun(plan, flags, redact)
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
     const ssh = await startSshSession(flags, hosts)
     const pacer = new ConnectPacer({ ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec, maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint })
+    const progress = overrides.quiet ? undefined : startProgress(plan.hosts.length, flags, redact)
     result = await runHosts(plan.hosts, {
+      onHostStart: (host) => progress?.hostStarted(host.name),
+      onHostDone: (host) => progress?.hostDone(host),
       concurrency: flags.concurrency,
       timeoutSec: flags.timeout,
       checkTimeoutMs: (flags.checkTimeout ?? flags.timeout * 3) * 1000,
@@ -191,7 +220,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, ssh, pacer }),
       signal: interrupt.signal,
       secrets,
-    })
+    }).finally(() => progress?.finish())
     await ssh.close()
     timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap() }
     if (plan.runnable === 0) result = finishRun(startedAt, result.hosts, [noChecksMessage(result.summary.checks)])
@@ -201,10 +230,16 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
   }
   result = markInterrupted(finishRollout(result, flags, flags.hosts), interrupt)
   if (timings) result = { ...result, timings }
+  result = { ...result, target: { hosts: flags.hosts, inventory: [flags.inventory].flat(), ...(flags.expectVersion === undefined ? {} : { expectVersion: flags.expectVersion }) } }
   overrides.onResult?.(redactRun(result, redact), redact)
   if (!overrides.quiet) report(redactRun(result, redact), flags)
   interrupt.dispose()
   return result.exitCode
+}
+
+/** Progress on stderr: redrawn on a terminal, a line per host in CI or a pipe, none with --quiet. */
+function startProgress(total: number, flags: RunFlags, redact: Redactor): Progress {
+  return new Progress({ total, stream: process.stderr, mode: progressMode(process.stderr, process.env, flags.quiet), verbose: flags.verbose, redact })
 }
 
 function planOptions(flags: RunFlags): PlanOptions {
@@ -214,6 +249,14 @@ function planOptions(flags: RunFlags): PlanOptions {
 function noChecksMessage(skipped: number): string {
   if (skipped === 0) return 'no checks were collected for the selected hosts'
   return `no checks apply to the selected hosts: all ${skipped} were skipped (each with its reason above)`
+}
+
+/** `--dry-run`: exit 0 when something would run, 3 when nothing would (as the run would). */
+async function printDryRun(plan: RunPlan, flags: RunFlags, redact: Redactor): Promise<number> {
+  const { dryRun } = await import('./runner/dry-run.ts')
+  const { renderDryRun } = await import('./reporters/dry-run.ts')
+  process.stdout.write(redact(renderDryRun(await dryRun(plan, { timeoutSec: flags.timeout, maxBytes: flags.maxOutput }))))
+  return plan.runnable === 0 ? ExitCode.Usage : ExitCode.Ok
 }
 
 /** `--list`: exit 0 when something would run, 3 when nothing would or vars are wrong (as the run would). */
@@ -246,12 +289,13 @@ async function resolveHosts(flags: RunFlags, unresolved?: Map<string, Set<string
 
 function report(result: RunResult, flags: RunFlags): void {
   const started = performance.now()
-  const color = flags.color && shouldUseColor(process.stdout, process.env)
+  const out = consoleStream(result, flags, process)
+  const color = flags.color && shouldUseColor(out as NodeJS.WriteStream, process.env)
   const text = renderConsole(result, { color })
-  ;(result.configErrors.length > 0 ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`)
-  if (flags.junit) writeJunit(result, flags.junit)
+  out.write(text.endsWith('\n') ? text : `${text}\n`)
+  writeReports(result, flags, { env: process.env, stdout: process.stdout, console: out })
   if (result.timings) result.timings.reportMs = Math.round(performance.now() - started)
-  if (flags.json) writeJson(result, flags.json)
+  if (flags.json) writeJsonReport(result, flags.json, process.stdout)
   if (flags.timings) process.stderr.write(renderTimings(result))
 }
 

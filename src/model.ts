@@ -229,6 +229,8 @@ export interface RunResult {
   selection?: { limit?: string; shard?: string; fromStdin?: boolean; rerunOf?: string; mergedFrom?: string[] }
   /** Where the run's time went (runs that reached the hosts). */
   timings?: RunTimings
+  /** What the run was asked to verify, as given: `--hosts`, the inventory files, `--expect-version` (for reports' headers). */
+  target?: { hosts?: string; inventory?: string[]; expectVersion?: string }
   /** The signal that stopped the run early (`SIGINT`, `SIGTERM`): unfinished checks are errors of kind `interrupted`, exit ≥ 2. */
   interrupted?: string
 }

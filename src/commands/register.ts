@@ -5,14 +5,18 @@ import { ConfigError } from '../errors.ts'
 import { ExitCode, type RunResult } from '../model.ts'
 import { parseThreshold, type Threshold } from '../runner/gate.ts'
 import { renderConsole, shouldUseColor } from '../reporters/console.ts'
-import { writeJson } from '../reporters/json.ts'
-import { writeJunit } from '../reporters/junit.ts'
+import { JUNIT_FLAVORS, type JunitFlavor } from '../reporters/junit.ts'
+import { consoleStream, stdoutConflict, writeJsonReport, writeReports } from '../reporters/outputs.ts'
+import { CI_DIALECTS, type CiDialect } from '../reporters/github.ts'
 import { InvalidArgumentError } from 'commander'
 import type { RunHooks } from './run-hooks.ts'
 
 export interface ReportFlags {
   json?: string
   junit?: string
+  html?: string
+  junitFlavor?: JunitFlavor
+  ci?: CiDialect
   color: boolean
 }
 
@@ -33,16 +37,34 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .addOption(new Option('--max-failing-hosts <n|p%>', 'pass (exit 0) while at most this many hosts (or % of all merged hosts) failed or errored').argParser(thresholdArg))
     .option('--json <path>', 'write the merged JSON result')
     .option('--junit <path>', 'write the merged JUnit XML report')
+    .option('--html <path>', 'write the merged HTML fleet report')
+    .addOption(new Option('--ci <dialect>', 'github: annotations and a job summary (default under GITHUB_ACTIONS=true)').choices(CI_DIALECTS))
+    .addOption(new Option('--junit-flavor <flavor>', 'ant (default), jenkins, or gitlab (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--no-color', 'no colour even on a terminal')
     .action(async (files: string[], flags: ReportFlags & { maxFailingHosts?: Threshold }) => {
       const { mergeHeadline, mergeResults } = await import('./merge.ts')
       ctx.setExitCode(
         withConfigErrors(() => {
           const merged = mergeResults(files, flags.maxFailingHosts)
-          process.stdout.write(`${mergeHeadline(files, merged)}\n\n`)
+          consoleStream(merged, flags, process).write(`${mergeHeadline(files, merged)}\n\n`)
           return reportRun(merged, flags)
         }),
       )
+    })
+  program
+    .command('report')
+    .description('render an earlier (or merged) --json result again: console, and --html / --junit / --json files')
+    .argument('<result>', 'a JSON result written by verify --json or verify merge --json')
+    .exitOverride()
+    .option('--html <path>', 'write the HTML fleet report')
+    .option('--junit <path>', 'write a JUnit XML report')
+    .addOption(new Option('--junit-flavor <flavor>', 'ant (default), jenkins, or gitlab (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
+    .option('--json <path>', 'write the JSON result again')
+    .addOption(new Option('--ci <dialect>', 'github: annotations and a job summary (default under GITHUB_ACTIONS=true)').choices(CI_DIALECTS))
+    .option('--no-color', 'no colour even on a terminal')
+    .action(async (file: string, flags: ReportFlags) => {
+      const { readResult } = await import('./rollout.ts')
+      ctx.setExitCode(withConfigErrors(() => reportRun(readResult(file), flags)))
     })
   addSpecRunningCommands(program, ctx)
   program
@@ -103,11 +125,14 @@ function addSpecRunningCommands(program: Command, ctx: DeployCommandsContext): v
 
 /** Console, then JUnit and JSON when asked: the same views a run writes. */
 export function reportRun(run: RunResult, flags: ReportFlags): number {
-  const color = flags.color && shouldUseColor(process.stdout, process.env)
+  const conflict = stdoutConflict(flags)
+  if (conflict) throw new ConfigError(conflict)
+  const out = consoleStream(run, flags, process)
+  const color = flags.color && shouldUseColor(out as NodeJS.WriteStream, process.env)
   const text = renderConsole(run, { color })
-  ;(run.configErrors.length > 0 ? process.stderr : process.stdout).write(text.endsWith('\n') ? text : `${text}\n`)
-  if (flags.junit) writeJunit(run, flags.junit)
-  if (flags.json) writeJson(run, flags.json)
+  out.write(text.endsWith('\n') ? text : `${text}\n`)
+  writeReports(run, flags, { env: process.env, stdout: process.stdout, console: out })
+  if (flags.json) writeJsonReport(run, flags.json, process.stdout)
   return run.exitCode
 }
 

@@ -14,8 +14,7 @@ import { installBaseline } from '../snapshot/baseline.ts'
 import { readSnapshot } from '../snapshot/snapshot.ts'
 import type { RunPlan } from '../runner/plan.ts'
 import { finishRun } from '../runner/run.ts'
-import { writeJson } from '../reporters/json.ts'
-import { writeJunit } from '../reporters/junit.ts'
+import { consoleStream, writeJsonReport, writeReports, type OutputFlags } from '../reporters/outputs.ts'
 
 export interface RolloutFlags {
   /** `--limit PATTERN[,PATTERN]`: names, globs, groups; `!` excludes. */
@@ -124,11 +123,12 @@ function parseSinceFlag(text: string): number {
 }
 
 /** The report of a wave with nothing in it: the note, an empty result with exit 0 (so `verify merge` still gets a file). */
-export function reportNothingToVerify(note: string, flags: RolloutFlags & { json?: string; junit?: string }, startedAt: Date): number {
-  process.stdout.write(`${note}\nPASS (exit 0): nothing to verify\n`)
+export function reportNothingToVerify(note: string, flags: RolloutFlags & OutputFlags, startedAt: Date): number {
   const empty = finishRollout({ ...finishRun(startedAt, [], []), exitCode: ExitCode.Ok }, flags, undefined)
-  if (flags.json) writeJson(empty, flags.json)
-  if (flags.junit) writeJunit(empty, flags.junit)
+  const out = consoleStream(empty, flags, process)
+  out.write(`${note}\nPASS (exit 0): nothing to verify\n`)
+  writeReports(empty, flags, { env: process.env, stdout: process.stdout, console: out })
+  if (flags.json) writeJsonReport(empty, flags.json, process.stdout)
   return ExitCode.Ok
 }
 

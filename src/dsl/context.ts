@@ -17,6 +17,21 @@ export interface HostContext {
   factLog?: Map<string, unknown>
   /** The run's secret values: matchers re-run on redacted copies, recorded facts are redacted as they are recorded. */
   secrets?: SecretRedactor
+  /** `--dry-run`: HTTP requests are recorded here and never sent. */
+  dryRun?: DryRunLog
+}
+
+/** What a dry run would send for a host, recorded instead of sent. */
+export interface DryRunLog {
+  http: Array<{ method: string; url: string; via: 'runner' | 'host'; headers: Record<string, string>; body?: boolean }>
+}
+
+/** Thrown by a resource under --dry-run once it has recorded its request: the check stops there. */
+export class DryRunStop extends Error {
+  constructor(what: string) {
+    super(`dry run: ${what} not sent`)
+    this.name = 'DryRunStop'
+  }
 }
 
 /** Per-check scope: which facts the check read, for the report. */

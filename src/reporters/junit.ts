@@ -1,32 +1,33 @@
-// JUnit XML view of a RunResult, shaped for Jenkins (classname split at its last dot into
-// package/class) and GitLab (rows keyed by classname + name): one suite per host, one case per check.
+// JUnit XML view of a RunResult: one suite per host, one case per check, so its counts are the
+// console's and the JSON's. Three flavours (docs/ci.md): `ant` (default) is valid against both
+// strict schemas (Ant's JUnit.xsd and Jenkins xUnit's junit-10.xsd); `jenkins` adds run totals
+// and per-case output; `gitlab` adds the `file` attribute GitLab's test report reads.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { createRequire } from 'node:module'
-import type { Builder, TestCase, TestSuite } from 'junit-report-builder'
-import type { CheckResult, ErrorKind, HostResult, RunResult } from '../model.ts'
+import type { CheckResult, ErrorKind, FailureLocation, HostResult, RunResult } from '../model.ts'
 import { sanitize, sanitizeLine, truncate } from './sanitize.ts'
 import { passedNotes } from './rollout-notes.ts'
 import { truncationNote } from './truncation-note.ts'
+import { el, renderXml, textEl, type XmlElement } from './xml.ts'
 
-// Loaded only when a JUnit file is written. The typings declare an ES default export, but the
-// package is CommonJS, whose module.exports is the builder itself; accept either shape.
-let builderModule: Builder | undefined
-function rootBuilder(): Builder {
-  if (!builderModule) {
-    const loaded = createRequire(import.meta.url)('junit-report-builder') as { default?: Builder }
-    builderModule = loaded.default ?? (loaded as unknown as Builder)
-  }
-  return builderModule
+export const JUNIT_FLAVORS = ['ant', 'jenkins', 'gitlab'] as const
+export type JunitFlavor = (typeof JUNIT_FLAVORS)[number]
+
+/** `--junit-flavor` when given, else `gitlab` under GitLab CI (`GITLAB_CI`), else the strict `ant`. */
+export function junitFlavorFor(flag: JunitFlavor | undefined, env: NodeJS.ProcessEnv = process.env): JunitFlavor {
+  if (flag) return flag
+  return env.GITLAB_CI ? 'gitlab' : 'ant'
 }
 
 /** Separator between the spec file and describe titles inside a classname (no dot, so Jenkins keeps it whole). */
 export const PATH_SEPARATOR = ' › '
 
-/** classname of the synthetic case that stands for a host that could not be verified. */
+/** classname of the case that stands for a host that errored before any check was collected. */
 const HOST_CLASS = 'host'
-// the tool's name: the root element and the suite that holds run-level config errors
+// the suite that holds run-level config errors
 const TOOL_SUITE = 'verify'
+/** `type` of a `<failure>`: a failed expectation (Ant's schema requires one). */
+const FAILURE_TYPE = 'assertion'
 
 // attributes are shown on one line by CI UIs; the full text goes into the element content
 const SUMMARY_MAX = 300
@@ -61,104 +62,144 @@ export function junitClassname(hostName: string, check: Pick<CheckResult, 'file'
   return `${junitHostId(hostName)}.${junitSpecPath(check)}`
 }
 
-export function renderJunit(run: RunResult): string {
-  // a fresh builder per render: the package's default export is a shared, stateful instance
-  const builder = rootBuilder().newBuilder().name(TOOL_SUITE)
-  if (run.configErrors.length > 0) addConfigSuite(builder, run)
-  for (const host of run.hosts) addHostSuite(builder, host, run.startedAt)
-  return `${builder.build()}\n`
+export interface JunitOptions {
+  flavor?: JunitFlavor
 }
 
-export function writeJunit(run: RunResult, path: string): void {
+export function renderJunit(run: RunResult, options: JunitOptions = {}): string {
+  const flavor = options.flavor ?? 'ant'
+  const suites: XmlElement[] = []
+  if (run.configErrors.length > 0) suites.push(configSuite(run, flavor, suites.length))
+  for (const host of run.hosts) suites.push(hostSuite(host, run.startedAt, flavor, suites.length))
+  return renderXml(el('testsuites', flavor === 'ant' ? [] : totals(run, suites), suites))
+}
+
+/** Writes the report; `flavor` undefined: the default for this environment (junitFlavorFor). */
+export function writeJunit(run: RunResult, path: string, flavor?: JunitFlavor): void {
   mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(path, renderJunit(run), 'utf8')
+  writeFileSync(path, renderJunit(run, { flavor: junitFlavorFor(flavor) }), 'utf8')
 }
 
-function addConfigSuite(builder: Builder, run: RunResult): void {
-  const suite = builder.testSuite().name(TOOL_SUITE).timestamp(isoTimestamp(run.startedAt)).time(seconds(run.durationMs))
-  run.configErrors.forEach((raw, i) => {
+/** Counts over the suites, so they always add up (junit-10 allows no `skipped` here). */
+function totals(run: RunResult, suites: XmlElement[]): XmlElement['attributes'] {
+  const sum = (name: string) => suites.reduce((n, s) => n + Number(s.attributes?.find(([a]) => a === name)?.[1] ?? 0), 0)
+  return [['name', TOOL_SUITE], ['tests', sum('tests')], ['failures', sum('failures')], ['errors', sum('errors')], ['time', seconds(run.durationMs)]]
+}
+
+interface CaseOut {
+  element: XmlElement
+  /** The case's name, to head its output in the suite's system-out (ant). */
+  name: string
+  status: 'passed' | 'failed' | 'error' | 'skipped'
+  /** Text for system-out: inside the case (jenkins, gitlab), or gathered in the suite's (ant). */
+  out?: string
+}
+
+function suiteElement(attrs: { name: string; hostname: string; timestamp: string; time: number; id: number }, properties: Array<[string, string]>, cases: CaseOut[], flavor: JunitFlavor, notes: { out: string[]; err: string[] }): XmlElement {
+  const count = (status: CaseOut['status']) => cases.filter((c) => c.status === status).length
+  const caseOut = cases.flatMap((c) => (c.out && flavor === 'ant' ? [`[${c.name}]\n${c.out}`] : []))
+  if (flavor !== 'ant') for (const c of cases) if (c.out) c.element.children!.push(textEl('system-out', c.out))
+  return el(
+    'testsuite',
+    [
+      ['name', attrs.name],
+      ['package', junitHostId(attrs.name)],
+      ['id', attrs.id],
+      ['hostname', attrs.hostname],
+      ['timestamp', timestamp(attrs.timestamp, flavor)],
+      ['time', attrs.time],
+      ['tests', cases.length],
+      ['failures', count('failed')],
+      ['errors', count('error')],
+      ['skipped', count('skipped')],
+    ],
+    [
+      el('properties', [], properties.map(([name, value]) => el('property', [['name', name], ['value', value]]))),
+      ...cases.map((c) => c.element),
+      textEl('system-out', [...notes.out, ...caseOut].join('\n\n')),
+      textEl('system-err', notes.err.join('\n\n')),
+    ],
+  )
+}
+
+function configSuite(run: RunResult, flavor: JunitFlavor, id: number): XmlElement {
+  const cases = run.configErrors.map((raw, i): CaseOut => {
     const message = sanitize(raw)
-    suite
-      .testCase()
-      .className(`${TOOL_SUITE}.config`)
-      // numbered so two similar errors stay two rows in GitLab
-      .name(`config error ${i + 1}: ${truncate(firstLine(message), VALUE_MAX)}`)
-      .time(0)
-      .error(truncate(firstLine(message), SUMMARY_MAX), 'config', cdataSafe(message))
+    // numbered so two similar errors stay two rows in GitLab
+    const name = `config error ${i + 1}: ${truncate(firstLine(message), VALUE_MAX)}`
+    const testCase = el('testcase', [['classname', `${TOOL_SUITE}.config`], ['name', name], ['time', 0]])
+    testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(firstLine(message), SUMMARY_MAX)], ['type', 'config']]))
+    return { element: testCase, name, status: 'error' }
   })
+  // 'localhost' is what Ant's schema asks for when no host applies
+  return suiteElement({ name: TOOL_SUITE, hostname: 'localhost', timestamp: run.startedAt, time: seconds(run.durationMs), id }, [], cases, flavor, { out: [], err: [] })
 }
 
-function addHostSuite(builder: Builder, host: HostResult, startedAt: string): void {
+function hostSuite(host: HostResult, startedAt: string, flavor: JunitFlavor, id: number): XmlElement {
   const { name, address, port, transport } = host.host
-  const suite = builder
-    .testSuite()
-    .name(sanitizeLine(name))
-    .timestamp(isoTimestamp(startedAt))
-    .time(seconds(host.timings.totalMs))
-    // junit-report-builder has no API for the `hostname` attribute, so the host goes in properties
-    .property('hostname', sanitizeLine(name))
-    .property('address', transport === 'local' ? 'local' : `${sanitizeLine(address)}:${port}`)
-  if (host.status === 'error') addHostErrorCase(suite, host)
-  if (host.noChecksApply) addNoChecksCase(suite, host)
-  for (const check of host.checks) addCheckCase(suite, name, check)
+  const properties: Array<[string, string]> = [
+    ['hostname', sanitizeLine(name)],
+    ['address', transport === 'local' ? 'local' : `${sanitizeLine(address)}:${port}`],
+  ]
+  const notes = { out: [] as string[], err: [] as string[] }
+  if (host.noChecksApply) {
+    properties.push(['noChecksApply', 'true'])
+    notes.out.push(`no check applies to this host: every check was skipped on it (${host.checks.length}); see their reasons`)
+  }
+  const cases = host.checks.map((check) => checkCase(name, check, flavor))
+  if (host.status === 'error') {
+    const kind = host.error?.kind
+    const message = sanitize(host.error?.message ?? 'host could not be verified')
+    notes.err.push(`${kind ? HOST_ERROR_TITLES[kind] : 'host could not be verified'}: ${message}`)
+    // the checks carry the host's error already; only a host with none gets a case, so CI still turns red
+    if (host.checks.length === 0) cases.unshift(hostErrorCase(host, kind, message))
+  }
+  return suiteElement({ name: sanitizeLine(name), hostname: sanitizeLine(name), timestamp: startedAt, time: seconds(host.timings.totalMs), id }, properties, cases, flavor, notes)
 }
 
-// A host that nothing verified shows as a skipped row of its own, so CI makes it visible.
-function addNoChecksCase(suite: TestSuite, host: HostResult): void {
-  suite.property('noChecksApply', 'true')
-  const testCase = suite.testCase().className(`${junitHostId(host.host.name)}.${HOST_CLASS}`).name('no check applies to this host').time(0)
-  skipWithMessage(testCase, `every check was skipped on this host (${host.checks.length}); see their reasons`)
+function hostErrorCase(host: HostResult, kind: ErrorKind | undefined, message: string): CaseOut {
+  const name = kind ? HOST_ERROR_TITLES[kind] : 'host could not be verified'
+  const testCase = el('testcase', [['classname', `${junitHostId(host.host.name)}.${HOST_CLASS}`], ['name', name], ['time', seconds(host.timings.connectMs ?? host.timings.totalMs)]])
+  testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(firstLine(message), SUMMARY_MAX)], ['type', kind ?? 'error']]))
+  return { element: testCase, name, status: 'error' }
 }
 
-// Always present for an errored host, so CI turns red on exactly the hosts behind exit code 2.
-function addHostErrorCase(suite: TestSuite, host: HostResult): void {
-  const kind = host.error?.kind
-  const message = sanitize(host.error?.message ?? 'host could not be verified')
-  suite
-    .testCase()
-    .className(`${junitHostId(host.host.name)}.${HOST_CLASS}`)
-    .name(kind ? HOST_ERROR_TITLES[kind] : 'host could not be verified')
-    .time(seconds(host.timings.connectMs ?? host.timings.totalMs))
-    .error(truncate(firstLine(message), SUMMARY_MAX), kind ?? 'error', contentIfLonger(message))
-}
-
-function addCheckCase(suite: TestSuite, hostName: string, check: CheckResult): void {
-  const testCase = suite
-    .testCase()
-    .className(junitClassname(hostName, check))
-    .name(sanitizeLine(check.path.at(-1) ?? check.id))
-    .time(seconds(check.durationMs))
-    .file(normalizeFile(check.file))
+function checkCase(hostName: string, check: CheckResult, flavor: JunitFlavor): CaseOut {
+  const name = sanitizeLine(check.path.at(-1) ?? check.id)
+  const attributes: XmlElement['attributes'] = [['classname', junitClassname(hostName, check)], ['name', name], ['time', seconds(check.durationMs)]]
+  // only GitLab's reader knows `file`; both strict schemas reject it
+  if (flavor === 'gitlab') attributes.push(['file', normalizeFile(check.failedAt?.file ?? check.file)])
+  const testCase = el('testcase', attributes)
   const message = sanitize(check.message ?? '')
+  const at = check.failedAt ? failureLocation(check.failedAt) : ''
   if (check.status === 'failed') {
-    testCase.failure(failureSummary(check, message)).stacktrace(cdataSafe(failureContent(check, message)))
-  } else if (check.status === 'error') {
-    testCase.error(truncate(firstLine(message), SUMMARY_MAX) || 'error', check.errorKind ?? 'error', contentIfLonger(message))
-  } else if (check.status === 'skipped') {
-    skipWithMessage(testCase, truncate(firstLine(message), SUMMARY_MAX))
-    // also in system-out, for readers that ignore skipped/@message
-    if (message) testCase.standardOutput(cdataSafe(`skipped: ${message}`))
-  } else {
-    // a passed case: a warn-severity failure and the time to green go to system-out (the case stays green)
-    const notes = [passedNotes(check), truncationNote(check)].filter(Boolean).join('\n')
-    if (notes) testCase.standardOutput(cdataSafe(sanitize(notes)))
+    const summary = failureSummary(check, message) + (check.failedAt ? ` (at ${locationText(check.failedAt)})` : '')
+    testCase.children!.push(textEl('failure', [failureContent(check, message), at].filter(Boolean).join('\n\n'), [['message', truncate(summary, SUMMARY_MAX + VALUE_MAX)], ['type', FAILURE_TYPE]]))
+    return { element: testCase, name, status: 'failed', out: at || undefined }
   }
+  if (check.status === 'error') {
+    const summary = truncate(firstLine(message), SUMMARY_MAX) || 'error'
+    testCase.children!.push(textEl('error', [contentIfLonger(message), at].filter(Boolean).join('\n\n'), [['message', summary], ['type', check.errorKind ?? 'error']]))
+    return { element: testCase, name, status: 'error', out: at || undefined }
+  }
+  if (check.status === 'skipped') {
+    const reason = truncate(firstLine(message), SUMMARY_MAX)
+    testCase.children!.push(el('skipped', reason ? [['message', reason]] : []))
+    // also in system-out, for readers that ignore skipped/@message
+    return { element: testCase, name, status: 'skipped', out: message ? `skipped: ${message}` : undefined }
+  }
+  // a passed case: a warn-severity failure and the time to green go to system-out (the case stays green)
+  const notes = [passedNotes(check), truncationNote(check)].filter(Boolean).join('\n')
+  return { element: testCase, name, status: 'passed', out: notes ? sanitize(notes) : undefined }
 }
 
-/**
- * `<skipped message="…"/>`: junit-report-builder 5 (the latest) writes `<skipped/>` with no
- * attributes, so the message is set on the element it built.
- */
-function skipWithMessage(testCase: TestCase, message: string): void {
-  testCase.skipped()
-  if (!message) return
-  const build = testCase.build.bind(testCase)
-  testCase.build = (parent) => {
-    const element = build(parent)
-    const skipped = element.children.find((child) => (child as { name?: string }).name === 'skipped')
-    ;(skipped as typeof element | undefined)?.attribute('message', message)
-    return element
-  }
+function locationText(at: FailureLocation): string {
+  return `${normalizeFile(at.file)}:${at.line}${at.column === undefined ? '' : `:${at.column}`}`
+}
+
+/** `at specs/web.spec.ts:12:5` and the code frame under it. */
+function failureLocation(at: FailureLocation): string {
+  return [`at ${locationText(at)}`, at.frame ? sanitize(at.frame) : ''].filter(Boolean).join('\n')
 }
 
 /** One line for the `message` attribute: expected vs actual when the matcher gave them. */
@@ -178,18 +219,9 @@ function failureContent(check: CheckResult, message: string): string {
 }
 
 /** Element content only when the attribute could not hold it all: avoids printing short messages twice. */
-function contentIfLonger(message: string): string | undefined {
+function contentIfLonger(message: string): string {
   const summary = truncate(firstLine(message), SUMMARY_MAX)
-  return summary === message.trim() ? undefined : cdataSafe(message)
-}
-
-// junit-report-builder splits only the first `]]>` of CDATA content (String#replace with a
-// string pattern); split every later one here so content cannot close its CDATA section early.
-function cdataSafe(text: string): string {
-  const first = text.indexOf(']]>')
-  if (first < 0) return text
-  const end = first + 3
-  return text.slice(0, end) + text.slice(end).replaceAll(']]>', ']]]]><![CDATA[>')
+  return summary === message.trim() ? '' : message
 }
 
 function firstLine(text: string): string {
@@ -205,8 +237,12 @@ function seconds(ms: number): number {
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) / 1000 : 0
 }
 
-/** ISO 8601 in UTC to the second; a value that is not a date is passed through unchanged. */
-function isoTimestamp(value: string): string {
+/**
+ * UTC to the second. Ant's schema allows no time zone (`2025-03-04T05:06:07`, UTC implied);
+ * the jenkins and gitlab flavours keep the `Z`. A value that is not a date becomes the epoch, so the file stays valid.
+ */
+function timestamp(value: string, flavor: JunitFlavor): string {
   const date = new Date(value)
-  return Number.isNaN(date.getTime()) ? sanitizeLine(value) : date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const iso = (Number.isNaN(date.getTime()) ? new Date(0) : date).toISOString().replace(/\.\d{3}Z$/, 'Z')
+  return flavor === 'ant' ? iso.slice(0, -1) : iso
 }

@@ -4,8 +4,10 @@
 // ESC-introduced sequences: CSI (colours, cursor moves), string commands (OSC titles and
 // hyperlinks, DCS, SOS, PM, APC) up to BEL or ST, and two-byte escapes such as `ESC c`.
 // An unterminated string command loses only its introducer, so a stray ESC cannot swallow the rest of a message.
+// The C1 CSI (U+009B) is not an introducer here: text decoded from UTF-8 holds it only as a
+// character of its own, so CONTROL drops that one character and keeps the text after it.
 const ANSI_SEQUENCE =
-  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[\]PX^_][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]|\u009b[0-?]*[ -/]*[@-~]/g
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[\]PX^_][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g
 
 // C0 except tab and newline, DEL, C1 (a lone 0x9b is a CSI on some terminals), bidi
 // overrides that can make a line read differently than it is, and the XML-illegal U+FFFE/U+FFFF.

@@ -6,7 +6,7 @@ import * as tls from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { createRequire } from 'node:module'
 import type { Agent, Dispatcher, buildConnector } from 'undici'
-import { currentHost, existingHostSession, hostSession, noteFact, type HostContext, type HostSession } from '../dsl/context.ts'
+import { currentHost, DryRunStop, existingHostSession, hostSession, noteFact, type HostContext, type HostSession } from '../dsl/context.ts'
 import { HttpError, TimeoutError, VerifyError } from '../errors.ts'
 
 export type Via = 'runner' | 'host'
@@ -113,6 +113,10 @@ export async function http(url: string, options: HttpOptions = {}): Promise<Http
   noteFact(`http:${opts.method} ${url} via ${opts.via}`)
   // errors name the request; a secret in its URL (a token in the query) is replaced before it is worded
   const describe = `${opts.method} ${ctx.secrets ? ctx.secrets.text(url) : url}`
+  if (ctx.dryRun) {
+    ctx.dryRun.http.push({ method: opts.method, url, via: opts.via, headers: opts.headers as Record<string, string>, ...(opts.body !== undefined ? { body: true } : {}) })
+    throw new DryRunStop(describe)
+  }
   const started = performance.now()
   const deadline = new AbortController()
   const timer = setTimeout(() => deadline.abort(), opts.timeoutMs)

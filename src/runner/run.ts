@@ -10,6 +10,8 @@ export interface RunOptions extends HostRunOptions {
   concurrency: number
   /** Called as each host finishes (progress on the console). */
   onHostDone?(result: RunResult['hosts'][number]): void
+  /** Called as each host's turn comes (progress: the hosts still running). */
+  onHostStart?(host: HostPlan['host']): void
 }
 
 export async function runHosts(plans: readonly HostPlan[], options: RunOptions): Promise<RunResult> {
@@ -18,6 +20,7 @@ export async function runHosts(plans: readonly HostPlan[], options: RunOptions):
   const results = await Promise.all(
     plans.map((plan) =>
       limit(async () => {
+        options.onHostStart?.(plan.host)
         const result = await verifyHost(plan, options)
         options.onHostDone?.(result)
         return result

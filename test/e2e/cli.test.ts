@@ -9,6 +9,7 @@ import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, pointCurrent, startStatusApp, RELEASES, type StatusApp } from '../support/deploy-tree.ts'
 import { makeWorkdir, runCli, REPO_ROOT, type Workdir } from '../support/workdir.ts'
 import type { RunResult } from '../../src/model.ts'
+import { junitSchemaErrors } from '../support/faults.ts'
 
 let fleet: Fleet
 let apps: StatusApp[]
@@ -78,7 +79,8 @@ describe('verify --hosts <group> over real sshd', () => {
     const before = fleet.hosts.map((h) => snapshot(h.root))
     const channelsBefore = await fleet.execChannels()
     const run = await runCli(['--hosts', 'staging', '--junit', 'out/junit.xml', '--json', 'out/result.json'], { cwd: work.dir })
-    expect(run.stderr).toBe('')
+    // stderr holds the progress, one line per finished host (no terminal), and nothing else
+    expect(run.stderr.split('\n').filter((line) => line !== '' && !/^\[\d\/3\] ✓ host-\d {2}7 passed {2}\d+\.\ds$/.test(line))).toEqual([])
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     for (const h of fleet.hosts.slice(0, 3)) expect(run.stdout).toContain(h.name)
     expect(run.stdout).toMatch(/3 hosts?, 21 checks: 21 passed, 0 failed, 0 errors/)
@@ -87,6 +89,7 @@ describe('verify --hosts <group> over real sshd', () => {
     const suites = asArray(xml.testsuites.testsuite)
     expect(suites.map((s: { name: string }) => s.name)).toEqual(['host-1', 'host-2', 'host-3'])
     expect(asArray(suites[0].testcase)).toHaveLength(7)
+    expect(junitSchemaErrors(path.join(work.dir, 'out/junit.xml'))).toBe('')
 
     const json = readJson(path.join(work.dir, 'out/result.json'))
     expect(json.schemaVersion).toBe(1)
@@ -107,8 +110,9 @@ describe('verify --hosts <group> over real sshd', () => {
     pointCurrent(appRoot, '/srv/elsewhere/blog')
     apps[2]!.accesses = 500
     try {
-      const run = await runCli(['--hosts', 'staging', '--json', 'r.json'], { cwd: work.dir })
+      const run = await runCli(['--hosts', 'staging', '--json', 'r.json', '--junit', 'r.xml'], { cwd: work.dir })
       expect(run.exitCode, run.stdout + run.stderr).toBe(1)
+      expect(junitSchemaErrors(path.join(work.dir, 'r.xml'))).toBe('')
       expect(run.stdout).toMatch(/host-2[\s\S]*current points into releases\/[\s\S]*\/srv\/elsewhere\/blog/)
       expect(run.stdout).toMatch(/host-3[\s\S]*was restarted[\s\S]*Received: +50\d/)
       expect(run.stdout).toContain('specs/blog-release.spec.ts')
@@ -131,14 +135,20 @@ describe('verify --hosts <group> over real sshd', () => {
   })
 
   it('an unreachable host is an error for that host only; the others still report (exit 2)', async () => {
-    const run = await runCli(['--hosts', 'with-down', '--junit', 'down.xml', '--connect-timeout', '5'], { cwd: work.dir })
+    const run = await runCli(['--hosts', 'with-down', '--junit', 'down.xml', '--json', 'down.json', '--connect-timeout', '5'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
+    expect(junitSchemaErrors(path.join(work.dir, 'down.xml'))).toBe('')
     expect(run.stdout).toMatch(/down[\s\S]*(refused|unreachable)/i)
     const suites = asArray(parseXml(path.join(work.dir, 'down.xml')).testsuites.testsuite)
     const up = suites.find((s: { name: string }) => s.name === 'host-1')
     const down = suites.find((s: { name: string }) => s.name === 'down')
     expect(Number(up.failures) + Number(up.errors), run.stdout).toBe(0)
     expect(Number(down.errors)).toBeGreaterThan(0)
+    // the unreachable host's checks are its errors: JUnit counts what the JSON and the console count
+    const summary = readJson(path.join(work.dir, 'down.json')).summary
+    expect(suites.reduce((n: number, s: { tests: string }) => n + Number(s.tests), 0)).toBe(summary.checks)
+    expect(suites.reduce((n: number, s: { errors: string }) => n + Number(s.errors), 0)).toBe(summary.errors)
+    expect(run.stdout).toContain(`${summary.checks} checks`)
     expect(run.ms).toBeLessThan(20_000)
   })
 

@@ -240,7 +240,7 @@ describe('untrusted text', () => {
     expect(plain).toContain('✗ nginx › serves 200')
     expect(plain).toContain('expected: 200')
     expect(plain).toContain('actual:   503')
-    expect(plain).toContain('        line 1\n        line 2\n        \ufffd\n')
+    expect(plain).toContain('        line 1\n        line 231m\n        \ufffd\n')
   })
 
   it('uses colour only when asked', () => {

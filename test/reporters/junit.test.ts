@@ -9,11 +9,13 @@ import { XMLParser } from 'fast-xml-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exitCodeFor, SCHEMA_VERSION, summarize } from '../../src/model.ts'
 import type { CheckResult, CheckStatus, HostResult, RunResult } from '../../src/model.ts'
-import { junitClassname, junitHostId, junitSpecPath, renderJunit, writeJunit } from '../../src/reporters/junit.ts'
+import { JUNIT_FLAVORS, junitClassname, junitFlavorFor, junitHostId, junitSpecPath, renderJunit, writeJunit, type JunitFlavor } from '../../src/reporters/junit.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const GOLDEN_DIR = join(HERE, 'golden')
-const XSD = join(HERE, 'junit.xsd')
+// the two schemas strict consumers validate with, byte-exact copies (see the README beside them)
+const ANT_XSD = join(HERE, '../fixtures/junit-xsd/JUnit.xsd')
+const JENKINS_XSD = join(HERE, '../fixtures/junit-xsd/junit-10.xsd')
 const STARTED_AT = '2025-03-04T05:06:07.890Z'
 
 // ------------------------------------------------------------------ fixtures
@@ -59,6 +61,7 @@ function twoHosts(): RunResult {
       expected: '200',
       actual: '503',
       message: 'expect(received).toBe(expected)\n\nExpected: 200\nReceived: 503',
+      failedAt: { file: NGINX, line: 14, column: 32, frame: '  13 |   const res = await http(url)\n> 14 |   expect(res.status).toBe(200)\n     |                      ^\n  15 | })' },
     })
   return runOf([
     host('web-1.example.com', '10.0.0.11', [
@@ -77,11 +80,20 @@ function twoHosts(): RunResult {
   ])
 }
 
-/** (b) one host fine, one unreachable before any check ran. */
+/** A passing run: two hosts, every check green (one after waiting). */
+function passing(): RunResult {
+  return runOf([
+    host('web-1.example.com', '10.0.0.11', [check(NGINX, ['nginx 1.24', 'listens on :443'], 'passed'), check(APP, ['app', 'has release v2.3.1'], 'passed', { attempts: 3, timeToGreenMs: 4200 })]),
+    host('web-2.example.com', '10.0.0.12', [check(NGINX, ['nginx 1.24', 'listens on :443'], 'passed'), check(APP, ['app', 'has release v2.3.1'], 'passed')]),
+  ])
+}
+
+/** (b) one host fine, one unreachable: its checks errored as the runner reports them. */
 function unreachable(): RunResult {
+  const down = { errorKind: 'unreachable' as const, message: 'connect ECONNREFUSED 10.0.0.21:22', durationMs: 0 }
   return runOf([
     host('web-1.example.com', '10.0.0.11', [check(NGINX, ['nginx 1.24', 'listens on :443'], 'passed')]),
-    host('db-1.example.com', '10.0.0.21', [], {
+    host('db-1.example.com', '10.0.0.21', [check(NGINX, ['nginx 1.24', 'listens on :443'], 'error', down), check(APP, ['app', 'has release v2.3.1'], 'error', down)], {
       status: 'error',
       error: { kind: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.21:22' },
       timings: { connectMs: 3001, totalMs: 3001 },
@@ -98,6 +110,7 @@ const HOSTILE_OUTPUT = [
   'surrogates[\ud800|\udfff|😀]',
   'ansi[\x1b[31mred\x1b[0m \x1b]8;;https://example.com\x07link\x1b]8;;\x07 \x1b[1;4mbold\x1b[m]',
   'cdata[]]> and again ]]>]',
+  'c1[\u009bkept after the C1 CSI]',
   'markup[<&> "double" \'single\']',
 ].join('\n')
 
@@ -138,12 +151,13 @@ function ensureXmllint(): void {
 
 let workDir = ''
 
-function validateWithXsd(xml: string, name: string): void {
+/** xmllint's complaints about `xml` under `xsd`: '' when valid. */
+function schemaErrors(xml: string, name: string, xsd: string): string {
   const file = join(workDir, name)
   writeFileSync(file, xml, 'utf8')
-  const result = spawnSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8' })
+  const result = spawnSync('xmllint', ['--noout', '--schema', xsd, file], { encoding: 'utf8' })
   expect(result.error).toBeUndefined()
-  expect(result.status, result.stderr).toBe(0)
+  return result.status === 0 ? '' : result.stderr
 }
 
 function expectGolden(name: string, actual: string): void {
@@ -165,11 +179,16 @@ interface ParsedCase {
   file?: string
   failure?: { message?: string; '#text'?: string } | string
   error?: { message?: string; type?: string; '#text'?: string } | string
-  skipped?: unknown
+  skipped?: { message?: string } | string
   'system-out'?: string
 }
 interface ParsedSuite {
   name: string
+  package?: string
+  id?: string
+  hostname?: string
+  'system-out'?: string
+  'system-err'?: string
   tests: string
   failures: string
   errors: string
@@ -180,7 +199,7 @@ interface ParsedSuite {
   testcase?: ParsedCase[]
 }
 interface ParsedReport {
-  testsuites: { tests: string; failures: string; errors: string; skipped: string; testsuite?: ParsedSuite[] }
+  testsuites: { name?: string; tests?: string; failures?: string; errors?: string; time?: string; testsuite?: ParsedSuite[] }
 }
 
 function parse(xml: string): ParsedReport {
@@ -232,27 +251,63 @@ describe('junit naming', () => {
 })
 
 describe('renderJunit', () => {
-  const scenarios: Array<[golden: string, build: () => RunResult]> = [
-    ['two-hosts.xml', twoHosts],
-    ['unreachable.xml', unreachable],
-    ['hostile.xml', hostile],
-    ['config-errors.xml', configErrors],
+  const scenarios: Array<[name: string, build: () => RunResult]> = [
+    ['passing', passing],
+    ['two-hosts', twoHosts],
+    ['unreachable', unreachable],
+    ['hostile', hostile],
+    ['config-errors', configErrors],
   ]
 
-  for (const [golden, build] of scenarios) {
-    it(`matches golden/${golden} and the XSD`, () => {
+  for (const [name, build] of scenarios) {
+    it(`${name}: matches golden/${name}.xml, valid against Ant's JUnit.xsd and Jenkins xUnit's junit-10.xsd`, () => {
       const xml = renderJunit(build())
-      expectGolden(golden, xml)
-      validateWithXsd(xml, golden)
+      expectGolden(`${name}.xml`, xml)
+      expect(schemaErrors(xml, `${name}.ant.xml`, ANT_XSD)).toBe('')
+      expect(schemaErrors(xml, `${name}.jenkins10.xml`, JENKINS_XSD)).toBe('')
+    })
+
+    it(`${name}: the jenkins flavour is valid against junit-10.xsd; the gitlab flavour differs from it only by testcase/@file`, () => {
+      expect(schemaErrors(renderJunit(build(), { flavor: 'jenkins' }), `${name}.jenkins.xml`, JENKINS_XSD)).toBe('')
+      const gitlab = schemaErrors(renderJunit(build(), { flavor: 'gitlab' }), `${name}.gitlab.xml`, JENKINS_XSD)
+      const complaints = gitlab.split('\n').filter((line) => line.includes('validity error') || line.includes('Schemas validity'))
+      for (const line of complaints) expect(line).toMatch(/The attribute 'file' is not allowed|fails to validate/)
+    })
+
+    it(`${name}: counts the same checks as the console and the JSON (summary.checks)`, () => {
+      const run = build()
+      for (const flavor of JUNIT_FLAVORS) {
+        const report = parse(renderJunit(run, { flavor }))
+        const suites = report.testsuites.testsuite ?? []
+        const cases = allCases(report)
+        const expected = run.configErrors.length > 0 ? run.configErrors.length : run.summary.checks
+        expect(cases).toHaveLength(expected)
+        expect(suites.reduce((n, s) => n + Number(s.tests), 0)).toBe(expected)
+        expect(suites.reduce((n, s) => n + Number(s.failures), 0)).toBe(run.summary.failed)
+        expect(suites.reduce((n, s) => n + Number(s.errors), 0)).toBe(run.configErrors.length > 0 ? run.configErrors.length : run.summary.errors)
+        expect(suites.reduce((n, s) => n + Number(s.skipped), 0)).toBe(run.summary.skipped)
+      }
     })
   }
+
+  it('golden files of the jenkins and gitlab flavours for a failing run', () => {
+    expectGolden('two-hosts.jenkins.xml', renderJunit(twoHosts(), { flavor: 'jenkins' }))
+    expectGolden('two-hosts.gitlab.xml', renderJunit(twoHosts(), { flavor: 'gitlab' }))
+  })
+
+  it('picks gitlab under GITLAB_CI, ant otherwise, and the flag over both', () => {
+    expect(junitFlavorFor(undefined, {})).toBe('ant')
+    expect(junitFlavorFor(undefined, { GITLAB_CI: 'true' })).toBe('gitlab')
+    expect(junitFlavorFor('jenkins', { GITLAB_CI: 'true' })).toBe('jenkins')
+  })
 
   it('is deterministic for the same run', () => {
     expect(renderJunit(twoHosts())).toBe(renderJunit(twoHosts()))
   })
 
-  it('gives one suite per host and one case per check, with Jenkins and GitLab friendly names', () => {
+  it('gives one suite per host and one case per check, with the attributes Ant requires', () => {
     const report = parse(renderJunit(twoHosts()))
+    expect(Object.keys(report.testsuites).filter((k) => k !== 'testsuite' && k !== '#text')).toEqual([])
     const suites = report.testsuites.testsuite ?? []
     expect(suites.map((s) => s.name)).toEqual(['web-1.example.com', 'web-2.example.com'])
     expect(suites.map((s) => s.testcase?.length)).toEqual([3, 3])
@@ -260,7 +315,11 @@ describe('renderJunit', () => {
       ['3', '1', '1', '0'],
       ['3', '1', '0', '1'],
     ])
-    expect(suites[0]?.timestamp).toBe('2025-03-04T05:06:07Z')
+    expect(suites.map((s) => [s.package, s.id, s.hostname])).toEqual([
+      ['web-1_example_com', '0', 'web-1.example.com'],
+      ['web-2_example_com', '1', 'web-2.example.com'],
+    ])
+    expect(suites[0]?.timestamp).toBe('2025-03-04T05:06:07')
     expect(suites[0]?.time).toBe('1.235')
     expect(suites[0]?.properties?.property).toContainEqual({ name: 'hostname', value: 'web-1.example.com' })
 
@@ -274,8 +333,37 @@ describe('renderJunit', () => {
       'web-2_example_com.specs/app › app › config',
     ])
     expect(cases[2]?.name).toBe('has release v2.3.1')
-    expect(cases[1]?.file).toBe(NGINX)
+    expect(cases[1]).not.toHaveProperty('file')
     expect(cases[1]?.time).toBe('0.088')
+  })
+
+  it('jenkins flavour: run totals on <testsuites> (no skipped), Z timestamps, output inside each case', () => {
+    const report = parse(renderJunit(twoHosts(), { flavor: 'jenkins' }))
+    expect(report.testsuites).toMatchObject({ name: 'verify', tests: '6', failures: '2', errors: '1', time: '2.11' })
+    expect(report.testsuites).not.toHaveProperty('skipped')
+    expect(report.testsuites.testsuite?.[0]?.timestamp).toBe('2025-03-04T05:06:07Z')
+    const [, failed, , , , skipped] = allCases(report)
+    expect(failed?.['system-out']).toContain('at specs/web/nginx.spec.ts:14:32\n  13 |')
+    expect(skipped?.['system-out']).toBe('skipped: canary hosts run another release')
+  })
+
+  it("gitlab flavour: what GitLab's parser reads (suite name, classname, name, file, time, status, failure text)", () => {
+    // Gitlab::Ci::Parsers::Test::Junit: testcases under testsuites/testsuite; status from failure/error/skipped
+    const cases = (parse(renderJunit(twoHosts(), { flavor: 'gitlab' })).testsuites.testsuite ?? []).flatMap((suite) =>
+      (suite.testcase ?? []).map((c) => ({
+        suite: suite.name,
+        classname: c.classname,
+        name: c.name,
+        file: c.file,
+        time: c.time,
+        status: c.failure ? 'failed' : c.error ? 'error' : c.skipped !== undefined ? 'skipped' : 'success',
+        output: textOf(c.failure ?? c.error),
+      })),
+    )
+    expect(cases.map((c) => c.status)).toEqual(['success', 'failed', 'error', 'success', 'failed', 'skipped'])
+    expect(cases[0]).toMatchObject({ suite: 'web-1.example.com', file: NGINX, time: '0.003' })
+    expect(cases[1]?.output).toContain('Received: 503')
+    expect(cases[1]?.output).toContain('> 14 |   expect(res.status).toBe(200)')
   })
 
   it("follows Jenkins' rule: split at the last dot gives package = host id, class = spec path", () => {
@@ -292,34 +380,35 @@ describe('renderJunit', () => {
     expect(pairs.size).toBe(cases.length)
   })
 
-  it('writes failure, error and skipped the way CI reads them', () => {
-    const [passed, failed, errored, , , skipped] = allCases(parse(renderJunit(twoHosts())))
+  it('writes failure (with type and where it failed), error and skipped the way CI reads them', () => {
+    const report = parse(renderJunit(twoHosts()))
+    const [passed, failed, errored, , , skipped] = allCases(report)
     expect(passed).not.toHaveProperty('failure')
-    expect(failed?.failure).toMatchObject({ message: 'expected 200, actual 503' })
+    expect(failed?.failure).toMatchObject({ message: 'expected 200, actual 503 (at specs/web/nginx.spec.ts:14:32)', type: 'assertion' })
     expect(textOf(failed?.failure)).toContain('Received: 503')
+    expect(textOf(failed?.failure)).toContain('at specs/web/nginx.spec.ts:14:32\n  13 |   const res = await http(url)\n> 14 |')
     expect(errored?.error).toMatchObject({ type: 'fact', message: 'could not read /etc/app/release: permission denied' })
     expect(skipped).toHaveProperty('skipped')
-    expect(skipped?.['system-out']).toBe('skipped: canary hosts run another release')
+    // Ant allows no output inside a case: it is gathered in the suite's system-out, under the case's name
+    const web2 = report.testsuites.testsuite?.[1]
+    expect(web2?.['system-out']).toContain('[has release v2.3.1]\nskipped: canary hosts run another release')
+    expect(report.testsuites.testsuite?.[0]?.['system-out']).toContain('[serves /healthz with 200]\nat specs/web/nginx.spec.ts:14:32')
   })
 
-  it('shows an unreachable host as a suite with one errored case', () => {
+  it("folds an unreachable host into its checks' errors: no extra case, the host's error in system-err", () => {
     const report = parse(renderJunit(unreachable()))
     const db = report.testsuites.testsuite?.find((s) => s.name === 'db-1.example.com')
-    expect(db?.testcase).toHaveLength(1)
-    expect(db?.testcase?.[0]).toMatchObject({ classname: 'db-1_example_com.host', name: 'host unreachable' })
+    expect(db?.testcase?.map((c) => c.name)).toEqual(['listens on :443', 'has release v2.3.1'])
     expect(db?.testcase?.[0]?.error).toMatchObject({ type: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.21:22' })
-    expect(report.testsuites.errors).toBe('1')
+    expect(db).toMatchObject({ tests: '2', errors: '2' })
+    expect(db?.['system-err']).toBe('host unreachable: connect ECONNREFUSED 10.0.0.21:22')
   })
 
-  it('keeps the host error case when a host errored after some checks ran', () => {
-    const run = runOf([
-      host('web-1.example.com', '10.0.0.11', [check(NGINX, ['nginx 1.24', 'listens on :443'], 'passed'), check(NGINX, ['nginx 1.24', 'serves /healthz with 200'], 'error', { errorKind: 'unreachable', message: 'connection lost' })], {
-        status: 'error',
-        error: { kind: 'unreachable', message: 'connection lost' },
-      }),
-    ])
+  it('gives a host that errored with no check at all one errored case, so CI still turns red', () => {
+    const run = runOf([host('db-1.example.com', '10.0.0.21', [], { status: 'error', error: { kind: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.21:22' }, timings: { connectMs: 3001, totalMs: 3001 } })])
     const cases = allCases(parse(renderJunit(run)))
-    expect(cases.map((c) => c.name)).toEqual(['host unreachable', 'listens on :443', 'serves /healthz with 200'])
+    expect(cases.map((c) => [c.classname, c.name])).toEqual([['db-1_example_com.host', 'host unreachable']])
+    expect(schemaErrors(renderJunit(run), 'no-checks.xml', ANT_XSD)).toBe('')
   })
 
   it('renders config errors as a `verify` suite with one errored case each', () => {
@@ -332,25 +421,29 @@ describe('renderJunit', () => {
   })
 
   it('keeps hostile output readable and the XML well-formed', () => {
-    const xml = renderJunit(hostile())
-    expect(xml).not.toMatch(FORBIDDEN)
-    expect(xml).not.toContain('\x1b')
+    for (const flavor of JUNIT_FLAVORS) {
+      const xml = renderJunit(hostile(), { flavor })
+      expect(xml).not.toMatch(FORBIDDEN)
+      expect(xml).not.toContain('\x1b')
 
-    const [failed, errored, skipped] = allCases(parse(xml))
-    for (const text of [textOf(failed?.failure), textOf(errored?.error)]) {
-      expect(text).not.toMatch(FORBIDDEN)
-      // every `]]>` survives, though the library itself only splits the first
-      expect(text).toContain('cdata[]]> and again ]]>]')
-      expect(text).toContain('markup[<&> "double" \'single\']')
-      expect(text).toContain('ansi[red link bold]')
-      expect(text).toContain('utf8[ba\ufffd\ufffd(d]')
-      expect(text).toContain('surrogates[\ufffd|\ufffd|😀]')
-      expect(text).toContain('ctrl[\t\n')
+      const [failed, errored, skipped] = allCases(parse(xml))
+      for (const text of [textOf(failed?.failure), textOf(errored?.error)]) {
+        expect(text).not.toMatch(FORBIDDEN)
+        // every `]]>` survives
+        expect(text).toContain('cdata[]]> and again ]]>]')
+        expect(text).toContain('markup[<&> "double" \'single\']')
+        expect(text).toContain('ansi[red link bold]')
+        expect(text).toContain('utf8[ba\ufffd\ufffd(d]')
+        expect(text).toContain('surrogates[\ufffd|\ufffd|😀]')
+        expect(text).toContain('ctrl[\t\n')
+        // U+009B goes alone: the text after it is kept
+        expect(text).toContain('c1[kept after the C1 CSI]')
+      }
+      expect(failed?.name).toBe('title with <&> "quotes" and nul')
+      expect(failed?.classname).toBe('web-1_example_com.specs/hostile › bold describe')
+      expect(failed?.failure).toMatchObject({ message: 'expected ok, actual ba\ufffd\ufffd(d\ufffd' })
+      expect(skipped?.skipped).toMatchObject({ message: 'reason ]]> <&> \ufffd' })
     }
-    expect(failed?.name).toBe('title with <&> "quotes" and nul')
-    expect(failed?.classname).toBe('web-1_example_com.specs/hostile › bold describe')
-    expect(failed?.failure).toMatchObject({ message: 'expected ok, actual ba\ufffd\ufffd(d\ufffd' })
-    expect(skipped?.['system-out']).toBe('skipped: reason ]]> <&> \ufffd')
   })
 })
 

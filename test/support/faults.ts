@@ -233,11 +233,15 @@ export async function waitFor(probe: () => boolean, timeoutMs: number): Promise<
   return probe()
 }
 
-/** xmllint's verdict on a JUnit file against the schema Jenkins and GitLab accept: '' when valid. */
+/** xmllint's verdict on a JUnit file against both strict schemas (Ant's JUnit.xsd, Jenkins xUnit's junit-10.xsd): '' when valid. */
 export function junitSchemaErrors(file: string): string {
-  const xsd = new URL('../reporters/junit.xsd', import.meta.url).pathname
-  const result = spawnSync('xmllint', ['--noout', '--schema', xsd, file], { encoding: 'utf8' })
-  return result.status === 0 ? '' : `${result.stderr}${result.stdout}`
+  return ['JUnit.xsd', 'junit-10.xsd']
+    .map((name) => {
+      const xsd = new URL(`../fixtures/junit-xsd/${name}`, import.meta.url).pathname
+      const result = spawnSync('xmllint', ['--noout', '--schema', xsd, file], { encoding: 'utf8' })
+      return result.status === 0 ? '' : `${name}: ${result.stderr}${result.stdout}`
+    })
+    .join('')
 }
 
 /** Bytes no terminal should receive raw: ESC, other C0 controls but tab and newline, DEL, C1. */
