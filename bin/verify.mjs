@@ -8,5 +8,7 @@
 await Promise.all(['ssh2', 'zod', 'yaml', 'expect', 'commander', 'execa', 'tinyglobby', 'p-limit', 'ssh-config'].map((name) => import(name)))
 const { register } = await import('tsx/esm/api')
 register()
-const { main } = await import('../src/cli.ts')
+const [{ main }, { watchExit }] = await Promise.all([import('../src/cli.ts'), import('../src/runner/live-handles.ts')])
 process.exitCode = await main(process.argv)
+// VERIFY_DEBUG_HANDLES=1: name whatever still holds the process after the run (nothing should)
+watchExit()
