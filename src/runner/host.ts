@@ -48,6 +48,8 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
       throw new InterruptedError(`run interrupted by ${String(signal!.reason)} before this host was verified`)
     })
   } catch (error) {
+    // a failed or abandoned connect may still hold a route, a ProxyCommand or a late handshake
+    await transport.close({ graceMs: 0 }).catch(() => {})
     const { kind, message } = hostError(error)
     return {
       host: summary,

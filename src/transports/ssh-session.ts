@@ -48,7 +48,9 @@ export class SshSession {
     return this.resolver.validate()
   }
 
+  /** Ends the bastion connections and any `ssh -G` still running. */
   close(): Promise<void> {
+    this.resolver.close()
     return this.jumps.close()
   }
 }

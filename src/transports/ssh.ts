@@ -13,7 +13,7 @@ import { forwardOut, type Route } from './bastion.ts'
 import { connectSsh } from './ssh-connect.ts'
 import { SshSession } from './ssh-session.ts'
 import { configQueryFor, endpoint, targetForHost, type SshTarget } from './ssh-target.ts'
-import type { ConnectTimings, ExecOptions, ExecResult, Transport } from './transport.ts'
+import type { CloseOptions, ConnectStage, ConnectTimings, ExecOptions, ExecResult, Transport } from './transport.ts'
 
 export interface SshTransportOptions {
   host: HostSpec
@@ -53,6 +53,10 @@ export class SshTransport implements Transport {
   /** Set once the connection is unusable; every later call rejects with it. */
   private lost: VerifyError | undefined
   private opened = 0
+  /** Aborted by close(): whatever establish() is waiting for is given up, and what it opened destroyed. */
+  private readonly giveUp = new AbortController()
+  /** Where connect() is: what a connect timeout blames. */
+  connectStage: ConnectStage | undefined
   readonly connectTimings: ConnectTimings = {}
 
   constructor(options: SshTransportOptions) {
@@ -119,8 +123,8 @@ export class SshTransport implements Transport {
     }
   }
 
-  close(): Promise<void> {
-    this.closing ??= this.shutdown()
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.graceMs ?? CLOSE_GRACE_MS)
     return this.closing
   }
 
@@ -128,21 +132,26 @@ export class SshTransport implements Transport {
   // Connecting.
 
   private async establish(): Promise<void> {
+    const { signal } = this.giveUp
     let mark = performance.now()
     const lap = () => Math.round(-mark + (mark = performance.now()))
-    const config = await this.session.resolver.resolve(configQueryFor(this.host))
+    this.connectStage = 'ssh-config'
+    const config = await this.session.resolver.resolve(configQueryFor(this.host), signal)
     const target = targetForHost(this.host, config, { ...this.session.context, env: this.env })
     this.resolved = target
     this.connectTimings.resolveMs = lap()
-    const route = await this.session.jumps.open(target, this.connectTimeoutMs)
+    this.connectStage = target.proxyJump.length > 0 || target.proxyCommand ? 'route' : 'handshake'
+    const route = await this.session.jumps.open(target, this.connectTimeoutMs, signal)
     this.route = route
     if (route.sock) this.connectTimings.routeMs = lap()
+    this.connectStage = 'handshake'
     let connection
     try {
       connection = await connectSsh(target, route.sock, {
         env: this.env,
         connectTimeoutMs: this.connectTimeoutMs,
         keepaliveMs: this.session.keepaliveMs,
+        signal,
         ...(this.session.notice ? { notice: this.session.notice } : {}),
         ...(route.via ? { via: route.via } : {}),
         onLost: (err) => this.markLost(err),
@@ -153,9 +162,15 @@ export class SshTransport implements Transport {
       if (extra && err instanceof VerifyError) err.message = `${err.message} (${extra})`
       throw err
     }
-    this.client = connection.client
-    Object.assign(this.connectTimings, connection.phases)
     void connection.closed.then(() => route.release())
+    if (signal.aborted) {
+      // ready in the same tick as the close: it is given up all the same
+      connection.client.destroy()
+      throw signal.reason
+    }
+    this.client = connection.client
+    this.connectStage = undefined
+    Object.assign(this.connectTimings, connection.phases)
   }
 
   /** Feeds password and marker ahead of the script; turns sudo's own refusal into a FactError, scrubbed of the password. */
@@ -187,19 +202,22 @@ export class SshTransport implements Transport {
     return this.client!
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(graceMs: number): Promise<void> {
     this.closedByUs = true
+    // a connect still in progress stops where it is: no client may be created after this
+    this.giveUp.abort(new HostUnreachableError(`${this.target}: connection given up before it was established`))
     const client = this.client
     try {
       if (!client || this.lost) {
         this.markLost()
+        client?.destroy()
         return
       }
       const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
       this.markLost()
       client.end()
       // A server that never answers the disconnect must not hold close() forever.
-      const timer = setTimeout(() => client.destroy(), CLOSE_GRACE_MS)
+      const timer = setTimeout(() => client.destroy(), graceMs)
       await closed
       clearTimeout(timer)
     } finally {

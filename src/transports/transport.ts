@@ -20,6 +20,14 @@ export interface ExecResult {
   stderr: string
 }
 
+/** Where a connect is spending its time: reading ssh_config (`ssh -G`), opening a ProxyCommand or bastion route, or the SSH handshake. */
+export type ConnectStage = 'ssh-config' | 'route' | 'handshake'
+
+export interface CloseOptions {
+  /** How long a connection may take to say goodbye before it is destroyed (a frozen server never answers). */
+  graceMs?: number
+}
+
 export interface Transport {
   readonly kind: 'ssh' | 'local'
   /** Opens the connection; rejects with a typed VerifyError (unreachable, auth, host-key, timeout). */
@@ -32,5 +40,8 @@ export interface Transport {
   readonly execCount: number
   /** Where the last connect() spent its time, when the transport measures it. */
   readonly connectTimings?: ConnectTimings
-  close(): Promise<void>
+  /** Where an unfinished connect() is, when the transport knows. */
+  readonly connectStage?: ConnectStage | undefined
+  /** Ends the connection, or gives up a connect still in progress (nothing it opens later survives). */
+  close(options?: CloseOptions): Promise<void>
 }
