@@ -74,6 +74,7 @@ export type ErrorKind =
   | 'crash' // the check's own code threw something that is not an assertion
   | 'spec' // the spec failed while collecting checks for this host
   | 'interrupted' // the run was stopped (SIGINT/SIGTERM) before this finished
+  | 'deadline' // the run's --deadline passed before this finished
 
 export interface CheckResult {
   /** Stable id: `<spec file>::<describe> › <it>`. */
@@ -227,6 +228,8 @@ export interface RunResult {
   timings?: RunTimings
   /** The signal that stopped the run early (`SIGINT`, `SIGTERM`): unfinished checks are errors of kind `interrupted`, exit ≥ 2. */
   interrupted?: string
+  /** `--deadline` (ms from the process start), set when it passed: unfinished checks are errors of kind `deadline`, exit ≥ 2. */
+  deadlineReachedMs?: number
 }
 
 /** The failure threshold: up to `allowed` hosts may fail or error and the run still passes (exit 0). */

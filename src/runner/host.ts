@@ -2,7 +2,7 @@
 // (so their facts batch into one round trip), then close; a host with nothing to run is not
 // connected to. Never throws: every outcome becomes part of the HostResult.
 import type { HostSpec, HostResult, HostTimings, CheckResult, ErrorKind } from '../model.ts'
-import { InterruptedError, VerifyError } from '../errors.ts'
+import { DeadlineError, InterruptedError, VerifyError } from '../errors.ts'
 import { runInHost, type HostContext } from '../dsl/context.ts'
 import type { CollectedCheck } from '../dsl/registry.ts'
 import { FactBatcher } from '../probe/batcher.ts'
@@ -25,9 +25,12 @@ export interface HostRunOptions {
   waitMs?: number
   /** Keep every fact's answer in the HostResult (`verify snapshot`, `verify compare`). */
   recordFacts?: boolean
-  /** Aborted on SIGINT/SIGTERM: what has not finished is reported `interrupted`, and the host's connection closed. */
+  /** Aborted on SIGINT/SIGTERM or at --deadline: what has not finished is reported `interrupted` / `deadline`, and the host's connection closed. */
   signal?: AbortSignal
 }
+
+// A stopped run does not wait long for a goodbye: a frozen host would never send one.
+const STOPPED_CLOSE_GRACE_MS = 1_000
 
 export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promise<HostResult> {
   const { host } = plan
@@ -44,7 +47,8 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
   try {
     // interrupted (even before its turn came): close whatever the connect opened, run nothing
     await untilInterrupted(signal, signal?.aborted ? Promise.resolve() : transport.connect(), async () => {
-      await transport.close().catch(() => {})
+      await transport.close({ graceMs: 0 }).catch(() => {})
+      if (signal!.reason instanceof DeadlineError) throw signal!.reason
       throw new InterruptedError(`run interrupted by ${String(signal!.reason)} before this host was verified`)
     })
   } catch (error) {
@@ -71,7 +75,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
     )
     const results = outcomes.map((r) => noteTruncatedFacts(capResultTexts(r), facts.truncated))
     // a lost connection or an interrupted run: the host was not fully verified
-    const lost = results.find((r) => r.errorKind === 'unreachable' || r.errorKind === 'interrupted')
+    const lost = results.find((r) => r.errorKind === 'unreachable' || r.errorKind === 'interrupted' || r.errorKind === 'deadline')
     return {
       host: summary,
       status: lost ? 'error' : 'verified',
@@ -93,7 +97,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
   } finally {
     facts.close()
     await disposeHttp(ctx)
-    await transport.close()
+    await transport.close(signal?.aborted ? { graceMs: STOPPED_CLOSE_GRACE_MS } : undefined)
   }
 }
 

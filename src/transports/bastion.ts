@@ -29,6 +29,7 @@ interface PooledHop {
   refs: number
 }
 
+const HOP_CLOSE_GRACE_MS = 2_000
 // OpenSSH has no limit, but a ProxyJump that names itself would otherwise recurse forever.
 const MAX_HOPS = 8
 
@@ -62,11 +63,11 @@ export class JumpPool {
   }
 
   /** Ends every bastion connection (the run is over). */
-  async close(): Promise<void> {
+  async close(graceMs = HOP_CLOSE_GRACE_MS): Promise<void> {
     this.closing.abort(new HostUnreachableError('bastion connection abandoned: the run is over'))
     const hops = [...this.hops.values()]
     this.hops.clear()
-    await Promise.all(hops.map((hop) => hop.connection.then((c) => endConnection(c), () => {})))
+    await Promise.all(hops.map((hop) => hop.connection.then((c) => endConnection(c, graceMs), () => {})))
   }
 
   private async throughBastion(target: SshTarget, connectTimeoutMs: number, signal: AbortSignal | undefined, depth: number): Promise<Route> {
@@ -170,9 +171,9 @@ export function forwardOut(client: ssh2.Client, host: string, port: number): Pro
   })
 }
 
-function endConnection(connection: SshConnection): Promise<void> {
+function endConnection(connection: SshConnection, graceMs: number): Promise<void> {
   const { client } = connection
-  const timer = setTimeout(() => client.destroy(), 2_000)
+  const timer = setTimeout(() => client.destroy(), graceMs)
   timer.unref()
   client.end()
   return connection.closed.then(() => clearTimeout(timer))

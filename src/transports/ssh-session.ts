@@ -48,10 +48,10 @@ export class SshSession {
     return this.resolver.validate()
   }
 
-  /** Ends the bastion connections and any `ssh -G` still running. */
-  close(): Promise<void> {
+  /** Ends the bastion connections (destroyed after `graceMs` without a goodbye) and any `ssh -G` still running. */
+  close(options: { graceMs?: number } = {}): Promise<void> {
     this.resolver.close()
-    return this.jumps.close()
+    return this.jumps.close(options.graceMs)
   }
 }
 
