@@ -196,7 +196,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       maxBytes: flags.maxOutput,
       waitMs: flags.wait,
       recordFacts: overrides.recordFacts,
-      createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, ssh, pacer }),
+      createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, channelTimeoutMs: flags.timeout * 1000, ssh, pacer }),
       signal: deadline.signal,
     })
     // a stopped run does not wait for a bastion's goodbye

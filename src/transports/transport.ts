@@ -12,6 +12,8 @@ export interface ExecOptions {
   onStdout: (chunk: Buffer) => void
   /** Abort the channel (the host's checks are done or timed out). */
   signal?: AbortSignal
+  /** No byte back for this long (every fact on the host is bounded below it) means the host or the connection stalled. */
+  idleTimeoutMs?: number
 }
 
 export interface ExecResult {
