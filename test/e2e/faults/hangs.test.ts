@@ -7,7 +7,7 @@ import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
-import { descendantPids, isAlive, pidsWithCmdline, waitFor } from '../../support/faults.ts'
+import { descendantPids, isAlive, pidsWithCmdline, startTcpProxy, waitFor, type TcpProxy } from '../../support/faults.ts'
 import { makeWorkdir, REPO_ROOT, runCli, type Workdir } from '../../support/workdir.ts'
 import { startDelayProxy, type DelayProxy } from '../../../bench/delay-proxy.ts'
 import { DEBUG_HANDLES_ENV, LIVE_HANDLES_HEADER } from '../../../src/runner/live-handles.ts'
@@ -21,17 +21,32 @@ const DELAY_MS = 100
 let fleet: Fleet
 let work: Workdir
 let proxy: DelayProxy
+let frozenBastion: TcpProxy
 
 beforeAll(async () => {
   fleet = await startFleet({ hosts: 1, name: 'faults-hangs' })
   proxy = await startDelayProxy({ targetPort: fleet.port, delayMs: DELAY_MS })
   work = makeWorkdir()
   const h = fleet.hosts[0]!
-  work.write('proxy_known_hosts', `[${h.address}]:${proxy.port} ${fleet.hostKeyPub}\n`)
+  // a bastion that accepts TCP and then passes no byte
+  frozenBastion = await startTcpProxy({ host: h.address, port: fleet.port })
+  frozenBastion.freeze()
+  work.write('proxy_known_hosts', `[${h.address}]:${proxy.port} ${fleet.hostKeyPub}\n[127.0.0.1]:${frozenBastion.port} ${fleet.hostKeyPub}\n`)
+  work.write('bastion.ssh_config', `Host frozen-bastion
+  HostName 127.0.0.1
+  Port ${frozenBastion.port}
+  User ${fleet.user}
+  IdentityFile ${fleet.identityFile}
+  UserKnownHostsFile ${path.join(work.dir, 'proxy_known_hosts')}
+Host behind-bastion
+  HostName ${h.address}
+  ProxyJump frozen-bastion
+`)
   work.write('hosts.yaml', `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }
 hosts:
   far: { address: ${h.address}, port: ${proxy.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')} }
   near: { address: ${h.address} }
+  behind: { address: behind-bastion }
 `)
   work.write('specs/up.spec.ts', `
 import { describe, it, expect, file } from 'postdeploy-verify'
@@ -45,6 +60,7 @@ describe('host', () => {
 })
 
 afterAll(async () => {
+  await frozenBastion?.close()
   await proxy?.close()
   await fleet?.stop()
   work?.remove()
@@ -107,5 +123,16 @@ describe('a connect timeout while ssh_config is still being read (Match exec "sl
     expect(json.hosts[0]!.checks[0]).toMatchObject({ status: 'error', errorKind: 'interrupted' })
     expect(readFileSync(path.join(work.dir, 'out-c/r.xml'), 'utf8')).toContain('interrupted')
     expect(sshG.filter(isAlive), 'ssh -G left running').toEqual([])
+  })
+})
+
+describe('a connect timeout while a ProxyJump bastion stalls', () => {
+  it('names the route, and the bastion connection in progress is destroyed with the run', async () => {
+    const run = await runCli(['--hosts', 'behind', '-F', 'bastion.ssh_config', '--connect-timeout', '2', '--json', 'out-d/r.json'], { cwd: work.dir, timeoutMs: 60_000 })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(2)
+    const host = readResult('out-d/r.json').hosts[0]!
+    expect(host.error).toMatchObject({ kind: 'timeout' })
+    expect(host.error!.message).toMatch(/connect timed out after 2s while opening the route \(ProxyCommand or ProxyJump bastion\)/)
+    expect(run.exitDelayMs, run.stderr).toBeLessThanOrEqual(EXIT_BOUND_MS)
   })
 })
