@@ -68,7 +68,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
   const facts = new FactBatcher(transport, { timeoutSec: options.timeoutSec, maxBytes: options.maxBytes })
   const ctx: HostContext = { host, transport, facts, timeoutMs: options.timeoutSec * 1000, ...(options.recordFacts ? { factLog: new Map() } : {}) }
   try {
-    const policy = { waitMs: options.waitMs ?? 0, forget: (keys: readonly string[]) => facts.forget(keys) }
+    const policy = { waitMs: options.waitMs ?? 0, forget: (keys: readonly string[]) => facts.forget(keys), ...(signal ? { signal } : {}) }
     const checksStarted = performance.now()
     const outcomes = await runInHost(ctx, () =>
       Promise.all(checks.map((c) => untilInterrupted(signal, runCheckWithPolicies(c, () => runCheck(c, options.checkTimeoutMs), policy), () => interruptedCheck(c, signal!, ms(checksStarted))))),

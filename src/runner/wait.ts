@@ -34,6 +34,8 @@ export interface AttemptHooks {
   forget(facts: readonly string[]): void
   sleep?(ms: number): Promise<void>
   now?(): number
+  /** The run was stopped (signal, --deadline): no further attempt, no pause left running. */
+  signal?: AbortSignal
 }
 
 /**
@@ -42,7 +44,7 @@ export interface AttemptHooks {
  */
 export async function runWithWait(policy: WaitPolicy, hooks: AttemptHooks): Promise<CheckResult> {
   const now = hooks.now ?? (() => performance.now())
-  const sleep = hooks.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+  const sleep = hooks.sleep ?? ((ms: number) => pause(ms, hooks.signal))
   const started = now()
   let delay = policy.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS
   const maxDelay = policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS
@@ -54,9 +56,10 @@ export async function runWithWait(policy: WaitPolicy, hooks: AttemptHooks): Prom
     if (policy.budgetMs <= 0) return result
     if (result.status === 'passed') return { ...result, facts: [...facts], attempts, timeToGreenMs: elapsed }
     const remaining = policy.budgetMs - elapsed
-    if (!isRetryable(result) || remaining <= 0) return { ...result, facts: [...facts], attempts, waitedMs: elapsed }
+    if (!isRetryable(result) || remaining <= 0 || hooks.signal?.aborted) return { ...result, facts: [...facts], attempts, waitedMs: elapsed }
     // the last pause is cut to the budget, so a final attempt still happens right at its end
     await sleep(Math.min(delay, remaining))
+    if (hooks.signal?.aborted) return { ...result, facts: [...facts], attempts, waitedMs: Math.round(now() - started) }
     delay = Math.min(delay * 2, maxDelay)
     hooks.forget(result.facts)
   }
@@ -72,6 +75,8 @@ export interface CheckPolicyOptions {
   waitMs: number
   /** Drops cached facts before a retry (the host's FactBatcher.forget). */
   forget(facts: readonly string[]): void
+  /** The run's signal: a stopped run makes no further attempt. */
+  signal?: AbortSignal
 }
 
 /** One check under its wait budget and severity: what the host runner calls per check. */
@@ -82,6 +87,20 @@ export async function runCheckWithPolicies(
 ): Promise<CheckResult> {
   // a warn check never gates, so it is not waited for unless it asks with its own budget
   const budgetMs = check.waitMs ?? (check.severity === 'warn' ? 0 : options.waitMs)
-  const result = await runWithWait({ budgetMs }, { attempt, forget: options.forget })
+  const result = await runWithWait({ budgetMs }, { attempt, forget: options.forget, ...(options.signal ? { signal: options.signal } : {}) })
   return applySeverity(result, check.severity)
+}
+
+/** A pause that ends early (and leaves no timer behind) when the run is stopped. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
 }
