@@ -9,8 +9,6 @@ import type { CollectedCheck } from '../dsl/registry.ts'
 const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const
 /** How long an interrupted run may take to close connections and write its reports. */
 const SHUTDOWN_GRACE_MS = 10_000
-/** After the reports are written, how long a leftover handle (a spec's own timer) may keep the process. */
-const EXIT_GRACE_MS = 1_000
 
 export interface Interrupt {
   /** Aborted with the signal's name as reason. */
@@ -44,8 +42,8 @@ export function watchInterrupts(stderr: NodeJS.WritableStream = process.stderr):
     },
     dispose() {
       if (current !== watch) return
+      // a leftover handle (a spec's own timer) is named and cut short by the CLI's exit watch (live-handles.ts)
       current = undefined
-      if (watch.controller.signal.aborted) setTimeout(() => process.exit(), EXIT_GRACE_MS).unref()
     },
   }
 }

@@ -2,6 +2,9 @@
 // (sockets, timers, child processes), so the process ends on its own, at once. With
 // VERIFY_DEBUG_HANDLES=1 the CLI names whatever is still live shortly after its last output, and
 // on exit says how long after that output it ended; the e2e suite fails a run that leaves any.
+// verify's own handles are all closed before the report; what a spec leaves (its own timer or
+// socket) would hold a CI job forever, so 1.5 s after the report it is named and the process exits.
+import { createHook } from 'node:async_hooks'
 import type { ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
 
@@ -10,6 +13,8 @@ export const DEBUG_HANDLES_ENV = 'VERIFY_DEBUG_HANDLES'
 export const LIVE_HANDLES_HEADER = 'verify: live handles after the run'
 /** How long after the last output closing sockets and exiting children may still be settling. */
 const SETTLE_MS = 500
+/** After the last output, what still holds the process is named, and the process exits with its code. */
+const BACKSTOP_MS = 1_500
 const POLL_MS = 25
 
 // Requests that finish on their own within a tick (a close, a write); never what holds a process.
@@ -32,7 +37,50 @@ export function liveHandles(): string[] {
   }
   const summary = [...counts].filter(([, n]) => n > 0).map(([name, n]) => `${name}${n > 1 ? ` ×${n}` : ''}`)
   if (summary.length === 0) return []
-  return [`resources: ${summary.join(', ')}`, ...details]
+  return [`resources: ${summary.join(', ')}`, ...details, ...liveTimers()]
+}
+
+interface TrackedTimer {
+  timer: WeakRef<NodeJS.Timeout>
+  createdAt: string
+}
+
+const timers = new Map<number, TrackedTimer>()
+let tracking = false
+
+/** Debug mode only: remembers where each timer was created, so a live one can be named (Node lists timers only by count). */
+export function trackTimers(env: NodeJS.ProcessEnv = process.env): void {
+  if (tracking || !debugOn(env)) return
+  tracking = true
+  createHook({
+    init(asyncId, type, _trigger, resource) {
+      if (type !== 'Timeout') return
+      timers.set(asyncId, { timer: new WeakRef(resource as NodeJS.Timeout), createdAt: callerFrame(new Error().stack ?? '') })
+    },
+    destroy(asyncId) {
+      timers.delete(asyncId)
+    },
+  }).enable()
+}
+
+function liveTimers(): string[] {
+  const out: string[] = []
+  for (const { timer, createdAt } of timers.values()) {
+    const t = timer.deref() as (NodeJS.Timeout & { _destroyed?: boolean; _idleTimeout?: number }) | undefined
+    if (!t || t._destroyed || !t.hasRef()) continue
+    out.push(`timer ${t._idleTimeout}ms, created at ${createdAt}`)
+  }
+  return out
+}
+
+/** The first frame outside Node's own code and this module: who set the timer. */
+function callerFrame(stack: string): string {
+  const frames = stack.split('\n').slice(1).map((l) => l.trim().replace(/^at /, ''))
+  return frames.find((f) => !f.includes('node:') && !f.includes('live-handles.ts')) ?? frames[0] ?? '?'
+}
+
+function debugOn(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env[DEBUG_HANDLES_ENV]) && env[DEBUG_HANDLES_ENV] !== '0'
 }
 
 function describeHandle(handle: unknown): string {
@@ -55,12 +103,19 @@ function describeHandle(handle: unknown): string {
 
 /**
  * After the last output: with VERIFY_DEBUG_HANDLES set, lists what is still live once closing
- * handles have had SETTLE_MS to go (on stderr), and on exit the delay since that output.
- * Touches nothing otherwise, and keeps nothing alive itself (unref'd timers).
+ * handles have had SETTLE_MS to go (on stderr), and on exit the delay since that output. In any
+ * mode, a process still held BACKSTOP_MS after its output names the holders and exits. Its own
+ * timers are unref'd: they never keep the process alive themselves.
  */
 export function watchExit(env: NodeJS.ProcessEnv = process.env, stderr: NodeJS.WritableStream = process.stderr): void {
-  if (!env[DEBUG_HANDLES_ENV] || env[DEBUG_HANDLES_ENV] === '0') return
   const outputAt = performance.now()
+  setTimeout(() => {
+    const live = liveHandles()
+    const where = debugOn(env) ? '' : ` (${DEBUG_HANDLES_ENV}=1 also says where each timer was set)`
+    stderr.write(`verify: still running ${BACKSTOP_MS}ms after the report, held by what a spec (or verify) left open${where}; exiting:\n${live.map((l) => `  ${l}`).join('\n')}\n`)
+    process.exit()
+  }, BACKSTOP_MS).unref()
+  if (!debugOn(env)) return
   process.once('exit', () => {
     stderr.write(`verify: exited ${Math.round(performance.now() - outputAt)}ms after the run's last output\n`)
   })

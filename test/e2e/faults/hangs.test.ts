@@ -54,6 +54,13 @@ describe('host', () => {
   it('has a root directory', async () => { expect(await file('/')).toBeDirectory() })
 })
 `)
+  // a spec that leaves its own timer behind: verify cannot close it, but must not hang on it
+  work.write('leaky/timer.spec.ts', `
+import { describe, it, expect } from 'postdeploy-verify'
+describe('leaky spec', () => {
+  it('sets a timer and forgets it', async () => { setTimeout(() => {}, 600_000); expect(1).toBe(1) })
+})
+`)
   // ssh -G runs Match exec for every alias it resolves: this is how long reading ssh_config takes
   work.write('slow-1s.ssh_config', 'Match exec "sleep 1"\n')
   work.write('slow-3.5s.ssh_config', 'Match exec "sleep 3.5"\n')
@@ -134,5 +141,15 @@ describe('a connect timeout while a ProxyJump bastion stalls', () => {
     expect(host.error).toMatchObject({ kind: 'timeout' })
     expect(host.error!.message).toMatch(/connect timed out after 2s while opening the route \(ProxyCommand or ProxyJump bastion\)/)
     expect(run.exitDelayMs, run.stderr).toBeLessThanOrEqual(EXIT_BOUND_MS)
+  })
+})
+
+describe('a spec that leaves a timer running', () => {
+  it('is named, with where the timer was set, and the process still exits within 2 s of its report with the run\'s code', async () => {
+    const run = await runCli(['--hosts', 'near', '--specs', 'leaky/*.spec.ts'], { cwd: work.dir, timeoutMs: 60_000, allowLiveHandles: true })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    expect(run.stderr).toMatch(/still running 1500ms after the report, held by what a spec \(or verify\) left open; exiting:\n {2}resources: Timeout\n {2}timer 600000ms, created at .*leaky\/timer\.spec\.ts:4:/)
+    expect(run.exitDelayMs).toBeGreaterThanOrEqual(1_500)
+    expect(run.exitDelayMs).toBeLessThanOrEqual(EXIT_BOUND_MS)
   })
 })
