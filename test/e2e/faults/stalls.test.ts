@@ -3,6 +3,7 @@
 // (http via the host) that never opens, and one that opens but never sends a byte. Each costs
 // its host a timeout that says what stalled, within a few --timeout, never a hang.
 import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
@@ -12,7 +13,9 @@ import type { CheckResult, RunResult } from '../../../src/model.ts'
 
 const TIMEOUT_S = 3
 // the checks wait this long before their first fact, so the proxies can freeze after authentication
-const PAUSE_MS = 5_000
+const PAUSE_MS = 6_000
+// sshd logs the login before its answer has passed the proxy: freezing at once could strand the handshake
+const AFTER_LOGIN_MS = 1_500
 // a sleep no other test runs: the fact the silent probe is inside of when its host freezes
 const MARKER = '7431'
 
@@ -86,7 +89,9 @@ describe('hosts that stall after accepting the connection', () => {
     void cli.finally(() => { done = true }).catch(() => {})
     await Promise.all([
       // every host authenticated: the two that pause go silent before their first channel
-      waitFor(() => done || authenticated() >= 4, 60_000).then(() => { proxies['exec-open']!.freeze(); proxies['tunnel-open']!.freeze() }),
+      waitFor(() => done || authenticated() >= 4, 60_000)
+        .then(() => sleep(AFTER_LOGIN_MS))
+        .then(() => { proxies['exec-open']!.freeze(); proxies['tunnel-open']!.freeze() }),
       waitFor(() => done || pidsRunning(['sleep', MARKER]).length > 0, 60_000).then(() => proxies['probe-silent']!.freeze()),
     ])
     run = await cli
