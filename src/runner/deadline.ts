@@ -8,6 +8,8 @@ import { ExitCode, type RunResult } from '../model.ts'
 export const DEADLINE_FLOOR_MS = 15 * 60_000
 /** Per wave of hosts on top of its connect and check limits: closing, HTTP, a slow spec load. */
 const WAVE_SLACK_MS = 10_000
+/** Stopping takes about a second (closing waits 1 s at most); a run still stopping after this is stuck. */
+const STUCK_AFTER_MS = 5_000
 
 export interface DeadlineInputs {
   hosts: number
@@ -37,10 +39,17 @@ export interface RunDeadline {
 }
 
 /** Starts the clock for a deadline counted from the process start, as a CI job's own timeout is. */
-export function startDeadline(deadlineMs: number, outer?: AbortSignal): RunDeadline {
+export function startDeadline(deadlineMs: number, outer?: AbortSignal, stderr: NodeJS.WritableStream = process.stderr): RunDeadline {
   const controller = new AbortController()
+  let stuck: NodeJS.Timeout | undefined
   const timer = setTimeout(() => {
     controller.abort(new DeadlineError(`the run's --deadline of ${seconds(deadlineMs)} passed before this finished`))
+    // the bound must hold even if stopping hangs: better no report than a job that never ends
+    stuck = setTimeout(() => {
+      stderr.write(`verify: still stopping ${STUCK_AFTER_MS / 1000}s after --deadline; exiting without reports\n`)
+      process.exit(ExitCode.HostError)
+    }, STUCK_AFTER_MS)
+    stuck.unref()
   }, Math.max(0, deadlineMs - performance.now()))
   const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal
   return {
@@ -49,7 +58,10 @@ export function startDeadline(deadlineMs: number, outer?: AbortSignal): RunDeadl
     get reached() {
       return controller.signal.aborted
     },
-    dispose: () => clearTimeout(timer),
+    dispose: () => {
+      clearTimeout(timer)
+      clearTimeout(stuck)
+    },
   }
 }
 

@@ -26,6 +26,8 @@ describe('startDeadline', () => {
     // a run that had passed so far still exits 2
     const passed = { ...finishRun(new Date(), [], []), exitCode: 0 as const }
     expect(markDeadline(passed, deadline)).toMatchObject({ exitCode: 2, deadlineReachedMs: deadline.atMs })
+    // a stopped run reports, then disposes: the stuck-shutdown exit must not fire
+    deadline.dispose()
   })
 
   it('passes an interrupt through with its own reason, and is not reached by it', () => {
