@@ -9,6 +9,8 @@ import { describeUnresolved, resolveEnvRefs, resolveEnvRefsOrThrow } from './inv
 import { loadSpecs } from './runner/load-specs.ts'
 import { finishRun, runHosts } from './runner/run.ts'
 import { markInterrupted, watchInterrupts } from './runner/interrupt.ts'
+import { defaultDeadlineMs, markDeadline, startDeadline, type RunDeadline } from './runner/deadline.ts'
+import { parseDuration } from './duration.ts'
 import { planRun, varProblemsMessage, type PlanOptions, type RunPlan } from './runner/plan.ts'
 import { makeRedactor, redactRun, type Redactor } from './reporters/redact.ts'
 import { SecretRedactor } from './secrets/redactor.ts'
@@ -76,6 +78,8 @@ export interface RunFlags extends RolloutFlags {
   verbose?: boolean
   /** `--dry-run`: print per host the first round's script, the HTTP requests, the checks and skips; connect to nothing. */
   dryRun?: boolean
+  /** `--deadline`: ms from the process start by which the run stops, whatever is unfinished (default: runner/deadline.ts). */
+  deadline?: number
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -147,7 +151,8 @@ function addRunOptions(command: Command): Command {
     .option('--quiet', 'no progress on stderr while hosts are verified (the report is still printed)')
     .option('--verbose', 'progress lines name each failing check under its host')
     .option('--dry-run', 'print, per host, exactly what would be sent (the first round\'s remote script verbatim, the HTTP requests and from where), the checks and skips; connects to nothing')
-    .option('--timings', 'print where the time went: start-up, inventory, specs, hosts (connect phases, probe, HTTP), report'))
+    .option('--timings', 'print where the time went: start-up, inventory, specs, hosts (connect phases, probe, HTTP), report')
+    .addOption(new Option('--deadline <duration>', 'hard limit for the whole run from its start (90s, 20m): unfinished checks become error: deadline, reports are written, exit 2 (default: 15m, more for big fleets)').argParser(durationArg)))
 }
 
 /** `verify list` and `verify check`: the plan and the pre-flight check, neither connects to a host. */
@@ -187,6 +192,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
   const startupMs = Math.round(mark)
   const lap = () => Math.round(-mark + (mark = performance.now()))
   let redact: Redactor = (text) => text
+  let deadline: RunDeadline | undefined
   try {
     const unresolvedVars = new Map<string, Set<string>>()
     const selection = overrides.hosts ? { hosts: overrides.hosts } : await selectRolloutHosts(flags.hosts, flags, (hosts) => resolveHosts({ ...flags, hosts }, unresolvedVars))
@@ -203,6 +209,11 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     if (flags.list) return listPlan(plan, redact)
     if (plan.varProblems.length > 0) throw new ConfigError(varProblemsMessage(plan.varProblems))
     if (flags.dryRun) return printDryRun(plan, flags, redact)
+    // the hard bound on the run from here on: it stops the hosts like an interrupt (runner/deadline.ts)
+    deadline = startDeadline(flags.deadline ?? defaultDeadlineMs({ hosts: plan.hosts.length, concurrency: flags.concurrency, connectTimeoutMs: flags.connectTimeout * 1000, checkTimeoutMs: (flags.checkTimeout ?? flags.timeout * 3) * 1000, waitMs: flags.wait }), interrupt.signal)
+    deadline.signal.addEventListener('abort', () => {
+      if (deadline!.reached && !interrupt.reason) process.stderr.write(`verify: --deadline reached: stopping; unfinished checks are reported as error: deadline\n`)
+    }, { once: true })
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
     const ssh = await startSshSession(flags, hosts)
     const pacer = new ConnectPacer({ ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec, maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint })
@@ -217,18 +228,20 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       waitMs: flags.wait,
       pacing: waitPacing(flags),
       recordFacts: overrides.recordFacts,
-      createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, ssh, pacer }),
-      signal: interrupt.signal,
+      createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, channelTimeoutMs: flags.timeout * 1000, ssh, pacer }),
+      signal: deadline.signal,
       secrets,
     }).finally(() => progress?.finish())
-    await ssh.close()
+    // a stopped run does not wait for a bastion's goodbye
+    await ssh.close(deadline.signal.aborted ? { graceMs: 0 } : {})
     timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap() }
     if (plan.runnable === 0) result = finishRun(startedAt, result.hosts, [noChecksMessage(result.summary.checks)])
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     result = finishRun(startedAt, [], [error.message])
   }
-  result = markInterrupted(finishRollout(result, flags, flags.hosts), interrupt)
+  deadline?.dispose()
+  result = markDeadline(markInterrupted(finishRollout(result, flags, flags.hosts), interrupt), deadline ?? { reached: false, atMs: 0 })
   if (timings) result = { ...result, timings }
   result = { ...result, target: { hosts: flags.hosts, inventory: [flags.inventory].flat(), ...(flags.expectVersion === undefined ? {} : { expectVersion: flags.expectVersion }) } }
   overrides.onResult?.(redactRun(result, redact), redact)
@@ -338,6 +351,17 @@ function nonNegativeNumber(value: string): number {
   const n = Number(value)
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be 0 or a positive number')
   return n
+}
+
+function durationArg(value: string): number {
+  let ms: number
+  try {
+    ms = parseDuration(value)
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message)
+  }
+  if (ms <= 0) throw new InvalidArgumentError('must be a positive duration')
+  return ms
 }
 
 function positiveNumber(value: string): number {

@@ -54,6 +54,10 @@ export class HttpError extends VerifyError {
 export class InterruptedError extends VerifyError {
   constructor(message: string, options?: { cause?: unknown }) { super('interrupted', message, options) }
 }
+/** The run's --deadline passed before this check or host finished. */
+export class DeadlineError extends VerifyError {
+  constructor(message: string, options?: { cause?: unknown }) { super('deadline', message, options) }
+}
 
 /**
  * The host answered, and the answer fails the check (e.g. reading the content of a file that

@@ -74,6 +74,7 @@ export type ErrorKind =
   | 'crash' // verify or a dependency threw something that is not an assertion (a fault of the tool)
   | 'spec' // a bug in the spec: a describe body threw while collecting, or a check's code threw a TypeError/ReferenceError (exit 3)
   | 'interrupted' // the run was stopped (SIGINT/SIGTERM) before this finished
+  | 'deadline' // the run's --deadline passed before this finished
 
 export interface CheckResult {
   /** Stable id: `<spec file>::<describe> › <it>`. */
@@ -233,6 +234,8 @@ export interface RunResult {
   target?: { hosts?: string; inventory?: string[]; expectVersion?: string }
   /** The signal that stopped the run early (`SIGINT`, `SIGTERM`): unfinished checks are errors of kind `interrupted`, exit ≥ 2. */
   interrupted?: string
+  /** `--deadline` (ms from the process start), set when it passed: unfinished checks are errors of kind `deadline`, exit ≥ 2. */
+  deadlineReachedMs?: number
 }
 
 /** The failure threshold: up to `allowed` hosts may fail or error and the run still passes (exit 0). */

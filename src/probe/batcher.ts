@@ -125,6 +125,7 @@ export class FactBatcher {
         script: buildScript(nonce, batch.map((p) => p.fact)),
         onStdout: (chunk) => parser.push(chunk),
         signal: this.abort.signal,
+        idleTimeoutMs: idleTimeoutMs(batch),
       })
       const why = fatal ?? (this.abort.signal.aborted ? 'the host run ended first' : `the probe exited ${result.exitCode}${result.stderr ? `: ${result.stderr.trim().slice(-300)}` : ''}`)
       for (const id of [...byId.keys()]) settle(id, (p) => p.reject(new FactError(`${p.fact.request.describe}: no answer (${why})`)))
@@ -135,4 +136,12 @@ export class FactBatcher {
       this.probeStartedAt = undefined
     }
   }
+}
+
+// Facts run in turn on the host, each under `timeout -k 2`: a frame arrives at least that often.
+const IDLE_SLACK_MS = 5_000
+
+/** How long the probe may be silent before the host or connection counts as stalled. */
+function idleTimeoutMs(batch: readonly Pending[]): number {
+  return (Math.max(...batch.map((p) => p.fact.timeoutSec)) + 2) * 1000 + IDLE_SLACK_MS
 }

@@ -43,6 +43,7 @@ const HOST_ERROR_TITLES: Record<ErrorKind, string> = {
   crash: 'host checks crashed',
   spec: 'host spec failed',
   interrupted: 'host run interrupted',
+  deadline: 'run deadline reached',
 }
 
 /** Host name as the Jenkins package: dots would make Jenkins split inside the name. */

@@ -2,7 +2,7 @@
 // (so their facts batch into one round trip), then close; a host with nothing to run is not
 // connected to. Never throws: every outcome becomes part of the HostResult.
 import type { HostSpec, HostResult, HostTimings, CheckResult, ErrorKind } from '../model.ts'
-import { InterruptedError, VerifyError } from '../errors.ts'
+import { DeadlineError, InterruptedError, VerifyError } from '../errors.ts'
 import { endHostSessions, hostSessionFigures, runInHost, type HostContext } from '../dsl/context.ts'
 import type { CollectedCheck } from '../dsl/registry.ts'
 import { FactBatcher } from '../probe/batcher.ts'
@@ -27,11 +27,14 @@ export interface HostRunOptions {
   pacing?: WaitPacing
   /** Keep every fact's answer in the HostResult (`verify snapshot`, `verify compare`). */
   recordFacts?: boolean
-  /** Aborted on SIGINT/SIGTERM: what has not finished is reported `interrupted`, and the host's connection closed. */
+  /** Aborted on SIGINT/SIGTERM or at --deadline: what has not finished is reported `interrupted` / `deadline`, and the host's connection closed. */
   signal?: AbortSignal
   /** The run's secret values: replaced in every check result and host error as it is made. */
   secrets?: SecretRedactor
 }
+
+// A stopped run does not wait long for a goodbye: a frozen host would never send one.
+const STOPPED_CLOSE_GRACE_MS = 1_000
 
 export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promise<HostResult> {
   const { host } = plan
@@ -48,10 +51,13 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
   try {
     // interrupted (even before its turn came): close whatever the connect opened, run nothing
     await untilInterrupted(signal, signal?.aborted ? Promise.resolve() : transport.connect(), async () => {
-      await transport.close().catch(() => {})
+      await transport.close({ graceMs: 0 }).catch(() => {})
+      if (signal!.reason instanceof DeadlineError) throw signal!.reason
       throw new InterruptedError(`run interrupted by ${String(signal!.reason)} before this host was verified`)
     })
   } catch (error) {
+    // a failed or abandoned connect may still hold a route, a ProxyCommand or a late handshake
+    await transport.close({ graceMs: 0 }).catch(() => {})
     const { kind, message } = hostError(error, options.secrets)
     return {
       host: summary,
@@ -73,7 +79,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
     ...(options.secrets ? { secrets: options.secrets } : {}),
   }
   try {
-    const policy = { waitMs: options.waitMs ?? 0, ...(options.pacing ? { pacing: options.pacing } : {}), forget: (keys: readonly string[]) => facts.forget(keys) }
+    const policy = { waitMs: options.waitMs ?? 0, ...(options.pacing ? { pacing: options.pacing } : {}), forget: (keys: readonly string[]) => facts.forget(keys), ...(signal ? { signal } : {}) }
     const checksStarted = performance.now()
     const outcomes = await runInHost(ctx, () =>
       Promise.all(checks.map((c) => untilInterrupted(signal, runCheckWithPolicies(c, () => runCheck(c, options.checkTimeoutMs), policy), () => interruptedCheck(c, signal!, ms(checksStarted))))),
@@ -83,7 +89,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
     const truncated = new Map([...facts.truncated].map(([key, bytes]) => [redact.text(key), bytes]))
     const results = outcomes.map((r) => noteTruncatedFacts(capResultTexts(redact.result(r)), truncated))
     // a lost connection or an interrupted run: the host was not fully verified
-    const lost = results.find((r) => r.errorKind === 'unreachable' || r.errorKind === 'interrupted')
+    const lost = results.find((r) => r.errorKind === 'unreachable' || r.errorKind === 'interrupted' || r.errorKind === 'deadline')
     const { httpMs, httpRequests } = hostSessionFigures(ctx)
     return {
       host: summary,
@@ -106,7 +112,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
   } finally {
     facts.close()
     await endHostSessions(ctx)
-    await transport.close()
+    await transport.close(signal?.aborted ? { graceMs: STOPPED_CLOSE_GRACE_MS } : undefined)
   }
 }
 

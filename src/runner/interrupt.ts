@@ -3,13 +3,12 @@
 // closes its connection, and the CLI still writes its reports and exits 2. A second signal,
 // or a shutdown that hangs, exits at once.
 import { ExitCode, type CheckResult, type RunResult } from '../model.ts'
+import { DeadlineError } from '../errors.ts'
 import type { CollectedCheck } from '../dsl/registry.ts'
 
 const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const
 /** How long an interrupted run may take to close connections and write its reports. */
 const SHUTDOWN_GRACE_MS = 10_000
-/** After the reports are written, how long a leftover handle (a spec's own timer) may keep the process. */
-const EXIT_GRACE_MS = 1_000
 
 export interface Interrupt {
   /** Aborted with the signal's name as reason. */
@@ -43,8 +42,8 @@ export function watchInterrupts(stderr: NodeJS.WritableStream = process.stderr):
     },
     dispose() {
       if (current !== watch) return
+      // a leftover handle (a spec's own timer) is named and cut short by the CLI's exit watch (live-handles.ts)
       current = undefined
-      if (watch.controller.signal.aborted) setTimeout(() => process.exit(), EXIT_GRACE_MS).unref()
     },
   }
 }
@@ -76,9 +75,20 @@ export function interruptedMessage(signal: AbortSignal): string {
   return `run interrupted by ${String(signal.reason ?? 'a signal')} before this check finished`
 }
 
-/** The result of a check that was still running (or never started) when the run was stopped. */
+/** The result of a check that was still running (or never started) when the run was stopped (by a signal, or by --deadline: runner/deadline.ts). */
 export function interruptedCheck(check: Pick<CollectedCheck, 'id' | 'file' | 'line' | 'path'>, signal: AbortSignal, durationMs = 0): CheckResult {
-  return { id: check.id, file: check.file, line: check.line, path: check.path, status: 'error', errorKind: 'interrupted', message: interruptedMessage(signal), durationMs, facts: [] }
+  const deadline = signal.reason instanceof DeadlineError ? signal.reason : undefined
+  return {
+    id: check.id,
+    file: check.file,
+    line: check.line,
+    path: check.path,
+    status: 'error',
+    errorKind: deadline ? 'deadline' : 'interrupted',
+    message: deadline ? deadline.message : interruptedMessage(signal),
+    durationMs,
+    facts: [],
+  }
 }
 
 /** `work`, or `onInterrupt()` as soon as the signal aborts, whichever comes first (work is then left to settle unobserved). */

@@ -43,6 +43,8 @@ export interface AttemptHooks {
   forget(facts: readonly string[]): void
   sleep?(ms: number): Promise<void>
   now?(): number
+  /** The run was stopped (signal, --deadline): no further attempt, no pause left running. */
+  signal?: AbortSignal
 }
 
 /**
@@ -54,9 +56,10 @@ export interface AttemptHooks {
  */
 export async function runWithWait(policy: WaitPolicy, hooks: AttemptHooks): Promise<CheckResult> {
   const now = hooks.now ?? (() => performance.now())
-  const sleep = hooks.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+  const sleep = hooks.sleep ?? ((ms: number) => pause(ms, hooks.signal))
   const needed = Math.max(1, policy.consecutive ?? 1)
   if (policy.startDelayMs) await sleep(policy.startDelayMs)
+  if (hooks.signal?.aborted) return hooks.attempt()
   const started = now()
   let delay = policy.intervalMs ?? policy.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS
   const maxDelay = policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS
@@ -76,10 +79,11 @@ export async function runWithWait(policy: WaitPolicy, hooks: AttemptHooks): Prom
     const remaining = policy.budgetMs - elapsed
     const passing = result.status === 'passed'
     // a pass short of the streak always earns the next attempt when there is no budget; else the budget decides
-    const another = passing ? policy.budgetMs <= 0 || remaining > 0 : isRetryable(result) && remaining > 0
+    const another = !hooks.signal?.aborted && (passing ? policy.budgetMs <= 0 || remaining > 0 : isRetryable(result) && remaining > 0)
     if (!another) return streakShort({ ...result, facts: [...facts], attempts, waitedMs: elapsed, ...withLog }, streak, needed)
     // the last pause is cut to the budget, so a final attempt still happens right at its end
     await sleep(policy.budgetMs > 0 ? Math.min(delay, remaining) : delay)
+    if (hooks.signal?.aborted) return streakShort({ ...result, facts: [...facts], attempts, waitedMs: Math.round(now() - started), ...withLog }, streak, needed)
     if (policy.intervalMs === undefined) delay = Math.min(delay * 2, maxDelay)
     hooks.forget(result.facts)
   }
@@ -115,6 +119,8 @@ export interface CheckPolicyOptions {
   pacing?: WaitPacing
   /** Drops cached facts before a retry (the host's FactBatcher.forget). */
   forget(facts: readonly string[]): void
+  /** The run's signal: a stopped run makes no further attempt. */
+  signal?: AbortSignal
 }
 
 /** One check under its wait budget and severity: what the host runner calls per check. */
@@ -125,6 +131,20 @@ export async function runCheckWithPolicies(
 ): Promise<CheckResult> {
   // a warn check never gates, so it is not waited for unless it asks with its own budget
   const budgetMs = check.waitMs ?? (check.severity === 'warn' ? 0 : options.waitMs)
-  const result = await runWithWait({ budgetMs, ...options.pacing }, { attempt, forget: options.forget })
+  const result = await runWithWait({ budgetMs, ...options.pacing }, { attempt, forget: options.forget, ...(options.signal ? { signal: options.signal } : {}) })
   return applySeverity(result, check.severity)
+}
+
+/** A pause that ends early (and leaves no timer behind) when the run is stopped. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
 }

@@ -29,6 +29,7 @@ interface PooledHop {
   refs: number
 }
 
+const HOP_CLOSE_GRACE_MS = 2_000
 // OpenSSH has no limit, but a ProxyJump that names itself would otherwise recurse forever.
 const MAX_HOPS = 8
 
@@ -36,6 +37,8 @@ export class JumpPool {
   private readonly hops = new Map<string, PooledHop>()
   /** Bastion connections made in this run (each hop counted once per connection). */
   connectionsMade = 0
+  /** Aborted by close(): a bastion handshake still in progress is destroyed, not awaited. */
+  private readonly closing = new AbortController()
 
   constructor(
     private readonly resolver: SshConfigResolver,
@@ -43,9 +46,10 @@ export class JumpPool {
     private readonly connectOptions: Omit<ConnectOptions, 'connectTimeoutMs' | 'via'>,
   ) {}
 
-  /** The way to the target; its proxyJump / proxyCommand say which. */
-  async open(target: SshTarget, connectTimeoutMs: number, depth = 0): Promise<Route> {
-    if (target.proxyJump.length > 0) return this.throughBastion(target, connectTimeoutMs, depth)
+  /** The way to the target; its proxyJump / proxyCommand say which. `signal` gives the route up (nothing opened for it stays open). */
+  async open(target: SshTarget, connectTimeoutMs: number, signal?: AbortSignal, depth = 0): Promise<Route> {
+    if (signal?.aborted) throw signal.reason
+    if (target.proxyJump.length > 0) return this.throughBastion(target, connectTimeoutMs, signal, depth)
     if (target.proxyCommand) {
       const proxy = spawnProxyCommand(target.proxyCommand, this.connectOptions.env)
       return {
@@ -59,24 +63,30 @@ export class JumpPool {
   }
 
   /** Ends every bastion connection (the run is over). */
-  async close(): Promise<void> {
+  async close(graceMs = HOP_CLOSE_GRACE_MS): Promise<void> {
+    this.closing.abort(new HostUnreachableError('bastion connection abandoned: the run is over'))
     const hops = [...this.hops.values()]
     this.hops.clear()
-    await Promise.all(hops.map((hop) => hop.connection.then((c) => endConnection(c), () => {})))
+    await Promise.all(hops.map((hop) => hop.connection.then((c) => endConnection(c, graceMs), () => {})))
   }
 
-  private async throughBastion(target: SshTarget, connectTimeoutMs: number, depth: number): Promise<Route> {
+  private async throughBastion(target: SshTarget, connectTimeoutMs: number, signal: AbortSignal | undefined, depth: number): Promise<Route> {
     if (depth >= MAX_HOPS) throw new HostUnreachableError(`${endpoint(target)}: more than ${MAX_HOPS} ProxyJump hops (does a bastion's ssh_config entry name itself as its ProxyJump?)`)
     const hop = await this.acquire(target, connectTimeoutMs, depth)
     let released = false
+    let channel: ClientChannel | undefined
     const release = () => {
       if (released) return
       released = true
       hop.refs--
+      // the tunnel to the target goes with the connection over it (or with the give-up before one)
+      channel?.destroy()
     }
     try {
       const { client } = await hop.connection
-      const channel = await forwardOut(client, target.hostname, target.port)
+      if (signal?.aborted) throw signal.reason
+      channel = await forwardOut(client, target.hostname, target.port)
+      if (signal?.aborted) throw signal.reason
       return { sock: channel, via: hop.label, explain: () => undefined, release }
     } catch (err) {
       release()
@@ -118,11 +128,11 @@ export class JumpPool {
   }
 
   private async connectHop(hopTarget: SshTarget, label: string, connectTimeoutMs: number, depth: number): Promise<SshConnection> {
-    const route = await this.open(hopTarget, connectTimeoutMs, depth + 1).catch((err: unknown) => {
+    const route = await this.open(hopTarget, connectTimeoutMs, this.closing.signal, depth + 1).catch((err: unknown) => {
       throw asBastionError(err, label)
     })
     try {
-      const connection = await connectSsh(hopTarget, route.sock, { ...this.connectOptions, connectTimeoutMs, ...(route.via ? { via: route.via } : {}) })
+      const connection = await connectSsh(hopTarget, route.sock, { ...this.connectOptions, connectTimeoutMs, signal: this.closing.signal, ...(route.via ? { via: route.via } : {}) })
       this.connectionsMade++
       void connection.closed.then(() => route.release())
       return connection
@@ -161,9 +171,9 @@ export function forwardOut(client: ssh2.Client, host: string, port: number): Pro
   })
 }
 
-function endConnection(connection: SshConnection): Promise<void> {
+function endConnection(connection: SshConnection, graceMs: number): Promise<void> {
   const { client } = connection
-  const timer = setTimeout(() => client.destroy(), 2_000)
+  const timer = setTimeout(() => client.destroy(), graceMs)
   timer.unref()
   client.end()
   return connection.closed.then(() => clearTimeout(timer))

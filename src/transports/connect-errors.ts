@@ -6,6 +6,8 @@ import type { HostSpec } from '../model.ts'
 type Target = Pick<HostSpec, 'address' | 'source'>
 
 interface Cause {
+  /** retry.ts: where the connect was when its deadline fired */
+  stage?: string
   code?: string
   level?: string
   message?: string
@@ -40,6 +42,15 @@ export function explainConnectError<E>(error: E, target: Target, attempts = 1): 
 // and the transport's message already names the endpoint it tried.
 function hintFor(error: VerifyError, attempts: number): string | undefined {
   const cause = (error.cause ?? {}) as Cause
+  if (error.kind === 'timeout' && cause.stage === 'ssh-config') {
+    return (
+      'The time went on reading ssh_config, before any connection to the host: `ssh -G` had not answered yet ' +
+      '(a slow Match exec, or a slow command or mount behind an Include); time it with `ssh -G` and the same -F file and host'
+    )
+  }
+  if (error.kind === 'timeout' && cause.stage === 'route') {
+    return 'The time went on opening the route to the host: the ProxyCommand or ProxyJump bastion did not get through in time; try it with `ssh -v`'
+  }
   if (error.kind === 'timeout') {
     return (
       'No SSH greeting came in time: the host may be down or a firewall may drop the traffic, ' +

@@ -13,10 +13,12 @@ export interface TransportOptions {
   pacer?: ConnectPacer
   /** The run's ssh_config resolver, bastion pool and host-key policy (ssh-session.ts). */
   ssh?: SshSession
+  /** How long a host may take to answer a channel open (`--timeout`). */
+  channelTimeoutMs?: number
 }
 
 export function createTransport(host: HostSpec, options: TransportOptions): Transport {
   if (host.transport === 'local') return new LocalTransport()
   // each attempt gets what is left of the one connect deadline (retry.ts)
-  return new RetryingTransport(host, (connectTimeoutMs) => new SshTransport({ host, connectTimeoutMs, ...(options.ssh ? { session: options.ssh } : {}) }), { ...DEFAULT_RETRY, deadlineMs: options.connectTimeoutMs, ...(options.pacer ? { pacer: options.pacer } : {}) })
+  return new RetryingTransport(host, (connectTimeoutMs) => new SshTransport({ host, connectTimeoutMs, ...(options.ssh ? { session: options.ssh } : {}), ...(options.channelTimeoutMs ? { channelTimeoutMs: options.channelTimeoutMs } : {}) }), { ...DEFAULT_RETRY, deadlineMs: options.connectTimeoutMs, ...(options.pacer ? { pacer: options.pacer } : {}) })
 }

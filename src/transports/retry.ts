@@ -5,7 +5,7 @@
 import { TimeoutError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
 import { explainConnectError, isTransientConnectFailure, reservedNameError } from './connect-errors.ts'
-import type { ConnectTimings, ExecOptions, ExecResult, Transport } from './transport.ts'
+import type { CloseOptions, ConnectStage, ConnectTimings, ExecOptions, ExecResult, Transport } from './transport.ts'
 import type { ConnectPacer } from './connect-pacer.ts'
 
 export interface RetryPolicy {
@@ -26,6 +26,12 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: Pick<RetryPolicy, 'attempts' | 'baseDelayMs' | 'maxDelayMs'> = { attempts: 4, baseDelayMs: 200, maxDelayMs: 2_000 }
 // An attempt with less time than this left would only turn a clear error into a timeout.
 const MIN_ATTEMPT_MS = 500
+
+const STAGE_WORDS: Record<ConnectStage, string> = {
+  'ssh-config': ' while reading ssh_config (ssh -G)',
+  route: ' while opening the route (ProxyCommand or ProxyJump bastion)',
+  handshake: '',
+}
 
 /** Opens a fresh transport for one attempt, with this much time to connect. */
 export type OpenTransport = (connectTimeoutMs: number) => Transport
@@ -59,6 +65,10 @@ export class RetryingTransport implements Transport {
     return { ...(this.queueMs !== undefined ? { queueMs: this.queueMs } : {}), ...this.current.connectTimings, attempts: this.attemptsMade }
   }
 
+  get connectStage(): ConnectStage | undefined {
+    return this.current.connectStage
+  }
+
   connect(): Promise<void> {
     this.connecting ??= this.pacedConnect()
     return this.connecting
@@ -86,9 +96,9 @@ export class RetryingTransport implements Transport {
     return this.current.openTcp(host, port)
   }
 
-  close(): Promise<void> {
+  close(options?: CloseOptions): Promise<void> {
     this.closed = true
-    return this.current.close()
+    return this.current.close(options)
   }
 
   /**
@@ -100,9 +110,13 @@ export class RetryingTransport implements Transport {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.closed = true
-        void this.current.close().catch(() => {})
+        // read before closing: the close ends the stage
+        const stage = this.current.connectStage
+        // gives up the attempt wherever it is: a handshake finishing after this is destroyed
+        void this.current.close({ graceMs: 0 }).catch(() => {})
         const who = (this.current as { target?: string }).target ?? `${this.host.user ? `${this.host.user}@` : ''}${this.host.address}:${this.host.port}`
-        reject(explainConnectError(new TimeoutError(`${who}: connect timed out after ${Number((this.policy.deadlineMs / 1000).toFixed(1))}s`), this.host))
+        const during = stage ? STAGE_WORDS[stage] : ''
+        reject(explainConnectError(new TimeoutError(`${who}: connect timed out after ${Number((this.policy.deadlineMs / 1000).toFixed(1))}s${during}`, { cause: { stage } }), this.host))
       }, this.policy.deadlineMs)
     })
     connecting.catch(() => {}) // settles unobserved once the deadline has won

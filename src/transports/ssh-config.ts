@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { homedir, hostname as localHostname, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { execa } from 'execa'
+import { execa, type ResultPromise } from 'execa'
 import SSHConfig from 'ssh-config'
 import { ConfigError } from '../errors.ts'
 
@@ -61,6 +61,9 @@ export class SshConfigResolver {
   private readonly cache = new Map<string, Promise<ResolvedSshConfig>>()
   private readonly env: NodeJS.ProcessEnv
   private sshBinary: Promise<string | undefined> | undefined
+  /** `ssh -G` children still running: the run's end must not wait for them (a slow Match exec). */
+  private readonly running = new Set<ResultPromise>()
+  private closed = false
 
   constructor(private readonly options: SshConfigResolverOptions = {}) {
     this.env = options.env ?? process.env
@@ -70,14 +73,24 @@ export class SshConfigResolver {
     return this.options.configFile
   }
 
-  resolve(query: SshConfigQuery): Promise<ResolvedSshConfig> {
+  /** The settings for `query`; `signal` stops this caller's wait (the `ssh -G` goes on for the others sharing it). */
+  resolve(query: SshConfigQuery, signal?: AbortSignal): Promise<ResolvedSshConfig> {
     const key = JSON.stringify([query.alias, query.user ?? null, query.port ?? null])
     let resolved = this.cache.get(key)
     if (!resolved) {
       resolved = this.compute(query)
+      // every caller may have stopped waiting by the time it fails (close() kills it)
+      resolved.catch(() => {})
       this.cache.set(key, resolved)
     }
-    return resolved
+    return signal ? abortable(resolved, signal) : resolved
+  }
+
+  /** The run is over: kills every `ssh -G` still running (and what its Match exec started). */
+  close(): void {
+    this.closed = true
+    for (const child of this.running) killGroup(child)
+    this.running.clear()
   }
 
   /** Reads the config once so a syntax error stops the run before any host (ConfigError). */
@@ -109,7 +122,12 @@ export class SshConfigResolver {
     if (query.port !== undefined) args.push('-p', String(query.port))
     // `--` so an alias can never be read as an option
     args.push('--', query.alias)
-    const result = await execa(ssh, args, { reject: false, env: this.env, stdin: 'ignore', timeout: SSH_G_TIMEOUT_MS })
+    if (this.closed) throw new ConfigError(`ssh_config: the run ended before \`ssh -G ${query.alias}\` ran`)
+    // its own process group, so close() also ends the commands a Match exec started
+    const child = execa(ssh, args, { reject: false, env: this.env, stdin: 'ignore', timeout: SSH_G_TIMEOUT_MS, detached: true })
+    this.running.add(child)
+    const result = await child.finally(() => this.running.delete(child))
+    if (result.isTerminated && this.closed) throw new ConfigError(`ssh_config: \`ssh -G ${query.alias}\` stopped: the run ended`)
     if (result.exitCode !== 0) {
       const why = String(result.stderr).split('\n').filter((l) => l.trim() !== '' && !/Pseudo-terminal/.test(l)).join('; ')
       throw new ConfigError(`ssh_config${this.options.configFile ? ` (${this.options.configFile})` : ''}: \`ssh -G ${query.alias}\` failed: ${why || `exit ${result.exitCode}`}`)
@@ -133,6 +151,24 @@ export class SshConfigResolver {
     }
     // First obtained value wins, so the user's file goes before the system one.
     return texts.join('\n')
+  }
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (with its reason). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+function killGroup(child: ResultPromise): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    child.kill('SIGKILL') // the group is gone already
   }
 }
 

@@ -31,6 +31,8 @@ export interface ConnectOptions {
   via?: string
   /** Called at once (synchronously) when a ready connection errors or closes, before channels settle. */
   onLost?: (err: Error | undefined) => void
+  /** Gives up the connect: the client (and its socket) is destroyed and the call rejects with the reason. */
+  signal?: AbortSignal
 }
 
 /** Where a connect's time went, ms: TCP (or the route's stream) open, key exchange done, authenticated. */
@@ -61,6 +63,8 @@ export async function connectSsh(target: SshTarget, sock: Duplex | undefined, op
   const who = endpoint(target) + (options.via ? ` (via ${options.via})` : '')
   const knownHosts = await loadKnownHosts(target, options.env, who)
   const auth = await authMethods(target, options.env, who)
+  const { signal } = options
+  if (signal?.aborted) throw signal.reason
   const client = new ssh2.Client()
   let hostKeyFailure: HostKeyError | undefined
   const verify = (key: Buffer, done: (ok: boolean) => void) => {
@@ -92,13 +96,18 @@ export async function connectSsh(target: SshTarget, sock: Duplex | undefined, op
   const phases: ConnectPhases = {}
   const started = performance.now()
   await new Promise<void>((resolve, reject) => {
-    const fail = (err: VerifyError) => {
+    const onAbort = () => fail(signal!.reason as Error)
+    const fail = (err: Error) => {
+      signal?.removeEventListener('abort', onAbort)
       client.destroy()
       reject(err)
     }
+    // given up (a connect deadline, an interrupt): a handshake that would finish later must not
+    signal?.addEventListener('abort', onAbort, { once: true })
     client.on('connect', () => { phases.tcpMs = since(started) })
     client.on('handshake', () => { phases.handshakeMs ??= since(started) - (phases.tcpMs ?? 0) })
     client.on('ready', () => {
+      signal?.removeEventListener('abort', onAbort)
       ready = true
       phases.authMs = since(started) - (phases.tcpMs ?? 0) - (phases.handshakeMs ?? 0)
       resolve()

@@ -48,8 +48,10 @@ export class SshSession {
     return this.resolver.validate()
   }
 
-  close(): Promise<void> {
-    return this.jumps.close()
+  /** Ends the bastion connections (destroyed after `graceMs` without a goodbye) and any `ssh -G` still running. */
+  close(options: { graceMs?: number } = {}): Promise<void> {
+    this.resolver.close()
+    return this.jumps.close(options.graceMs)
   }
 }
 

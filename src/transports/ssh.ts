@@ -6,14 +6,14 @@ import type { Duplex } from 'node:stream'
 import type ssh2 from 'ssh2'
 import type { ClientChannel } from 'ssh2'
 import { userInfo } from 'node:os'
-import { HostUnreachableError, VerifyError } from '../errors.ts'
+import { HostUnreachableError, TimeoutError, VerifyError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
 import { becomeFailure, becomeInvocation, scrub, type BecomeInvocation } from './become.ts'
 import { forwardOut, type Route } from './bastion.ts'
 import { connectSsh } from './ssh-connect.ts'
 import { SshSession } from './ssh-session.ts'
 import { configQueryFor, endpoint, targetForHost, type SshTarget } from './ssh-target.ts'
-import type { ConnectTimings, ExecOptions, ExecResult, Transport } from './transport.ts'
+import type { CloseOptions, ConnectStage, ConnectTimings, ExecOptions, ExecResult, Transport } from './transport.ts'
 
 export interface SshTransportOptions {
   host: HostSpec
@@ -23,6 +23,8 @@ export interface SshTransportOptions {
   env?: NodeJS.ProcessEnv
   /** The run's shared ssh_config resolver and bastion pool; a private one when absent. */
   session?: SshSession
+  /** How long the server may take to answer a channel open (`--timeout`): a stalled host costs a timeout, not a hang. */
+  channelTimeoutMs?: number
 }
 
 // OpenSSH's MaxSessions defaults to 10 per connection; stay below it with room for openTcp.
@@ -31,6 +33,7 @@ const STDERR_CAP = 64 * 1024
 const CHANNEL_OPEN_ATTEMPTS = 4
 const CHANNEL_RETRY_BASE_MS = 50
 const CLOSE_GRACE_MS = 2_000
+const DEFAULT_CHANNEL_TIMEOUT_MS = 10_000
 // SSH_OPEN_RESOURCE_SHORTAGE (RFC 4254): the server is busy, not refusing.
 const OPEN_RESOURCE_SHORTAGE = 4
 
@@ -40,6 +43,7 @@ export class SshTransport implements Transport {
   readonly kind = 'ssh' as const
   private readonly host: HostSpec
   private readonly connectTimeoutMs: number
+  private readonly channelTimeoutMs: number
   private readonly session: SshSession
   private readonly ownSession: boolean
   private readonly env: NodeJS.ProcessEnv
@@ -53,11 +57,16 @@ export class SshTransport implements Transport {
   /** Set once the connection is unusable; every later call rejects with it. */
   private lost: VerifyError | undefined
   private opened = 0
+  /** Aborted by close(): whatever establish() is waiting for is given up, and what it opened destroyed. */
+  private readonly giveUp = new AbortController()
+  /** Where connect() is: what a connect timeout blames. */
+  connectStage: ConnectStage | undefined
   readonly connectTimings: ConnectTimings = {}
 
   constructor(options: SshTransportOptions) {
     this.host = options.host
     this.connectTimeoutMs = options.connectTimeoutMs
+    this.channelTimeoutMs = options.channelTimeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS
     this.ownSession = options.session === undefined
     this.session = options.session ?? new SshSession({ ...(options.env ? { env: options.env } : {}), ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}) })
     this.env = options.env ?? this.session.env
@@ -88,29 +97,33 @@ export class SshTransport implements Transport {
     return this.connecting
   }
 
-  async exec({ script, onStdout, signal }: ExecOptions): Promise<ExecResult> {
+  async exec({ script, onStdout, signal, idleTimeoutMs }: ExecOptions): Promise<ExecResult> {
     const client = await this.usableClient()
     const become = this.resolved?.become ? becomeInvocation(this.resolved.become, this.env) : undefined
     const release = await this.acquireSlot(signal)
     if (!release) return { exitCode: null, stderr: '' }
     let channel: ClientChannel
     try {
-      channel = await this.openWithRetry(() => openExecChannel(client, become?.command ?? '/bin/sh -s'), isChannelOpenFailure)
+      // sshd answers an exec open at once: no answer means the connection or the host stalled
+      channel = await this.openWithRetry(() => this.answeredWithin(client, openExecChannel(client, become?.command ?? '/bin/sh -s'), 'an exec channel (/bin/sh -s)', true), isChannelOpenFailure)
     } catch (err) {
       release()
       throw err instanceof VerifyError ? err : new HostUnreachableError(`${this.target}: cannot start /bin/sh -s: ${(err as Error).message}`, { cause: err })
     }
     this.opened++
     channel.once('close', release)
-    if (!become) return runScript(channel, { script, onStdout, ...(signal ? { signal } : {}) }, () => this.lost)
-    return this.runBecome(channel, become, { script, onStdout, ...(signal ? { signal } : {}) })
+    const onIdle = idleTimeoutMs ? { ms: idleTimeoutMs, stalled: () => this.stalled(client, `the probe got no byte back for ${seconds(idleTimeoutMs)} (each fact is limited on the host to less than that)`) } : undefined
+    const options = { script, onStdout, ...(signal ? { signal } : {}) }
+    if (!become) return runScript(channel, options, () => this.lost, onIdle)
+    return this.runBecome(channel, become, options, onIdle)
   }
 
   async openTcp(host: string, port: number): Promise<Duplex> {
     const client = await this.usableClient()
     const release = (await this.acquireSlot())!
     try {
-      const stream = await this.openWithRetry(() => forwardOut(client, host, port), isResourceShortage)
+      // sshd answers once its own TCP connect to host:port is done: a late answer fails this tunnel, not the connection
+      const stream = await this.openWithRetry(() => this.answeredWithin(client, forwardOut(client, host, port), `a direct-tcpip channel to ${host}:${port}`, false), isResourceShortage)
       stream.once('close', release)
       return stream
     } catch (err) {
@@ -119,8 +132,8 @@ export class SshTransport implements Transport {
     }
   }
 
-  close(): Promise<void> {
-    this.closing ??= this.shutdown()
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.graceMs ?? CLOSE_GRACE_MS)
     return this.closing
   }
 
@@ -128,21 +141,26 @@ export class SshTransport implements Transport {
   // Connecting.
 
   private async establish(): Promise<void> {
+    const { signal } = this.giveUp
     let mark = performance.now()
     const lap = () => Math.round(-mark + (mark = performance.now()))
-    const config = await this.session.resolver.resolve(configQueryFor(this.host))
+    this.connectStage = 'ssh-config'
+    const config = await this.session.resolver.resolve(configQueryFor(this.host), signal)
     const target = targetForHost(this.host, config, { ...this.session.context, env: this.env })
     this.resolved = target
     this.connectTimings.resolveMs = lap()
-    const route = await this.session.jumps.open(target, this.connectTimeoutMs)
+    this.connectStage = target.proxyJump.length > 0 || target.proxyCommand ? 'route' : 'handshake'
+    const route = await this.session.jumps.open(target, this.connectTimeoutMs, signal)
     this.route = route
     if (route.sock) this.connectTimings.routeMs = lap()
+    this.connectStage = 'handshake'
     let connection
     try {
       connection = await connectSsh(target, route.sock, {
         env: this.env,
         connectTimeoutMs: this.connectTimeoutMs,
         keepaliveMs: this.session.keepaliveMs,
+        signal,
         ...(this.session.notice ? { notice: this.session.notice } : {}),
         ...(route.via ? { via: route.via } : {}),
         onLost: (err) => this.markLost(err),
@@ -153,18 +171,60 @@ export class SshTransport implements Transport {
       if (extra && err instanceof VerifyError) err.message = `${err.message} (${extra})`
       throw err
     }
-    this.client = connection.client
-    Object.assign(this.connectTimings, connection.phases)
     void connection.closed.then(() => route.release())
+    if (signal.aborted) {
+      // ready in the same tick as the close: it is given up all the same
+      connection.client.destroy()
+      throw signal.reason
+    }
+    this.client = connection.client
+    this.connectStage = undefined
+    Object.assign(this.connectTimings, connection.phases)
+  }
+
+  /**
+   * The channel `opening` resolves to, or a TimeoutError once the server has not answered within
+   * the channel timeout; a channel that arrives later is closed at once. `fatal`: the connection
+   * is stalled, so it is given up and every other call on it fails with the same error.
+   */
+  private answeredWithin(client: ssh2.Client, opening: Promise<ClientChannel>, what: string, fatal: boolean): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      let late = false
+      const timer = setTimeout(() => {
+        late = true
+        const why = `the server did not answer the opening of ${what} within ${seconds(this.channelTimeoutMs)} (--timeout): it accepted the connection, then stopped answering`
+        reject(fatal ? this.stalled(client, why) : new TimeoutError(`${this.target}: ${why}`))
+      }, this.channelTimeoutMs)
+      opening.then(
+        (channel) => {
+          clearTimeout(timer)
+          if (late) channel.destroy()
+          else resolve(channel)
+        },
+        (err: unknown) => {
+          clearTimeout(timer)
+          reject(err)
+        },
+      )
+    })
+  }
+
+  /** The connection stopped answering: it is given up, and every call on it fails with this timeout. */
+  private stalled(client: ssh2.Client, why: string): VerifyError {
+    this.lost ??= new TimeoutError(`${this.target}: ${why}`)
+    this.slots.wakeAll()
+    client.destroy()
+    return this.lost
   }
 
   /** Feeds password and marker ahead of the script; turns sudo's own refusal into a FactError, scrubbed of the password. */
-  private async runBecome(channel: ClientChannel, become: BecomeInvocation, options: ExecOptions): Promise<ExecResult> {
+  private async runBecome(channel: ClientChannel, become: BecomeInvocation, options: ExecOptions, onIdle?: IdleWatch): Promise<ExecResult> {
     let sawStdout = false
     const result = await runScript(
       channel,
       { ...options, script: become.stdinPrefix + options.script, onStdout: (chunk) => { sawStdout = true; options.onStdout(chunk) } },
       () => this.lost,
+      onIdle,
     )
     const stderr = scrub(result.stderr, become.secret)
     const refused = becomeFailure(become, result.exitCode, sawStdout, stderr)
@@ -187,19 +247,22 @@ export class SshTransport implements Transport {
     return this.client!
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(graceMs: number): Promise<void> {
     this.closedByUs = true
+    // a connect still in progress stops where it is: no client may be created after this
+    this.giveUp.abort(new HostUnreachableError(`${this.target}: connection given up before it was established`))
     const client = this.client
     try {
       if (!client || this.lost) {
         this.markLost()
+        client?.destroy()
         return
       }
       const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
       this.markLost()
       client.end()
       // A server that never answers the disconnect must not hold close() forever.
-      const timer = setTimeout(() => client.destroy(), CLOSE_GRACE_MS)
+      const timer = setTimeout(() => client.destroy(), graceMs)
       await closed
       clearTimeout(timer)
     } finally {
@@ -304,16 +367,29 @@ function openExecChannel(client: ssh2.Client, command: string): Promise<ClientCh
 }
 
 
-/** Feeds the script to the channel's stdin and settles when the channel closes (or on abort). */
-function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () => VerifyError | undefined): Promise<ExecResult> {
+interface IdleWatch {
+  ms: number
+  /** Gives the connection up; the channel's close then settles the call with the loss. */
+  stalled(): void
+}
+
+/** Feeds the script to the channel's stdin and settles when the channel closes (or on abort); `onIdle`: no byte for that long means a stall. */
+function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () => VerifyError | undefined, onIdle?: IdleWatch): Promise<ExecResult> {
   const { script, onStdout, signal } = options
   return new Promise((resolve, reject) => {
     let exitCode: number | null = null
     let settled = false
     const stderr = cappedCollector(STDERR_CAP)
+    let idle: NodeJS.Timeout | undefined
+    const watch = () => {
+      if (!onIdle || settled) return
+      clearTimeout(idle)
+      idle = setTimeout(() => onIdle.stalled(), onIdle.ms)
+    }
     const settle = (action: () => void) => {
       if (settled) return
       settled = true
+      clearTimeout(idle)
       signal?.removeEventListener('abort', onAbort)
       action()
     }
@@ -324,6 +400,7 @@ function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () 
     // Keep reading after settling: ssh2 only emits 'close' once stdout has been drained.
     channel.on('data', (chunk: Buffer) => {
       if (settled) return
+      watch()
       try {
         onStdout(chunk)
       } catch (err) {
@@ -331,7 +408,7 @@ function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () 
         stopChannel(channel)
       }
     })
-    channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+    channel.stderr.on('data', (chunk: Buffer) => { watch(); stderr.push(chunk) })
     channel.on('exit', (code: number | null) => { exitCode = typeof code === 'number' ? code : null })
     channel.on('error', () => {}) // the 'close' that follows carries the outcome
     channel.on('close', () => {
@@ -340,7 +417,10 @@ function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () 
     })
     signal?.addEventListener('abort', onAbort, { once: true })
     if (signal?.aborted) onAbort()
-    else channel.end(script)
+    else {
+      channel.end(script)
+      watch()
+    }
   })
 }
 
@@ -399,6 +479,10 @@ function currentUser(env: NodeJS.ProcessEnv): string {
     // No passwd entry for our uid (some containers): fall back to what the shell says.
     return env.USER ?? env.LOGNAME ?? 'root'
   }
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))}s`
 }
 
 function delay(ms: number): Promise<void> {

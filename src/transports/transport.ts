@@ -12,12 +12,22 @@ export interface ExecOptions {
   onStdout: (chunk: Buffer) => void
   /** Abort the channel (the host's checks are done or timed out). */
   signal?: AbortSignal
+  /** No byte back for this long (every fact on the host is bounded below it) means the host or the connection stalled. */
+  idleTimeoutMs?: number
 }
 
 export interface ExecResult {
   exitCode: number | null
   /** Standard error of the script itself (capped), for diagnostics when framing breaks. */
   stderr: string
+}
+
+/** Where a connect is spending its time: reading ssh_config (`ssh -G`), opening a ProxyCommand or bastion route, or the SSH handshake. */
+export type ConnectStage = 'ssh-config' | 'route' | 'handshake'
+
+export interface CloseOptions {
+  /** How long a connection may take to say goodbye before it is destroyed (a frozen server never answers). */
+  graceMs?: number
 }
 
 export interface Transport {
@@ -32,5 +42,8 @@ export interface Transport {
   readonly execCount: number
   /** Where the last connect() spent its time, when the transport measures it. */
   readonly connectTimings?: ConnectTimings
-  close(): Promise<void>
+  /** Where an unfinished connect() is, when the transport knows. */
+  readonly connectStage?: ConnectStage | undefined
+  /** Ends the connection, or gives up a connect still in progress (nothing it opens later survives). */
+  close(options?: CloseOptions): Promise<void>
 }

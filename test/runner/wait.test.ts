@@ -13,6 +13,17 @@ function clock() {
 }
 
 describe('runWithWait', () => {
+  it('a stopped run (signal, --deadline) cuts the pause short and makes no further attempt', async () => {
+    const stop = new AbortController()
+    let attempts = 0
+    const started = performance.now()
+    const waiting = runWithWait({ budgetMs: 600_000, initialDelayMs: 60_000 }, { attempt: async () => { attempts++; return result('failed') }, forget: () => {}, signal: stop.signal })
+    setTimeout(() => stop.abort('SIGTERM'), 20)
+    expect(await waiting).toMatchObject({ status: 'failed', attempts: 1 })
+    expect(attempts).toBe(1)
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
   it('retries a failing check with backoff until it passes, forgetting its facts, and reports time-to-green', async () => {
     const c = clock()
     const sleeps: number[] = []

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import type { RunResult } from '../../src/model.ts'
+import { DEBUG_HANDLES_ENV, LIVE_HANDLES_HEADER } from '../../src/runner/live-handles.ts'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(REPO_ROOT, 'bin', 'verify.mjs')
@@ -37,20 +38,52 @@ export interface CliRun {
   stdout: string
   stderr: string
   ms: number
+  /** How long the process lived after its last output (VERIFY_DEBUG_HANDLES's measure), when it said. */
+  exitDelayMs?: number
 }
 
-/** Runs `verify …` as a user would, in its own process, with no terminal (so no colour). */
-export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string }): Promise<CliRun> {
+/** A run that left sockets, timers or child processes alive after its report (a leak, and a hang in CI). */
+export class LiveHandlesError extends Error {}
+
+// once the listing starts, the rest of it follows in the same write or the next few
+const LISTING_FLUSH_MS = 300
+
+/**
+ * Runs `verify …` as a user would, in its own process, with no terminal (so no colour). With
+ * VERIFY_DEBUG_HANDLES on, a run that leaves anything alive after its report is stopped by pid
+ * and the call fails, naming what was left (`allowLiveHandles` for a test that means to).
+ */
+export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string; allowLiveHandles?: boolean }): Promise<CliRun> {
   const started = performance.now()
-  const result = await execa('node', [BIN, ...args], {
+  const child = execa('node', [BIN, ...args], {
     cwd: options.cwd,
-    env: { NO_COLOR: '1', ...options.env },
+    env: { NO_COLOR: '1', [DEBUG_HANDLES_ENV]: '1', ...options.env },
     reject: false,
     timeout: options.timeoutMs ?? 120_000,
     // `input` feeds stdin (e.g. `--hosts -`); otherwise there is none, as in CI
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
   })
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), ms: Math.round(performance.now() - started) }
+  let leaked = false
+  let stderrSoFar = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderrSoFar += chunk.toString('utf8')
+    if (leaked || options.allowLiveHandles || !stderrSoFar.includes(LIVE_HANDLES_HEADER)) return
+    leaked = true
+    setTimeout(() => child.kill('SIGKILL'), LISTING_FLUSH_MS)
+  })
+  const result = await child
+  const stderr = String(result.stderr)
+  if (leaked) throw new LiveHandlesError(`verify ${args.join(' ')} left handles alive after its report:\n${stderr.slice(stderr.indexOf(LIVE_HANDLES_HEADER))}\n--- stdout:\n${String(result.stdout)}`)
+  const exitLine = /^verify: exited (\d+)ms after the run's last output\n?/m
+  const exitDelay = exitLine.exec(stderr)
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    // the measure is the helper's, not the run's output that tests look at
+    stderr: stderr.replace(exitLine, ''),
+    ms: Math.round(performance.now() - started),
+    ...(exitDelay ? { exitDelayMs: Number(exitDelay[1]) } : {}),
+  }
 }
 
 /** Every check of a run that did not pass, as `host path: message`: an assertion that shows why. */

@@ -118,6 +118,17 @@ describe('RetryingTransport', () => {
     expect(opened[0]!.closed).toBe(true)
   })
 
+  it('a deadline hit while ssh_config (or the route) is still being read says so, not "No SSH greeting"', async () => {
+    for (const [stage, words] of [['ssh-config', /connect timed out after 0\.3s while reading ssh_config \(ssh -G\)\. The time went on reading ssh_config, before any connection to the host/], ['route', /connect timed out after 0\.3s while opening the route \(ProxyCommand or ProxyJump bastion\)\. The time went on opening the route/]] as const) {
+      const { open } = fakes([])
+      const hanging = (timeoutMs: number) => Object.assign(open(timeoutMs), { connect: () => new Promise<void>(() => {}), connectStage: stage })
+      const error = await new RetryingTransport(HOST, hanging, policy({ deadlineMs: 300 })).connect().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(TimeoutError)
+      expect((error as Error).message).toMatch(words)
+      expect((error as Error).message).not.toMatch(/No SSH greeting/)
+    }
+  })
+
   it('answers a name under .invalid without asking DNS (RFC 6761)', async () => {
     const { opened, open } = fakes([])
     const error = await new RetryingTransport({ ...HOST, address: 'db.invalid' }, open, policy()).connect().catch((e: unknown) => e)
