@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import type { Agent, Dispatcher, buildConnector } from 'undici'
 import { currentHost, noteFact, type HostContext } from '../dsl/context.ts'
 import { HttpError, TimeoutError, VerifyError } from '../errors.ts'
+import { ledgerKey, recordRequestTimes } from './request-ledger.ts'
 
 export type Via = 'runner' | 'host'
 
@@ -138,6 +139,19 @@ export function httpRequestCount(ctx: HostContext, filter: HttpRequestCountFilte
     if ((filter.via === undefined || filter.via === via) && (origin === undefined || origin === keyOrigin)) total += n
   }
   return total
+}
+
+/**
+ * Writes this host run's answered requests to the request ledger, so later runs can discount
+ * them from a status page's counter; the runner calls it when the host's run ends.
+ */
+export function recordHttpRequests(ctx: HostContext): void {
+  const times = states.get(ctx)?.times
+  if (!times) return
+  recordRequestTimes([...times].map(([key, list]) => {
+    const [via, origin] = key.split(' ')
+    return { key: ledgerKey(ctx.host.name, via!, origin!), times: list }
+  }))
 }
 
 /** Closes the host's pooled connections (tunnels included); the runner calls it when the host's run ends. */

@@ -7,7 +7,7 @@ import { runInHost, type HostContext } from '../dsl/context.ts'
 import type { CollectedCheck } from '../dsl/registry.ts'
 import { FactBatcher } from '../probe/batcher.ts'
 import type { Transport } from '../transports/transport.ts'
-import { disposeHttp, httpRequestCount, httpTimeMs } from '../resources/http.ts'
+import { disposeHttp, httpRequestCount, httpTimeMs, recordHttpRequests } from '../resources/http.ts'
 import { runCheck } from './check.ts'
 import { runCheckWithPolicies } from './wait.ts'
 import { noChecksApply, type HostPlan } from './plan.ts'
@@ -90,6 +90,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
     }
   } finally {
     facts.close()
+    recordHttpRequests(ctx)
     await disposeHttp(ctx)
     await transport.close()
   }
