@@ -28,18 +28,30 @@ describe('verify init', () => {
     dirs.push(work)
     const init = await runCli(['init', '--app', 'blog'], { cwd: work.dir })
     expect(init.exitCode, init.stdout + init.stderr).toBe(0)
-    expect(init.stdout).toMatch(/wrote hosts\.yaml\nwrote specs\/blog\.spec\.ts/)
-    expect(readFileSync(path.join(work.dir, 'hosts.yaml'), 'utf8')).toMatch(/groups:\n {2}canary:/)
+    expect(init.stdout).toMatch(/wrote hosts\.yaml\nwrote specs\/blog\.spec\.ts\nwrote tsconfig\.json/)
+    const hostsYaml = readFileSync(path.join(work.dir, 'hosts.yaml'), 'utf8')
+    expect(hostsYaml).toMatch(/groups:\n {2}canary:/)
+
+    // as scaffolded, the project passes verify check: the spec type-checks and the hosts' vars match its schema
+    const check = await runCli(['check'], { cwd: work.dir })
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0)
+    expect(check.stdout).toMatch(/verify check: OK: 1 spec file type-check, 2 hosts' vars match/)
+    // a host without appsRoot is an error naming it, not a check of some default directory
+    writeFileSync(path.join(work.dir, 'hosts.yaml'), hostsYaml.replace(/^ {2}appsRoot: .*\n/m, ''))
+    const missing = await runCli(['check'], { cwd: work.dir })
+    expect(missing.exitCode).toBe(3)
+    expect(missing.stderr).toMatch(/web-1: appsRoot is required \(string\) — specs\/blog\.spec\.ts:\d+ "release"/)
 
     // point the scaffold at the fleet: the inventory is the team's to write; the spec is used as generated
     writeFileSync(path.join(work.dir, 'hosts.yaml'), fleetInventory(fleet))
     const run = await runCli(['--hosts', 'host-1', '--expect-version', '3f9c2ab'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-    expect(run.stdout).toMatch(/4 checks: 4 passed/)
+    // the restart check applies where statusPort is set: not on this host
+    expect(run.stdout).toMatch(/5 checks: 4 passed, 1 skipped/)
 
     const again = await runCli(['init'], { cwd: work.dir })
     expect(again.stdout).toMatch(/kept hosts\.yaml \(exists; --force overwrites\)/)
-  })
+  }, 300_000)
 })
 
 describe('verify generate --from-host', () => {
