@@ -2,7 +2,7 @@
 // requests of earlier runs, --wait retries, snapshots and compares, so each run appends when
 // its requests were answered (per host, vantage point and origin) to a small JSON-lines file,
 // and serverStatus() discounts those the running server has counted (answered after its start).
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 /** One line of the ledger: one host run's answered requests to one origin. */
@@ -46,11 +46,29 @@ export function recordRequestTimes(entries: ReadonlyArray<{ key: string; times: 
   try {
     mkdirSync(path.dirname(file), { recursive: true })
     // one append per host run: O_APPEND keeps concurrent runs (shards) from interleaving lines
-    appendFileSync(file, lines.map((e) => JSON.stringify({ key: e.key, times: e.times }) + '\n').join(''))
+    const text = lines.map((e) => JSON.stringify({ key: e.key, times: e.times }) + '\n').join('')
+    appendFileSync(file, (endsMidLine(file) ? '\n' : '') + text)
   } catch {
     return
   }
   for (const e of lines) byKey.set(e.key, [...(byKey.get(e.key) ?? []), ...e.times])
+}
+
+/** A run that crashed mid-append left a cut line: the next entry starts on a line of its own. */
+function endsMidLine(file: string): boolean {
+  let fd: number | undefined
+  try {
+    fd = openSync(file, 'r')
+    const size = fstatSync(fd).size
+    if (size === 0) return false
+    const last = Buffer.alloc(1)
+    readSync(fd, last, 0, 1, size - 1)
+    return last[0] !== 0x0a
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
 }
 
 function load(): Map<string, number[]> {
