@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import * as nodeHttp from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -106,6 +108,22 @@ describe('restart() by the status page', () => {
     const { value: stale } = await onLocalHost(() => restart({ statusPage: { url, maxAccesses: 1000 }, since: new Date() }))
     expect(stale.restarted).toBe(false)
     expect(stale.problems[0]).toMatch(new RegExp(`^${url.replace(/[.?]/g, '\\$&')} has been up \\d+s, since \\S+, before the deploy began \\(\\S+\\): the app was not restarted$`))
+  })
+
+  it('a page with only a start epoch (Plack ?json) is compared on the host\'s clock, read in one probe', async () => {
+    const started = Math.floor(Date.now() / 1000) - 30
+    const server = nodeHttp.createServer((_req, res) => res.end(JSON.stringify({ Uptime: started, TotalAccesses: 900, BusyWorkers: 1, IdleWorkers: 3, stats: [] })))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/server-status?json`
+      const { value: after, execCount } = await onLocalHost(() => restart({ statusPage: { url }, since: new Date((started - 60) * 1000) }))
+      expect(after).toMatchObject({ restarted: true, statusPage: { decidedBy: 'uptime', serverStartedAt: new Date(started * 1000).toISOString() } })
+      expect(execCount).toBe(1)
+      const { value: before } = await onLocalHost(() => restart({ statusPage: { url }, since: new Date((started + 10) * 1000) }))
+      expect(before.problems[0]).toMatch(/has been up 3\ds, since \S+, before the deploy began \(\S+ host time, clock offset [+−]\d+\.\ds vs the runner\): the app was not restarted/)
+    } finally {
+      server.close()
+    }
   })
 
   it('without a deploy time, the counter decides, and without maxAccesses it says it cannot tell', async () => {
