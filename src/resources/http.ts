@@ -9,6 +9,7 @@ import type { Agent, Dispatcher, buildConnector } from 'undici'
 import { currentHost, noteFact, type HostContext } from '../dsl/context.ts'
 import { HttpError, TimeoutError, VerifyError } from '../errors.ts'
 import { ledgerKey, recordRequestTimes } from './request-ledger.ts'
+import { TOOL } from '../version.ts'
 
 export type Via = 'runner' | 'host'
 
@@ -164,10 +165,17 @@ export async function disposeHttp(ctx: HostContext): Promise<void> {
   await Promise.all(agents.map((agent) => agent.destroy().catch(() => undefined)))
 }
 
+/** verify's requests say what they are, so access logs (and whoever reads a status page) can tell them from traffic. */
+const USER_AGENT = `${TOOL.name}/${TOOL.version}`
+
+function withUserAgent(headers: Record<string, string> = {}): Record<string, string> {
+  return Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent') ? { ...headers } : { 'user-agent': USER_AGENT, ...headers }
+}
+
 function resolveOptions(ctx: HostContext, options: HttpOptions): ResolvedOptions {
   return {
     method: (options.method ?? 'GET').toUpperCase(),
-    headers: { ...options.headers },
+    headers: withUserAgent(options.headers),
     body: options.body,
     timeoutMs: options.timeoutMs ?? ctx.timeoutMs,
     tlsVerify: options.tlsVerify ?? true,
