@@ -8,7 +8,7 @@ import { glob } from 'tinyglobby'
 import { ConfigError } from '../errors.ts'
 import { ExitCode, type HostSpec } from '../model.ts'
 import { loadInventories, type InventoryFormat } from '../inventory/layers.ts'
-import { applyLimit } from '../inventory/limit.ts'
+import { applyLimit, selectShard, type Shard } from '../inventory/limit.ts'
 import { parseVarArgs, selectHosts } from '../inventory/select.ts'
 import { describeUnresolved, resolveEnvRefs } from '../inventory/env-refs.ts'
 import { loadSpecFiles } from '../runner/load-specs.ts'
@@ -28,8 +28,9 @@ export interface CheckFlags {
   /** The run's flags that set vars: `--expect-version` (expectVersion), `--since` (deployStartedAt, ms). */
   expectVersion?: string
   since?: number
-  /** The run's flags that narrow what runs: hosts by `--limit`, checks by `--tags`, `--exclude-tags`, `--grep`. */
+  /** The run's flags that narrow what runs: hosts by `--limit` and `--shard`, checks by `--tags`, `--exclude-tags`, `--grep`. */
   limit?: string
+  shard?: Shard
   tags?: string[]
   excludeTags?: string[]
   grep?: RegExp
@@ -99,7 +100,10 @@ async function checkInventory(flags: CheckFlags, cwd: string, problems: string[]
     const overrideVars = { ...parseVarArgs(flags.var), ...runFlagVars(flags) }
     const inventory = await loadInventories(paths.map((p) => path.resolve(cwd, p)), flags.inventoryFormat)
     for (const warning of inventory?.warnings ?? []) notes.push(warning)
-    const narrow = (hosts: HostSpec[]) => (flags.limit === undefined ? hosts : applyLimit(hosts, flags.limit))
+    const narrow = (hosts: HostSpec[]) => {
+      const limited = flags.limit === undefined ? hosts : applyLimit(hosts, flags.limit)
+      return flags.shard ? selectShard(limited, flags.shard) : limited
+    }
     if (flags.hosts) return narrow(selectHosts(inventory, flags.hosts, overrideVars, { inventoryPath: shown }))
     if (!inventory) {
       notes.push(`no inventory at ${shown}: no host vars checked (give --hosts, or -i FILE)`)

@@ -103,11 +103,11 @@ describe('release', { vars: ReleaseVars }, ({ vars }) => {
     const missing = await runCli(['check'], { cwd: project.dir })
     expect(missing.exitCode).toBe(3)
     expect(missing.stderr).toMatch(/web-1: expectVersion is required \(string\)/)
-    const run = await runCli(['check', '--expect-version', '20261121', '--since', '2026-11-21T12:00:00Z', '--wait', '2m', '--limit', 'web-1', '--junit', 'never-written.xml', '--tags', 'smoke'], { cwd: project.dir })
+    const run = await runCli(['check', '--expect-version', '20261121', '--since', '2026-11-21T12:00:00Z', '--wait', '2m', '--limit', 'web-*', '--shard', '1/2', '--junit', 'never-written.xml', '--tags', 'smoke'], { cwd: project.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-    // --limit narrowed the hosts; --tags left nothing to run on them, which check reports as 0 checks, not a problem
+    // --limit and --shard narrowed the hosts to web-1; --tags left nothing to run on them, which check reports as 0 checks, not a problem
     expect(run.stdout).toMatch(/verify check: OK: 1 spec file type-check, 1 host's vars match, 0 checks would run/)
-  })
+  }, 180_000)
 
   it('gives a --var that parses as a number to a var whose schema wants text as the text typed', async () => {
     const run = await runCli(['check', '--var', 'expectVersion=20261121'], { cwd: project.dir })
