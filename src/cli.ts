@@ -29,6 +29,7 @@ import { DEFAULT_MAX_BYTES } from './probe/fact.ts'
 import { TOOL } from './version.ts'
 import { addDeployCommands } from './commands/register.ts'
 import type { RunHooks } from './commands/run-hooks.ts'
+import type { CheckFlags } from './check/check.ts'
 import { addRolloutOptions, finishRollout, reportNothingToVerify, restrictPlan, selectRolloutHosts, waitPacing, type RolloutFlags } from './commands/rollout.ts'
 
 export interface RunFlags extends RolloutFlags {
@@ -160,15 +161,12 @@ function addPlanningCommands(program: Command, setExitCode: (code: number) => vo
   addRunOptions(program.command('list').description('list the selected hosts and, per host, the checks that would run and those skipped (with why), without connecting'))
     .requiredOption('--hosts <targets>', 'group, host name, `local`, or [user@]address[:port]; comma-separated mix')
     .action(async (flags: RunFlags) => setExitCode(await runCommand({ ...flags, list: true })))
-  program
+  // a run's flags are accepted, so `verify check` can go in front of the run's command line; those that set vars or narrow the selection apply
+  addRunOptions(program
     .command('check')
-    .description('type-check the specs, validate the inventory and every host\'s vars against the specs\' schemas; no connection (exit 0 clean, 3 otherwise)')
-    .exitOverride()
-    .option('-i, --inventory <path>', 'inventory file (repeat to layer files, as for a run)', collectInventory, 'hosts.yaml')
-    .option('--specs <glob>', 'spec files to check', 'specs/**/*.spec.ts')
+    .description('type-check the specs, validate the inventory and every host\'s vars against the specs\' schemas, with the run\'s var flags (--var, --expect-version, --since) and selection (--limit, --tags, --grep); no connection (exit 0 clean, 3 otherwise)'))
     .option('--hosts <targets>', 'check only these hosts\' vars (default: every host of the inventory)')
-    .option('--var <key=value>', 'set a var on every host, as for a run; repeatable', collect, [])
-    .action(async (flags: { inventory: string | string[]; specs: string; hosts?: string; var: string[] }) => {
+    .action(async (flags: CheckFlags) => {
       const { runCheck } = await import('./check/check.ts')
       const outcome = await runCheck(flags)
       ;(outcome.exitCode === ExitCode.Ok ? process.stdout : process.stderr).write(outcome.text)

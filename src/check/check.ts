@@ -7,7 +7,8 @@ import path from 'node:path'
 import { glob } from 'tinyglobby'
 import { ConfigError } from '../errors.ts'
 import { ExitCode, type HostSpec } from '../model.ts'
-import { loadInventories } from '../inventory/layers.ts'
+import { loadInventories, type InventoryFormat } from '../inventory/layers.ts'
+import { applyLimit, selectShard, type Shard } from '../inventory/limit.ts'
 import { parseVarArgs, selectHosts } from '../inventory/select.ts'
 import { describeUnresolved, resolveEnvRefs } from '../inventory/env-refs.ts'
 import { loadSpecFiles } from '../runner/load-specs.ts'
@@ -19,10 +20,20 @@ import { formatTypeProblem, typecheckSpecs } from './typecheck.ts'
 export interface CheckFlags {
   /** One file, or several layered later-over-earlier (as `-i` for a run). */
   inventory: string | string[]
+  inventoryFormat?: InventoryFormat
   specs: string
   var: string[]
   /** Only these hosts' vars; default every host of the inventory. */
   hosts?: string
+  /** The run's flags that set vars: `--expect-version` (expectVersion), `--since` (deployStartedAt, ms). */
+  expectVersion?: string
+  since?: number
+  /** The run's flags that narrow what runs: hosts by `--limit` and `--shard`, checks by `--tags`, `--exclude-tags`, `--grep`. */
+  limit?: string
+  shard?: Shard
+  tags?: string[]
+  excludeTags?: string[]
+  grep?: RegExp
 }
 
 export interface CheckOutcome {
@@ -50,7 +61,7 @@ export async function runCheck(flags: CheckFlags, cwd = process.cwd(), env: Node
     // every file that loads is checked, whatever the others do
     const { specs, problems: loadProblems } = await loadSpecFiles(files.map((f) => path.resolve(cwd, f)), cwd)
     problems.push(...loadProblems)
-    const plan = planRun(resolution.hosts, specs, { unresolvedVars: resolution.unresolved })
+    const plan = planRun(resolution.hosts, specs, { unresolvedVars: resolution.unresolved, tags: flags.tags, excludeTags: flags.excludeTags, grep: flags.grep })
     redact = makeRedactor(plan.secrets)
     problems.push(...plan.varProblems)
     for (const entry of plan.hosts.flatMap((h) => h.entries.map((e) => ({ host: h.host.name, result: e.result })))) {
@@ -67,10 +78,18 @@ export async function runCheck(flags: CheckFlags, cwd = process.cwd(), env: Node
     ...unique,
     ...notes.map((n) => `note: ${redact(sanitize(n))}`),
     unique.length === 0
-      ? `verify check: OK: ${files.length} spec ${files.length === 1 ? 'file' : 'files'} type-check, ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}' vars match, ${checks} checks would run (${secs}s)`
+      ? `verify check: OK: ${files.length} spec ${files.length === 1 ? 'file' : 'files'} type-check, ${hosts.length} ${hosts.length === 1 ? "host's" : "hosts'"} vars match, ${checks} checks would run (${secs}s)`
       : `verify check: ${unique.length} ${unique.length === 1 ? 'problem' : 'problems'} (${secs}s)`,
   ]
   return { exitCode: unique.length === 0 ? ExitCode.Ok : ExitCode.Usage, problems: unique, notes, text: `${lines.join('\n')}\n` }
+}
+
+/** The vars a run sets from its own flags, as the run sets them (cli.ts, commands/rollout.ts). */
+function runFlagVars(flags: CheckFlags): Record<string, unknown> {
+  return {
+    ...(flags.expectVersion === undefined ? {} : { expectVersion: flags.expectVersion }),
+    ...(flags.since === undefined ? {} : { deployStartedAt: new Date(flags.since).toISOString() }),
+  }
 }
 
 /** The hosts whose vars to check: `--hosts`, else every host of the inventory; inventory problems go to `problems`. */
@@ -78,16 +97,20 @@ async function checkInventory(flags: CheckFlags, cwd: string, problems: string[]
   const paths = [flags.inventory].flat()
   const shown = paths.join(', ')
   try {
-    const overrideVars = parseVarArgs(flags.var)
-    const inventory = await loadInventories(paths.map((p) => path.resolve(cwd, p)))
+    const overrideVars = { ...parseVarArgs(flags.var), ...runFlagVars(flags) }
+    const inventory = await loadInventories(paths.map((p) => path.resolve(cwd, p)), flags.inventoryFormat)
     for (const warning of inventory?.warnings ?? []) notes.push(warning)
-    if (flags.hosts) return selectHosts(inventory, flags.hosts, overrideVars, { inventoryPath: shown })
+    const narrow = (hosts: HostSpec[]) => {
+      const limited = flags.limit === undefined ? hosts : applyLimit(hosts, flags.limit)
+      return flags.shard ? selectShard(limited, flags.shard) : limited
+    }
+    if (flags.hosts) return narrow(selectHosts(inventory, flags.hosts, overrideVars, { inventoryPath: shown }))
     if (!inventory) {
       notes.push(`no inventory at ${shown}: no host vars checked (give --hosts, or -i FILE)`)
       return []
     }
     const names = [...inventory.hosts.keys()]
-    return names.length === 0 ? [] : selectHosts(inventory, names.join(','), overrideVars, { inventoryPath: shown })
+    return names.length === 0 ? [] : narrow(selectHosts(inventory, names.join(','), overrideVars, { inventoryPath: shown }))
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     problems.push(...error.message.split('\n'))

@@ -1,5 +1,5 @@
-// `verify init`: scaffolds specs/ and hosts.yaml in an existing repository, for a team that
-// has neither. Never overwrites a file (without --force); says what it wrote and what is next.
+// `verify init`: scaffolds specs/ (a typed release spec), hosts.yaml and a tsconfig.json in an
+// existing repository, for a team that has neither. Never overwrites a file (without --force); says what it wrote and what is next.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
@@ -24,6 +24,7 @@ export function initProject(options: InitOptions): InitOutcome {
   const files: Record<string, string> = {
     'hosts.yaml': hostsTemplate(app, appsRoot),
     [`specs/${app}.spec.ts`]: specTemplate(),
+    'tsconfig.json': tsconfigTemplate(),
   }
   const outcome: InitOutcome = { written: [], skipped: [], notes: [] }
   for (const [rel, content] of Object.entries(files)) {
@@ -36,8 +37,17 @@ export function initProject(options: InitOptions): InitOutcome {
     writeFileSync(abs, content, 'utf8')
     outcome.written.push(rel)
   }
-  outcome.notes.push(...packageNotes(options.dir))
+  outcome.notes.push(...packageNotes(options.dir), ...gitignoreNotes(options.dir))
   return outcome
+}
+
+/** The request ledger (.verify/) is this machine's state, not the project's. */
+function gitignoreNotes(dir: string): string[] {
+  const file = path.join(dir, '.gitignore')
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  if (/^\/?\.verify\/?$/m.test(current)) return []
+  writeFileSync(file, `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}.verify/\n`)
+  return ['added .verify/ to .gitignore (verify keeps its own requests there, so status counters stay rerun-safe)']
 }
 
 /** Specs are ES modules: a package.json without "type": "module" would load them as CommonJS. */
@@ -70,8 +80,9 @@ defaults:
   # knownHosts: ~/.ssh/known_hosts
 vars:
   app: ${app}
+  # where apps live on the hosts (releases under <appsRoot>/<app>/releases); required by the spec
   appsRoot: ${appsRoot}
-  # statusPort: 8080
+  # statusPort: 8080        # the app's server-status port: enables the restart check
 hosts:
   web-1: { address: 10.0.0.11 }
   web-2: { address: 10.0.0.12 }
@@ -84,11 +95,21 @@ groups:
 }
 
 function specTemplate(): string {
-  return `// What must hold on every host after a deploy. Run: verify --hosts staging --expect-version <commit>
-// Vars come from hosts.yaml (or --var key=value).
-import { describe, it, expect, release, file } from 'postdeploy-verify'
+  return `// What must hold on every host after a deploy.
+// Run: verify --hosts staging --expect-version <commit> --since <when the deploy began>
+// Vars come from hosts.yaml (or --var key=value); \`verify check\` validates them against the schema below.
+import { describe, it, expect, release, file, restart, hasVars, z } from 'postdeploy-verify'
 
-describe('release', ({ vars }) => {
+// Every var this spec reads, typed. A host that lacks one stops the run before any connection
+// (exit 3) with its hosts.yaml line: appsRoot has no default on purpose, so a host without it is
+// an error rather than a check of the wrong directory.
+const ReleaseVars = z.object({
+  app: z.string(),
+  appsRoot: z.string(),
+  statusPort: z.number().optional(),
+})
+
+describe('release', { vars: ReleaseVars }, ({ vars }) => {
   const root = \`\${vars.appsRoot}/\${vars.app}\`
 
   it('is at the version being deployed', async () => {
@@ -107,12 +128,30 @@ describe('release', ({ vars }) => {
     expect(await file(\`\${root}/shared\`)).toBeDirectory()
   })
 
-  // After a restart: every worker started after the deploy, and the status page counter dropped.
-  // it('restarted since the deploy', async () => {
-  //   expect(await restart({ processes: { args: vars.app }, statusPage: { url: \`http://127.0.0.1:\${vars.statusPort}/server-status?auto\`, via: 'host', maxAccesses: 10 } })).toBeRestarted()
-  // })
+  // Where the app has a status page (statusPort set): with --since, its uptime must be shorter than
+  // the time since the deploy began; without, its counter (verify's own requests discounted, every
+  // run's) must stay under maxAccesses. Add processes: { args: vars.app } to require new workers too.
+  it('restarted since the deploy', { when: hasVars('statusPort') }, async () => {
+    expect(await restart({ statusPage: { url: \`http://127.0.0.1:\${vars.statusPort}/server-status?auto\`, via: 'host', maxAccesses: 10 } })).toBeRestarted()
+  })
 })
 `
+}
+
+/** Strict type-checking of the specs for an editor and \`tsc\`; verify itself runs them with its own loader. */
+function tsconfigTemplate(): string {
+  const config = {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+    },
+    include: ['specs/**/*.ts'],
+  }
+  return `${JSON.stringify(config, null, 2)}\n`
 }
 
 export function renderInit(outcome: InitOutcome): string {

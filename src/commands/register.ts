@@ -10,6 +10,8 @@ import { consoleStream, stdoutConflict, writeJsonReport, writeReports } from '..
 import { CI_DIALECTS, type CiDialect } from '../reporters/github.ts'
 import { InvalidArgumentError } from 'commander'
 import type { RunHooks } from './run-hooks.ts'
+import path from 'node:path'
+import { loadInventories, type InventoryFormat } from '../inventory/layers.ts'
 
 export interface ReportFlags {
   json?: string
@@ -83,12 +85,15 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .addRunOptions(program.command('generate').description('write a starting spec from a host\'s current state: release layouts, listening ports, processes, services'))
     .requiredOption('--from-host <host>', 'the host to read (a host name, or [user@]address[:port])')
     .option('-o, --output <file>', 'spec file to write (default specs/<host>.spec.ts)')
-    .option('--roots <paths>', 'where to look for release layouts (comma-separated)', '/apps,/srv,/var/www,/opt,/home')
+    .option('--roots <paths>', 'where to look for release layouts (comma-separated; default: the host\'s appsRoot var, /apps, /srv, /var/www, /opt, /home)')
     .option('--force', 'overwrite the output file')
-    .action(async (flags: { fromHost: string; output?: string; roots: string; force?: boolean }) => {
-      const { runGenerate } = await import('./generate.ts')
-      const roots = flags.roots.split(',').map((r) => r.trim()).filter((r) => r !== '')
-      ctx.setExitCode(await withConfigErrorsAsync(() => runGenerate(flags.fromHost, { roots, output: flags.output, force: flags.force }, (hooks) => ctx.run({ ...flags, hosts: flags.fromHost }, hooks))))
+    .action(async (flags: { fromHost: string; output?: string; roots?: string; force?: boolean; inventory: string | string[]; inventoryFormat?: InventoryFormat }) => {
+      const { runGenerate, DEFAULT_ROOTS } = await import('./generate.ts')
+      const roots = flags.roots === undefined ? DEFAULT_ROOTS : flags.roots.split(',').map((r) => r.trim()).filter((r) => r !== '')
+      // the inventory's groups say where the generated spec applies (a broken inventory is reported by the run itself)
+      const inventory = await loadInventories([flags.inventory].flat().map((p) => path.resolve(p)), flags.inventoryFormat).catch(() => undefined)
+      const options = { roots, rootsGiven: flags.roots !== undefined, output: flags.output, force: flags.force, ...(inventory ? { groups: inventory.groups, inventoryHosts: inventory.hosts.size } : {}) }
+      ctx.setExitCode(await withConfigErrorsAsync(() => runGenerate(flags.fromHost, options, (hooks) => ctx.run({ ...flags, hosts: flags.fromHost }, hooks))))
     })
 }
 

@@ -81,6 +81,8 @@ export async function runDemo(flags: RunFlags): Promise<number> {
   try {
     process.stdout.write(`demo: a sample deploy of "${deploy.app}" laid out in ${deploy.appsRoot}, app listening on 127.0.0.1:${deploy.statusPort}\n\n`)
     // the demo always runs the package's own example specs, wherever it is started from
+    // its app is gone after the demo: its requests are not worth a request ledger in the user's directory
+    process.env['VERIFY_STATE_DIR'] ??= path.join(deploy.appsRoot, '..', '.verify')
     const code = await runCommand({ ...flags, junit, specs: 'specs/**/*.spec.ts' }, { hosts: [host], cwd: PACKAGE_ROOT })
     process.stdout.write(`\nJUnit report: ${path.resolve(junit)}\n`)
     return code

@@ -12,10 +12,11 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { HostSpec } from '../model.ts'
-import { findSecretPaths, isSchema, validateVars, type VarPath, type VarsOf, type VarsSchema } from './vars.ts'
+import { findSecretPaths, isSchema, validateVarsFromCommandLine, type VarPath, type VarsOf, type VarsSchema } from './vars.ts'
 import { describeWhenFalse, type HostInfo, type When } from './when.ts'
 import { durationMs } from '../duration.ts'
 import { stackFrames } from './stack-frames.ts'
+import { varSourceOf } from '../inventory/var-source.ts'
 
 export type { HostInfo } from './when.ts'
 
@@ -394,7 +395,7 @@ function collectDescribe(title: string, opts: NormalizedOptions, body: DescribeB
   }
   let vars: Record<string, unknown> = c.host.vars
   if (opts.vars) {
-    const validation = validateVars(opts.vars, c.host.vars)
+    const validation = validateVarsFromCommandLine(opts.vars, c.host.vars, (varPath) => varSourceOf(c.host, varPath) === '--var')
     c.out.secretPaths.push(...validation.secretPaths)
     if (!validation.ok) {
       c.out.varProblems.push(...validation.issues.map((issue) => ({ file: c.spec.file, line: base.line, path, varPath: issue.path, message: issue.message })))

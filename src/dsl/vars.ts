@@ -87,6 +87,43 @@ export function validateVars(schema: VarsSchema, vars: Record<string, unknown>):
   return { ok: true, value: result.value as Record<string, unknown>, secretPaths }
 }
 
+/**
+ * Validates vars some of which came from `--var`, which reads a value as JSON when it parses:
+ * `--var expectVersion=20261121` is a number, so a var whose schema wants text is given back
+ * the text that was typed (a JSON scalar prints back as typed). What still fails says how
+ * --var reads values and how to quote one.
+ */
+export function validateVarsFromCommandLine(schema: VarsSchema, vars: Record<string, unknown>, fromCommandLine: (path: VarPath) => boolean): VarsValidation {
+  const first = validateVars(schema, vars)
+  if (first.ok) return first
+  const typed = first.issues.filter((issue) => fromCommandLine(issue.path) && isJsonScalar(valueAtPath(vars, issue.path)))
+  let result: VarsValidation & { ok: false } = first
+  if (typed.length > 0) {
+    const asText = structuredClone(vars)
+    for (const issue of typed) setAtPath(asText, issue.path, String(valueAtPath(vars, issue.path)))
+    const retried = validateVars(schema, asText)
+    if (retried.ok) return retried
+    result = retried
+  }
+  const issues = result.issues.map((issue) => (fromCommandLine(issue.path) && issue.path.length > 0 ? { ...issue, message: `${issue.message} ${commandLineHint(issue.path)}` } : issue))
+  return { ...result, issues }
+}
+
+function commandLineHint(path: VarPath): string {
+  const name = formatVarPath(path)
+  return `(set by --var, which reads a value as JSON when it parses, else as text: --var ${name}=8080 is a number, --var '${name}="8080"' text, --var '${name}=["a","b"]' a list)`
+}
+
+function isJsonScalar(value: unknown): boolean {
+  return typeof value === 'number' || typeof value === 'boolean' || value === null
+}
+
+function setAtPath(vars: Record<string, unknown>, path: VarPath, value: unknown): void {
+  let target = vars as Record<string | number, unknown>
+  for (const seg of path.slice(0, -1)) target = target[seg] as Record<string | number, unknown>
+  target[path[path.length - 1]!] = value
+}
+
 export function formatVarPath(path: VarPath): string {
   if (path.length === 0) return 'vars'
   return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('')

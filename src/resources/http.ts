@@ -8,6 +8,8 @@ import { createRequire } from 'node:module'
 import type { Agent, Dispatcher, buildConnector } from 'undici'
 import { currentHost, DryRunStop, existingHostSession, hostSession, noteFact, type HostContext, type HostSession } from '../dsl/context.ts'
 import { HttpError, TimeoutError, VerifyError } from '../errors.ts'
+import { ledgerKey, recordRequestTimes } from './request-ledger.ts'
+import { TOOL } from '../version.ts'
 
 export type Via = 'runner' | 'host'
 
@@ -145,10 +147,17 @@ export function httpRequestCount(ctx: HostContext, filter: HttpRequestCountFilte
 }
 
 
+/** verify's requests say what they are, so access logs (and whoever reads a status page) can tell them from traffic. */
+const USER_AGENT = `${TOOL.name}/${TOOL.version}`
+
+function withUserAgent(headers: Record<string, string> = {}): Record<string, string> {
+  return Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent') ? { ...headers } : { 'user-agent': USER_AGENT, ...headers }
+}
+
 function resolveOptions(ctx: HostContext, options: HttpOptions): ResolvedOptions {
   return {
     method: (options.method ?? 'GET').toUpperCase(),
-    headers: { ...options.headers },
+    headers: withUserAgent(options.headers),
     body: options.body,
     timeoutMs: options.timeoutMs ?? ctx.timeoutMs,
     tlsVerify: options.tlsVerify ?? true,
@@ -314,9 +323,16 @@ function stateFor(ctx: HostContext): HttpState {
     const state: HttpState = {
       agents: new Map(),
       counts: new Map(),
-      // Closes the host's pooled connections (tunnels included) when the host's run ends;
-      // destroy, not close: a check that timed out may still hold a request that will never finish.
+      // When the host's run ends: its answered requests go to the request ledger (so later runs
+      // can discount them from a status page's counter), then its pooled connections (tunnels
+      // included) close; destroy, not close: a timed-out check may hold a request that never ends.
       async dispose() {
+        if (state.times) {
+          recordRequestTimes([...state.times].map(([key, list]) => {
+            const [via, origin] = key.split(' ')
+            return { key: ledgerKey(ctx.host.name, via!, origin!), times: list }
+          }))
+        }
         const agents = [...state.agents.values()]
         state.agents.clear()
         await Promise.all(agents.map((agent) => agent.destroy().catch(() => undefined)))

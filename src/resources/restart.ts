@@ -1,21 +1,26 @@
 // restart(): "restarted since the deploy" as one check. Both signals are needed: a supervisor
-// can restart workers while the app's counter keeps climbing (old master), and a counter can
-// be low on an app that never restarted (no traffic). Start times are compared in the host's
-// own time: the deploy start (runner clock) is shifted by the host's clock offset, measured
-// in the same probe batch as the process table.
+// can restart workers while the app's status page shows an old server (old master), and the
+// workers can be new while the app is not. Start times are compared in the host's own time:
+// the deploy start (runner clock) is shifted by the host's clock offset, measured in the same
+// probe batch as the process table. The status page's uptime decides when there is a deploy
+// time; its access counter is the fallback, with every verify run's own requests discounted.
 import { currentHost } from '../dsl/context.ts'
-import { httpRequestTimes, type HttpOptions } from './http.ts'
+import type { HttpOptions } from './http.ts'
 import { hostClock } from './clock.ts'
 import { process as processes, type ProcessMatch } from './process.ts'
-import { serverStatus } from './server-status.ts'
+import { serverStatus, uptimeMeasuredOnHost, type ServerStatus } from './server-status.ts'
 import { baselineHost } from '../snapshot/baseline.ts'
 import type { HostSnapshot } from '../snapshot/snapshot.ts'
 
 export interface RestartOptions {
   /** Processes that must ALL have started after the deploy began: a name, or a process() match. */
   processes?: string | ProcessMatch
-  /** The app's status page: accesses since its start, verify's own requests discounted, must stay under maxAccesses. */
-  statusPage?: HttpOptions & { url: string; maxAccesses: number }
+  /**
+   * The app's status page. With a deploy time and an uptime on the page, the server must have
+   * started after the deploy began; else its accesses since its start, verify's own requests
+   * (this run's and earlier runs') discounted, must stay under maxAccesses.
+   */
+  statusPage?: HttpOptions & { url: string; maxAccesses?: number }
   /**
    * When the deploy began (runner/pipeline clock). Default: the deployStartedAt var, which
    * `--since` sets; else, under `--baseline`, the moment the snapshot was taken (by the host's
@@ -48,14 +53,18 @@ export interface RestartFacts {
   processes?: { match: string; count: number; restarted: ProcessStart[]; stale: ProcessStart[] }
   statusPage?: {
     url: string
+    /** What said restarted or not: the page's uptime against the deploy time, or the access counter (no deploy time or no uptime). */
+    decidedBy: 'uptime' | 'counter'
     totalAccesses?: number
     /** Seconds since the app (re)started, by the page. */
     uptime?: number
-    /** verify's own requests to the page's origin since the app started, discounted. */
+    /** When the app started by the page (ISO), on the clock it was compared with the deploy start in (see the message). */
+    serverStartedAt?: string
+    /** verify's own requests to the page's origin since the app started (this run and earlier runs), discounted. */
     verifyRequests: number
     /** totalAccesses − verifyRequests: what others sent since the start. */
     accesses?: number
-    maxAccesses: number
+    maxAccesses?: number
   }
 }
 
@@ -68,7 +77,7 @@ export async function restart(options: RestartOptions): Promise<RestartFacts> {
   const reference: Reference | undefined = since !== undefined ? { since } : before?.hostTakenAt ? { sinceHost: Date.parse(before.hostTakenAt), before } : undefined
   const [procPart, statusPart] = await Promise.all([
     options.processes ? checkProcesses(options.processes, reference, options.toleranceMs ?? DEFAULT_TOLERANCE_MS) : undefined,
-    options.statusPage ? checkStatusPage(options.statusPage) : undefined,
+    options.statusPage ? checkStatusPage(options.statusPage, reference, options.toleranceMs ?? DEFAULT_TOLERANCE_MS) : undefined,
   ])
   const problems = [...(procPart?.problems ?? []), ...(statusPart?.problems ?? [])]
   return {
@@ -121,28 +130,43 @@ export function startedBefore<T extends { ms: number }>(starts: readonly T[], si
   return starts.filter((p) => p.ms < sinceHost - toleranceMs)
 }
 
-async function checkStatusPage(page: NonNullable<RestartOptions['statusPage']>) {
-  const ctx = currentHost()
+async function checkStatusPage(page: NonNullable<RestartOptions['statusPage']>, reference: Reference | undefined, toleranceMs: number) {
   const { url, maxAccesses, ...httpOptions } = page
   const status = await serverStatus(url, httpOptions)
   const answeredAt = Date.now()
-  const ours = status.uptime === undefined ? status.verifyRequests : oursSinceStart(ctx, url, httpOptions.via ?? 'runner', answeredAt, status.uptime)
+  const ours = status.verifyRequests
   const accesses = status.totalAccesses === undefined ? undefined : Math.max(0, status.totalAccesses - ours)
+  const counted = { url, totalAccesses: status.totalAccesses, uptime: status.uptime, verifyRequests: ours, accesses, ...(maxAccesses === undefined ? {} : { maxAccesses }) }
   const problems: string[] = []
-  if (accesses === undefined) problems.push(`${url} reports no access counter (Apache needs ExtendedStatus On; Plack a counter_file)`)
+  if (reference !== undefined && status.uptime !== undefined) {
+    // rerun-safe: a server that started after the deploy began was restarted, however many requests it has served since
+    const start = await serverStart(status, status.uptime, reference, answeredAt)
+    if (start.ms < start.sinceMs - toleranceMs) {
+      problems.push(`${url} has been up ${status.uptime}s, since ${new Date(start.ms).toISOString()}, before the deploy began (${new Date(start.sinceMs).toISOString()}${start.clock}): the app was not restarted`)
+    }
+    return { problems, facts: { ...counted, decidedBy: 'uptime' as const, serverStartedAt: new Date(start.ms).toISOString() } }
+  }
+  const why = reference === undefined ? 'no deploy start time (--since, --baseline or since)' : `${url} reports no uptime`
+  if (maxAccesses === undefined) problems.push(`${why}, and no maxAccesses to judge the access counter by: cannot tell a restart from the status page`)
+  else if (accesses === undefined) problems.push(`${url} reports no access counter (Apache needs ExtendedStatus On; Plack a counter_file)`)
   else if (accesses >= maxAccesses) problems.push(`${url} counted ${accesses} accesses since its start besides verify's ${ours} (at most ${maxAccesses - 1} expected): not restarted, or already taking traffic`)
-  return { problems, facts: { url, totalAccesses: status.totalAccesses, uptime: status.uptime, verifyRequests: ours, accesses, maxAccesses } }
+  return { problems, facts: { ...counted, decidedBy: 'counter' as const } }
 }
 
 /**
- * verify's requests to the page's origin answered since the app started: those before a
- * restart were counted by the old process, not by this counter. The page's own request is
- * the last one and is not counted by the server yet.
+ * When the server started and when the deploy began, on one clock. An uptime measured on the
+ * host against a deploy time on the runner's clock needs no clock: both are durations back from
+ * now. A start epoch (Plack `?json`) or a baseline's moment (host time) goes through the host's clock.
  */
-function oursSinceStart(ctx: ReturnType<typeof currentHost>, url: string, via: 'runner' | 'host', answeredAt: number, uptimeSec: number): number {
-  const times = httpRequestTimes(ctx, { origin: url, via })
-  const startedAt = answeredAt - (uptimeSec + 1) * 1000
-  return Math.max(0, times.filter((t) => t >= startedAt).length - 1)
+async function serverStart(status: ServerStatus, uptimeSec: number, reference: Reference, answeredAt: number): Promise<{ ms: number; sinceMs: number; clock: string }> {
+  if ('since' in reference && uptimeMeasuredOnHost(status)) {
+    const ms = answeredAt - uptimeSec * 1000
+    return { ms, sinceMs: reference.since, clock: '' }
+  }
+  const clock = await hostClock()
+  const hostMs = status.startedAt?.getTime() ?? answeredAt + clock.offsetMs - uptimeSec * 1000
+  const sinceHost = 'since' in reference ? reference.since + clock.offsetMs : reference.sinceHost
+  return { ms: hostMs, sinceMs: sinceHost, clock: ` host time, clock offset ${formatOffset(clock.offsetMs)}` }
 }
 
 /** Date, epoch seconds or ms, ISO 8601 text or digits. */

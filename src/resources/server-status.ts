@@ -1,8 +1,9 @@
 // Status pages of Apache mod_status (`?auto`) and Plack::Middleware::ServerStatus::Lite
 // (text, or `?json`), typed so a spec can assert on counters after a restart.
-import { currentHost } from '../dsl/context.ts'
+import { currentHost, type HostContext } from '../dsl/context.ts'
 import { HttpError } from '../errors.ts'
-import { earlierRequests, http, httpRequestCount, type HttpOptions } from './http.ts'
+import { earlierRequests, http, httpRequestTimes, type HttpOptions, type Via } from './http.ts'
+import { earlierRequestTimes, ledgerKey } from './request-ledger.ts'
 
 export interface ServerStatus {
   format: 'apache' | 'plack'
@@ -10,15 +11,22 @@ export interface ServerStatus {
   totalAccesses?: number
   /** Traffic served: Apache counts KiB (`Total kBytes`), Plack counts 1000-byte units (`Total Kbytes`). */
   totalKBytes?: number
-  /** Seconds since the server (re)started. */
+  /**
+   * Seconds since the server (re)started: Apache's `ServerUptimeSeconds` (or `Uptime`), Plack's
+   * printed duration; from Plack's start epoch alone (`?json`) it is measured on the runner's clock.
+   */
   uptime?: number
+  /** Plack only: the start time the page prints (`Uptime: <epoch>`), by the host's clock. */
+  startedAt?: Date
   busyWorkers?: number
   idleWorkers?: number
   /** Every `Key: value` line of the page (Plack's process table excluded), as printed. */
   raw: Record<string, string>
   /**
-   * Earlier requests verify itself made to this origin (same vantage point) in this host's run,
-   * which the server has counted in `totalAccesses`; 0 from parseServerStatus.
+   * verify's own requests to this origin (same vantage point) that the running server has
+   * counted in `totalAccesses`: this run's earlier ones and earlier runs' (the request ledger),
+   * those answered since the server's start by `uptime`; this page's request is not counted yet.
+   * Without an uptime, this run's only. 0 from parseServerStatus.
    */
   verifyRequests: number
 }
@@ -39,10 +47,30 @@ export async function serverStatus(url: string, options: HttpOptions = {}): Prom
   if (res.status < 200 || res.status > 299) throw statusPageFailed(res.url, res.body, res.status)
   const parsed = tryParse(res.body)
   if (!parsed) throw notAStatusPage(res.url, res.body, res.status)
-  // those answered before this one (fixed when its headers came): servers count a request when
-  // it completes, after writing the page
-  const verifyRequests = earlierRequests(res) ?? httpRequestCount(ctx, { origin: res.url, via: options.via ?? 'runner' }) - 1
-  return { ...parsed, verifyRequests: Math.max(0, verifyRequests) }
+  const verifyRequests = countedOwnRequests(ctx, res.url, options.via ?? 'runner', Date.now(), parsed.uptime, earlierRequests(res))
+  return { ...parsed, verifyRequests }
+}
+
+/** Plack's `?json` (and old text pages) give only a start epoch: its uptime carries the clock offset between runner and host. */
+export function uptimeMeasuredOnHost(status: Pick<ServerStatus, 'format' | 'raw'>): boolean {
+  return status.format === 'apache' || /\(/.test(status.raw['Uptime'] ?? '')
+}
+
+/**
+ * verify's requests to the page's origin that the running server counted: answered after it
+ * started (a second of slack for the uptime's rounding), from this run and earlier runs. This
+ * run's are those answered before the page's own request (fixed when its headers came, so a
+ * concurrent check's answer arriving meanwhile is not counted); servers count the page's own
+ * request after writing the page.
+ */
+function countedOwnRequests(ctx: HostContext, url: string, via: Via, answeredAt: number, uptimeSec: number | undefined, earlier: number | undefined): number {
+  const answered = httpRequestTimes(ctx, { origin: url, via })
+  const thisRun = answered.slice(0, earlier ?? answered.length - 1)
+  // without an uptime, an earlier run's requests may have gone to the process before a restart
+  if (uptimeSec === undefined) return thisRun.length
+  const startedAt = answeredAt - (uptimeSec + 1) * 1000
+  const previous = earlierRequestTimes(ledgerKey(ctx.host.name, via, new URL(url).origin))
+  return [...previous, ...thisRun].filter((t) => t >= startedAt).length
 }
 
 /** Parses a status page body; throws HttpError naming the url when it is neither format. */
@@ -60,9 +88,11 @@ function parseTextStatus(body: string): Parsed | undefined {
   const { raw, hasProcessTable } = readKeyValues(body)
   if (!CORE_KEYS.some((key) => field(raw, key) !== undefined)) return undefined
   const format = detectFormat(raw, hasProcessTable)
-  const uptime = format === 'plack' ? plackUptime(field(raw, 'uptime')) : toNumber(field(raw, 'uptime') ?? field(raw, 'serveruptimeseconds'))
+  const uptime = format === 'plack' ? plackUptime(field(raw, 'uptime')) : toNumber(field(raw, 'serveruptimeseconds') ?? field(raw, 'uptime'))
+  const startEpoch = format === 'plack' ? toNumber(/^\s*(\d+)/.exec(field(raw, 'uptime') ?? '')?.[1]) : undefined
   return {
     format,
+    ...(startEpoch === undefined ? {} : { startedAt: new Date(startEpoch * 1000) }),
     totalAccesses: toNumber(field(raw, 'total accesses')),
     // same key, different case: Apache prints `Total kBytes`, Plack `Total Kbytes`
     totalKBytes: toNumber(field(raw, 'total kbytes')),
@@ -135,6 +165,7 @@ function parseJsonStatus(body: string): Parsed | undefined {
     totalAccesses: toNumber(raw['TotalAccesses']),
     totalKBytes: toNumber(raw['TotalKbytes']),
     uptime: start === undefined ? undefined : secondsSince(start),
+    ...(start === undefined ? {} : { startedAt: new Date(start * 1000) }),
     busyWorkers: toNumber(raw['BusyWorkers']),
     idleWorkers: toNumber(raw['IdleWorkers']),
     raw,

@@ -83,3 +83,41 @@ describe('status page', { vars: StatusVars }, ({ vars }) => {
     expect(run.stderr).toMatch(/^broken\/focus\.spec\.ts:5: only is left in/m)
   })
 })
+
+describe('verify check with the run\'s flags', () => {
+  const VERSION_SPEC = `import { describe, it, expect, z } from 'postdeploy-verify'
+
+const ReleaseVars = z.object({ expectVersion: z.string(), statusPort: z.number() })
+
+describe('release', { vars: ReleaseVars }, ({ vars }) => {
+  it('is the expected version', async () => expect(vars.expectVersion.length).toBeGreaterThan(0))
+})
+`
+  let project: Workdir
+  beforeAll(() => {
+    project = makeWorkdir({ 'hosts.yaml': 'hosts:\n  web-1: { vars: { statusPort: 5000 } }\n  web-2: { vars: { statusPort: 5001 } }\n', 'specs/release.spec.ts': VERSION_SPEC })
+  })
+  afterAll(() => project?.remove())
+
+  it('accepts --expect-version and the run\'s other flags, which set vars and narrow the selection as for a run (exit 0)', async () => {
+    const missing = await runCli(['check'], { cwd: project.dir })
+    expect(missing.exitCode).toBe(3)
+    expect(missing.stderr).toMatch(/web-1: expectVersion is required \(string\)/)
+    const run = await runCli(['check', '--expect-version', '20261121', '--since', '2026-11-21T12:00:00Z', '--wait', '2m', '--limit', 'web-*', '--shard', '1/2', '--junit', 'never-written.xml', '--tags', 'smoke'], { cwd: project.dir })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    // --limit and --shard narrowed the hosts to web-1; --tags left nothing to run on them, which check reports as 0 checks, not a problem
+    expect(run.stdout).toMatch(/verify check: OK: 1 spec file type-check, 1 host's vars match, 0 checks would run/)
+  }, 180_000)
+
+  it('gives a --var that parses as a number to a var whose schema wants text as the text typed', async () => {
+    const run = await runCli(['check', '--var', 'expectVersion=20261121'], { cwd: project.dir })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    expect(run.stdout).toMatch(/2 hosts' vars match, 2 checks would run/)
+  })
+
+  it('says how --var reads values, and how to quote one, when its value still does not fit', async () => {
+    const run = await runCli(['check', '--var', 'expectVersion=20261121', '--var', 'statusPort=08080'], { cwd: project.dir })
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toMatch(/--var web-1: statusPort must be a number, got "08080" \(set by --var, which reads a value as JSON when it parses, else as text: --var statusPort=8080 is a number, --var 'statusPort="8080"' text, --var 'statusPort=\["a","b"\]' a list\)/)
+  })
+})

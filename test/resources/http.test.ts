@@ -99,7 +99,7 @@ function handle(req: nodeHttp.IncomingMessage, res: nodeHttp.ServerResponse): vo
     req.on('data', (chunk: string) => (body += chunk))
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ method: req.method, host: req.headers.host, body }))
+      res.end(JSON.stringify({ method: req.method, host: req.headers.host, body, ...(url.searchParams.has('ua') ? { ua: req.headers['user-agent'] } : {}) }))
     })
   } else if (url.pathname === '/big') {
     res.writeHead(200, { 'content-type': 'text/plain' })
@@ -202,6 +202,14 @@ describe('http()', () => {
       http(`${base}/echo`, { via, method: 'POST', headers: { Host: 'blog.example.com', 'content-type': 'text/plain' }, body: 'hello' }),
     )
     expect(res.json()).toEqual({ method: 'POST', host: 'blog.example.com', body: 'hello' })
+    await endHostSessions(ctx)
+  })
+
+  it.each(['runner', 'host'] as const)('says it is verify in its User-Agent, unless the check sets one (via %s)', async (via) => {
+    const { ctx } = fakeHost()
+    const [own, theirs] = await onHost(ctx, () => Promise.all([http(`${base}/echo?ua`, { via }), http(`${base}/echo?ua`, { via, headers: { 'User-Agent': 'probe/1' } })]))
+    expect(own.json<{ ua: string }>().ua).toMatch(/^postdeploy-verify\/\d+\.\d+\.\d+/)
+    expect(theirs.json<{ ua: string }>().ua).toBe('probe/1')
     await endHostSessions(ctx)
   })
 

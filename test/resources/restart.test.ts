@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import * as nodeHttp from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -8,6 +10,7 @@ import { expect as verifyExpect } from '../../src/dsl/expect.ts'
 import '../../src/dsl/deploy-matchers.ts'
 import { onLocalHost } from '../support/local-host.ts'
 import { killTree } from '../support/faults.ts'
+import { startRestartableApp, type RestartableApp } from '../support/restartable-app.ts'
 
 const children: ChildProcess[] = []
 afterAll(() => { for (const c of children) killTree(c) })
@@ -85,5 +88,54 @@ describe('restart() on the local machine', () => {
     const { value } = await onLocalHost(() => restart({ processes: { args: `nothing-${randomBytes(4).toString('hex')}` } }))
     expect(value.restarted).toBe(false)
     expect(value.problems.join('\n')).toMatch(/no process matches[\s\S]*no deploy start time to compare with: pass --since/)
+  })
+})
+
+describe('restart() by the status page', () => {
+  let app: RestartableApp
+  afterAll(async () => { await app?.close() })
+
+  it('with a deploy time, the uptime decides: a busy counter does not matter, a server up since before the deploy is not restarted', async () => {
+    app = await startRestartableApp(500)
+    const url = `http://127.0.0.1:${app.port}/server-status?auto`
+    // up longer than the 1 s tolerance for the uptime's rounding
+    await sleep(2500)
+    const before = new Date(app.startedAt - 3_000)
+    const { value: restarted, execCount } = await onLocalHost(() => restart({ statusPage: { url }, since: before }))
+    expect(restarted).toMatchObject({ restarted: true, statusPage: { decidedBy: 'uptime', totalAccesses: 500 } })
+    // an uptime measured on the host against a runner-clock deploy time needs no probe
+    expect(execCount).toBe(0)
+    const { value: stale } = await onLocalHost(() => restart({ statusPage: { url, maxAccesses: 1000 }, since: new Date() }))
+    expect(stale.restarted).toBe(false)
+    expect(stale.problems[0]).toMatch(new RegExp(`^${url.replace(/[.?]/g, '\\$&')} has been up \\d+s, since \\S+, before the deploy began \\(\\S+\\): the app was not restarted$`))
+  })
+
+  it('a page with only a start epoch (Plack ?json) is compared on the host\'s clock, read in one probe', async () => {
+    const started = Math.floor(Date.now() / 1000) - 30
+    const server = nodeHttp.createServer((_req, res) => res.end(JSON.stringify({ Uptime: started, TotalAccesses: 900, BusyWorkers: 1, IdleWorkers: 3, stats: [] })))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/server-status?json`
+      const { value: after, execCount } = await onLocalHost(() => restart({ statusPage: { url }, since: new Date((started - 60) * 1000) }))
+      expect(after).toMatchObject({ restarted: true, statusPage: { decidedBy: 'uptime', serverStartedAt: new Date(started * 1000).toISOString() } })
+      expect(execCount).toBe(1)
+      const { value: before } = await onLocalHost(() => restart({ statusPage: { url }, since: new Date((started + 10) * 1000) }))
+      expect(before.problems[0]).toMatch(/has been up 3\ds, since \S+, before the deploy began \(\S+ host time, clock offset [+−]\d+\.\ds vs the runner\): the app was not restarted/)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('without a deploy time, the counter decides, and without maxAccesses it says it cannot tell', async () => {
+    const url = `http://127.0.0.1:${app.port}/server-status?auto`
+    const { value: busy } = await onLocalHost(() => restart({ statusPage: { url, maxAccesses: 10 } }))
+    expect(busy.restarted).toBe(false)
+    expect(busy.statusPage).toMatchObject({ decidedBy: 'counter' })
+    expect(busy.problems[0]).toMatch(/counted 50\d accesses since its start besides verify's 0 \(at most 9 expected\)/)
+    await app.restart(50)
+    const { value: quiet } = await onLocalHost(() => restart({ statusPage: { url, maxAccesses: 10 } }))
+    expect(quiet).toMatchObject({ restarted: true, statusPage: { decidedBy: 'counter', totalAccesses: 0, accesses: 0 } })
+    const { value: unjudged } = await onLocalHost(() => restart({ statusPage: { url } }))
+    expect(unjudged.problems).toEqual(['no deploy start time (--since, --baseline or since), and no maxAccesses to judge the access counter by: cannot tell a restart from the status page'])
   })
 })

@@ -7,7 +7,9 @@ import { endHostSessions, runInHost, type HostContext } from '../../src/dsl/cont
 import type { Transport } from '../../src/transports/transport.ts'
 import { HttpError } from '../../src/errors.ts'
 import { http } from '../../src/resources/http.ts'
-import { parseServerStatus, serverStatus } from '../../src/resources/server-status.ts'
+import { parseServerStatus, serverStatus, uptimeMeasuredOnHost } from '../../src/resources/server-status.ts'
+import { ledgerKey, recordRequestTimes, resetLedgerCache } from '../../src/resources/request-ledger.ts'
+import { makeWorkdir } from '../support/workdir.ts'
 
 const APACHE_EXTENDED = `localhost
 ServerVersion: Apache/2.4.62 (Debian)
@@ -121,6 +123,21 @@ describe('parseServerStatus', () => {
     expect(Object.keys(status.raw)).toEqual(['Uptime', 'Total Accesses', 'Total Kbytes', 'BusyWorkers', 'IdleWorkers'])
   })
 
+  it('reads Plack 0.31 text as its middleware prints it: the start epoch and a duration in days, hours, minutes', () => {
+    // Lite.pm: "Uptime: $start ($duration)" with "N days, N hours, N minutes, N seconds"; a unit only above it
+    const status = parseServerStatus('Uptime: 1718110800 (2 days, 3 hours, 4 minutes, 5 seconds)\nTotal Accesses: 3\nTotal Kbytes: 0\nBusyWorkers: 1\nIdleWorkers: 4\n--\npid status remote_addr host method uri protocol ss\n23101 A 127.0.0.1 127.0.0.1:5000 GET /server-status HTTP/1.1 0')
+    expect(status).toMatchObject({ format: 'plack', uptime: 2 * 86_400 + 3 * 3_600 + 4 * 60 + 5, totalAccesses: 3 })
+    expect(status.startedAt).toEqual(new Date(1718110800_000))
+    expect(uptimeMeasuredOnHost(status)).toBe(true)
+  })
+
+  it('takes Apache\'s uptime from ServerUptimeSeconds (always printed) and has no start epoch', () => {
+    const status = parseServerStatus(APACHE_EXTENDED)
+    expect(status.uptime).toBe(912)
+    expect(status.startedAt).toBeUndefined()
+    expect(uptimeMeasuredOnHost(status)).toBe(true)
+  })
+
   it('turns an old Plack start epoch without a duration into seconds since start', () => {
     const start = Math.floor(Date.now() / 1000) - 90
     const status = parseServerStatus(`Uptime: ${start}\nBusyWorkers: 2\nIdleWorkers: 3\n--\npid status remote_addr host method uri protocol\n`)
@@ -150,6 +167,9 @@ describe('parseServerStatus', () => {
     expect(status).toMatchObject({ format: 'plack', totalAccesses: 17, totalKBytes: 9, busyWorkers: 1, idleWorkers: 2 })
     expect(status.uptime).toBeGreaterThanOrEqual(29)
     expect(status.uptime).toBeLessThanOrEqual(32)
+    // only a start epoch: the uptime above was measured against the runner's clock
+    expect(status.startedAt).toEqual(new Date(start * 1000))
+    expect(uptimeMeasuredOnHost(status)).toBe(false)
   })
 
   it.each([
@@ -242,6 +262,30 @@ describe('serverStatus', () => {
     // the same origin seen from the runner is counted apart
     expect(fromRunner).toMatchObject({ totalAccesses: 8, verifyRequests: 0 })
     await endHostSessions(ctx)
+  })
+
+  it('discounts earlier runs\' requests (the request ledger) that the running server counted: those since its start', async () => {
+    const state = makeWorkdir({})
+    const previous = process.env['VERIFY_STATE_DIR']
+    process.env['VERIFY_STATE_DIR'] = state.dir
+    resetLedgerCache()
+    try {
+      const ctx = fakeHost()
+      const url = `${origin}/server-status?auto`
+      const now = Date.now()
+      // the page says Uptime: 8: two requests of earlier runs came after its start, one before (counted by the old process)
+      recordRequestTimes([{ key: ledgerKey('web-1', 'host', origin), times: [now - 60_000, now - 5_000, now - 4_000] }])
+      // another host's and another vantage point's requests are not this counter's
+      recordRequestTimes([{ key: ledgerKey('web-2', 'host', origin), times: [now - 1_000] }, { key: ledgerKey('web-1', 'runner', origin), times: [now - 1_000] }])
+      const status = await runInHost(ctx, () => serverStatus(url, { via: 'host' }))
+      expect(status.verifyRequests).toBe(2)
+      await endHostSessions(ctx)
+    } finally {
+      if (previous === undefined) delete process.env['VERIFY_STATE_DIR']
+      else process.env['VERIFY_STATE_DIR'] = previous
+      resetLedgerCache()
+      state.remove()
+    }
   })
 
   it('treats a missing status page as an error, not a count', async () => {
