@@ -32,7 +32,10 @@ export interface RoundOptions {
   hosts: number
   /** Fault kinds dealt to the hosts, in turn (default: all). */
   kinds?: readonly ChaosKind[]
-  /** --connect-timeout, --timeout, --check-timeout in seconds. */
+  /**
+   * --connect-timeout, --timeout, --check-timeout in seconds. The defaults hold on a 2-core box
+   * at a load average of 20 (other test runs): handshakes then took up to 5 s, a probe batch up to 5.5 s.
+   */
   connectTimeoutS?: number
   factTimeoutS?: number
   checkTimeoutS?: number
@@ -43,6 +46,11 @@ export interface RoundOptions {
    * reads ssh_config itself (its documented fallback) and the soak measures the network faults.
    */
   sshG?: boolean
+  /**
+   * Count connections left open by hosts that timed out connecting (and the hang they cause) as
+   * the known bug of issue 11 item 1, reported apart from the violations, while its fix is not merged.
+   */
+  knownLeak?: boolean
   log?: (line: string) => void
 }
 
@@ -56,6 +64,8 @@ export interface RoundReport {
   /** Per fault kind: hosts that carried it, and the outcome classes they ended in. */
   perKind: Record<string, { hosts: number; outcomes: Record<string, number> }>
   violations: string[]
+  /** What matched a known, reported bug (see RoundOptions.knownLeak). */
+  known: string[]
 }
 
 // the issue's bound: the process is gone within 2 s of writing its report
@@ -117,9 +127,10 @@ export async function runRound(fleet: Fleet, options: RoundOptions): Promise<Rou
   const log = options.log ?? (() => {})
   const connectTimeoutS = options.connectTimeoutS ?? 10
   const factTimeoutS = options.factTimeoutS ?? 3
-  const checkTimeoutS = options.checkTimeoutS ?? 8
+  const checkTimeoutS = options.checkTimeoutS ?? 15
   const planned = planRound(options.seed, options.hosts, options.kinds ?? ALL_KINDS, connectTimeoutS)
   const violations: string[] = []
+  const known: string[] = []
   const proxy = startChaosProxy({ host: fleet.hosts[0]!.address, port: fleet.port, logFile: fleet.logFile })
   const work = makeWorkdir({ 'specs/soak.spec.ts': SPEC })
   try {
@@ -144,7 +155,7 @@ export async function runRound(fleet: Fleet, options: RoundOptions): Promise<Rou
     const marker = randomUUID()
     // PATH is only for finding `ssh`: node itself starts by its absolute path
     const env: Record<string, string> = options.sshG ? {} : { PATH: work.write('no-ssh/.keep', '').replace(/\/\.keep$/, '') }
-    const run = await runWatched(work.dir, args, env, marker, () => proxy.reportBegan(), violations)
+    const run = await runWatched(work.dir, args, env, marker, () => proxy.reportBegan())
     // our side: nothing the CLI started outlives it
     const ours = await waitForNone(() => pidsWithEnv(`VERIFY_SOAK_ROUND=${marker}`), 2_000)
     if (ours.length > 0) violations.push(`processes the CLI started are still running after it exited: ${ours.map(describe).join('; ')}`)
@@ -156,19 +167,33 @@ export async function runRound(fleet: Fleet, options: RoundOptions): Promise<Rou
     if (!(await waitFor(() => establishedTo(fleet.port) === 0, 3_000))) violations.push(`sshd still serves ${establishedTo(fleet.port)} connections after the run`)
 
     const perKind: RoundReport['perKind'] = {}
-    if (run.exitCode === null || run.exitCode >= 3) violations.push(`exit code ${run.exitCode ?? run.signal}; stderr: ${run.stderr.slice(-2000)}`)
+    const outcomes = new Map<string, string>()
+    if (run.killed === 'no-report') violations.push(`no report within ${REPORT_BOUND_MS / 1000}s; stdout so far: ${run.stdout.slice(-500)}; stderr: ${run.stderr.slice(-1000)}`)
+    else if (!run.killed && (run.exitCode === null || run.exitCode >= 3)) violations.push(`exit code ${run.exitCode ?? run.signal}; stderr: ${run.stderr.slice(-2000)}`)
     // a process killed after its report still wrote JUnit and JSON: check them too
-    if (run.stdout !== '') {
-      checkReports(work.dir, run, planned, hosts, { connectTimeoutS, checkTimeoutS }, violations, perKind)
+    if (run.stdout !== '') checkReports(work.dir, run, planned, hosts, { connectTimeoutS, checkTimeoutS }, violations, perKind, outcomes)
+    if (run.exitAfterReportMs !== undefined && run.exitAfterReportMs > EXIT_AFTER_REPORT_MS) violations.push(`process exited ${run.exitAfterReportMs}ms after its report began (bound ${EXIT_AFTER_REPORT_MS}ms)`)
+    // connections open after the report, and a process they kept alive: the known leak when every one belongs to a host that timed out connecting
+    const leaked = [...run.openAtReport, ...run.openAtKill]
+    if (leaked.length > 0) {
+      const names = [...new Set(leaked.map((o) => o.host))]
+      const what = `connections open after the report began (${names.length} hosts: ${names.map((n) => `${n} (${hosts.get(n)!.fault.kind} → ${outcomes.get(n) ?? '?'}) [${hosts.get(n)!.fired.join(', ')}]`).join('; ')})` +
+        (run.killed === 'alive-after-report' ? `; the process was still alive ${EXIT_AFTER_REPORT_MS * 2 / 1000}s after its report began and was killed` : '')
+      const timedOut = names.every((n) => ['connect-timeout', 'retries-timed-out'].includes(outcomes.get(n) ?? ''))
+      if (timedOut && options.knownLeak) known.push(`${what}: issue 11 item 1, a connect attempt given up on at --connect-timeout completes later and is never closed`)
+      else violations.push(what)
+    } else if (run.killed === 'alive-after-report') {
+      violations.push(`the process was still alive ${EXIT_AFTER_REPORT_MS * 2 / 1000}s after its report began (bound ${EXIT_AFTER_REPORT_MS / 1000}s) with no connection open at the proxy`)
     }
     for (const v of violations) log(`  VIOLATION seed=${options.seed}: ${v}`)
-    log(`  seed=${options.seed}: exit ${run.exitCode}, ${(run.wallMs / 1000).toFixed(1)}s, exit ${run.exitAfterReportMs ?? '∞'}ms after the report, ${violations.length} violations`)
-    return { seed: options.seed, hosts: options.hosts, exitCode: run.exitCode, wallMs: run.wallMs, exitAfterReportMs: run.exitAfterReportMs, perKind, violations }
+    for (const k of known) log(`  known bug, seed=${options.seed}: ${k}`)
+    log(`  seed=${options.seed}: exit ${run.exitCode ?? run.killed}, ${(run.wallMs / 1000).toFixed(1)}s, exit ${run.exitAfterReportMs ?? '∞'}ms after the report, ${violations.length} violations${known.length > 0 ? `, ${known.length} known` : ''}`)
+    return { seed: options.seed, hosts: options.hosts, exitCode: run.exitCode, wallMs: run.wallMs, exitAfterReportMs: run.exitAfterReportMs, perKind, violations, known }
   } finally {
     await proxy.close()
     if (violations.length === 0) work.remove()
     else {
-      work.write('violations.txt', `${violations.join('\n')}\n`)
+      work.write('violations.txt', `${[...violations, ...known.map((k) => `known: ${k}`)].join('\n')}\n`)
       log(`  kept ${work.dir} (hosts.yaml, faults.json, violations.txt, out/r.json, out/r.xml) for the post-mortem`)
     }
   }
@@ -177,20 +202,29 @@ export async function runRound(fleet: Fleet, options: RoundOptions): Promise<Rou
 // ---------------------------------------------------------------------------------------------
 // Running the CLI under watch.
 
+type OpenConnections = Array<{ host: string; kind: ChaosKind; open: number; fired: string[] }>
+
 interface WatchedRun {
+  /** The process's exit code; null when we had to kill it. */
   exitCode: number | null
   signal: NodeJS.Signals | null
   stdout: string
   stderr: string
   wallMs: number
+  /** From the first byte of the report to the process's exit, when it exited by itself after reporting. */
   exitAfterReportMs: number | undefined
+  killed?: 'no-report' | 'alive-after-report'
+  /** Connections the proxy still held 250 ms after the report began (or at exit, if sooner). */
+  openAtReport: OpenConnections
+  /** …and when the process, still alive, was killed. */
+  openAtKill: OpenConnections
 }
 
 /**
  * Runs the CLI; when its report begins, tells the proxy (which resets drop-late connections and
- * names any connection still open); kills it, and says why, if it outlives its bound.
+ * names any connection still open); kills it if it outlives its bound.
  */
-function runWatched(cwd: string, args: string[], extraEnv: Record<string, string>, marker: string, reportBegan: () => Array<{ host: string; kind: ChaosKind; open: number; fired: string[] }>, violations: string[]): Promise<WatchedRun> {
+function runWatched(cwd: string, args: string[], extraEnv: Record<string, string>, marker: string, reportBegan: () => OpenConnections): Promise<WatchedRun> {
   return new Promise((resolve) => {
     const started = performance.now()
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/verify.mjs'), ...args], {
@@ -201,15 +235,16 @@ function runWatched(cwd: string, args: string[], extraEnv: Record<string, string
     let stdout = ''
     let stderr = ''
     let reportAt: number | undefined
-    let killedByUs = false
-    const kill = (why: string) => {
+    let killed: WatchedRun['killed']
+    let openAtReport: OpenConnections | undefined
+    let openAtKill: OpenConnections = []
+    const kill = (why: NonNullable<WatchedRun['killed']>) => {
       if (child.exitCode !== null || child.signalCode !== null) return
-      violations.push(why)
-      killedByUs = true
+      killed = why
       for (const pid of pidsWithEnv(`VERIFY_SOAK_ROUND=${marker}`)) safeKill(pid)
       child.kill('SIGKILL')
     }
-    const hardBound = setTimeout(() => kill(`no report within ${REPORT_BOUND_MS / 1000}s; stdout so far: ${stdout.slice(-500)}`), REPORT_BOUND_MS)
+    const hardBound = setTimeout(() => kill('no-report'), REPORT_BOUND_MS)
     let exitBound: NodeJS.Timeout | undefined
     let openCheck: NodeJS.Timeout | undefined
     child.stdout.on('data', (chunk: Buffer) => {
@@ -218,14 +253,11 @@ function runWatched(cwd: string, args: string[], extraEnv: Record<string, string
       reportAt = performance.now()
       clearTimeout(hardBound)
       // the CLI closed every connection before reporting; give their FINs a moment to reach the proxy
-      openCheck = setTimeout(() => {
-        const open = reportBegan()
-        if (open.length > 0) violations.push(`connections still open 250ms after the report began: ${open.map((o) => `${o.host} (${o.kind}) ×${o.open} [${o.fired.join(', ')}]`).join('; ')}`)
-      }, 250)
+      openCheck = setTimeout(() => { openAtReport = reportBegan() }, 250)
       exitBound = setTimeout(() => {
         // a second look, for the post-mortem: which hosts' connections hold the process
-        const open = reportBegan()
-        kill(`process still alive ${EXIT_AFTER_REPORT_MS * 2 / 1000}s after its report began (bound ${EXIT_AFTER_REPORT_MS / 1000}s)${open.length > 0 ? `; open connections: ${open.map((o) => `${o.host} (${o.kind}) ×${o.open}`).join(', ')}` : ''}`)
+        openAtKill = reportBegan()
+        kill('alive-after-report')
       }, EXIT_AFTER_REPORT_MS * 2)
     })
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
@@ -235,14 +267,12 @@ function runWatched(cwd: string, args: string[], extraEnv: Record<string, string
       clearTimeout(exitBound)
       // streams may still hold the report's tail: settle on 'close'
       child.once('close', () => {
-        if (openCheck !== undefined && exitedAt - reportAt! < 250) {
+        if (openAtReport === undefined && reportAt !== undefined) {
           clearTimeout(openCheck)
-          const open = reportBegan()
-          if (open.length > 0) violations.push(`connections open when the process exited: ${open.map((o) => `${o.host} (${o.kind})`).join(', ')}`)
+          openAtReport = reportBegan()
         }
-        const exitAfterReportMs = killedByUs || reportAt === undefined ? undefined : Math.round(exitedAt - reportAt)
-        if (exitAfterReportMs !== undefined && exitAfterReportMs > EXIT_AFTER_REPORT_MS) violations.push(`process exited ${exitAfterReportMs}ms after its report began (bound ${EXIT_AFTER_REPORT_MS}ms)`)
-        resolve({ exitCode: killedByUs ? null : exitCode, signal, stdout, stderr, wallMs: Math.round(exitedAt - started), exitAfterReportMs })
+        const exitAfterReportMs = killed || reportAt === undefined ? undefined : Math.round(exitedAt - reportAt)
+        resolve({ exitCode: killed ? null : exitCode, signal, stdout, stderr, wallMs: Math.round(exitedAt - started), exitAfterReportMs, ...(killed ? { killed } : {}), openAtReport: openAtReport ?? [], openAtKill })
       })
     })
   })
@@ -309,6 +339,7 @@ function checkReports(
   limits: { connectTimeoutS: number; checkTimeoutS: number },
   violations: string[],
   perKind: RoundReport['perKind'],
+  outcomes: Map<string, string>,
 ): void {
   let json: RunResult
   try {
@@ -317,9 +348,10 @@ function checkReports(
     violations.push(`JSON report unreadable: ${(err as Error).message}`)
     return
   }
-  if (json.exitCode !== run.exitCode) violations.push(`exit code ${run.exitCode}, JSON says ${json.exitCode}`)
   const expectedExit = json.hosts.some((h) => h.status === 'error' || h.checks.some((c) => c.status === 'error')) ? 2 : json.hosts.some((h) => h.checks.some((c) => c.status === 'failed')) ? 1 : 0
-  if (run.exitCode !== expectedExit) violations.push(`exit code ${run.exitCode}, the results imply ${expectedExit}`)
+  if (json.exitCode !== expectedExit) violations.push(`JSON exit code ${json.exitCode}, its results imply ${expectedExit}`)
+  // a process we had to kill has no exit code of its own to compare
+  if (run.exitCode !== null && json.exitCode !== run.exitCode) violations.push(`exit code ${run.exitCode}, JSON says ${json.exitCode}`)
 
   // every host exactly once, with the class its fault implies
   const byName = new Map<string, HostResult>()
@@ -338,6 +370,7 @@ function checkReports(
       continue
     }
     const outcome = outcomeOf(host, limits)
+    outcomes.set(p.name, outcome)
     const known = OUTCOME_CLASSES.includes(outcome)
     perKind[kind].outcomes[known ? outcome : 'other'] = (perKind[kind].outcomes[known ? outcome : 'other'] ?? 0) + 1
     const allowed = allowedOutcomes(p.fault, fired)

@@ -10,12 +10,16 @@ import { addPerKind, ALL_KINDS, perKindLines, runRound, startSoakFleet, type Rou
 const ROUNDS = Number(process.env.SOAK_ROUNDS ?? 2)
 const HOSTS = Number(process.env.SOAK_HOSTS ?? 100)
 const FIRST_SEED = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31))
-// A handshake that completes just before or at --connect-timeout lands, often, after the run's
-// deadline has given up on it but before ssh2's own timer: the connection is left open and the
-// process never exits (issue 11, item 1; fixed on the `trust` branch). Until that fix is merged
-// these two kinds run only in `npm run soak`, which reports them.
-const KNOWN_FAILING_HERE: readonly ChaosKind[] = ['handshake-before', 'handshake-at']
-const KINDS = ALL_KINDS.filter((k) => !KNOWN_FAILING_HERE.includes(k))
+// Issue 11 item 1, not fixed on this branch (the `trust` branch fixes it): a connect attempt the
+// run gave up on at --connect-timeout (a handshake held to just before or at the deadline, or a
+// retry after a reset that ran out of time) completes later, is never closed, and keeps the
+// process alive after its report. Rounds name that leak apart ("known bug"), and fail on it only
+// once this is false: set it to false when the fix is merged.
+const KNOWN_LEAK_UNFIXED = true
+// while it is, every other round leaves out the kinds that trigger it, so the process's own exit
+// (code, and within 2 s of its report) is checked too
+const LEAK_KINDS: readonly ChaosKind[] = ['handshake-before', 'handshake-at', 'reset-handshake']
+const kindsFor = (round: number) => (KNOWN_LEAK_UNFIXED && round % 2 === 1 ? ALL_KINDS.filter((k) => !LEAK_KINDS.includes(k)) : ALL_KINDS)
 
 let fleet: Fleet
 const total: RoundReport['perKind'] = {}
@@ -33,12 +37,14 @@ afterAll(async () => {
 describe('chaos soak', () => {
   for (let i = 0; i < ROUNDS; i++) {
     const seed = FIRST_SEED + i
-    it(`round ${i + 1}: ${HOSTS} hosts, seed ${seed}: every invariant holds`, async () => {
-      const report = await runRound(fleet, { seed, hosts: HOSTS, kinds: KINDS, log: (line) => console.log(line) })
+    const kinds = kindsFor(i)
+    it(`round ${i + 1}: ${HOSTS} hosts, seed ${seed}, ${kinds.length} fault kinds: every invariant holds`, async () => {
+      const report = await runRound(fleet, { seed, hosts: HOSTS, kinds, knownLeak: KNOWN_LEAK_UNFIXED, log: (line) => console.log(line) })
       addPerKind(total, report.perKind)
-      expect(report.violations, `replay: npm run soak -- --seed ${seed} --rounds 1 --hosts ${HOSTS} --kinds ${KINDS.join(',')}`).toEqual([])
+      expect(report.violations, `replay: npm run soak -- --seed ${seed} --rounds 1 --hosts ${HOSTS} --kinds ${kinds.join(',')}`).toEqual([])
       // every kind dealt in the round, so a round that skipped one cannot pass for coverage
-      expect(Object.keys(report.perKind).sort()).toEqual([...KINDS].sort())
+      expect(Object.keys(report.perKind).sort()).toEqual([...kinds].sort())
+      if (kinds !== ALL_KINDS) expect(report.exitAfterReportMs, 'the process exited by itself after its report').toBeDefined()
     }, 150_000)
   }
 })
