@@ -161,8 +161,7 @@ export async function runRound(fleet: Fleet, options: RoundOptions): Promise<Rou
     if (ours.length > 0) violations.push(`processes the CLI started are still running after it exited: ${ours.map(describe).join('; ')}`)
     // the host side: no probe process and no sshd session left, once the proxy let go of every connection
     await proxy.close()
-    const sshConnection = new RegExp(`^SSH_CONNECTION=\\S+ \\d+ ${fleet.hosts[0]!.address.replaceAll('.', '\\.')} ${fleet.port}$`)
-    const remote = await waitForNone(() => pidsWithEnv(sshConnection), factTimeoutS * 1000 + HOST_CLEANUP_SLACK_MS)
+    const remote = await waitForNone(() => sessionProcesses(fleet), factTimeoutS * 1000 + HOST_CLEANUP_SLACK_MS)
     if (remote.length > 0) violations.push(`probe processes left on the host: ${remote.map(describe).join('; ')}`)
     if (!(await waitFor(() => establishedTo(fleet.port) === 0, 3_000))) violations.push(`sshd still serves ${establishedTo(fleet.port)} connections after the run`)
 
@@ -430,6 +429,12 @@ interface JunitDoc {
 
 // ---------------------------------------------------------------------------------------------
 // Processes, by what they carry in their environment.
+
+/** Processes started in an SSH session of this fleet's sshd (their SSH_CONNECTION names its address and port), orphans included. */
+export function sessionProcesses(fleet: Fleet): number[] {
+  const sshConnection = new RegExp(`^SSH_CONNECTION=\\S+ \\d+ ${fleet.hosts[0]!.address.replaceAll('.', '\\.')} ${fleet.port}$`)
+  return pidsWithEnv(sshConnection)
+}
 
 /** Live processes whose environment holds `needle` (a VAR=value string, or a RegExp over each entry). */
 function pidsWithEnv(needle: string | RegExp): number[] {
