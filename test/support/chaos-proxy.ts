@@ -142,12 +142,15 @@ class Connection {
     server.on('error', () => {})
     // a clean end from sshd reaches the client after the data still queued; a reset, at once
     server.once('close', (hadError) => (hadError ? client.destroy() : this.toClient!.finish()))
+    const onEvent = (event: SshdEvent) => this.onLogEvent(event)
+    let port: number | undefined
     server.once('connect', () => {
       // lines about an earlier connection from the same port must not reach this one
       log.poll()
-      log.watch(server.localPort!, (event) => this.onLogEvent(event))
+      port = server.localPort!
+      log.watch(port, onEvent)
     })
-    server.once('close', () => { if (server.localPort) log.unwatch(server.localPort) })
+    server.once('close', () => { if (port !== undefined) log.unwatch(port, onEvent) })
     this.toClient = new DelayedPipe(host.latencyMs)
     this.toServer.connect(client, server)
     this.toClient.connect(server, client, () => this.onServerChunk())
@@ -311,8 +314,9 @@ class SshdLogTail {
     this.watchers.set(port, handler)
   }
 
-  unwatch(port: number): void {
-    this.watchers.delete(port)
+  /** Only this handler: the port may already serve a newer connection. */
+  unwatch(port: number, handler: (event: SshdEvent) => void): void {
+    if (this.watchers.get(port) === handler) this.watchers.delete(port)
   }
 
   poll(): void {
