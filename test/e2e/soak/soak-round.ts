@@ -374,7 +374,8 @@ function checkReports(
     perKind[kind].outcomes[known ? outcome : 'other'] = (perKind[kind].outcomes[known ? outcome : 'other'] ?? 0) + 1
     const allowed = allowedOutcomes(p.fault, fired)
     if (!allowed.includes(outcome as OutcomeClass)) {
-      violations.push(`${p.name} ${JSON.stringify(p.fault)} latency ${p.latencyMs}ms: expected ${allowed.join(' or ')}, got ${outcome}; proxy: ${fired.join(', ') || 'nothing fired'}`)
+      // the connect phases tell a fault's outcome from a box too loaded to connect in time
+      violations.push(`${p.name} ${JSON.stringify(p.fault)} latency ${p.latencyMs}ms: expected ${allowed.join(' or ')}, got ${outcome}; proxy: ${fired.join(', ') || 'nothing fired'}; connect ${JSON.stringify(host.timings.connect ?? {})}`)
     }
   }
   for (const name of byName.keys()) if (!proxied.has(name)) violations.push(`${name} in the JSON was not in the inventory`)
