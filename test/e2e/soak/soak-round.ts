@@ -40,10 +40,10 @@ export interface RoundOptions {
   factTimeoutS?: number
   checkTimeoutS?: number
   /**
-   * Resolve ssh_config with `ssh -G` per host, as a machine with OpenSSH does. Off by default: at
-   * 100+ hosts those spawns took 2.5–8 s of a loaded 2-core box's CPU, inside every host's
-   * --connect-timeout, so every host timed out whatever its fault; without `ssh` on PATH the CLI
-   * reads ssh_config itself (its documented fallback) and the soak measures the network faults.
+   * Resolve ssh_config with `ssh -G` per host, as a machine with OpenSSH does. Off by default: on a
+   * 2-core box at load average 14–30 those spawns took 2.5 s (30 hosts) to 7.7 s (100 hosts), inside
+   * every host's --connect-timeout, so hosts timed out whatever their fault; without `ssh` on PATH
+   * the CLI reads ssh_config itself (its documented fallback) and the soak measures the network faults.
    */
   sshG?: boolean
   /**
