@@ -71,7 +71,7 @@ export interface RoundReport {
 
 // the issue's bound: the process is gone within 2 s of writing its report
 const EXIT_AFTER_REPORT_MS = 2_000
-// before the report: node + tsx start-up, ≥ 100 ssh -G, the slowest fault (a stalled channel) and its close, on a loaded 2-core box
+// before the report: node + tsx start-up, ≥ 100 connects, the slowest fault (a stalled channel) and its close, on a loaded 2-core box
 const REPORT_BOUND_MS = 90_000
 // probe processes end within --timeout plus timeout's -k grace once their session is gone
 const HOST_CLEANUP_SLACK_MS = 4_000
@@ -112,6 +112,8 @@ export function planRound(seed: number, hosts: number, kinds: readonly ChaosKind
   const between = (low: number, high: number) => Math.round(low + random() * (high - low))
   return order.map((slot, i) => {
     const kind = kinds[slot % kinds.length]!
+    // readyAtMs counts from the proxy's accept; the run's deadline started a little earlier (ssh_config,
+    // TCP) and ssh2's own timer at about the accept, so `at` often lands between the two
     const fault: ChaosFault =
       kind === 'handshake-before' ? { kind, readyAtMs: deadline - between(300, 700) }
       : kind === 'handshake-at' ? { kind, readyAtMs: deadline + between(-120, 30) }
