@@ -317,10 +317,15 @@ function outcomeOf(host: HostResult, limits: { connectTimeoutS: number; checkTim
   const { status, error, checks } = host
   const all = (test: (c: HostResult['checks'][number]) => boolean) => checks.length === CHECKS && checks.every(test)
   if (status === 'verified' && all((c) => c.status === 'passed')) return 'pass'
-  if (status === 'verified' && all((c) => c.status === 'error' && c.errorKind === 'timeout' && c.message === `check did not finish within ${limits.checkTimeoutS}s`)) return 'check-timeout'
+  // a stalled channel: every check times out (at --check-timeout today; a sharper channel timeout may name it sooner)
+  const connectTimedOut = new RegExp(`connect timed out after ${limits.connectTimeoutS}s\\b`)
+  if (all((c) => c.status === 'error' && c.errorKind === 'timeout' && !connectTimedOut.test(c.message ?? '')) && (status === 'verified' || error?.kind === 'timeout')) {
+    const slowest = Math.max(...checks.map((c) => c.durationMs))
+    return slowest > limits.checkTimeoutS * 1000 + CONNECT_SLACK_MS ? `a check timed out after ${slowest}ms` : 'check-timeout'
+  }
   if (status === 'error' && error) {
     const sameOnEveryCheck = all((c) => c.status === 'error' && c.errorKind === error.kind && c.message === error.message)
-    if (error.kind === 'timeout' && sameOnEveryCheck && new RegExp(`: connect timed out after ${limits.connectTimeoutS}s\\.`).test(error.message)) {
+    if (error.kind === 'timeout' && sameOnEveryCheck && connectTimedOut.test(error.message)) {
       // waiting for a handshake slot (--connect-rate) comes before the deadline starts
       const connectMs = (host.timings.connectMs ?? 0) - (host.timings.connect?.queueMs ?? 0)
       if (connectMs > limits.connectTimeoutS * 1000 + CONNECT_SLACK_MS) return `connect timeout reported after ${connectMs}ms`
