@@ -42,7 +42,8 @@ export interface Fleet {
   stop(): Promise<void>
 }
 
-export async function startFleet(opts: { hosts: number; name?: string }): Promise<Fleet> {
+/** `extraConfig`: more sshd_config lines (e.g. `MaxStartups` for a soak that connects to hundreds of hosts through one sshd). */
+export async function startFleet(opts: { hosts: number; name?: string; extraConfig?: string[] }): Promise<Fleet> {
   assertFleetSize(opts.hosts)
   await ensureSshdInstalled()
   const user = await ensureTestUser()
@@ -52,7 +53,7 @@ export async function startFleet(opts: { hosts: number; name?: string }): Promis
     await chmod(dir, 0o755)
     const keys = await generateKeys(dir)
     const hosts = await makeHostRoots(dir, opts.hosts)
-    const server = await startSshd(dir, hosts, user)
+    const server = await startSshd(dir, hosts, user, opts.extraConfig ?? [])
     const knownHosts = join(dir, 'known_hosts')
     await writeFile(knownHosts, hosts.map((h) => `[${h.address}]:${server.port} ${keys.hostKeyPub}\n`).join(''))
     return {
@@ -214,14 +215,14 @@ interface RunningSshd {
   logFile: string
 }
 
-async function startSshd(dir: string, hosts: FleetHost[], user: string): Promise<RunningSshd> {
+async function startSshd(dir: string, hosts: FleetHost[], user: string, extraConfig: string[]): Promise<RunningSshd> {
   let lastError: unknown
   // Another worker may grab the port between our probe and sshd's bind: then try a fresh one.
   for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
     const port = await freePort()
     const configFile = join(dir, `sshd_config.${port}`)
     const logFile = join(dir, `sshd.${port}.log`)
-    await writeFile(configFile, sshdConfig(dir, hosts, port, user))
+    await writeFile(configFile, sshdConfig(dir, hosts, port, user) + extraConfig.map((line) => `${line}\n`).join(''))
     await writeFile(logFile, '', { mode: 0o644 })
     const child = spawn(SSHD, ['-D', '-e', '-f', configFile, '-E', logFile], { stdio: ['ignore', 'ignore', 'pipe'] })
     killOnExit(child)
