@@ -24,6 +24,8 @@ import { DEFAULT_MAX_BYTES } from './probe/fact.ts'
 import { TOOL } from './version.ts'
 import { addDeployCommands } from './commands/register.ts'
 import type { RunHooks } from './commands/run-hooks.ts'
+import { loadRunWaivers } from './waivers/load.ts'
+import { applyWaivers } from './waivers/apply.ts'
 import { addRolloutOptions, finishRollout, reportNothingToVerify, restrictPlan, selectRolloutHosts, type RolloutFlags } from './commands/rollout.ts'
 
 export interface RunFlags extends RolloutFlags {
@@ -62,6 +64,8 @@ export interface RunFlags extends RolloutFlags {
   list?: boolean
   /** `--timings`: print where the run's time went (also in the JSON result). */
   timings?: boolean
+  /** `--waivers PATH`: accepted failures with an expiry (default: waivers.yaml beside the inventory, when present). */
+  waivers?: string
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -127,7 +131,8 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--exclude-tags <list>', 'skip checks tagged with any of these (comma-separated)').argParser(tagList))
     .addOption(new Option('--grep <pattern>', 'run only checks whose full title (describe › it) or spec file matches this regular expression').argParser(regExp))
     .option('--list', 'list, per host, the checks that would run and those skipped (with why), without connecting')
-    .option('--timings', 'print where the time went: start-up, inventory, specs, hosts (connect phases, probe, HTTP), report'))
+    .option('--timings', 'print where the time went: start-up, inventory, specs, hosts (connect phases, probe, HTTP), report')
+    .option('--waivers <path>', 'waivers file: failures accepted until an expiry date (default: waivers.yaml beside the inventory, when there is one)'))
 }
 
 /** `verify list` and `verify check`: the plan and the pre-flight check, neither connects to a host. */
@@ -143,7 +148,8 @@ function addPlanningCommands(program: Command, setExitCode: (code: number) => vo
     .option('--specs <glob>', 'spec files to check', 'specs/**/*.spec.ts')
     .option('--hosts <targets>', 'check only these hosts\' vars (default: every host of the inventory)')
     .option('--var <key=value>', 'set a var on every host, as for a run; repeatable', collect, [])
-    .action(async (flags: { inventory: string | string[]; specs: string; hosts?: string; var: string[] }) => {
+    .option('--waivers <path>', 'waivers file to validate (default: waivers.yaml beside the inventory, when there is one)')
+    .action(async (flags: { inventory: string | string[]; specs: string; hosts?: string; var: string[]; waivers?: string }) => {
       const { runCheck } = await import('./check/check.ts')
       const outcome = await runCheck(flags)
       ;(outcome.exitCode === ExitCode.Ok ? process.stdout : process.stderr).write(outcome.text)
@@ -175,6 +181,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     redact = makeRedactor([...plan.secrets, ...sshSecrets(hosts)])
     if (flags.list) return listPlan(plan, redact)
     if (plan.varProblems.length > 0) throw new ConfigError(varProblemsMessage(plan.varProblems))
+    const waivers = await loadRunWaivers(flags)
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
     const ssh = await startSshSession(flags, hosts)
     const pacer = new ConnectPacer({ ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec, maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint })
@@ -191,6 +198,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     await ssh.close()
     timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap() }
     if (plan.runnable === 0) result = finishRun(startedAt, result.hosts, [noChecksMessage(result.summary.checks)])
+    else if (waivers) result = applyWaivers(result, waivers.file, waivers.now)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     result = finishRun(startedAt, [], [error.message])

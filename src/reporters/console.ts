@@ -19,7 +19,7 @@ const MESSAGE_LINES = 20
 const LINE_WIDTH = 300
 const SKIPS_LISTED = 3
 
-const MARKERS: Record<CheckStatus, string> = { passed: '✓', failed: '✗', error: '!', skipped: '-' }
+const MARKERS: Record<CheckStatus, string> = { passed: '✓', failed: '✗', error: '!', skipped: '-', waived: '~' }
 
 type Paint = (text: string) => string
 interface Style {
@@ -47,7 +47,7 @@ export function renderConsole(run: RunResult, opts: ConsoleOptions): string {
   if (run.configErrors.length > 0) lines.push(...configErrorLines(run.configErrors, style), '')
   const body = run.hosts.length <= maxDetailed ? detailedLines(run.hosts, style) : groupedLines(run.hosts, style)
   if (body.length > 0) lines.push(...body, '')
-  lines.push(summaryLine(run), ...gateLines(run, style), verdictLine(run, style))
+  lines.push(...waiverWarningLines(run, style), summaryLine(run), ...gateLines(run, style), verdictLine(run, style))
   return `${lines.join('\n')}\n`
 }
 
@@ -119,6 +119,7 @@ function checkLines(check: CheckResult, host: HostResult, style: Style): string[
   const head = `    ${marker} ${title}${time}${style.dim(waitNote(check))}`
   if (check.status === 'passed') return [head, ...indent([...warningLines(check), ...noteLine(truncationNote(check), style)], '        ')]
   if (check.status === 'skipped') return [`${head}${check.message ? style.dim(`  skipped: ${sanitizeLine(check.message)}`) : ''}`]
+  if (check.status === 'waived') return [`${head}  ${style.yellow(`waived: ${waiverText(check)}`)}`, ...indent(problemDetail(check).map(style.dim), '        ')]
   if (check.status === 'error' && repeatsHostError(check, host)) return [`${head}  ${style.dim('(host error above)')}`]
   return [head, ...indent(problemDetail(check), '        ')]
 }
@@ -126,7 +127,7 @@ function checkLines(check: CheckResult, host: HostResult, style: Style): string[
 /** expected/actual then the message for a failure; kind and message for an error. */
 function problemDetail(check: CheckResult): string[] {
   const lines: string[] = []
-  if (check.status === 'failed') {
+  if (check.status === 'failed' || check.status === 'waived') {
     // cut like message lines: a 1 MiB actual value would otherwise be one 1 MiB console line
     if (check.expected !== undefined) lines.push(truncate(`expected: ${sanitizeLine(check.expected)}`, LINE_WIDTH))
     if (check.actual !== undefined) lines.push(truncate(`actual:   ${sanitizeLine(check.actual)}`, LINE_WIDTH))
@@ -240,7 +241,19 @@ function summaryLine(run: RunResult): string {
   const secs = (Math.max(0, run.durationMs) / 1000).toFixed(1)
   const unchecked = s.hostsWithNoChecks ? `; no check applies on ${s.hostsWithNoChecks} ${s.hostsWithNoChecks === 1 ? 'host' : 'hosts'}` : ''
   const warned = s.warnings ? ` (${s.warnings} with warnings)` : ''
-  return `${s.hosts} hosts, ${s.checks} checks: ${s.passed} passed${warned}, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped in ${secs}s${unchecked}`
+  const waived = s.waived ? `, ${s.waived} waived` : ''
+  return `${s.hosts} hosts, ${s.checks} checks: ${s.passed} passed${warned}, ${s.failed} failed${waived}, ${s.errors} errors, ${s.skipped} skipped in ${secs}s${unchecked}`
+}
+
+/** `justification (until DATE, waivers.yaml:3)`. */
+function waiverText(check: CheckResult): string {
+  const w = check.waiver
+  return w ? sanitizeLine(`${w.justification} (until ${w.expires}, ${w.source})`) : ''
+}
+
+/** A waiver that matched no check: probably a renamed check or a retired host, worth cleaning up. */
+function waiverWarningLines(run: RunResult, style: Style): string[] {
+  return (run.waivers?.unmatched ?? []).map((text) => style.yellow(`warning: ${sanitizeLine(text)}`))
 }
 
 function verdictLine(run: RunResult, style: Style): string {
@@ -268,7 +281,7 @@ function hostAddress(host: HostResult): string {
 /** `3 checks: 1 passed, 1 failed, 1 error` with zero counts left out. */
 function checkCounts(checks: CheckResult[]): string {
   const count = (status: CheckStatus) => checks.filter((c) => c.status === status).length
-  const parts = (['passed', 'failed', 'error', 'skipped'] as const)
+  const parts = (['passed', 'failed', 'waived', 'error', 'skipped'] as const)
     .map((status) => [count(status), status] as const)
     .filter(([n]) => n > 0)
     .map(([n, status]) => `${n} ${status === 'error' && n > 1 ? 'errors' : status}`)
@@ -289,7 +302,7 @@ function checkSummary(check: CheckResult): string {
 }
 
 function statusMarker(status: CheckStatus, style: Style): string {
-  const paint = { passed: style.green, failed: style.red, error: style.yellow, skipped: style.dim }[status]
+  const paint = { passed: style.green, failed: style.red, error: style.yellow, skipped: style.dim, waived: style.yellow }[status]
   return paint(MARKERS[status])
 }
 

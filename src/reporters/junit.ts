@@ -134,6 +134,11 @@ function addCheckCase(suite: TestSuite, hostName: string, check: CheckResult): v
     testCase.failure(failureSummary(check, message)).stacktrace(cdataSafe(failureContent(check, message)))
   } else if (check.status === 'error') {
     testCase.error(truncate(firstLine(message), SUMMARY_MAX) || 'error', check.errorKind ?? 'error', contentIfLonger(message))
+  } else if (check.status === 'waived') {
+    // CI shows a waived failure as skipped, the justification as why, the failure itself in system-out
+    const w = check.waiver
+    skipWithMessage(testCase, truncate(sanitizeLine(`waived: ${w?.justification ?? ''} (until ${w?.expires ?? '?'})`), SUMMARY_MAX))
+    testCase.standardOutput(cdataSafe(failureContent(check, message)))
   } else if (check.status === 'skipped') {
     skipWithMessage(testCase, truncate(firstLine(message), SUMMARY_MAX))
     // also in system-out, for readers that ignore skipped/@message
