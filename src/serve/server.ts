@@ -81,7 +81,10 @@ export async function startGateServer(options: GateServerOptions): Promise<GateS
       const outcome = await runs.get(key, () => options.runGate(selection))
       const { verdict, status: code } = verdictOf(outcome.value)
       Object.assign(entry, { verdict, exitCode: outcome.value.exitCode, shared: outcome.shared })
-      status = send(res, code, { verdict, selection, shared: outcome.shared, ...outcome.value })
+      // `?http=200`: Argo's Web metric makes any non-2xx an Error measurement without reading the
+      // body; with 200 always, its successCondition/inconclusiveCondition judge `verdict` instead
+      const always200 = url.searchParams.get('http') === '200'
+      status = send(res, always200 ? 200 : code, { verdict, selection, shared: outcome.shared, ...outcome.value })
     } catch (error) {
       const known = error instanceof HttpError
       status = known ? error.status : 500

@@ -50,6 +50,12 @@ describe('verify serve: HTTP', () => {
     }
   })
 
+  it('?http=200 answers 200 whatever the verdict, for controllers that judge the body (Argo Web metric)', async () => {
+    const { url } = await start({ exitCode: 1 })
+    expect(await get(`${url}/v1/gate/canary?http=200`)).toMatchObject({ status: 200, body: { verdict: 'fail', exitCode: 1 } })
+    expect((await get(`${url}/v1/gate/nope?http=200`)).status).toBe(404)
+  })
+
   it('POST a selection of named groups and a limit; anything else is refused', async () => {
     const { url, calls } = await start()
     const ok = await request(`${url}/v1/gate`, { method: 'POST', body: JSON.stringify({ groups: ['web', 'canary'], limit: 'web-*,!web-2' }) })
