@@ -86,6 +86,7 @@ describe('verify serve', () => {
     const logLines = () => serveLog.split('\n').filter((l) => l.startsWith('{'))
     for (let i = 0; i < 50 && logLines().length < 5; i++) await new Promise((r) => setTimeout(r, 100))
     const log = logLines().map((l) => JSON.parse(l) as Record<string, unknown>)
+    console.log(`serve's request log:\n${logLines().join('\n')}`)
     expect(log.map((l) => l.status)).toEqual([503, 503, 200, 404, 404])
     expect(log[2]).toMatchObject({ remote: '127.0.0.1', selection: { names: ['canary'] }, verdict: 'pass', exitCode: 0 })
   })
