@@ -13,6 +13,7 @@ import { REPO_ROOT, runCli, type Workdir } from '../support/workdir.ts'
 let fleet: Fleet
 let work: Workdir
 let serve: ResultPromise | undefined
+const started: ResultPromise[] = []
 let serveLog = ''
 
 const SPEC = `
@@ -29,15 +30,18 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  if (serve?.pid) process.kill(serve.pid, 'SIGTERM')
-  await serve?.catch(() => undefined)
+  for (const child of started) {
+    if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGTERM')
+    await child.catch(() => undefined)
+  }
   await fleet?.stop()
   work?.remove()
 })
 
 /** Starts `verify serve` and resolves with its URL once it listens. */
-async function startServe(args: string[]): Promise<string> {
-  serve = execa('node', [path.join(REPO_ROOT, 'bin/verify.mjs'), 'serve', ...args], { cwd: work.dir, env: { NO_COLOR: '1' }, reject: false })
+async function startServe(args: string[], env: Record<string, string> = {}): Promise<string> {
+  serve = execa('node', [path.join(REPO_ROOT, 'bin/verify.mjs'), 'serve', ...args], { cwd: work.dir, env: { NO_COLOR: '1', ...env }, reject: false })
+  started.push(serve)
   serve.stderr!.on('data', (chunk: Buffer) => { serveLog += chunk.toString() })
   return new Promise((resolve, reject) => {
     let out = ''
@@ -89,5 +93,18 @@ describe('verify serve', () => {
     console.log(`serve's request log:\n${logLines().join('\n')}`)
     expect(log.map((l) => l.status)).toEqual([503, 503, 200, 404, 404])
     expect(log[2]).toMatchObject({ remote: '127.0.0.1', selection: { names: ['canary'] }, verdict: 'pass', exitCode: 0 })
+  })
+
+  it('beyond loopback with VERIFY_SERVE_TOKEN: no token or a wrong one is 401, the right one runs the gate', async () => {
+    serveLog = ''
+    const url = (await startServe(['--bind', '0.0.0.0', '--port', '0', '--expect-version', RELEASES[1]!], { VERIFY_SERVE_TOKEN: 'e2e-token-9f8e' })).replace('0.0.0.0', '127.0.0.1')
+    expect((await request(`${url}/v1/gate/stable`)).statusCode).toBe(401)
+    expect((await request(`${url}/v1/gate/stable`, { headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401)
+    const ok = await request(`${url}/v1/gate/stable`, { headers: { authorization: 'Bearer e2e-token-9f8e' } })
+    expect(ok.statusCode).toBe(200)
+    expect(((await ok.body.json()) as { verdict: string }).verdict).toBe('pass')
+    for (let i = 0; i < 50 && !serveLog.includes('"status":200'); i++) await new Promise((r) => setTimeout(r, 100))
+    expect(serveLog).not.toContain('e2e-token-9f8e')
+    expect(serveLog).toMatch(/"token":"sha256:[0-9a-f]{8}".*"status":200/)
   })
 })
