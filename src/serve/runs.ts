@@ -9,6 +9,9 @@ export interface Outcome<T> {
   shared: boolean
 }
 
+/** More selections waiting for a run slot than the queue holds: the caller answers 429. */
+export class GateBusyError extends Error {}
+
 export class GateRuns<T> {
   private readonly running = new Map<string, Promise<{ value: T; finishedAt: number }>>()
   private readonly cache = new Map<string, { value: T; finishedAt: number }>()
@@ -21,6 +24,8 @@ export class GateRuns<T> {
     private readonly maxRuns: number,
     private readonly cacheMs: number,
     private readonly now: () => number = Date.now,
+    /** Runs waiting for a slot, at most; more are refused rather than piling up. */
+    private readonly maxQueued = 16,
   ) {}
 
   async get(key: string, run: () => Promise<T>): Promise<Outcome<T>> {
@@ -42,7 +47,10 @@ export class GateRuns<T> {
   }
 
   private async limited(run: () => Promise<T>): Promise<T> {
-    if (this.active >= this.maxRuns) await new Promise<void>((resolve) => this.queue.push(resolve))
+    if (this.active >= this.maxRuns) {
+      if (this.queue.length >= this.maxQueued) throw new GateBusyError(`${this.active} runs going and ${this.queue.length} waiting`)
+      await new Promise<void>((resolve) => this.queue.push(resolve))
+    }
     this.active++
     this.started++
     try {

@@ -6,7 +6,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { RunResult } from '../model.ts'
 import { authorize } from './auth.ts'
-import { GateRuns } from './runs.ts'
+import { GateBusyError, GateRuns } from './runs.ts'
 
 export interface GateSelection {
   /** Inventory groups or host names, as `--hosts` takes them. */
@@ -23,6 +23,8 @@ export interface GateServerOptions {
   maxRuns: number
   cacheMs: number
   maxBodyBytes?: number
+  /** Runs waiting for a slot before requests for new selections get 429 (default 16). */
+  maxQueued?: number
   /** Names the inventory does not have (ad-hoc addresses, `local`, typos): refused with 404. */
   unknownNames(names: string[]): Promise<string[]>
   runGate(selection: GateSelection): Promise<RunResult>
@@ -56,7 +58,7 @@ class HttpError extends Error {
 }
 
 export async function startGateServer(options: GateServerOptions): Promise<GateServer> {
-  const runs = new GateRuns<RunResult>(options.maxRuns, options.cacheMs)
+  const runs = new GateRuns<RunResult>(options.maxRuns, options.cacheMs, Date.now, options.maxQueued)
   const server = http.createServer((req, res) => void handle(req, res))
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -87,8 +89,10 @@ export async function startGateServer(options: GateServerOptions): Promise<GateS
       status = send(res, always200 ? 200 : code, { verdict, selection, shared: outcome.shared, ...outcome.value })
     } catch (error) {
       const known = error instanceof HttpError
-      status = known ? error.status : 500
-      entry.error = known ? error.message : `internal error: ${(error as Error).message}`
+      const busy = error instanceof GateBusyError
+      status = known ? error.status : busy ? 429 : 500
+      entry.error = known ? error.message : busy ? `too many runs queued (${error.message}): retry later` : `internal error: ${(error as Error).message}`
+      if (busy) res.setHeader('Retry-After', '5')
       // a body the client is still sending is not read: close once the answer is out
       if (status === 413) res.setHeader('Connection', 'close')
       send(res, status, { verdict: 'error', error: entry.error })

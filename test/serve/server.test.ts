@@ -17,11 +17,11 @@ afterEach(async () => {
   server = undefined
 })
 
-async function start(options: { token?: string; cacheMs?: number; exitCode?: 0 | 1 | 2 | 3; delayMs?: number } = {}) {
+async function start(options: { token?: string; cacheMs?: number; exitCode?: 0 | 1 | 2 | 3; delayMs?: number; maxQueued?: number } = {}) {
   const calls: GateSelection[] = []
   const logs: Array<Record<string, unknown>> = []
   server = await startGateServer({
-    bind: '127.0.0.1', port: 0, token: options.token, maxRuns: 2, cacheMs: options.cacheMs ?? 0, maxBodyBytes: 1024,
+    bind: '127.0.0.1', port: 0, token: options.token, maxRuns: 2, cacheMs: options.cacheMs ?? 0, maxBodyBytes: 1024, maxQueued: options.maxQueued,
     unknownNames: async (names) => names.filter((n) => !INVENTORY.has(n)),
     runGate: async (selection) => {
       calls.push(selection)
@@ -112,6 +112,21 @@ describe('verify serve: HTTP', () => {
     expect(answers.filter((a) => a.body.shared === false)).toHaveLength(2)
     expect((await get(`${url}/v1/gate/web`)).body.shared).toBe(true)
     expect(calls).toHaveLength(2)
+  })
+})
+
+describe('verify serve: load', () => {
+  it('runs beyond --max-runs queue; past the queue, a new selection gets 429 with Retry-After', async () => {
+    const { url, calls } = await start({ delayMs: 500, maxQueued: 1 })
+    // four selections at once: two run, one waits, the fourth is refused
+    const answers = await Promise.all(['a', 'b', 'c', 'd'].map(async (limit, i) => {
+      await new Promise((r) => setTimeout(r, i * 50))
+      const res = await request(`${url}/v1/gate`, { method: 'POST', body: JSON.stringify({ groups: ['web'], limit }) })
+      return { status: res.statusCode, retryAfter: res.headers['retry-after'], body: (await res.body.json()) as Record<string, string> }
+    }))
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429])
+    expect(answers[3]).toMatchObject({ retryAfter: '5', body: { verdict: 'error', error: 'too many runs queued (2 runs going and 1 waiting): retry later' } })
+    expect(calls.map((c) => c.limit)).toEqual(['a', 'b', 'c'])
   })
 })
 
