@@ -30,6 +30,8 @@ import { TOOL } from './version.ts'
 import { addDeployCommands } from './commands/register.ts'
 import type { RunHooks } from './commands/run-hooks.ts'
 import type { CheckFlags } from './check/check.ts'
+import { loadRunWaivers } from './waivers/load.ts'
+import { applyWaivers } from './waivers/apply.ts'
 import { addRolloutOptions, finishRollout, reportNothingToVerify, restrictPlan, selectRolloutHosts, waitPacing, type RolloutFlags } from './commands/rollout.ts'
 
 export interface RunFlags extends RolloutFlags {
@@ -81,6 +83,8 @@ export interface RunFlags extends RolloutFlags {
   dryRun?: boolean
   /** `--deadline`: ms from the process start by which the run stops, whatever is unfinished (default: runner/deadline.ts). */
   deadline?: number
+  /** `--waivers PATH`: accepted failures with an expiry (default: waivers.yaml beside the inventory, when present). */
+  waivers?: string
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -153,6 +157,7 @@ function addRunOptions(command: Command): Command {
     .option('--verbose', 'progress lines name each failing check under its host')
     .option('--dry-run', 'print, per host, exactly what would be sent (the first round\'s remote script verbatim, the HTTP requests and from where), the checks and skips; connects to nothing')
     .option('--timings', 'print where the time went: start-up, inventory, specs, hosts (connect phases, probe, HTTP), report')
+    .option('--waivers <path>', 'waivers file: failures accepted until an expiry date (default: waivers.yaml beside the inventory, when there is one)')
     .addOption(new Option('--deadline <duration>', 'hard limit for the whole run from its start (90s, 20m): unfinished checks become error: deadline, reports are written, exit 2 (default: 15m, more for big fleets)').argParser(durationArg)))
 }
 
@@ -166,6 +171,7 @@ function addPlanningCommands(program: Command, setExitCode: (code: number) => vo
     .command('check')
     .description('type-check the specs, validate the inventory and every host\'s vars against the specs\' schemas, with the run\'s var flags (--var, --expect-version, --since) and selection (--limit, --tags, --grep); no connection (exit 0 clean, 3 otherwise)'))
     .option('--hosts <targets>', 'check only these hosts\' vars (default: every host of the inventory)')
+    .option('--waivers <path>', 'waivers file to validate (default: waivers.yaml beside the inventory, when there is one)')
     .action(async (flags: CheckFlags) => {
       const { runCheck } = await import('./check/check.ts')
       const outcome = await runCheck(flags)
@@ -207,6 +213,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     if (flags.list) return listPlan(plan, redact)
     if (plan.varProblems.length > 0) throw new ConfigError(varProblemsMessage(plan.varProblems))
     if (flags.dryRun) return printDryRun(plan, flags, redact)
+    const waivers = await loadRunWaivers(flags)
     // the hard bound on the run from here on: it stops the hosts like an interrupt (runner/deadline.ts)
     deadline = startDeadline(flags.deadline ?? defaultDeadlineMs({ hosts: plan.hosts.length, concurrency: flags.concurrency, connectTimeoutMs: flags.connectTimeout * 1000, checkTimeoutMs: (flags.checkTimeout ?? flags.timeout * 3) * 1000, waitMs: flags.wait }), interrupt.signal)
     deadline.signal.addEventListener('abort', () => {
@@ -234,6 +241,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     await ssh.close(deadline.signal.aborted ? { graceMs: 0 } : {})
     timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap() }
     if (plan.runnable === 0) result = finishRun(startedAt, result.hosts, [noChecksMessage(result.summary.checks)])
+    else if (waivers) result = applyWaivers(result, waivers.file, waivers.now)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     result = finishRun(startedAt, [], [error.message])

@@ -61,7 +61,8 @@ export interface BecomeSpec {
   passwordEnv?: string
 }
 
-export type CheckStatus = 'passed' | 'failed' | 'error' | 'skipped'
+/** `waived`: the check failed, and a waivers.yaml entry in force accepts that (it does not fail the gate). */
+export type CheckStatus = 'passed' | 'failed' | 'error' | 'skipped' | 'waived'
 
 /** Why a check or host errored: infrastructure, not the expectation. */
 export type ErrorKind =
@@ -118,6 +119,18 @@ export interface CheckResult {
    * lines of source around it (`frame`, already printable: `> 12 |   expect(...)`), when known.
    */
   failedAt?: FailureLocation
+  /** The waiver that covers this check: it made a failure `waived`, or (`expired`) no longer does and the check stays failed. */
+  waiver?: WaiverNote
+}
+
+/** A waivers.yaml entry as a check's result tells it. */
+export interface WaiverNote {
+  justification: string
+  /** `YYYY-MM-DD`: holds through this day, UTC. */
+  expires: string
+  /** `waivers.yaml:LINE`. */
+  source: string
+  expired?: boolean
 }
 
 /** A place in a spec file, relative to the working directory. */
@@ -195,6 +208,8 @@ export interface RunSummary {
   warnings?: number
   /** Errors that are bugs in the spec (errorKind `spec`, also counted in `errors`): exit 3. */
   specErrors?: number
+  /** Failed checks a waiver in force accepts (status `waived`, not counted as failed). */
+  waived?: number
 }
 
 /** Where a run's time went, ms, in order (`--timings` prints them with the hosts' phases). */
@@ -236,6 +251,8 @@ export interface RunResult {
   interrupted?: string
   /** `--deadline` (ms from the process start), set when it passed: unfinished checks are errors of kind `deadline`, exit ≥ 2. */
   deadlineReachedMs?: number
+  /** The waivers file applied to the run, and its entries that matched no check (warnings). */
+  waivers?: { file: string; unmatched: string[] }
 }
 
 /** The failure threshold: up to `allowed` hosts may fail or error and the run still passes (exit 0). */
@@ -271,6 +288,7 @@ export function summarize(hosts: HostResult[]): RunSummary {
       if (c.status === 'passed') s.passed++
       else if (c.status === 'failed') { s.failed++; failed = true }
       else if (c.status === 'error') { s.errors++; errored = true; if (c.errorKind === 'spec') s.specErrors = (s.specErrors ?? 0) + 1 }
+      else if (c.status === 'waived') s.waived = (s.waived ?? 0) + 1
       else s.skipped++
     }
     const warned = h.checks.filter((c) => c.warning !== undefined).length

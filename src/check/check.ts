@@ -16,6 +16,8 @@ import { planRun } from '../runner/plan.ts'
 import { makeRedactor } from '../reporters/redact.ts'
 import { sanitize } from '../reporters/sanitize.ts'
 import { formatTypeProblem, typecheckSpecs } from './typecheck.ts'
+import { loadRunWaivers } from '../waivers/load.ts'
+import { waiverProblems } from '../waivers/validate.ts'
 
 export interface CheckFlags {
   /** One file, or several layered later-over-earlier (as `-i` for a run). */
@@ -34,6 +36,8 @@ export interface CheckFlags {
   tags?: string[]
   excludeTags?: string[]
   grep?: RegExp
+  /** `--waivers PATH` (default: waivers.yaml beside the inventory, when present). */
+  waivers?: string
 }
 
 export interface CheckOutcome {
@@ -71,6 +75,8 @@ export async function runCheck(flags: CheckFlags, cwd = process.cwd(), env: Node
     const topLevel = specs.flatMap((spec) => spec.definitions.filter((d) => d.options.only).map((d) => (d.line === undefined ? d.file : `${d.file}:${d.line}`)))
     for (const at of new Set([...topLevel, ...plan.focused])) problems.push(`${at}: only is left in: verify would run only the focused checks`)
     checks = plan.runnable
+    const collected = plan.hosts.flatMap((h) => h.entries.map((e) => e.check ?? e.result))
+    problems.push(...(await checkWaivers(flags, cwd, collected, env)))
   }
   const unique = [...new Set(problems)].map((p) => redact(sanitize(p)))
   const secs = ((performance.now() - started) / 1000).toFixed(1)
@@ -89,6 +95,18 @@ function runFlagVars(flags: CheckFlags): Record<string, unknown> {
   return {
     ...(flags.expectVersion === undefined ? {} : { expectVersion: flags.expectVersion }),
     ...(flags.since === undefined ? {} : { deployStartedAt: new Date(flags.since).toISOString() }),
+  }
+}
+
+/** The waivers file's own problems (file:line), then waivers naming no check or already expired. */
+async function checkWaivers(flags: CheckFlags, cwd: string, checks: Array<{ id: string; path: string[] }>, env: NodeJS.ProcessEnv): Promise<string[]> {
+  try {
+    const problems: string[] = []
+    const waivers = await loadRunWaivers(flags, cwd, env, problems)
+    return waivers ? [...problems, ...waiverProblems(waivers.file, checks, waivers.now)] : []
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    return error.message.split('\n')
   }
 }
 

@@ -69,6 +69,17 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
       ctx.setExitCode(withConfigErrors(() => reportRun(readResult(file), flags)))
     })
   addSpecRunningCommands(program, ctx)
+  ctx
+    .addRunOptions(program.command('serve').description('answer rollout controllers over HTTP: GET /v1/gate/<group> runs the specs there; 200 pass, 503 fail, 500 not verified (see docs/gates.md)'))
+    .option('--bind <address>', `address to listen on; beyond loopback a bearer token is required (env VERIFY_SERVE_TOKEN)`, '127.0.0.1')
+    .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').default(8080).argParser(intArg(0)))
+    .addOption(new Option('--cache <seconds>', 'a finished result answers for its selection this long').default(5).argParser(intArg(0)))
+    .addOption(new Option('--max-runs <n>', 'runs at once (each on its own selection); more requests queue').default(2).argParser(intArg(1)))
+    .action(async (flags: import('./serve.ts').ServeFlags) => {
+      const { runServe } = await import('./serve.ts')
+      // the server keeps the process alive; a config problem (no token for a public bind) exits 3
+      ctx.setExitCode(await withConfigErrorsAsync(async () => (await runServe(flags, ctx.run), 0)))
+    })
   program
     .command('init')
     .description('scaffold specs/ and hosts.yaml in this repository (never overwrites without --force)')
@@ -159,6 +170,14 @@ export async function withConfigErrorsAsync(fn: () => Promise<number>): Promise<
     if (!(error instanceof ConfigError)) throw error
     process.stderr.write(`${error.message}\n`)
     return ExitCode.Usage
+  }
+}
+
+function intArg(min: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text)
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}`)
+    return n
   }
 }
 

@@ -23,7 +23,7 @@ const WRAP_WIDTH = 160
 const VALUE_LINES = 8
 const SKIPS_LISTED = 3
 
-const MARKERS: Record<CheckStatus, string> = { passed: '✓', failed: '✗', error: '!', skipped: '-' }
+const MARKERS: Record<CheckStatus, string> = { passed: '✓', failed: '✗', error: '!', skipped: '-', waived: '~' }
 
 type Paint = (text: string) => string
 interface Style {
@@ -51,7 +51,7 @@ export function renderConsole(run: RunResult, opts: ConsoleOptions): string {
   if (run.configErrors.length > 0) lines.push(...configErrorLines(run.configErrors, style), '')
   const body = run.hosts.length <= maxDetailed ? detailedLines(run.hosts, style) : groupedLines(run.hosts, style)
   if (body.length > 0) lines.push(...body, '')
-  lines.push(summaryLine(run), ...gateLines(run, style), verdictLine(run, style))
+  lines.push(...waiverWarningLines(run, style), summaryLine(run), ...gateLines(run, style), verdictLine(run, style))
   return `${lines.join('\n')}\n`
 }
 
@@ -126,13 +126,14 @@ function checkLines(check: CheckResult, _host: HostResult, style: Style): string
   const head = `    ${marker} ${title}${time}${style.dim(waitNote(check))}`
   if (check.status === 'passed') return [head, ...indent([...warningLines(check), ...attemptLines(check), ...noteLine(truncationNote(check), style)], '        ')]
   if (check.status === 'skipped') return [`${head}${check.message ? style.dim(`  skipped: ${sanitizeLine(check.message)}`) : ''}`]
+  if (check.status === 'waived') return [`${head}  ${style.yellow(`waived: ${waiverText(check)}`)}`, ...indent(problemDetail(check).map(style.dim), '        ')]
   return [head, ...indent([...problemDetail(check), ...codeFrameLines(check, style), ...attemptLines(check)], '        ')]
 }
 
 /** expected/actual then the message for a failure; kind and message for an error. */
 function problemDetail(check: CheckResult): string[] {
   const lines: string[] = []
-  if (check.status === 'failed') {
+  if (check.status === 'failed' || check.status === 'waived') {
     // wrapped, then capped: a 1 MiB actual value would otherwise be a 1 MiB console line
     if (check.expected !== undefined) lines.push(...valueLines('expected: ', check.expected))
     if (check.actual !== undefined) lines.push(...valueLines('actual:   ', check.actual))
@@ -271,7 +272,19 @@ function summaryLine(run: RunResult): string {
   const secs = (Math.max(0, run.durationMs) / 1000).toFixed(1)
   const unchecked = s.hostsWithNoChecks ? `; no check applies on ${plural(s.hostsWithNoChecks, 'host')}` : ''
   const warned = s.warnings ? ` (${s.warnings} with warnings)` : ''
-  return `${plural(s.hosts, 'host')}, ${plural(s.checks, 'check')}: ${s.passed} passed${warned}, ${s.failed} failed, ${plural(s.errors, 'error')}, ${s.skipped} skipped in ${secs}s${unchecked}`
+  const waived = s.waived ? `, ${s.waived} waived` : ''
+  return `${plural(s.hosts, 'host')}, ${plural(s.checks, 'check')}: ${s.passed} passed${warned}, ${s.failed} failed${waived}, ${plural(s.errors, 'error')}, ${s.skipped} skipped in ${secs}s${unchecked}`
+}
+
+/** `justification (until DATE, waivers.yaml:3)`. */
+function waiverText(check: CheckResult): string {
+  const w = check.waiver
+  return w ? sanitizeLine(`${w.justification} (until ${w.expires}, ${w.source})`) : ''
+}
+
+/** A waiver that matched no check: probably a renamed check or a retired host, worth cleaning up. */
+function waiverWarningLines(run: RunResult, style: Style): string[] {
+  return (run.waivers?.unmatched ?? []).map((text) => style.yellow(`warning: ${sanitizeLine(text)}`))
 }
 
 function verdictLine(run: RunResult, style: Style): string {
@@ -304,7 +317,7 @@ function hostAddress(host: HostResult): string {
 /** `3 checks: 1 passed, 1 failed, 1 error` with zero counts left out. */
 function checkCounts(checks: CheckResult[]): string {
   const count = (status: CheckStatus) => checks.filter((c) => c.status === status).length
-  const parts = (['passed', 'failed', 'error', 'skipped'] as const)
+  const parts = (['passed', 'failed', 'waived', 'error', 'skipped'] as const)
     .map((status) => [count(status), status] as const)
     .filter(([n]) => n > 0)
     .map(([n, status]) => (status === 'error' ? plural(n, 'error') : `${n} ${status}`))
@@ -330,7 +343,7 @@ function checkSummary(check: CheckResult): string {
 }
 
 function statusMarker(status: CheckStatus, style: Style): string {
-  const paint = { passed: style.green, failed: style.red, error: style.yellow, skipped: style.dim }[status]
+  const paint = { passed: style.green, failed: style.red, error: style.yellow, skipped: style.dim, waived: style.yellow }[status]
   return paint(MARKERS[status])
 }
 

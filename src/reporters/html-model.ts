@@ -141,6 +141,8 @@ function code(check: CheckResult): CellCode {
   if (check.status === 'passed') return check.warning ? 'w' : 'p'
   if (check.status === 'failed') return 'f'
   if (check.status === 'error') return 'e'
+  // a waived failure: accepted for now, shown like a warning (its detail names the waiver)
+  if (check.status === 'waived') return 'w'
   return 's'
 }
 

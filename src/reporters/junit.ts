@@ -178,6 +178,12 @@ function checkCase(hostName: string, check: CheckResult, flavor: JunitFlavor): C
     testCase.children!.push(textEl('failure', [failureContent(check, message), at].filter(Boolean).join('\n\n'), [['message', truncate(summary, SUMMARY_MAX + VALUE_MAX)], ['type', FAILURE_TYPE]]))
     return { element: testCase, name, status: 'failed', out: at || undefined }
   }
+  if (check.status === 'waived') {
+    // CI shows a waived failure as skipped, the justification as why, the failure itself in system-out
+    const w = check.waiver
+    testCase.children!.push(el('skipped', [['message', truncate(sanitizeLine(`waived: ${w?.justification ?? ''} (until ${w?.expires ?? '?'})`), SUMMARY_MAX)]]))
+    return { element: testCase, name, status: 'skipped', out: [failureContent(check, message), at].filter(Boolean).join('\n\n') }
+  }
   if (check.status === 'error') {
     const summary = truncate(firstLine(message), SUMMARY_MAX) || 'error'
     testCase.children!.push(textEl('error', [contentIfLonger(message), at].filter(Boolean).join('\n\n'), [['message', summary], ['type', check.errorKind ?? 'error']]))
