@@ -171,7 +171,6 @@ function addPlanningCommands(program: Command, setExitCode: (code: number) => vo
     .command('check')
     .description('type-check the specs, validate the inventory and every host\'s vars against the specs\' schemas, with the run\'s var flags (--var, --expect-version, --since) and selection (--limit, --tags, --grep); no connection (exit 0 clean, 3 otherwise)'))
     .option('--hosts <targets>', 'check only these hosts\' vars (default: every host of the inventory)')
-    .option('--waivers <path>', 'waivers file to validate (default: waivers.yaml beside the inventory, when there is one)')
     .action(async (flags: CheckFlags) => {
       const { runCheck } = await import('./check/check.ts')
       const outcome = await runCheck(flags)
