@@ -76,9 +76,10 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .addOption(new Option('--cache <seconds>', 'a finished result answers for its selection this long').default(5).argParser(intArg(0)))
     .addOption(new Option('--max-runs <n>', 'runs at once (each on its own selection); more requests queue').default(2).argParser(intArg(1)))
     .action(async (flags: import('./serve.ts').ServeFlags) => {
-      const { runServe } = await import('./serve.ts')
-      // the server keeps the process alive; a config problem (no token for a public bind) exits 3
-      ctx.setExitCode(await withConfigErrorsAsync(async () => (await runServe(flags, ctx.run), 0)))
+      const { runServe, untilStopped } = await import('./serve.ts')
+      // a config problem (no token for a public bind) exits 3; else serve until SIGINT/SIGTERM, so
+      // the CLI's end-of-run exit watch (runner/live-handles.ts) never sees a finished command
+      ctx.setExitCode(await withConfigErrorsAsync(async () => (await untilStopped(await runServe(flags, ctx.run)), 0)))
     })
   program
     .command('init')

@@ -49,6 +49,18 @@ export async function runServe(flags: ServeFlags, run: Run, env: NodeJS.ProcessE
   return server
 }
 
+/** Resolves once SIGINT or SIGTERM came and the server is closed: `verify serve` runs until stopped. */
+export function untilStopped(server: GateServer): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      for (const s of ['SIGINT', 'SIGTERM'] as const) process.removeListener(s, stop)
+      process.stderr.write(`verify serve: ${signal}: closing\n`)
+      void server.close().finally(resolve)
+    }
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, stop)
+  })
+}
+
 async function runSelection(selection: GateSelection, flags: ServeFlags, specs: Awaited<ReturnType<typeof loadSpecs>>, run: Run): Promise<RunResult> {
   let result: RunResult | undefined
   const limit = selection.limit ?? flags.limit

@@ -100,8 +100,8 @@ describe('with current missing on the relative-link host', () => {
     expect(run.stdout).toMatch(/FAIL \(exit 1\): 1 of 2 hosts failed a check/)
   })
 
-  it('the JUnit names the spec file of the failing check', () => {
+  it('the JUnit names the failing line (the failure message; the `file` attribute only in the GitLab flavour)', () => {
     const xml = readFileSync(path.join(work.dir, 'out/missing.xml'), 'utf8')
-    expect(xml).toMatch(new RegExp(`<testcase [^>]*file="${spec}"[^>]*>\\s*<failure`))
+    expect(xml).toMatch(new RegExp(`<failure message="[^"]*\\(at ${spec}:${line}:\\d+\\)"`))
   })
 })

@@ -174,7 +174,7 @@ describe('vault', ({ vars }) => {
   it('the root-only fact fails without become (exit 2) and passes with it (exit 0)', async () => {
     const plain = await verify('box-plain', { E2E_SUDO_PASSWORD: password }, 'plain')
     expect(plain.exitCode, plain.stdout + plain.stderr).toBe(2)
-    expect(plain.stdout).toMatch(/[Pp]ermission denied/)
+    expect(plain.stdout).toMatch(/[Pp]ermission\s+denied/)
     const root = await verify('privileged', { E2E_SUDO_PASSWORD: password }, 'root')
     expect(root.exitCode, root.stdout + root.stderr).toBe(0)
     expect(root.stdout).toMatch(/2 passed/)
