@@ -110,7 +110,7 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--inventory-format <format>', 'how to read the inventory files').choices(['auto', 'verify', 'ansible']).default('auto'))
     .option('-F, --ssh-config <path>', 'ssh_config file instead of ~/.ssh/config and /etc/ssh/ssh_config (as ssh -F; `none` reads none)')
     .option('--accept-new-host-keys', 'first contact: record the key of a host not yet in known_hosts (like StrictHostKeyChecking=accept-new); a changed key is always an error')
-    .option('--specs <glob>', 'spec files to run', 'specs/**/*.spec.ts')
+    .option('--specs <glob>', 'spec files to run', 'specs/**/*.spec.{ts,mts,js,mjs}')
     .option('--var <key=value>', 'set a var on every host (JSON values are parsed; wins over hosts.yaml); repeatable', collect, [])
     .addOption(new Option('-c, --concurrency <n>', 'hosts verified at once').default(32).argParser(positiveInt))
     .addOption(new Option('--timeout <seconds>', 'limit for each fact on a host and each HTTP request').default(10).argParser(positiveNumber))
@@ -140,7 +140,7 @@ function addPlanningCommands(program: Command, setExitCode: (code: number) => vo
     .description('type-check the specs, validate the inventory and every host\'s vars against the specs\' schemas; no connection (exit 0 clean, 3 otherwise)')
     .exitOverride()
     .option('-i, --inventory <path>', 'inventory file (repeat to layer files, as for a run)', collectInventory, 'hosts.yaml')
-    .option('--specs <glob>', 'spec files to check', 'specs/**/*.spec.ts')
+    .option('--specs <glob>', 'spec files to check', 'specs/**/*.spec.{ts,mts,js,mjs}')
     .option('--hosts <targets>', 'check only these hosts\' vars (default: every host of the inventory)')
     .option('--var <key=value>', 'set a var on every host, as for a run; repeatable', collect, [])
     .action(async (flags: { inventory: string | string[]; specs: string; hosts?: string; var: string[] }) => {

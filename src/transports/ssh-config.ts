@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { homedir, hostname as localHostname, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { execa } from 'execa'
+import { execFile } from 'node:child_process'
 import SSHConfig from 'ssh-config'
 import { ConfigError } from '../errors.ts'
 
@@ -96,7 +96,7 @@ export class SshConfigResolver {
     if (this.options.sshBinary === false) return Promise.resolve(undefined)
     const explicit = this.options.sshBinary
     this.sshBinary ??= (async () => {
-      const probe = await execa(explicit ?? 'ssh', ['-V'], { reject: false, env: this.env, stdin: 'ignore' })
+      const probe = await run(explicit ?? 'ssh', ['-V'], this.env)
       return probe.exitCode === 0 ? (explicit ?? 'ssh') : undefined
     })()
     return this.sshBinary
@@ -109,7 +109,7 @@ export class SshConfigResolver {
     if (query.port !== undefined) args.push('-p', String(query.port))
     // `--` so an alias can never be read as an option
     args.push('--', query.alias)
-    const result = await execa(ssh, args, { reject: false, env: this.env, stdin: 'ignore', timeout: SSH_G_TIMEOUT_MS })
+    const result = await run(ssh, args, this.env, SSH_G_TIMEOUT_MS)
     if (result.exitCode !== 0) {
       const why = String(result.stderr).split('\n').filter((l) => l.trim() !== '' && !/Pseudo-terminal/.test(l)).join('; ')
       throw new ConfigError(`ssh_config${this.options.configFile ? ` (${this.options.configFile})` : ''}: \`ssh -G ${query.alias}\` failed: ${why || `exit ${result.exitCode}`}`)
@@ -338,4 +338,15 @@ function safePasswdHome(): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** A command's exit code (null when it could not start, or was killed) and output; never rejects. node:child_process, not execa: this is on every SSH run's start-up path. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeout = 0): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(command, args, { env: { ...process.env, ...env }, timeout, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = (error as (Error & { code?: unknown }) | null)?.code
+      resolve({ exitCode: error ? (typeof code === 'number' ? code : null) : 0, stdout, stderr })
+    })
+    child.stdin?.end()
+  })
 }
