@@ -2,6 +2,7 @@
 // Builds dist/ (ES modules, .d.ts, source maps) from src/ with tsc (tsconfig.build.json), then
 // points the .d.ts files' relative imports at .js: tsc rewrites `.ts` specifiers in the
 // JavaScript it emits but keeps them in declarations, which older compilers refuse.
+// The entry's declarations reference Node's types, which the public ones need.
 // `--if-stale`: only when a file under src/ (or the build config) is newer than the last build.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -40,4 +41,8 @@ for (const file of files(DIST)) {
   const rewritten = text.replace(RELATIVE_TS, (_m, head, spec, m, quote) => `${head}${spec}.${m}js${quote}`)
   if (rewritten !== text) writeFileSync(file, rewritten)
 }
+// the public types name Buffer, AbortSignal and node:stream: Node's types come with them
+// (@types/node is a dependency), even under a tsconfig with "types": []
+const INDEX_DTS = path.join(DIST, 'index.d.ts')
+writeFileSync(INDEX_DTS, `/// <reference types="node" />\n${readFileSync(INDEX_DTS, 'utf8')}`)
 writeFileSync(STAMP, `${new Date().toISOString()}\n`)

@@ -24,6 +24,7 @@ export function initProject(options: InitOptions): InitOutcome {
   const files: Record<string, string> = {
     'hosts.yaml': hostsTemplate(app, appsRoot),
     [`specs/${app}.spec.ts`]: specTemplate(),
+    'tsconfig.json': tsconfigTemplate(),
   }
   const outcome: InitOutcome = { written: [], skipped: [], notes: [] }
   for (const [rel, content] of Object.entries(files)) {
@@ -113,6 +114,12 @@ describe('release', ({ vars }) => {
   // })
 })
 `
+}
+
+/** Type-checks the specs as verify runs them (ES modules the Node way, `.ts` imports), for the editor and `tsc`. */
+function tsconfigTemplate(): string {
+  const compilerOptions = { target: 'ES2022', lib: ['ES2023'], module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, allowImportingTsExtensions: true, types: ['node'] }
+  return `${JSON.stringify({ compilerOptions, include: ['specs'] }, null, 2)}\n`
 }
 
 export function renderInit(outcome: InitOutcome): string {
