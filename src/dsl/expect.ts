@@ -1,5 +1,5 @@
 // Jest's `expect`, well kept and familiar, plus matchers for host resources.
-import { expect as baseExpect } from 'expect'
+import { baseExpect } from './jest-expect.ts'
 import type { FileFacts } from '../resources/file.ts'
 // catalogue matchers: every/some over collections, version constraints, listening ports
 import './matchers/collections.ts'
@@ -91,4 +91,5 @@ function capture<T extends object>(target: T, received: unknown): T {
   })
 }
 
-export const expect = Object.assign(<T,>(received: T) => capture(baseExpect(received), received), baseExpect) as typeof baseExpect
+// a proxy, not Object.assign(fn, baseExpect): copying expect's members would load it (jest-expect.ts)
+export const expect = new Proxy(<T,>(received: T) => capture(baseExpect(received), received), { get: (_fn, prop) => Reflect.get(baseExpect, prop) }) as unknown as typeof baseExpect
