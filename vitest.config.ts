@@ -11,8 +11,8 @@ export default defineConfig({
     // each e2e file starts its own sshd and spawns CLIs; two workers suit the 2-core CI machine
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: SSHD_TESTS, globalSetup: ['test/support/global-setup.ts'] } },
-      { extends: true, test: { name: 'e2e', include: SSHD_TESTS, globalSetup: ['test/support/global-setup.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: SSHD_TESTS, globalSetup: ['test/support/global-setup.ts', 'test/support/build-dist.ts'] } },
+      { extends: true, test: { name: 'e2e', include: SSHD_TESTS, globalSetup: ['test/support/global-setup.ts', 'test/support/build-dist.ts'] } },
     ],
   },
 })

@@ -1,15 +1,27 @@
 #!/usr/bin/env node
-// Registers tsx so the CLI and the user's .ts specs load through one loader: specs that
-// `import … from 'postdeploy-verify'` then share the CLI's copy of the DSL module.
-//
-// Every module imported after register() costs a round trip to tsx's loader thread, so the
-// packages a run always needs are loaded first, without it (about half of start-up; see
-// bench/README.md). undici loads on first use instead.
-await Promise.all(['ssh2', 'zod', 'yaml', 'expect', 'commander', 'execa', 'tinyglobby', 'p-limit', 'ssh-config'].map((name) => import(name)))
-const { register } = await import('tsx/esm/api')
-register()
-const [{ main }, { trackTimers, watchExit }] = await Promise.all([import('../src/cli.ts'), import('../src/runner/live-handles.ts')])
-trackTimers()
-process.exitCode = await main(process.argv)
-// VERIFY_DEBUG_HANDLES=1: name whatever still holds the process after the run (nothing should)
-watchExit()
+// The `verify` command: the compiled CLI in dist/, loaded with no loader. Users' TypeScript
+// specs get one (tsx) when the first is loaded (src/runner/spec-loader.ts).
+import { existsSync, readFileSync } from 'node:fs'
+import module from 'node:module'
+
+// Node ≥ 22.1: V8's compiled code for this package and its dependencies, reused across runs
+// (NODE_DISABLE_COMPILE_CACHE=1 turns it off)
+module.enableCompileCache?.()
+
+const args = process.argv.slice(2)
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // what commander would print, without loading the CLI (a version check stays fast)
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`)
+} else {
+  const cli = new URL('../dist/cli.js', import.meta.url)
+  if (!existsSync(cli)) {
+    // only in a checkout that was never built: an installed package always ships dist/
+    process.stderr.write('verify: dist/ is missing; build it with `npm run build` (npm ci runs it too)\n')
+    process.exit(3)
+  }
+  const [{ main }, { trackTimers, watchExit }] = await Promise.all([import(cli.href), import(new URL('../dist/runner/live-handles.js', import.meta.url).href)])
+  trackTimers()
+  process.exitCode = await main(process.argv)
+  // VERIFY_DEBUG_HANDLES=1: name whatever still holds the process after the run (nothing should)
+  watchExit()
+}

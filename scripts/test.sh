@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npx tsc --noEmit -p .
+# the compiled package (dist/) that bin/verify.mjs runs; npm ci built it unless src/ changed since
+node scripts/build.mjs --if-stale
 node scripts/check-imports.mjs
 npx vitest run "$@"

@@ -133,7 +133,7 @@ function addRunOptions(command: Command): Command {
     .addOption(new Option('--inventory-format <format>', 'how to read the inventory files').choices(['auto', 'verify', 'ansible']).default('auto'))
     .option('-F, --ssh-config <path>', 'ssh_config file instead of ~/.ssh/config and /etc/ssh/ssh_config (as ssh -F; `none` reads none)')
     .option('--accept-new-host-keys', 'first contact: record the key of a host not yet in known_hosts (like StrictHostKeyChecking=accept-new); a changed key is always an error')
-    .option('--specs <glob>', 'spec files to run', 'specs/**/*.spec.ts')
+    .option('--specs <glob>', 'spec files to run', 'specs/**/*.spec.{ts,mts,js,mjs}')
     .option('--var <key=value>', 'set a var on every host (JSON values are parsed; wins over hosts.yaml); repeatable', collect, [])
     .addOption(new Option('-c, --concurrency <n>', 'hosts verified at once').default(32).argParser(positiveInt))
     .addOption(new Option('--timeout <seconds>', 'limit for each fact on a host and each HTTP request').default(10).argParser(positiveNumber))

@@ -29,6 +29,8 @@ function compilerOptions(ts: typeof TS, cwd: string): TS.CompilerOptions {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     allowImportingTsExtensions: true,
+    // .js/.mjs specs are part of the program (their imports resolve) but not type-checked
+    allowJs: true,
     esModuleInterop: true,
     skipLibCheck: true,
     resolveJsonModule: true,
@@ -40,8 +42,8 @@ function compilerOptions(ts: typeof TS, cwd: string): TS.CompilerOptions {
 
 /** Type errors in the given files and the local modules they import (not in node_modules or this package). */
 export async function typecheckSpecs(files: readonly string[], cwd: string): Promise<TypeProblem[]> {
-  // require, not import: importing this 9 MB CommonJS file as ESM scans it for exports (~1 s)
-  const ts = createRequire(import.meta.url)('typescript') as typeof TS
+  const ts = loadTypeScript(cwd)
+  if (!ts) return [{ message: TYPESCRIPT_MISSING }]
   const program = ts.createProgram({ rootNames: files.map((f) => path.resolve(cwd, f)), options: compilerOptions(ts, cwd) })
   const ownFiles = program.getSourceFiles().filter((sf) => isProjectFile(sf.fileName))
   const diagnostics = [
@@ -51,6 +53,21 @@ export async function typecheckSpecs(files: readonly string[], cwd: string): Pro
     ...ownFiles.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]),
   ]
   return diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error).map((d) => toProblem(ts, d, cwd))
+}
+
+export const TYPESCRIPT_MISSING = 'type check not run: verify check needs the typescript package (an optional peer dependency of postdeploy-verify): npm install --save-dev typescript'
+
+/** The project's typescript, else one next to this package; undefined when neither has it. */
+function loadTypeScript(cwd: string): typeof TS | undefined {
+  for (const from of [path.join(cwd, 'package.json'), import.meta.url]) {
+    try {
+      // require, not import: importing this 9 MB CommonJS file as ESM scans it for exports (~1 s)
+      return createRequire(from)('typescript') as typeof TS
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error
+    }
+  }
+  return undefined
 }
 
 function isProjectFile(fileName: string): boolean {

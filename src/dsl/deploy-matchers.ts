@@ -1,6 +1,6 @@
 // Matchers for release(root) and restart(): each says in its message what the host has, so a
 // failed version, rollback or restart check reads as a deploy problem, not `expected true`.
-import { expect as baseExpect } from 'expect'
+import { baseExpect } from './jest-expect.ts'
 import type { ReleaseFacts } from '../resources/release.ts'
 import type { RestartFacts } from '../resources/restart.ts'
 

@@ -1,6 +1,6 @@
 // Jest's `expect`, well kept and familiar, plus matchers for host resources.
 import { inspect, stripVTControlCharacters } from 'node:util'
-import { expect as baseExpect } from 'expect'
+import { baseExpect } from './jest-expect.ts'
 import type { FileFacts } from '../resources/file.ts'
 import { currentSecrets } from './context.ts'
 import { redactMatcherFailure } from './redacted-matcher.ts'
@@ -125,4 +125,5 @@ function capture<T extends object>(target: T, received: unknown, chain: readonly
   })
 }
 
-export const expect = Object.assign(<T,>(received: T) => capture(baseExpect(received), received), baseExpect) as typeof baseExpect
+// a proxy, not Object.assign(fn, baseExpect): copying expect's members would load it (jest-expect.ts)
+export const expect = new Proxy(<T,>(received: T) => capture(baseExpect(received), received), { get: (_fn, prop) => Reflect.get(baseExpect, prop) }) as unknown as typeof baseExpect

@@ -5,7 +5,7 @@ import { ExpectationError, TimeoutError, VerifyError } from '../errors.ts'
 import type { CheckResult } from '../model.ts'
 import { runInCheck, type CheckScope } from '../dsl/context.ts'
 import type { CollectedCheck } from '../dsl/registry.ts'
-import { expect } from 'expect'
+import { jestExpect } from '../dsl/jest-expect.ts'
 import { isMatcherUsageError } from '../dsl/expect.ts'
 import { failureLocation, thrownBySpecCode } from './failure-location.ts'
 
@@ -108,7 +108,7 @@ function suggestion(err: Error): string {
   const name = /\.?(\w+) is not a function/.exec(err.message)?.[1]
   if (!name?.startsWith('to')) return ''
   // every matcher registered so far, Jest's and verify's (extend registers them globally)
-  const known = Object.keys(expect(undefined))
+  const known = Object.keys(jestExpect()(undefined))
   const close = known.find((k) => k.toLowerCase() === name.toLowerCase()) ?? known.find((k) => editDistance(k, name) <= 2)
   return close && close !== name ? ` (did you mean ${close}?)` : ''
 }

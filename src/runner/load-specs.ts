@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { glob } from 'tinyglobby'
 import { ConfigError } from '../errors.ts'
 import { loadSpec, type LoadedSpec } from '../dsl/registry.ts'
+import { prepareLoader } from './spec-loader.ts'
 
 export async function loadSpecs(pattern: string, cwd = process.cwd()): Promise<LoadedSpec[]> {
   const files = (await glob(pattern, { cwd, absolute: true, ignore: ['**/node_modules/**'] })).sort()
@@ -18,6 +19,7 @@ export async function loadSpecs(pattern: string, cwd = process.cwd()): Promise<L
 export async function loadSpecFiles(files: readonly string[], cwd = process.cwd()): Promise<{ specs: LoadedSpec[]; problems: string[] }> {
   const specs: LoadedSpec[] = []
   const problems: string[] = []
+  await prepareLoader(files)
   for (const abs of files) {
     const rel = path.relative(cwd, abs) || abs
     try {

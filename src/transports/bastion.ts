@@ -6,7 +6,6 @@ import type { Duplex } from 'node:stream'
 import type ssh2 from 'ssh2'
 import type { ClientChannel } from 'ssh2'
 import { HostUnreachableError, VerifyError } from '../errors.ts'
-import { spawnProxyCommand } from './proxy-command.ts'
 import { connectSsh, type ConnectOptions, type SshConnection } from './ssh-connect.ts'
 import { parseHop, type SshConfigResolver } from './ssh-config.ts'
 import { endpoint, targetForHop, type SshTarget, type TargetContext } from './ssh-target.ts'
@@ -51,6 +50,8 @@ export class JumpPool {
     if (signal?.aborted) throw signal.reason
     if (target.proxyJump.length > 0) return this.throughBastion(target, connectTimeoutMs, signal, depth)
     if (target.proxyCommand) {
+      // on first use: it brings execa, which a direct connection does not need (start-up)
+      const { spawnProxyCommand } = await import('./proxy-command.ts')
       const proxy = spawnProxyCommand(target.proxyCommand, this.connectOptions.env)
       return {
         sock: proxy.sock,

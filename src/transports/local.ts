@@ -2,7 +2,6 @@
 // Same contract as ssh.ts so the probe and resources cannot tell the difference.
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
-import { execa } from 'execa'
 import { HostUnreachableError } from '../errors.ts'
 import type { ExecOptions, ExecResult, Transport } from './transport.ts'
 
@@ -17,6 +16,8 @@ export class LocalTransport implements Transport {
 
   async exec({ script, onStdout, signal }: ExecOptions): Promise<ExecResult> {
     this.execCount++
+    // on first use: execa costs ~150 ms of start-up that an SSH run does not need
+    const { execa } = await import('execa')
     const child = execa('/bin/sh', ['-s'], {
       input: script,
       stdout: 'pipe',

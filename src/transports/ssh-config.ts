@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises'
 import { homedir, hostname as localHostname, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { execa, type ResultPromise } from 'execa'
+import type { ResultPromise } from 'execa'
+import { execFile } from 'node:child_process'
 import SSHConfig from 'ssh-config'
 import { ConfigError } from '../errors.ts'
 
@@ -109,7 +110,7 @@ export class SshConfigResolver {
     if (this.options.sshBinary === false) return Promise.resolve(undefined)
     const explicit = this.options.sshBinary
     this.sshBinary ??= (async () => {
-      const probe = await execa(explicit ?? 'ssh', ['-V'], { reject: false, env: this.env, stdin: 'ignore' })
+      const probe = await run(explicit ?? 'ssh', ['-V'], this.env)
       return probe.exitCode === 0 ? (explicit ?? 'ssh') : undefined
     })()
     return this.sshBinary
@@ -123,7 +124,9 @@ export class SshConfigResolver {
     // `--` so an alias can never be read as an option
     args.push('--', query.alias)
     if (this.closed) throw new ConfigError(`ssh_config: the run ended before \`ssh -G ${query.alias}\` ran`)
-    // its own process group, so close() also ends the commands a Match exec started
+    // its own process group, so close() also ends the commands a Match exec started; execa loads
+    // here, not at start-up (ssh -G runs only with a config that needs it)
+    const { execa } = await import('execa')
     const child = execa(ssh, args, { reject: false, env: this.env, stdin: 'ignore', timeout: SSH_G_TIMEOUT_MS, detached: true })
     this.running.add(child)
     const result = await child.finally(() => this.running.delete(child))
@@ -374,4 +377,15 @@ function safePasswdHome(): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** A command's exit code (null when it could not start, or was killed) and output; never rejects. node:child_process, not execa: this is on every SSH run's start-up path. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeout = 0): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(command, args, { env: { ...process.env, ...env }, timeout, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = (error as (Error & { code?: unknown }) | null)?.code
+      resolve({ exitCode: error ? (typeof code === 'number' ? code : null) : 0, stdout, stderr })
+    })
+    child.stdin?.end()
+  })
 }

@@ -94,7 +94,7 @@ describe('a spec package from npm', () => {
   it('still works when the package brings its own nested copy of postdeploy-verify', async () => {
     const nested = path.join(installed(), 'node_modules', 'postdeploy-verify')
     mkdirSync(nested, { recursive: true })
-    cpSync(path.join(REPO_ROOT, 'src'), path.join(nested, 'src'), { recursive: true })
+    cpSync(path.join(REPO_ROOT, 'dist'), path.join(nested, 'dist'), { recursive: true })
     cpSync(path.join(REPO_ROOT, 'package.json'), path.join(nested, 'package.json'))
     // its dependencies (zod, expect, …) resolve as a real install's would
     symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(nested, 'node_modules'))

@@ -1,7 +1,8 @@
 // every/some over collections: `expect(procs).toAllSatisfy((p) => p.startedAt > deploy, 'started after the deploy')`.
 // Messages name the elements that failed. An empty collection never satisfies toAllSatisfy:
 // "all 0 processes restarted" is how a restart check passes by mistake.
-import { expect as baseExpect, type MatcherContext } from 'expect'
+import type { MatcherContext } from 'expect'
+import { baseExpect } from '../jest-expect.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {

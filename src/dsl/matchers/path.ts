@@ -3,7 +3,8 @@
 // when relative (Capistrano's `current -> releases/20261121-2`), resolved against the link's
 // directory, and so does its fully resolved path (a root that is itself behind a symlink).
 import path from 'node:path'
-import { expect as baseExpect, type MatcherContext } from 'expect'
+import type { MatcherContext } from 'expect'
+import { baseExpect } from '../jest-expect.ts'
 import type { FileFacts } from '../../resources/file.ts'
 
 declare module 'expect' {

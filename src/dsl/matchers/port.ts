@@ -1,6 +1,7 @@
 // toBeListening() / toBeListeningOn(address) on `await port(n)`, with messages that say where
 // the port does listen.
-import { expect as baseExpect, type MatcherContext } from 'expect'
+import type { MatcherContext } from 'expect'
+import { baseExpect } from '../jest-expect.ts'
 import type { PortFacts } from '../../resources/port.ts'
 
 declare module 'expect' {

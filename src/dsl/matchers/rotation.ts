@@ -1,5 +1,5 @@
 // toBeOutOfRotation(): fails with the question a release engineer has to answer, not `expected 0`.
-import { expect as baseExpect } from 'expect'
+import { baseExpect } from '../jest-expect.ts'
 import type { RotationFacts } from '../../resources/out-of-rotation.ts'
 
 declare module 'expect' {

@@ -1,6 +1,7 @@
 // toSatisfyVersion('>= 1.2.3'): a package (or a version string) against a constraint, compared
 // with the package manager's ordering (dpkg or rpm), never as strings.
-import { expect as baseExpect, type MatcherContext } from 'expect'
+import type { MatcherContext } from 'expect'
+import { baseExpect } from '../jest-expect.ts'
 import { satisfiesVersion, parseConstraint, type VersionScheme } from '../../resources/version-compare.ts'
 import { schemeOf, type PkgFacts } from '../../resources/pkg.ts'
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Builds dist/ (ES modules, .d.ts, source maps) from src/ with tsc (tsconfig.build.json), then
+// points the .d.ts files' relative imports at .js: tsc rewrites `.ts` specifiers in the
+// JavaScript it emits but keeps them in declarations, which older compilers refuse.
+// The entry's declarations reference Node's types, which the public ones need.
+// `--if-stale`: only when a file under src/ (or the build config) is newer than the last build.
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const DIST = path.join(ROOT, 'dist')
+const STAMP = path.join(DIST, '.built')
+
+function* files(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const abs = path.join(dir, entry.name)
+    if (entry.isDirectory()) yield* files(abs)
+    else yield abs
+  }
+}
+
+function stale() {
+  if (!existsSync(STAMP)) return true
+  const built = statSync(STAMP).mtimeMs
+  const inputs = [...files(path.join(ROOT, 'src')), path.join(ROOT, 'tsconfig.build.json'), path.join(ROOT, 'tsconfig.json'), path.join(ROOT, 'package.json')]
+  return inputs.some((f) => statSync(f).mtimeMs > built)
+}
+
+if (process.argv.includes('--if-stale') && !stale()) process.exit(0)
+
+const tsc = createRequire(path.join(ROOT, 'package.json')).resolve('typescript/bin/tsc')
+rmSync(DIST, { recursive: true, force: true })
+execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit', cwd: ROOT })
+const RELATIVE_TS = /((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]+?)\.(m?)ts(['"])/g
+for (const file of files(DIST)) {
+  if (!file.endsWith('.d.ts')) continue
+  const text = readFileSync(file, 'utf8')
+  const rewritten = text.replace(RELATIVE_TS, (_m, head, spec, m, quote) => `${head}${spec}.${m}js${quote}`)
+  if (rewritten !== text) writeFileSync(file, rewritten)
+}
+// the public types name Buffer, AbortSignal and node:stream: Node's types come with them
+// (@types/node is a dependency), even under a tsconfig with "types": []
+const INDEX_DTS = path.join(DIST, 'index.d.ts')
+writeFileSync(INDEX_DTS, `/// <reference types="node" />\n${readFileSync(INDEX_DTS, 'utf8')}`)
+writeFileSync(STAMP, `${new Date().toISOString()}\n`)
