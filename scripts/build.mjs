@@ -5,7 +5,7 @@
 // The entry's declarations reference Node's types, which the public ones need.
 // `--if-stale`: only when a file under src/ (or the build config) is newer than the last build.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -38,8 +38,17 @@ const RELATIVE_TS = /((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]+?)\.(m?)ts(['
 for (const file of files(DIST)) {
   if (!file.endsWith('.d.ts')) continue
   const text = readFileSync(file, 'utf8')
-  const rewritten = text.replace(RELATIVE_TS, (_m, head, spec, m, quote) => `${head}${spec}.${m}js${quote}`)
+  // `#private;` (a class with #fields) is an error for a user's compiler below ES2015 targets
+  // (TS18028, e.g. module ESNext with no target); no public API relies on those classes' nominality
+  const rewritten = text.replace(RELATIVE_TS, (_m, head, spec, m, quote) => `${head}${spec}.${m}js${quote}`).replace(/^\s*#private;\n/gm, '')
   if (rewritten !== text) writeFileSync(file, rewritten)
+}
+// files tsc does not emit that modules read at run time (the HTML report's stylesheet and script)
+for (const file of files(path.join(ROOT, 'src'))) {
+  if (/\.(ts|mts)$/.test(file)) continue
+  const target = path.join(DIST, path.relative(path.join(ROOT, 'src'), file))
+  mkdirSync(path.dirname(target), { recursive: true })
+  copyFileSync(file, target)
 }
 // the public types name Buffer, AbortSignal and node:stream: Node's types come with them
 // (@types/node is a dependency), even under a tsconfig with "types": []

@@ -76,7 +76,8 @@ function liveTimers(): string[] {
 /** The first frame outside Node's own code and this module: who set the timer. */
 function callerFrame(stack: string): string {
   const frames = stack.split('\n').slice(1).map((l) => l.trim().replace(/^at /, ''))
-  return frames.find((f) => !f.includes('node:') && !f.includes('live-handles.ts')) ?? frames[0] ?? '?'
+  // this module's own frame, compiled (dist/…/live-handles.js) or not, is not where the timer was set
+  return frames.find((f) => !f.includes('node:') && !/live-handles\.(ts|js)/.test(f)) ?? frames[0] ?? '?'
 }
 
 function debugOn(env: NodeJS.ProcessEnv): boolean {
