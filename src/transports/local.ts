@@ -15,10 +15,10 @@ export class LocalTransport implements Transport {
 
   async connect(): Promise<void> {}
 
-  async exec({ script, onStdout, signal }: ExecOptions): Promise<ExecResult> {
+  async exec({ script, onStdout, onStderr, holdStdin, signal }: ExecOptions): Promise<ExecResult> {
     this.execCount++
     const child = execa('/bin/sh', ['-s'], {
-      input: script,
+      ...(holdStdin ? { stdin: 'pipe' as const } : { input: script }),
       stdout: 'pipe',
       buffer: { stdout: false, stderr: true },
       maxBuffer: { stderr: STDERR_CAP },
@@ -29,10 +29,23 @@ export class LocalTransport implements Transport {
       cleanup: true,
     })
     child.stdout.on('data', (chunk: Buffer) => onStdout(chunk))
+    if (onStderr) child.stderr.on('data', (chunk: Buffer) => onStderr(chunk))
+    // stdin held open until holdStdin aborts: EOF is the probe watchdog's cue to stop the batch
+    const endStdin = () => child.stdin?.end()
+    if (holdStdin) {
+      child.stdin?.on('error', () => {}) // the batch may be gone before we end it
+      child.stdin?.write(script)
+      if (holdStdin.aborted) endStdin()
+      else holdStdin.addEventListener('abort', endStdin, { once: true })
+    }
     // At once, not once the child is reaped: its subshells hold stdout open, so that would wait for the fact itself.
     const stop = () => { if (child.pid) stopGroup(child.pid) }
     signal?.addEventListener('abort', stop, { once: true })
-    const result = await child.finally(() => signal?.removeEventListener('abort', stop))
+    const result = await child.finally(() => {
+      signal?.removeEventListener('abort', stop)
+      holdStdin?.removeEventListener('abort', endStdin)
+      if (holdStdin) endStdin()
+    })
     if (result.failed && !result.isCanceled && result.exitCode === undefined && !result.signal) {
       throw new HostUnreachableError(`cannot run /bin/sh locally: ${result.shortMessage}`, { cause: result })
     }

@@ -88,7 +88,8 @@ export class SshTransport implements Transport {
     return this.connecting
   }
 
-  async exec({ script, onStdout, signal }: ExecOptions): Promise<ExecResult> {
+  async exec(options: ExecOptions): Promise<ExecResult> {
+    const { signal } = options
     const client = await this.usableClient()
     const become = this.resolved?.become ? becomeInvocation(this.resolved.become, this.env) : undefined
     const release = await this.acquireSlot(signal)
@@ -102,8 +103,8 @@ export class SshTransport implements Transport {
     }
     this.opened++
     channel.once('close', release)
-    if (!become) return runScript(channel, { script, onStdout, ...(signal ? { signal } : {}) }, () => this.lost)
-    return this.runBecome(channel, become, { script, onStdout, ...(signal ? { signal } : {}) })
+    if (!become) return runScript(channel, options, () => this.lost)
+    return this.runBecome(channel, become, options)
   }
 
   async openTcp(host: string, port: number): Promise<Duplex> {
@@ -306,7 +307,7 @@ function openExecChannel(client: ssh2.Client, command: string): Promise<ClientCh
 
 /** Feeds the script to the channel's stdin and settles when the channel closes (or on abort). */
 function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () => VerifyError | undefined): Promise<ExecResult> {
-  const { script, onStdout, signal } = options
+  const { script, onStdout, onStderr, holdStdin, signal } = options
   return new Promise((resolve, reject) => {
     let exitCode: number | null = null
     let settled = false
@@ -331,7 +332,7 @@ function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () 
         stopChannel(channel)
       }
     })
-    channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+    channel.stderr.on('data', (chunk: Buffer) => { stderr.push(chunk); if (!settled) onStderr?.(chunk) })
     channel.on('exit', (code: number | null) => { exitCode = typeof code === 'number' ? code : null })
     channel.on('error', () => {}) // the 'close' that follows carries the outcome
     channel.on('close', () => {
@@ -340,8 +341,17 @@ function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () 
     })
     signal?.addEventListener('abort', onAbort, { once: true })
     if (signal?.aborted) onAbort()
+    else if (holdStdin) holdOpen(channel, script, holdStdin)
     else channel.end(script)
   })
+}
+
+/** Writes the script and ends stdin only when `until` aborts (EOF is the probe watchdog's cue). */
+function holdOpen(channel: ClientChannel, script: string, until: AbortSignal): void {
+  channel.write(script)
+  const end = () => { try { channel.end() } catch { /* closed */ } }
+  if (until.aborted) end()
+  else until.addEventListener('abort', end, { once: true })
 }
 
 /** TERM the remote process group (sshd killpg()s it), then close: closing alone leaves it running. */

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { matchProcesses, parsePidFile, parseProcessTable, parseStatLine, process as proc, processTableFact, type ProcessInfo } from '../../src/resources/process.ts'
 import { readFact } from '../../src/dsl/context.ts'
+import { standaloneScript } from '../../src/probe/fact.ts'
 import { FactError } from '../../src/errors.ts'
 import { onLocalHost } from '../support/local-host.ts'
 
@@ -108,9 +109,9 @@ describe('parseProcessTable', () => {
 setsid sh -c 'sh -c "sleep 3; :" execd "$1"; :' verify-probe "$2" &
 sleep 0.5
 sh -c "$1" verify-probe`
-    const out = execFileSync('unshare', ['-pf', '--mount-proc', 'sh', '-c', run, 'ns', processTableFact().script, hostile])
+    const out = execFileSync('unshare', ['-pf', '--mount-proc', 'sh', '-c', run, 'ns', standaloneScript(processTableFact()), hostile])
     const text = out.toString('latin1')
-    const nonce = /^\n(V[0-9a-f]{24}) /.exec(text)![1]
+    const nonce = /^\n(V[0-9a-f]{24,32}) /.exec(text)![1]
     const records = text.split(`\n${nonce} `).slice(1)
     const marked = records.findIndex((r) => r.startsWith('A ') && r.includes('\0verify-probe\0'))
     const execd = records.findIndex((r) => r.startsWith('C\n') && r.includes('\0execd\0'))
