@@ -213,7 +213,8 @@ function contentFact(path: string, maxBytes = DEFAULT_MAX_BYTES): FactRequest<st
   const request: FactRequest<string> = {
     key: `file.content:${path}`,
     describe: `read ${path}`,
-    script: `exec head -c "$2" -- "$1"`,
+    script: `head -c "$2" -- "$1"`,
+    inline: true,
     // head reads one byte past the cap so the probe can tell a cut file from a full one
     args: [path, String(maxBytes + 1)],
     maxBytes,

@@ -324,14 +324,15 @@ function argsMatch(args: string, pattern: RegExp | string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Pid files
 
-const PIDFILE_SCRIPT = String.raw`if [ ! -e "$1" ]; then echo missing; exit 0; fi
-printf 'pid:'; exec head -c 64 -- "$1"`
+const PIDFILE_SCRIPT = String.raw`if [ ! -e "$1" ]; then echo missing; return 0; fi
+printf 'pid:'; head -c 64 -- "$1"`
 
 export function pidFileFact(path: string): FactRequest<number | null> {
   const request: FactRequest<number | null> = {
     key: `pidfile:${path}`,
     describe: `read pid file ${path}`,
     script: PIDFILE_SCRIPT,
+    inline: true,
     args: [path],
     parse: (raw) => {
       if (raw.exitCode !== 0) throw factFailure(request, raw)
