@@ -127,19 +127,23 @@ export class FactBatcher {
     const onOuterAbort = () => channelStop.abort()
     this.abort.signal.addEventListener('abort', onOuterAbort, { once: true })
     const timers = new Map<number, NodeJS.Timeout>()
-    let overrun: number | undefined
+    /** The fact the batch was stopped for: past its time, or past its byte cap. */
+    let overrun: { id: number; cut: boolean } | undefined
+    const stopFor = (id: number, cut: boolean) => {
+      overrun ??= { id, cut }
+      stdinHeld.abort()
+      setTimeout(() => channelStop.abort(), STOP_GRACE_MS).unref()
+    }
     const clearTimers = () => { for (const t of timers.values()) clearTimeout(t); timers.clear() }
     let fatal: string | undefined
     const parser = new FrameParser(nonce, new Map(units.map((u) => [u.fact.id, u.fact.maxBytes])), {
       onStart: (id) => {
         const u = byId.get(id)
         if (!u) return
-        timers.set(id, setTimeout(() => {
-          overrun ??= id
-          stdinHeld.abort()
-          setTimeout(() => channelStop.abort(), STOP_GRACE_MS).unref()
-        }, u.fact.timeoutSec * 1000))
+        timers.set(id, setTimeout(() => stopFor(id, false), u.fact.timeoutSec * 1000))
       },
+      // the host would go on sending what the cap throws away (`yes`): stop it, as `head -c` would
+      onOverflow: (id) => stopFor(id, true),
       onFact: (id, raw) => {
         clearTimeout(timers.get(id))
         timers.delete(id)
@@ -160,8 +164,13 @@ export class FactBatcher {
       })
       parser.finish()
       if (overrun !== undefined) {
-        const partial = parser.partial(overrun)
-        settle(overrun, (u) => answer(u, { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), truncated: false, ...partial, exitCode: 124, timedOut: true }))
+        const partial = parser.partial(overrun.id)
+        // cut at the cap: what a writer stopped by SIGPIPE reports (141); else a timeout (124)
+        const stopped = overrun.cut ? { exitCode: 141, timedOut: false } : { exitCode: 124, timedOut: true }
+        settle(overrun.id, (u) => {
+          if (partial?.truncated) for (const p of u.pending) this.truncated.set(p.fact.request.key, u.fact.maxBytes)
+          answer(u, { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), truncated: false, ...partial, ...stopped })
+        })
         // stopped for another fact's sake: the ones not run yet go in the next batch
         const started = new Set(parser.unfinished)
         for (const [id, u] of [...byId]) if (!started.has(id)) { byId.delete(id); this.queue.unshift(...u.pending) }

@@ -9,7 +9,7 @@ export const DEFAULT_MAX_BYTES = 1024 * 1024
 export interface RawFact {
   stdout: Buffer
   stderr: Buffer
-  /** Exit status of the snippet; 124/137 when the remote `timeout` stopped it. */
+  /** Exit status of the snippet; 124 when the batch was stopped for its time, 141 when cut at its cap. */
   exitCode: number
   /** stdout or stderr exceeded the fact's byte cap and was cut. */
   truncated: boolean

@@ -7,6 +7,8 @@ export interface FrameHandlers {
   onFact(id: number, raw: RawFact): void
   /** A fact's S line arrived: it is running on the host now. */
   onStart?(id: number): void
+  /** A running fact printed past its byte cap (once per fact): the batch should be stopped. */
+  onOverflow?(id: number): void
   /** The script could not run at all on this host. */
   onFatal(reason: string): void
 }
@@ -102,7 +104,9 @@ export class FrameParser {
       sink.chunks.push(Buffer.from(bytes.subarray(0, take)))
       sink.size += take
     }
+    const was = frame.out.total > cap || frame.err.total > cap
     sink.total += bytes.length
+    if (!was && sink.total > cap) this.handlers.onOverflow?.(id)
   }
 
   private line(stream: Stream, line: string): void {

@@ -11,7 +11,8 @@
 //     \n<nonce> S <id>\n        fact started
 //     \n<nonce> Z <id> <status>\n   fact done (stdout); `\n<nonce> Z <id>\n` on stderr
 //     \n<nonce> E\n             the batch ran to its end
-//   The parser cuts each fact at its byte cap (frames.ts);
+//   The parser cuts each fact at its byte cap (frames.ts) and a fact printing past it stops the
+//   batch as an overrun does (below), the way `head -c` stopped its writer;
 // - one watchdog per batch, `sh -c 'read …; kill -KILL 0' verify-probe`, blocked on the channel's
 //   stdin, which the runner holds open: the runner times each fact from its S line and ends stdin
 //   when one overruns, and so does a stopped or lost run. The watchdog then kills the batch's

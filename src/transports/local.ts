@@ -64,7 +64,7 @@ export class LocalTransport implements Transport {
   async close(): Promise<void> {}
 }
 
-/** TERM first, so the probe's shell passes it on to `timeout` (its own group), then KILL whatever is left. */
+/** TERM the batch's process group first, then KILL whatever is left. */
 function stopGroup(pid: number): void {
   signalGroup(pid, 'SIGTERM')
   setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_AFTER_MS).unref()
