@@ -125,9 +125,11 @@ BEGIN {
   exit 0
 }`
 
-// A function body run in the probe's own shell (see FactRequest.inline): one process, awk.
+// A function body run in the probe's own shell (see FactRequest.inline): one process, awk. mawk
+// stops on a read error, which a process exiting while its files are read gives (ESRCH): then the
+// table is read again (a fresh glob, a fresh nonce); the parser takes the last complete table.
 const TABLE_SCRIPT = `[ -r /proc/stat ] || { echo '/proc is not mounted' >&2; return 2; }
-awk '${TABLE_AWK}' /proc/[0-9]*`
+awk '${TABLE_AWK}' /proc/[0-9]* || awk '${TABLE_AWK}' /proc/[0-9]* || awk '${TABLE_AWK}' /proc/[0-9]*`
 
 /** Largest process table accepted: big Java command lines add up. */
 const TABLE_MAX_BYTES = 64 * 1024 * 1024
@@ -153,9 +155,17 @@ function parseTableFact(request: FactRequest<ProcessTable>, raw: RawFact): Proce
 
 /** Parses the framed output of the table snippet (bytes: command lines need not be UTF-8). */
 export function parseProcessTable(out: Buffer): ProcessTable {
-  const text = out.toString('latin1')
-  const nonce = /^\n(V[0-9a-f]{24,32}) H /.exec(text)?.[1]
-  if (!nonce) throw new Error(`unexpected process table output: ${JSON.stringify(text.slice(0, 80))}`)
+  const output = out.toString('latin1')
+  // The last table read is the one that completed (an earlier read may have stopped half way): its
+  // nonce is on the closing Z line, the last bytes; nothing a command line holds can follow that.
+  const nonce = /\n(V[0-9a-f]{24,32}) Z\n$/.exec(output)?.[1]
+  if (!nonce) {
+    if (/^\n(V[0-9a-f]{24,32}) H /.test(output)) throw new Error('process table output ends early')
+    throw new Error(`unexpected process table output: ${JSON.stringify(output.slice(0, 80))}`)
+  }
+  const start = output.indexOf(`\n${nonce} H `)
+  if (start < 0) throw new Error('process table output ends early')
+  const text = output.slice(start)
   const pieces = text.split(`\n${nonce} `).slice(1)
   if (pieces.at(-1) !== 'Z\n') throw new Error('process table output ends early')
 

@@ -122,6 +122,15 @@ sh -c "$1" verify-probe`
     expect(table.processes.map((p) => p.name)).not.toContain('sleep')
   })
 
+  it('a read stopped half way (a process exited under mawk) and read again: the last complete table counts, not a fake one in a command line', () => {
+    const fake = `\n${N.replace('0', '1')} H 1 1 1 100 1 0\n\n${N.replace('0', '1')} Z\n`
+    const partial = framed([{ uid: 0, stat: KTHREADD_STAT, cmdline: '' }]).subarray(0, 200)
+    const full = Buffer.from(framed([{ uid: 33, stat: ODD_STAT, cmdline: Buffer.from(`x\u0000${fake}\u0000`) }]).toString('latin1').replaceAll(N, 'V' + 'a'.repeat(32)), 'latin1')
+    const table = parseProcessTable(Buffer.concat([partial, full]))
+    expect(table.processes.map((p) => p.pid)).toEqual([7046])
+    expect(table.processes[0]!.argv).toEqual(['x', fake])
+  })
+
   it('output cut short is an error, not a shorter table', () => {
     const full = framed([{ uid: 0, stat: KTHREADD_STAT, cmdline: '' }])
     expect(() => parseProcessTable(full.subarray(0, full.length - 10))).toThrow(/ends early/)
