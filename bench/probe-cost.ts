@@ -1,34 +1,113 @@
-// What one fact costs the host, in CPU: the batched probe script (per fact: its own `timeout`,
-// `sh -c`, and `od -N` for stdout and for stderr) against the same snippet run bare.
-// On the bench's loopback fleet every "host" shares the runner's two cores, so this cost, times
-// facts × hosts, is what separates verify's wall time from the `ssh true` floor there.
-//   node --import tsx bench/probe-cost.ts [--facts 22] [--runs 20]
-import { execFileSync } from 'node:child_process'
+// What a probe batch costs the host: processes started and CPU, per batch, for the bench spec's
+// facts (bench/specs/deploy.spec.ts) and for a batch of one fact of each kind. Each batch runs
+// through `/bin/sh -s` in a pid namespace of its own (bench/host-cost.ts, root), on a host table
+// of --sleepers processes; figures are means over --runs. `--root DIR` measures another checkout
+// of verify (e.g. the commit before a change: `git archive REV | tar -x -C DIR`) with the same facts.
+//   node --import tsx bench/probe-cost.ts [--runs 10] [--sleepers 200] [--root DIR] [--json FILE]
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildScript, PROBE_MARKER, type ScriptFact } from '../src/probe/script.ts'
-import { statFact } from '../src/resources/file.ts'
-import { shellQuote } from '../src/probe/quote.ts'
-import { reapedCpuSec } from './measure.ts'
+import { measureHostCost } from './host-cost.ts'
 
-const { values } = parseArgs({ options: { facts: { type: 'string', default: '22' }, runs: { type: 'string', default: '20' } } })
-const facts = Number(values.facts)
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, sleepers: { type: 'string', default: '200' }, root: { type: 'string' }, json: { type: 'string' } } })
 const runs = Number(values.runs)
+const sleepers = Number(values.sleepers)
+const root = path.resolve(values.root ?? path.join(import.meta.dirname, '..'))
 
-function perFactCpuMs(script: string): number {
-  const before = reapedCpuSec(process.pid)
-  for (let i = 0; i < runs; i++) execFileSync('/bin/sh', ['-s'], { input: script, stdio: ['pipe', 'ignore', 'ignore'] })
-  return ((reapedCpuSec(process.pid) - before) * 1000) / (runs * facts)
+type AnyFact = { key: string; script: string; args: readonly string[]; inline?: boolean; group?: unknown }
+const load = async (file: string) => import(path.join(root, 'src', file)) as Promise<Record<string, (...args: never[]) => AnyFact>>
+const script = await import(path.join(root, 'src/probe/script.ts')) as { buildScript(nonce: string, facts: unknown[]): string }
+const file = await load('resources/file.ts')
+const directory = await load('resources/directory.ts')
+const process_ = await load('resources/process.ts')
+const port = await load('resources/port.ts')
+const pkg = await load('resources/pkg.ts')
+const user = await load('resources/user.ts')
+const service = await load('resources/service.ts')
+const command = await load('resources/command.ts')
+/** The checkout before inline facts and groups: its batches end stdin, as its runner did. */
+const legacy = !('WATCHDOG_SCRIPT' in script)
+
+// A deploy tree like the bench fleet's (test/support/deploy-tree.ts), for the stat facts.
+const app = mkdtempSync(path.join(os.tmpdir(), 'verify-probe-cost-'))
+for (const dir of ['releases/20260101', 'releases/20260102/public', 'shared/log']) mkdirSync(path.join(app, dir), { recursive: true })
+for (const rel of ['20260101', '20260102']) writeFileSync(path.join(app, 'releases', rel, 'REVISION'), 'abc1234\n')
+symlinkSync(path.join(app, 'releases/20260102'), path.join(app, 'current'))
+
+const stats = [`${app}/current`, `${app}/current/REVISION`, `${app}/releases`, `${app}/releases/20260101/REVISION`, `${app}/shared/log`, `${app}/current/public`, app]
+const socketTable = () => (legacy ? port.socketTableFact!() : (port.socketTableFact as (s: string, o: boolean) => AnyFact)('auto', false))
+const typed = (): AnyFact[] => [
+  ...stats.map((p) => file.statFact!(p as never)),
+  contentFact(`${app}/current/REVISION`),
+  directory.listFact!(`${app}/releases` as never),
+  process_.processTableFact!(),
+  socketTable(),
+  pkg.pkgFact!('bash' as never),
+  user.userFact!('www-data' as never),
+]
+const withCommands = (): AnyFact[] => [
+  ...stats.map((p) => file.statFact!(p as never)),
+  contentFact(`${app}/current/REVISION`),
+  directory.listFact!(`${app}/releases` as never),
+  ...['pgrep -x blog-app', "ss -Htln 'sport = :8080'", "dpkg-query -W -f='${Status}' bash", 'getent passwd www-data'].map((c) => command.commandFact!(c as never)),
+]
+
+/** file(p).content: the content fact is not exported; take it from the resource's own request. */
+function contentFact(p: string): AnyFact {
+  return { key: `content:${p}`, script: legacy ? 'exec head -c "$2" -- "$1"' : 'head -c "$2" -- "$1"', inline: !legacy, args: [p, String(1024 * 1024 + 1)] }
 }
 
-const paths = Array.from({ length: facts }, (_, i) => (i % 2 ? '/etc/passwd' : '/usr/bin'))
-const batch: ScriptFact[] = paths.map((p, id) => ({ id, request: statFact(p), timeoutSec: 10, maxBytes: 1024 * 1024 }))
-const snippet = statFact('/').script
-const variants = [
-  ['batched probe (timeout, sh -c, od for stdout and stderr)', buildScript('V0123456789abcdef01234567', batch)],
-  ['the snippet under sh -c, nothing else', paths.map((p) => `sh -c ${shellQuote(snippet)} ${PROBE_MARKER} ${shellQuote(p)}`).join('\n')],
-  ['the snippet under timeout and sh -c', paths.map((p) => `timeout -k 2 10 sh -c ${shellQuote(snippet)} ${PROBE_MARKER} ${shellQuote(p)}`).join('\n')],
-  ['stat alone', paths.map((p) => `stat -c '%f %a %u %g %s %Y %U %G' -- ${shellQuote(p)}`).join('\n')],
-] as const
+/** The batcher's merge: one group fact for the group's members, as FactBatcher.send builds it. */
+function wire(facts: AnyFact[]): unknown[] {
+  const out: unknown[] = []
+  const groups = new Map<unknown, AnyFact[]>()
+  for (const f of facts) {
+    if (f.group) groups.set(f.group, [...(groups.get(f.group) ?? []), f])
+    else out.push(f)
+  }
+  for (const [group, members] of groups) {
+    const g = group as { script: string }
+    out.push({ key: 'group', script: g.script, inline: true, args: members.flatMap((m) => m.args) })
+  }
+  return out.map((request, id) => ({ id, request, timeoutSec: 30, maxBytes: 64 * 1024 * 1024 }))
+}
 
-console.log(`CPU per fact on this machine (${facts} stat facts per script, ${runs} runs each):`)
-for (const [label, script] of variants) console.log(`  ${label.padEnd(52)} ${perFactCpuMs(script).toFixed(2)} ms`)
+async function measure(facts: AnyFact[]): Promise<{ processes: number; cpuMs: number }> {
+  const batch = script.buildScript(`V${'0'.repeat(32)}`, wire(facts))
+  let processes = 0
+  let cpuMs = 0
+  for (let i = 0; i < runs; i++) {
+    const cost = await measureHostCost({ mode: 'batch', script: batch, sleepers, endStdin: legacy })
+    processes += cost.processes
+    cpuMs += cost.cpuMs
+  }
+  return { processes: Math.round((processes / runs) * 10) / 10, cpuMs: Math.round((cpuMs / runs) * 10) / 10 }
+}
+
+const rows: Array<[string, AnyFact[]]> = [
+  ['bench spec, 22 typed checks (12 facts)', typed()],
+  ['bench spec with command() rows (13 facts)', withCommands()],
+  ['stat (1 path)', [file.statFact!(stats[0] as never)]],
+  ['stat (7 paths)', stats.map((p) => file.statFact!(p as never))],
+  ['content', [contentFact(`${app}/current/REVISION`)]],
+  ['directory', [directory.listFact!(`${app}/releases` as never)]],
+  ['process table', [process_.processTableFact!()]],
+  ['socket table (ss -ltnup)', [port.socketTableFact!()]],
+  ...(legacy ? [] : [['socket table (ss -ltnu, owner: false)', [socketTable()]] as [string, AnyFact[]]]),
+  ['pkg (dpkg-query)', [pkg.pkgFact!('bash' as never)]],
+  ['user', [user.userFact!('www-data' as never)]],
+  ['service enablement', [service.isEnabledFact!('ssh' as never)]],
+  ["command('true')", [command.commandFact!('true' as never)]],
+]
+
+console.log(`Host cost per batch (${path.relative(process.cwd(), root) || '.'}${legacy ? ', before inline facts' : ''}); ${sleepers} other processes on the host; mean of ${runs} runs; the batch's own shell counted`)
+console.log('| batch | processes | host CPU ms |\n|---|---|---|')
+const results: Record<string, { processes: number; cpuMs: number }> = {}
+for (const [label, facts] of rows) {
+  const r = await measure(facts)
+  results[label] = r
+  console.log(`| ${label} | ${r.processes} | ${r.cpuMs} |`)
+}
+if (values.json) writeFileSync(values.json, JSON.stringify({ root, sleepers, runs, results }, null, 1))
+rmSync(app, { recursive: true, force: true })

@@ -162,7 +162,7 @@ function timelineLines(timelines: Timeline[]): string[] {
       return values.length === 0 ? '?' : `${ms(med(values))} / ${ms(Math.max(...values))}`
     })
   phase('waiting for a handshake slot', (h) => h.connect?.queueMs)
-  phase('ssh_config (ssh -G)', (h) => h.connect?.resolveMs)
+  phase('ssh_config (read once, in-process)', (h) => h.connect?.resolveMs)
   phase('TCP connect', (h) => h.connect?.tcpMs)
   phase('key exchange + host key', (h) => h.connect?.handshakeMs)
   phase('authentication', (h) => h.connect?.authMs)

@@ -146,7 +146,7 @@ export interface FailureLocation {
 export interface ConnectTimings {
   /** Waiting for a handshake slot (--connect-rate, --max-handshakes). */
   queueMs?: number
-  /** Reading ssh_config for the host (`ssh -G`). */
+  /** Reading ssh_config for the host (in-process; `ssh -G` where only OpenSSH can tell). */
   resolveMs?: number
   /** Opening the route: bastion hops or a ProxyCommand. */
   routeMs?: number

@@ -1,7 +1,8 @@
 // The benchmark's 22 deploy postconditions, the same checks as bench/serverspec/spec/deploy_spec.rb
-// and bench/testinfra/test_deploy.py. Vars (hosts.yaml written by bench/fleet.ts):
+// and bench/testinfra/test_deploy.py, written with the typed catalogue (process, port, pkg, user) as
+// the docs recommend: no command() rows. Vars (hosts.yaml written by bench/fleet.ts):
 //   appRoot, statusPort per host; revision, previousRelease for all.
-import { describe, it, expect, file, directory, command, http, serverStatus } from 'postdeploy-verify'
+import { describe, it, expect, file, directory, http, serverStatus, process as proc, port, pkg, user } from 'postdeploy-verify'
 
 describe('blog deploy', ({ vars }) => {
   const app = String(vars.appRoot)
@@ -59,10 +60,10 @@ describe('blog deploy', ({ vars }) => {
     expect((await file(app)).group).toBe('root')
   })
   it('blog-app is running', async () => {
-    expect((await command('pgrep -x blog-app')).exitStatus).toBe(0)
+    expect((await proc('blog-app')).count).toBeGreaterThan(0)
   })
   it('the status port is listening', async () => {
-    expect((await command(`ss -Htln 'sport = :${Number(vars.statusPort)}'`)).stdout).toContain('LISTEN')
+    expect(await port(Number(vars.statusPort), { owner: false })).toBeListening()
   })
   it('answers its health check', async () => {
     const res = await http(`http://127.0.0.1:${vars.statusPort}/health`, { via: 'host' })
@@ -74,9 +75,9 @@ describe('blog deploy', ({ vars }) => {
     expect(status.totalAccesses).toBeLessThan(10)
   })
   it('bash is installed', async () => {
-    expect((await command("dpkg-query -W -f='${Status}' bash")).stdout).toBe('install ok installed')
+    expect((await pkg('bash')).installed).toBe(true)
   })
   it('user www-data exists', async () => {
-    expect((await command('getent passwd www-data')).exitStatus).toBe(0)
+    expect((await user('www-data')).exists).toBe(true)
   })
 })

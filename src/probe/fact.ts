@@ -9,7 +9,7 @@ export const DEFAULT_MAX_BYTES = 1024 * 1024
 export interface RawFact {
   stdout: Buffer
   stderr: Buffer
-  /** Exit status of the snippet; 124/137 when the remote `timeout` stopped it. */
+  /** Exit status of the snippet; 124 when the batch was stopped for its time, 141 when cut at its cap. */
   exitCode: number
   /** stdout or stderr exceeded the fact's byte cap and was cut. */
   truncated: boolean
@@ -24,10 +24,36 @@ export interface FactRequest<T> {
   /** Constant POSIX sh snippet; reads its inputs from "$1" "$2" … */
   script: string
   args: readonly string[]
+  /**
+   * The snippet is a function body run in the probe's own shell, without a fork of its own: it
+   * ends with `return` (never `exit` or `exec`), leaves the working directory as it found it and
+   * sets only lower-case variables of its own. Otherwise it runs as `sh -c SNIPPET verify-probe ARGS`.
+   */
+  inline?: boolean
+  /** Facts of one group asked in the same batch are answered by one run of the group's snippet. */
+  group?: FactGroup
   /** Per-fact limits; defaults come from the run's --timeout and output cap. */
   timeoutSec?: number
   maxBytes?: number
   parse(raw: RawFact): T
+}
+
+/**
+ * Several facts answered by one snippet run (every stat of a batch in one `stat`): the members'
+ * args go to the group's snippet in turn, and `split` gives each member its own answer back.
+ */
+export interface FactGroup {
+  /** Members of the same group name in one batch are merged. */
+  name: string
+  /** Function body (inline, as FactRequest.inline) taking every member's args in order. */
+  script: string
+  describe(count: number): string
+  split(raw: RawFact, members: ReadonlyArray<FactRequest<unknown>>): RawFact[]
+}
+
+/** The snippet as `sh -c SCRIPT verify-probe ARGS…` runs it (an inline body wrapped in a function). */
+export function standaloneScript(request: Pick<FactRequest<unknown>, 'script' | 'inline'>): string {
+  return request.inline ? `__vf() {\n${request.script}\n}\n__vf "$@"` : request.script
 }
 
 /** Standard failure for a snippet that did not answer: names the fact and the host's own words. */

@@ -1,85 +1,158 @@
-// Streaming parser for the probe's framed output (see script.ts): facts resolve as soon
-// as their frame closes, while later facts of the same batch are still running.
+// Streaming parser for the probe's framed output (see script.ts): stdout and stderr each carry
+// `\n<nonce> S|Z …\n` marker lines around every fact's raw bytes; a fact resolves once both
+// streams have closed its frame, while later facts of the same batch are still running.
 import type { RawFact } from './fact.ts'
 
 export interface FrameHandlers {
   onFact(id: number, raw: RawFact): void
-  /** The script could not run at all on this host (a missing base64, …). */
+  /** A fact's S line arrived: it is running on the host now. */
+  onStart?(id: number): void
+  /** A running fact printed past its byte cap (once per fact): the batch should be stopped. */
+  onOverflow?(id: number): void
+  /** The script could not run at all on this host. */
   onFatal(reason: string): void
 }
 
-interface Open {
-  status?: number
-  out: string[]
-  err: string[]
-  section?: 'O' | 'E'
+interface Collected {
+  chunks: Buffer[]
+  size: number
+  /** Bytes seen, kept or not: more than the cap means cut. */
+  total: number
 }
 
+interface Open {
+  out: Collected
+  err: Collected
+  status?: number
+  outDone: boolean
+  errDone: boolean
+}
+
+type Stream = 'out' | 'err'
+
+const collected = (): Collected => ({ chunks: [], size: 0, total: 0 })
+
 export class FrameParser {
-  private buffer = ''
   private readonly open = new Map<number, Open>()
-  private current?: Open
-  private readonly marker: string
+  private readonly current: Record<Stream, number | undefined> = { out: undefined, err: undefined }
+  private readonly pending: Record<Stream, Buffer> = { out: Buffer.alloc(0), err: Buffer.alloc(0) }
+  private readonly marker: Buffer
+  /** The batch printed its last line: it was not cut short. */
+  ended = false
 
   constructor(nonce: string, private readonly caps: Map<number, number>, private readonly handlers: FrameHandlers) {
-    this.marker = `${nonce} `
+    this.marker = Buffer.from(`\n${nonce} `)
   }
 
   push(chunk: Buffer | string): void {
-    this.buffer += chunk.toString()
-    let nl: number
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl)
-      this.buffer = this.buffer.slice(nl + 1)
-      this.handleLine(line)
-    }
+    this.feed('out', Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
   }
 
-  /** Ids that started or were pending but never completed. */
+  pushStderr(chunk: Buffer | string): void {
+    this.feed('err', Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+  }
+
+  /** Ids that started but never completed. */
   get unfinished(): number[] {
     return [...this.open.keys()]
   }
 
-  private handleLine(line: string): void {
-    if (!line.startsWith(this.marker)) {
-      // hex data of the current section (od's lines); anything else is noise from a login script
-      if (this.current?.section && /^[0-9a-f \t]+$/.test(line)) this.current[this.current.section === 'O' ? 'out' : 'err'].push(line)
-      return
-    }
-    const [tag, idText, extra] = line.slice(this.marker.length).split(' ')
-    if (tag === 'X') return this.handlers.onFatal(line.slice(this.marker.length + 2))
-    const id = Number(idText)
-    if (tag === 'S') {
-      this.current = { out: [], err: [] }
-      this.open.set(id, this.current)
-      return
-    }
+  /** What a fact that never completed printed so far (to tell a timeout what it had said). */
+  partial(id: number): Pick<RawFact, 'stdout' | 'stderr' | 'truncated'> | undefined {
     const frame = this.open.get(id)
+    return frame && { stdout: Buffer.concat(frame.out.chunks), stderr: Buffer.concat(frame.err.chunks), truncated: this.isCut(id, frame) }
+  }
+
+  /** The streams ended: a fact whose stdout frame closed but whose stderr frame did not (a lost tail) completes. */
+  finish(): void {
+    for (const [id, frame] of [...this.open]) if (frame.outDone) this.close(id, frame)
+  }
+
+  private feed(stream: Stream, chunk: Buffer): void {
+    let buffer = this.pending[stream].length > 0 ? Buffer.concat([this.pending[stream], chunk]) : chunk
+    for (;;) {
+      const at = buffer.indexOf(this.marker)
+      if (at < 0) {
+        // keep a tail that could be the start of a marker split across chunks
+        const keep = Math.min(buffer.length, this.marker.length - 1)
+        this.data(stream, buffer.subarray(0, buffer.length - keep))
+        this.pending[stream] = Buffer.from(buffer.subarray(buffer.length - keep))
+        return
+      }
+      const lineEnd = buffer.indexOf(0x0a, at + this.marker.length)
+      if (lineEnd < 0) {
+        this.data(stream, buffer.subarray(0, at))
+        this.pending[stream] = Buffer.from(buffer.subarray(at))
+        return
+      }
+      this.data(stream, buffer.subarray(0, at))
+      this.line(stream, buffer.subarray(at + this.marker.length, lineEnd).toString('latin1'))
+      buffer = buffer.subarray(lineEnd + 1)
+    }
+  }
+
+  private data(stream: Stream, bytes: Buffer): void {
+    if (bytes.length === 0) return
+    const id = this.current[stream]
+    const frame = id === undefined ? undefined : this.open.get(id)
+    // outside a frame: noise from a login script, dropped
+    if (!frame || id === undefined) return
+    const sink = frame[stream]
+    const cap = this.caps.get(id) ?? Infinity
+    const take = Math.max(0, Math.min(bytes.length, cap - sink.size))
+    if (take > 0) {
+      sink.chunks.push(Buffer.from(bytes.subarray(0, take)))
+      sink.size += take
+    }
+    const was = frame.out.total > cap || frame.err.total > cap
+    sink.total += bytes.length
+    if (!was && sink.total > cap) this.handlers.onOverflow?.(id)
+  }
+
+  private line(stream: Stream, line: string): void {
+    const [tag, idText, extra] = line.split(' ')
+    if (tag === 'X') return this.handlers.onFatal(line.slice(2))
+    if (tag === 'E') {
+      if (stream === 'out') this.ended = true
+      return
+    }
+    const id = Number(idText)
+    if (!Number.isInteger(id)) return
+    if (tag === 'S') {
+      this.current[stream] = id
+      if (!this.open.has(id)) {
+        this.open.set(id, { out: collected(), err: collected(), outDone: false, errDone: false })
+        this.handlers.onStart?.(id)
+      }
+      return
+    }
+    if (tag !== 'Z') return
+    const frame = this.open.get(id)
+    if (this.current[stream] === id) this.current[stream] = undefined
     if (!frame) return
-    if (tag === 'R') frame.status = Number(extra)
-    else if (tag === 'O' || tag === 'E') frame.section = tag
-    else if (tag === 'Z') this.close(id, frame)
+    if (stream === 'out') {
+      frame.outDone = true
+      frame.status = Number(extra)
+    } else {
+      frame.errDone = true
+    }
+    if (frame.outDone && frame.errDone) this.close(id, frame)
+  }
+
+  private isCut(id: number, frame: Open): boolean {
+    const cap = this.caps.get(id) ?? Infinity
+    return frame.out.total > cap || frame.err.total > cap
   }
 
   private close(id: number, frame: Open): void {
     this.open.delete(id)
-    if (this.current === frame) this.current = undefined
-    const cap = this.caps.get(id) ?? Infinity
-    const out = fromHex(frame.out)
-    const err = fromHex(frame.err)
-    const truncated = out.length > cap || err.length > cap
-    // No R line: the snippet's writer was killed before it could report (e.g. SIGPIPE on cap).
-    const exitCode = frame.status ?? (truncated ? 141 : -1)
+    const exitCode = Number.isInteger(frame.status) ? frame.status! : -1
     this.handlers.onFact(id, {
-      stdout: out.length > cap ? out.subarray(0, cap) : out,
-      stderr: err.length > cap ? err.subarray(0, cap) : err,
+      stdout: Buffer.concat(frame.out.chunks),
+      stderr: Buffer.concat(frame.err.chunks),
       exitCode,
-      truncated,
-      timedOut: exitCode === 124 || exitCode === 137,
+      truncated: this.isCut(id, frame),
+      timedOut: false,
     })
   }
-}
-
-function fromHex(lines: string[]): Buffer {
-  return Buffer.from(lines.join('').replace(/[ \t]/g, ''), 'hex')
 }

@@ -1,32 +1,32 @@
 // Builds the one remote script that answers a batch of facts. It runs as `/bin/sh -s`
 // (script on stdin), so the batch never appears on a command line and needs no temp files.
 //
-// Each fact runs in turn under its own `timeout` and byte caps; its stdout and stderr come
-// back hex-encoded (`od -An -v -tx1`) between marker lines carrying a random nonce:
-//   <nonce> S <id>            fact started
-//   <nonce> R <id> <status>   snippet exited (printed as soon as it does)
-//   <nonce> O <id> + hex      stdout
-//   <nonce> E <id> + hex      stderr
-//   <nonce> Z <id>            fact complete
-// so one hung or noisy fact errors only the checks that need it.
-//
-// `od -N` caps and encodes in one process (POSIX, busybox too), where `head -c | base64` took
-// two: per fact and stream that is most of what the wrapper costs a host (bench/probe-cost.ts).
-// Hex is 3 bytes per byte on the wire against base64's 1.33; facts are small, and the caps bound
-// the rest.
-//
-// `timeout` moves itself into its own process group, out of reach of the session-wide
-// signal sshd sends when the run is stopped; __vrun passes that signal on to it, so a
-// stopped run leaves no fact running on the host.
+// The host's cost must not grow with the number of checks (bench/probe-cost.ts measures it), so
+// a batch forks little of its own:
+// - facts marked `inline` run as functions of this shell (no fork; only their own commands);
+//   the others run as `sh -c SNIPPET verify-probe ARGS…`;
+// - a fact's stdout and stderr go straight to the channel's two streams, raw (SSH channels are
+//   8-bit clean), between marker lines carrying a random nonce the host never sees outside this
+//   shell's memory, printed on both streams:
+//     \n<nonce> S <id>\n        fact started
+//     \n<nonce> Z <id> <status>\n   fact done (stdout); `\n<nonce> Z <id>\n` on stderr
+//     \n<nonce> E\n             the batch ran to its end
+//   The parser cuts each fact at its byte cap (frames.ts) and a fact printing past it stops the
+//   batch as an overrun does (below), the way `head -c` stopped its writer;
+// - one watchdog per batch, `sh -c 'read …; kill -KILL 0' verify-probe`, blocked on the channel's
+//   stdin, which the runner holds open: the runner times each fact from its S line and ends stdin
+//   when one overruns, and so does a stopped or lost run. The watchdog then kills the batch's
+//   process group; the fact that was running times out, the ones not started go in the next batch.
+//   Its command line also carries the marker that lets a process table on the same host leave out
+//   every verify probe's session (two runs, or many aliases of one machine).
 import { shellQuote } from './quote.ts'
 import type { FactRequest } from './fact.ts'
 
-/**
- * $0 of every fact's shell (`sh -c SNIPPET verify-probe ARGS…`). Fact arguments (paths, names)
- * sit on that command line; the marker lets a process table read on the same host leave out
- * every verify probe's session, not only its own (two runs, or many aliases of one machine).
- */
+/** $0 of the watchdog (and of every `sh -c` fact): marks a verify probe's session for process tables. */
 export const PROBE_MARKER = 'verify-probe'
+
+/** The watchdog's program: one process per batch, asleep in `read` until stdin ends. */
+export const WATCHDOG_SCRIPT = 'read -r x; kill -KILL 0'
 
 export interface ScriptFact {
   id: number
@@ -35,31 +35,35 @@ export interface ScriptFact {
   maxBytes: number
 }
 
-const PRELUDE = String.raw`
-LC_ALL=C; export LC_ALL
-exec 3>&1
-if command -v timeout >/dev/null 2>&1; then __vT=1; else __vT=; fi
-if ! command -v od >/dev/null 2>&1; then printf '%s X od is not installed on the host\n' "$__vN"; exit 0; fi
-__vrun() {
-  if [ -z "$__vT" ]; then shift; "$@"; return; fi
-  timeout -k 2 "$@" &
-  __vP=$!
-  trap 'kill -TERM "$__vP" 2>/dev/null; exit 143' TERM HUP
-  wait "$__vP"
-}
-__vfact() {
-  __vi=$1; __vt=$2; __vc=$3; shift 3
-  printf '%s S %s\n' "$__vN" "$__vi"
-  __ve=$( { __vo=$( { __vrun "$__vt" sh -c "$@" </dev/null 2>&4 4>&- 3>&-; printf '%s R %s %s\n' "$__vN" "$__vi" "$?" >&3; } | od -An -v -tx1 -N "$__vc" ); printf '%s O %s\n%s\n' "$__vN" "$__vi" "$__vo" >&3; } 4>&1 | od -An -v -tx1 -N "$__vc" )
-  printf '%s E %s\n%s\n%s Z %s\n' "$__vN" "$__vi" "$__ve" "$__vN" "$__vi"
-}
-`
+const PRELUDE = String.raw`LC_ALL=C; export LC_ALL
+exec 7<&0
+sh -c '${WATCHDOG_SCRIPT}' ${PROBE_MARKER} <&7 >/dev/null 2>&1 &
+__vW=$!
+exec 7<&-
+__va() { printf '\n%s S %s\n' "$__vN" "$1"; printf '\n%s S %s\n' "$__vN" "$1" >&2; }
+__vz() { __vs=$?; printf '\n%s Z %s %s\n' "$__vN" "$1" "$__vs"; printf '\n%s Z %s\n' "$__vN" "$1" >&2; }`
+
+const EPILOGUE = String.raw`kill "$__vW" 2>/dev/null
+printf '\n%s E\n' "$__vN"
+exit 0`
 
 export function buildScript(nonce: string, facts: readonly ScriptFact[]): string {
-  const calls = facts.map(({ id, request, timeoutSec, maxBytes }) =>
-    // maxBytes + 1 lets the parser tell "exactly at the cap" from "cut at the cap"
-    ['__vfact', String(id), String(timeoutSec), String(maxBytes + 1), shellQuote(request.script), PROBE_MARKER, ...request.args.map(shellQuote)].join(' '),
-  )
-  // One brace group: sh parses the whole batch before running any of it.
-  return `{\n__vN=${nonce}\n${PRELUDE}\n${calls.join('\n')}\n}\n`
+  // one function per distinct inline snippet, defined once however many facts use it
+  const functions = new Map<string, string>()
+  const calls = facts.map(({ id, request }) => {
+    const args = request.args.map(shellQuote)
+    let call: string
+    if (request.inline) {
+      let name = functions.get(request.script)
+      if (!name) functions.set(request.script, (name = `__vi${functions.size}`))
+      call = [name, ...args].join(' ')
+    } else {
+      call = ['sh', '-c', shellQuote(request.script), PROBE_MARKER, ...args].join(' ')
+    }
+    return `__va ${id}; ${call} </dev/null; __vz ${id}`
+  })
+  const definitions = [...functions].map(([body, name]) => `${name}() {\n${body}\n}`)
+  // One brace group: sh parses the whole batch before running any of it (and never reads the
+  // stdin left to the watchdog).
+  return `{\n__vN=${nonce}\n${PRELUDE}\n${definitions.join('\n')}\n${calls.join('\n')}\n${EPILOGUE}\n}\n`
 }

@@ -6,7 +6,7 @@ type Row = [label: string, pick: (t: HostTimings) => number | undefined]
 
 const CONNECT_ROWS: Array<[string, keyof ConnectTimings]> = [
   ['waiting for a handshake slot', 'queueMs'],
-  ['ssh_config (ssh -G)', 'resolveMs'],
+  ['ssh_config (in-process; ssh -G for Match exec…)', 'resolveMs'],
   ['route (bastion, ProxyCommand)', 'routeMs'],
   ['TCP connect', 'tcpMs'],
   ['key exchange + host key', 'handshakeMs'],

@@ -10,18 +10,20 @@ export interface DirectoryFacts {
 }
 
 // An unreadable directory must be an error: a glob over it would silently look empty.
-const LIST_SCRIPT = String.raw`if [ ! -e "$1" ]; then echo missing; exit 0; fi
-[ -d "$1" ] || { echo "not a directory" >&2; exit 2; }
-{ [ -r "$1" ] && [ -x "$1" ]; } || { echo "permission denied" >&2; exit 2; }
-cd -- "$1" || exit 2
+// Inline (builtins only): the glob is anchored at the quoted path, so the shell's cwd stays put.
+const LIST_SCRIPT = String.raw`if [ ! -e "$1" ]; then echo missing; return 0; fi
+[ -d "$1" ] || { echo "not a directory" >&2; return 2; }
+{ [ -r "$1" ] && [ -x "$1" ]; } || { echo "permission denied" >&2; return 2; }
 printf 'ok\000'
-for f in * .[!.]* ..?*; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\000' "$f"; fi; done`
+for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\000' "${"$"}{f##*/}"; fi; done
+return 0`
 
 export function listFact(path: string): FactRequest<DirectoryFacts> {
   const request: FactRequest<DirectoryFacts> = {
     key: `directory:${path}`,
     describe: `list ${path}`,
     script: LIST_SCRIPT,
+    inline: true,
     args: [path],
     parse: (raw) => {
       if (raw.exitCode !== 0) throw factFailure(request, raw)

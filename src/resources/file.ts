@@ -3,7 +3,7 @@
 // separate facts, fetched only when asked for.
 import { FactError } from '../errors.ts'
 import { readFact } from '../dsl/context.ts'
-import { DEFAULT_MAX_BYTES, factFailure, missingPathFailure, type FactRequest } from '../probe/fact.ts'
+import { DEFAULT_MAX_BYTES, factFailure, missingPathFailure, type FactGroup, type FactRequest, type RawFact } from '../probe/fact.ts'
 import { accessFact, permissionsOf, type Permissions, type UserAccess } from './file-access.ts'
 import { toPosixEre } from './posix-regex.ts'
 import { parseJsonContent, parseYamlContent, parseYamlDocuments } from './structured-content.ts'
@@ -75,12 +75,90 @@ else readlink -f -- "$1" 2>/dev/null
 fi
 exit 0`
 
+// Every stat fact of a batch in one run, in the probe's own shell: one `stat --printf` (GNU) for
+// all the paths that exist, then per symlink a `stat -L`, and the resolved paths with builtins
+// (cd -P) where the shell can enter; a missing path costs nothing when its parent can be
+// searched. busybox stat has no --printf: then one `stat -c` per path, as the single fact did.
+// Output: NUL-terminated fields, records tagged by the path's index (S by the path itself, %n).
+const STAT_GROUP_SCRIPT = String.raw`h=$PWD i=0
+for p do
+  shift
+  if [ -e "$p" ] || [ -L "$p" ]; then set -- "$@" "$p"; i=$((i + 1)); continue; fi
+  case $p in */*) d=${"$"}{p%/*};; *) d=.;; esac
+  if { [ -d "${"$"}{d:-/}" ] && [ -x "${"$"}{d:-/}" ]; } || { [ -e "${"$"}{d:-/}" ] && [ ! -d "${"$"}{d:-/}" ]; }; then printf 'M\000%s\000' "$i"
+  else printf 'E\000%s\000' "$i"; stat -c %f -- "$p" 2>&1; printf '\000'
+  fi
+  i=$((i + 1))
+done
+[ $# -eq 0 ] && return 0
+if ! QUOTING_STYLE=literal stat --printf 'S\000%n\000%f %a %u %g %s %Y %U %G\000%N\000' -- "$@" 2>/dev/null; then
+  for p do printf 'S\000%s\000' "$p"; stat -c '%f %a %u %g %s %Y %U %G' -- "$p" 2>/dev/null; printf '\000\000'
+    if [ -L "$p" ]; then printf 'T\000%s\000' "$p"; readlink -- "$p"; printf '\000'; fi
+  done
+fi
+for p do
+  if [ -L "$p" ]; then
+    printf 'L\000%s\000' "$p"; stat -L -c %f -- "$p" 2>/dev/null; printf '\000'
+    if [ -d "$p" ] && CDPATH= cd -P -- "$p" 2>/dev/null; then printf 'R\000%s\000%s\000' "$p" "$PWD"; cd -- "$h"
+    else printf 'R\000%s\000' "$p"; readlink -f -- "$p" 2>/dev/null; printf '\000'
+    fi
+    continue
+  fi
+  if [ -d "$p" ]; then d=$p b=; else case $p in */*) d=${"$"}{p%/*} b=${"$"}{p##*/};; *) d=. b=$p;; esac; fi
+  if CDPATH= cd -P -- "${"$"}{d:-/}" 2>/dev/null; then
+    r=$PWD; cd -- "$h"
+    case $r/$b in //*) r=/$b;; */) ;; *) r=$r/$b;; esac
+    printf 'R\000%s\000%s\000' "$p" "$r"
+  else printf 'R\000%s\000' "$p"; readlink -f -- "$p" 2>/dev/null; printf '\000'
+  fi
+done
+return 0`
+
+const STAT_GROUP: FactGroup = {
+  name: 'stat',
+  script: STAT_GROUP_SCRIPT,
+  describe: (count) => `stat of ${count} path${count === 1 ? '' : 's'}`,
+  split: (raw, members) => splitStatGroup(raw, members.map((m) => m.args[0]!)),
+}
+
+/** The group's records back into each path's single-fact answer (what STAT_SCRIPT prints). */
+export function splitStatGroup(raw: RawFact, paths: readonly string[]): RawFact[] {
+  const fields = raw.stdout.toString('latin1').split('\0')
+  const byPath = new Map(paths.map((p, i) => [Buffer.from(p, 'utf8').toString('latin1'), i]))
+  const found = paths.map(() => ({ stat: '', link: '', followed: '', target: '', resolved: '', missing: false, error: undefined as string | undefined }))
+  const at = (key: string | undefined, byIndex: boolean) => (key === undefined ? undefined : found[byIndex ? Number(key) : byPath.get(key) ?? -1])
+  for (let i = 0; i < fields.length;) {
+    const tag = fields[i]
+    const r = at(fields[i + 1], tag === 'M' || tag === 'E')
+    if (tag === 'M') { if (r) r.missing = true; i += 2 }
+    else if (tag === 'E') { if (r) r.error = fields[i + 2] ?? ''; i += 3 }
+    else if (tag === 'S') { if (r) { r.stat = fields[i + 2] ?? ''; r.link = fields[i + 3] ?? '' } i += 4 }
+    else if (tag === 'T') { if (r) r.target = stripNewline(fields[i + 2] ?? ''); i += 3 }
+    else if (tag === 'L') { if (r) r.followed = (fields[i + 2] ?? '').trim(); i += 3 }
+    else if (tag === 'R') { if (r) r.resolved = stripNewline(fields[i + 2] ?? ''); i += 3 }
+    else i++ // the trailing empty field
+  }
+  return found.map((r, index) => {
+    const answer = (stdout: string, exitCode = 0, stderr = ''): RawFact => ({ ...raw, stdout: Buffer.from(stdout, 'latin1'), stderr: Buffer.from(stderr, 'latin1'), exitCode })
+    if (r.missing) return answer('missing\n')
+    if (r.error !== undefined) return /No such file|Not a directory/.test(r.error) ? answer('missing\n') : answer('', 2, r.error)
+    const statLine = r.stat.trim()
+    if (!statLine) return answer('', 2, `stat ${paths[index]}: no answer from stat`)
+    const isLink = statLine.startsWith('a')
+    const prefix = `${Buffer.from(paths[index]!, 'utf8').toString('latin1')} -> `
+    const target = r.target || (isLink && r.link.startsWith(prefix) ? r.link.slice(prefix.length) : '')
+    const followed = isLink ? r.followed : statLine.split(' ')[0]!
+    return answer(`${statLine}\n\0${followed}\n\0${isLink ? `${target}\n` : ''}\0${r.resolved}\n`)
+  })
+}
+
 export function statFact(path: string): FactRequest<FileFacts> {
   const request: FactRequest<FileFacts> = {
     key: `file:${path}`,
     describe: `stat ${path}`,
     script: STAT_SCRIPT,
     args: [path],
+    group: STAT_GROUP,
     parse: (raw) => {
       if (raw.exitCode !== 0) throw factFailure(request, raw)
       return parseStat(path, raw.stdout.toString('utf8'))
@@ -135,7 +213,8 @@ function contentFact(path: string, maxBytes = DEFAULT_MAX_BYTES): FactRequest<st
   const request: FactRequest<string> = {
     key: `file.content:${path}`,
     describe: `read ${path}`,
-    script: `exec head -c "$2" -- "$1"`,
+    script: `head -c "$2" -- "$1"`,
+    inline: true,
     // head reads one byte past the cap so the probe can tell a cut file from a full one
     args: [path, String(maxBytes + 1)],
     maxBytes,

@@ -33,22 +33,23 @@ const RPM_FORMAT = '%{NAME}\t%{ARCH}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\n'
 const NO_MANAGER = 3
 
 const QUERY_SCRIPT = String.raw`if [ "$2" != rpm ] && command -v dpkg-query >/dev/null 2>&1; then
-  echo dpkg; exec dpkg-query -W --showformat="$3" -- "$1"
+  echo dpkg; dpkg-query -W --showformat="$3" -- "$1"; return
 fi
 if [ "$2" != dpkg ] && command -v rpm >/dev/null 2>&1; then
-  echo rpm; exec rpm -q --qf "$4" -- "$1"
+  echo rpm; rpm -q --qf "$4" -- "$1"; return
 fi
 case $2 in
   auto) echo 'no package manager on this host (neither dpkg-query nor rpm is installed)' >&2;;
   *) echo "no package manager on this host ($2 is not installed)" >&2;;
 esac
-exit 3`
+return 3`
 
 export function pkgFact(name: string, manager?: PackageManager): FactRequest<PkgFacts> {
   const request: FactRequest<PkgFacts> = {
     key: `pkg:${manager ?? 'auto'}:${name}`,
     describe: `package ${name}`,
     script: QUERY_SCRIPT,
+    inline: true,
     args: [name, manager ?? 'auto', DPKG_FORMAT, RPM_FORMAT],
     parse: (raw) => parsePkgFact(request, name, raw),
   }

@@ -18,7 +18,7 @@ export interface OwnerProcess {
  * show the probe user's own processes: `unknown-without-privilege`. `unknown`: even root was not
  * told (a kernel-owned socket, or a process in another namespace).
  */
-export type PortOwner = OwnerProcess[] | 'unknown-without-privilege' | 'unknown'
+export type PortOwner = OwnerProcess[] | 'unknown-without-privilege' | 'unknown' | 'not-read'
 
 export interface Listener {
   protocol: PortProtocol
@@ -35,6 +35,8 @@ export interface Listener {
 
 export interface PortOptions {
   protocol?: PortProtocol
+  /** false: no owners (`owner` is 'not-read'); spares the host `ss -p`'s walk of every process's file descriptors. */
+  owner?: boolean
   /** `proc` reads /proc/net even when ss is installed (the fallback path, for comparison). */
   source?: 'auto' | 'proc'
 }
@@ -62,46 +64,59 @@ export interface SocketTable {
   listeners: Listener[]
 }
 
-const TABLE_SCRIPT = String.raw`u=$(id -u)
-if [ "$1" != proc ] && command -v ss >/dev/null 2>&1 && o=$(ss -ltnup 2>&1); then
-  printf 'ss %s\n%s\n' "$u" "$o"; exit 0
+// Inline, one process with ss: `ss -ltnu`, with -p only when owners are asked for (-p walks every
+// process's file descriptors). A failing ss (no netlink in a sandbox) falls back to /proc/net,
+// read with builtins; only owners there cost an `ls` of every /proc/<pid>/fd.
+const TABLE_SCRIPT = String.raw`u=; while read -r k r e rest; do [ "$k" = Uid: ] && { u=$e; break; }; done < /proc/self/status
+if [ "$1" != proc ] && command -v ss >/dev/null 2>&1; then
+  printf 'ss %s\n' "$u"
+  if [ "$2" = owners ]; then ss -ltnup 2>&1 && return 0; else ss -ltnu 2>&1 && return 0; fi
+  printf '\n@@fallback\n'
 fi
-[ -r /proc/net/tcp ] || { echo 'ss is not installed and /proc/net/tcp is not readable' >&2; exit 2; }
-e=$(printf 'AB' | od -An -tx2 | tr -d ' \n')
-printf 'proc %s %s\n' "$u" "$e"
+[ -r /proc/net/tcp ] || { echo 'ss is not installed and /proc/net/tcp is not readable' >&2; return 2; }
+e=$(printf 'AB' | od -An -tx2)
+printf 'proc %s %s\n' "$u" "${"$"}{e#"${"$"}{e%%[!	 ]*}"}"
 for f in tcp tcp6 udp udp6; do
   [ -r "/proc/net/$f" ] || continue
-  printf '@%s\n' "$f"; cat "/proc/net/$f"
+  printf '@%s\n' "$f"; while IFS= read -r l; do printf '%s\n' "$l"; done < "/proc/net/$f"
 done
+[ "$2" = owners ] || return 0
 printf '@fd\n'
 ls -lq /proc/[0-9]*/fd 2>/dev/null | grep -e '^/proc/' -e ' -> socket:\['
 printf '@comm\n'
 for d in /proc/[0-9]*; do read -r c 2>/dev/null < "$d/comm" && printf '%s %s\n' "${"$"}{d#/proc/}" "$c"; done
-exit 0`
+return 0`
 
-export function socketTableFact(source: 'auto' | 'proc' = 'auto'): FactRequest<SocketTable> {
+export function socketTableFact(source: 'auto' | 'proc' = 'auto', owners = true): FactRequest<SocketTable> {
   const request: FactRequest<SocketTable> = {
-    key: `listening-sockets:${source}`,
-    describe: source === 'proc' ? 'listening sockets (/proc/net)' : 'listening sockets (ss -ltnup)',
+    key: `listening-sockets:${source}${owners ? '' : ':no-owners'}`,
+    describe: source === 'proc' ? 'listening sockets (/proc/net)' : `listening sockets (ss -ltnu${owners ? 'p' : ''})`,
     script: TABLE_SCRIPT,
-    args: [source],
+    inline: true,
+    args: [source, owners ? 'owners' : 'no-owners'],
     maxBytes: 16 * 1024 * 1024,
     parse: (raw) => {
       if (raw.exitCode !== 0) throw factFailure(request, raw)
       if (raw.truncated) throw new FactError(`${request.describe}: output larger than 16 MiB`)
-      return parseSocketTable(raw.stdout.toString('utf8'))
+      return parseSocketTable(raw.stdout.toString('utf8'), owners)
     },
   }
   return request
 }
 
-export function parseSocketTable(out: string): SocketTable {
+export function parseSocketTable(text: string, owners = true): SocketTable {
+  // ss was there but failed: what follows is the /proc/net answer
+  const fallback = text.indexOf('\n@@fallback\n')
+  const out = fallback >= 0 ? text.slice(fallback + '\n@@fallback\n'.length) : text
   const newline = out.indexOf('\n')
   const head = out.slice(0, newline).split(' ')
   const body = out.slice(newline + 1)
   const privileged = head[1] === '0'
-  if (head[0] === 'ss') return { source: 'ss', privileged, listeners: parseSs(body, privileged) }
-  if (head[0] === 'proc') return { source: 'proc', privileged, listeners: parseProcNet(body, privileged, head[2] !== '4142') }
+  const table = head[0] === 'ss' ? { source: 'ss' as const, privileged, listeners: parseSs(body, privileged) }
+    : head[0] === 'proc' ? { source: 'proc' as const, privileged, listeners: parseProcNet(body, privileged, head[2] !== '4142') }
+      : undefined
+  if (table && !owners) for (const l of table.listeners) l.owner = 'not-read'
+  if (table) return table
   throw new Error(`unexpected socket table output: ${JSON.stringify(out.slice(0, 80))}`)
 }
 
@@ -328,12 +343,13 @@ function mergeOwners(listeners: Listener[]): PortOwner {
   const known = new Map<number, OwnerProcess>()
   for (const l of listeners) if (Array.isArray(l.owner)) for (const p of l.owner) known.set(p.pid, p)
   if (known.size > 0 || listeners.length === 0) return [...known.values()]
+  if (listeners.some((l) => l.owner === 'not-read')) return 'not-read'
   return listeners.some((l) => l.owner === 'unknown-without-privilege') ? 'unknown-without-privilege' : 'unknown'
 }
 
 /** `port(443)`, `port(53, { protocol: 'udp' })`: listening, on which addresses, owned by whom. */
 export async function port(n: number, options: PortOptions = {}): Promise<PortFacts> {
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`port(${n}): a port is an integer from 1 to 65535`)
-  const table = await readFact(socketTableFact(options.source ?? 'auto'))
+  const table = await readFact(socketTableFact(options.source ?? 'auto', options.owner ?? true))
   return portFacts(n, options.protocol ?? 'tcp', table)
 }

@@ -7,7 +7,7 @@
 import { FactError } from '../errors.ts'
 import { readFact } from '../dsl/context.ts'
 import { factFailure, type FactRequest, type RawFact } from '../probe/fact.ts'
-import { PROBE_MARKER } from '../probe/script.ts'
+import { PROBE_MARKER, WATCHDOG_SCRIPT } from '../probe/script.ts'
 
 export interface ProcessInfo {
   pid: number
@@ -56,49 +56,80 @@ export interface ProcessTable {
   probe: { pid: number; sessionId: number; excludedPids: number[] }
 }
 
-// Reads /proc with shell builtins (one `cat` per process, for its NUL-separated cmdline), so it
-// works on busybox hosts without ps. Every process of the probe's own session (the exec channel's:
-// this shell, its ancestors up to the session leader, `od` of the batch, our `cat`s) is
-// skipped. Records are framed by a random nonce: a command line can hold any bytes. Kernel
-// threads (PF_KTHREAD in the flags, field 9) have no command line: no `cat` for them.
-// Another probe's fact can `exec` its command (`systemctl … -- NAME` keeps the name, loses the
-// marker) while its marked parent, `timeout` or the fact's shell, is still to come in the glob's
-// order (lexicographic, and pids wrap): by the time the scan got there it could be gone. So a
-// parent not read yet is read (record A) before the child's command line: it is alive then.
-const TABLE_SCRIPT = String.raw`n=V$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-[ ${"$"}{#n} -eq 25 ] || { echo 'cannot read /dev/urandom with od' >&2; exit 2; }
-[ -r /proc/stat ] || { echo '/proc is not mounted' >&2; exit 2; }
-read -r me < /proc/$$/stat; set -- ${"$"}{me##*) }; sid=$4
-bt=; while read -r k v rest; do [ "$k" = btime ] && { bt=$v; break; }; done < /proc/stat
-read -r up rest < /proc/uptime
-hz=$(getconf CLK_TCK 2>/dev/null) || hz=
-po=; while read -r dev mnt fs opts rest; do [ "$mnt" = /proc ] && [ "$fs" = proc ] && po=$opts; done < /proc/mounts
-printf '\n%s H %s %s %s %s %s %s\n' "$n" "$$" "$sid" "$bt" "${"$"}{hz:-?}" "$up" "$(id -u)"
-printf '\n%s G %s\n\n%s M %s\n' "$n" "$(id -G)" "$n" "$po"
-uids=; ex=; seen=' '
-for d in /proc/[0-9]*; do
-  st=; { while IFS= read -r l || [ -n "$l" ]; do st="$st$l
-"; done < "$d/stat"; } 2>/dev/null
-  [ -n "$st" ] || continue
-  set -- ${"$"}{st##*) }
-  [ "$4" = "$sid" ] && { ex="$ex ${"$"}{d#/proc/}"; continue; }
-  pp=$2 fl=$7
-  u=; { while IFS= read -r l; do case $l in Uid:*) set -- $l; u=$3; break;; esac; done < "$d/status"; } 2>/dev/null
-  [ -n "$u" ] || continue
-  case " $uids " in *" $u "*) ;; *) uids="$uids $u";; esac
-  kt=$(( fl & 2097152 ))
-  if [ "$kt" -eq 0 ] && [ "$pp" -gt 1 ]; then
-    case $seen in *" $pp "*) ;; *) seen="$seen$pp "; printf '\n%s A %s\n' "$n" "$pp"; cat "/proc/$pp/cmdline" 2>/dev/null;; esac
-  fi
-  seen="$seen${"$"}{d#/proc/} "
-  printf '\n%s P %s\n%s' "$n" "$u" "$st"
-  printf '\n%s C\n' "$n"
-  [ "$kt" -ne 0 ] || cat "$d/cmdline" 2>/dev/null
-done
-printf '\n%s X%s\n\n%s U\n' "$n" "$ex" "$n"
-if command -v getent >/dev/null 2>&1; then getent passwd $uids; else cat /etc/passwd; fi
-printf '\n%s Z\n' "$n"
-exit 0`
+// One `awk` reads the whole of /proc (stat, status, cmdline of every process: getline, no fork per
+// process), so the table costs the host one process whatever it runs; the shell only expands the
+// /proc/[0-9]* glob. Every process of the probe's own session (awk's session: the exec channel's
+// shell, its ancestors up to the session leader, the batch's watchdog) is skipped. Records are
+// framed by a random nonce (the kernel's uuid): a command line can hold any bytes. Kernel threads
+// (PF_KTHREAD in the flags, field 9) have no command line. Another probe's fact can `exec` its
+// command (losing the marker) while its marked parent is still to come in the glob's order
+// (lexicographic, and pids wrap): by then it could be gone. So a parent not read yet is read
+// (record A) before the child's command line: it is alive then.
+// Command lines are read with RS = NUL (mawk, gawk). busybox awk drops what follows a NUL: there
+// the command lines come from one `ps -o pid,args` (arguments joined by spaces, as ps shows them).
+// User names come from /etc/passwd; only uids not in it (LDAP, sssd) cost a `getent passwd`.
+const TABLE_AWK = String.raw`function slurp(f,  l, s, r) { s = ""; while ((r = (getline l < f)) > 0) s = s l "\n"; close(f); return s }
+function after(s,  i, j) { j = 0; while ((i = index(substr(s, j + 1), ")")) > 0) j += i; return j ? substr(s, j + 2) : "" }
+function cmdline(pid,  f, r) {
+  if (lossy) { if (pid in args) printf "%s", args[pid]; return }
+  f = "/proc/" pid "/cmdline"; RS = "\0"
+  while ((getline r < f) > 0) printf "%s%c", r, 0
+  close(f); RS = "\n"
+}
+function uidof(d,  f, l, a) { f = d "/status"; while ((getline l < f) > 0) if (l ~ /^Uid:/) { split(l, a); close(f); return a[3] } close(f); return "" }
+BEGIN {
+  f = "/proc/sys/kernel/random/uuid"; getline n < f; close(f); gsub(/-/, "", n); n = "V" n
+  if (n !~ /^V[0-9a-f]+$/ || length(n) != 33) { print "cannot read " f > "/dev/stderr"; exit 2 }
+  split(after(slurp("/proc/self/stat")), me, " "); sid = me[4]
+  while ((getline l < "/proc/stat") > 0) if (l ~ /^btime /) { split(l, a); bt = a[2] }
+  close("/proc/stat"); getline l < "/proc/uptime"; close("/proc/uptime"); split(l, a, " "); up = a[1]
+  hz = up > 5 ? me[20] / up : 100; h = 100; split("250 300 1000 1024", cand, " ")
+  for (i in cand) if ((cand[i] - hz) * (cand[i] - hz) < (h - hz) * (h - hz)) h = cand[i]
+  f = "/proc/self/status"
+  while ((getline l < f) > 0) { split(l, a); if (a[1] == "Uid:") u = a[3]; else if (a[1] == "Gid:") g = a[3]; else if (a[1] == "Groups:") { for (i = 2; i in a; i++) g = g " " a[i] } }
+  close(f)
+  while ((getline l < "/proc/mounts") > 0) { split(l, a, " "); if (a[2] == "/proc" && a[3] == "proc") po = a[4] }
+  close("/proc/mounts")
+  printf "\n%s H %s %s %s %s %s %s\n", n, me[2], sid, bt, h, up, u
+  printf "\n%s G %s\n\n%s M %s\n", n, g, n, po
+  RS = "\0"; k = 0; while ((getline l < "/proc/self/cmdline") > 0) k++
+  close("/proc/self/cmdline"); RS = "\n"; lossy = k < 3
+  if (lossy) {
+    c = "ps -o pid,args 2>/dev/null"
+    while ((c | getline l) > 0) { sub(/^ +/, "", l); p = l; sub(/ .*/, "", p); if (p ~ /^[0-9]+$/) { sub(/^[0-9]+ /, "", l); args[p] = l } }
+    close(c)
+  }
+  ex = ""
+  for (i = 1; i < ARGC; i++) {
+    d = ARGV[i]; ARGV[i] = ""; pid = substr(d, 7)
+    st = slurp(d "/stat")
+    if (st == "") continue
+    split(after(st), f4, " ")
+    if (f4[4] == sid) { ex = ex " " pid; continue }
+    pp = f4[2] + 0; uid = uidof(d)
+    if (uid == "") continue
+    uids[uid] = 1
+    kt = int(f4[7] / 2097152) % 2
+    if (!kt && pp > 1 && !(pp in seen)) { seen[pp] = 1; printf "\n%s A %s\n", n, pp; cmdline(pp) }
+    seen[pid] = 1
+    printf "\n%s P %s\n%s", n, uid, st
+    printf "\n%s C\n", n
+    if (!kt) cmdline(pid)
+  }
+  printf "\n%s X%s\n\n%s U\n", n, ex, n
+  while ((getline l < "/etc/passwd") > 0) { split(l, a, ":"); if ((a[3] in uids) && !(a[3] in named)) { named[a[3]] = 1; print l } }
+  close("/etc/passwd")
+  c = ""; for (x in uids) if (!(x in named)) c = c " " x
+  if (c != "") { c = "getent passwd" c " 2>/dev/null"; while ((c | getline l) > 0) print l; close(c) }
+  printf "\n%s Z\n", n
+  exit 0
+}`
+
+// A function body run in the probe's own shell (see FactRequest.inline): one process, awk. mawk
+// stops on a read error, which a process exiting while its files are read gives (ESRCH): then the
+// table is read again (a fresh glob, a fresh nonce); the parser takes the last complete table.
+const TABLE_SCRIPT = `[ -r /proc/stat ] || { echo '/proc is not mounted' >&2; return 2; }
+awk '${TABLE_AWK}' /proc/[0-9]* || awk '${TABLE_AWK}' /proc/[0-9]* || awk '${TABLE_AWK}' /proc/[0-9]*`
 
 /** Largest process table accepted: big Java command lines add up. */
 const TABLE_MAX_BYTES = 64 * 1024 * 1024
@@ -108,6 +139,7 @@ export function processTableFact(): FactRequest<ProcessTable> {
     key: 'process-table',
     describe: 'process table (/proc)',
     script: TABLE_SCRIPT,
+    inline: true,
     args: [],
     maxBytes: TABLE_MAX_BYTES,
     parse: (raw) => parseTableFact(request, raw),
@@ -123,9 +155,17 @@ function parseTableFact(request: FactRequest<ProcessTable>, raw: RawFact): Proce
 
 /** Parses the framed output of the table snippet (bytes: command lines need not be UTF-8). */
 export function parseProcessTable(out: Buffer): ProcessTable {
-  const text = out.toString('latin1')
-  const nonce = /^\n(V[0-9a-f]{24}) H /.exec(text)?.[1]
-  if (!nonce) throw new Error(`unexpected process table output: ${JSON.stringify(text.slice(0, 80))}`)
+  const output = out.toString('latin1')
+  // The last table read is the one that completed (an earlier read may have stopped half way): its
+  // nonce is on the closing Z line, the last bytes; nothing a command line holds can follow that.
+  const nonce = /\n(V[0-9a-f]{24,32}) Z\n$/.exec(output)?.[1]
+  if (!nonce) {
+    if (/^\n(V[0-9a-f]{24,32}) H /.test(output)) throw new Error('process table output ends early')
+    throw new Error(`unexpected process table output: ${JSON.stringify(output.slice(0, 80))}`)
+  }
+  const start = output.indexOf(`\n${nonce} H `)
+  if (start < 0) throw new Error('process table output ends early')
+  const text = output.slice(start)
   const pieces = text.split(`\n${nonce} `).slice(1)
   if (pieces.at(-1) !== 'Z\n') throw new Error('process table output ends early')
 
@@ -202,10 +242,13 @@ interface Clock {
   uptimeSec: number
 }
 
-/** `sh -c SNIPPET verify-probe ARGS…`, or the `timeout … sh -c …` that runs it. */
+/**
+ * A batch's watchdog (`sh -c WATCHDOG verify-probe`), a `sh -c SNIPPET verify-probe ARGS…` fact, or
+ * the `timeout … sh -c …` of an older probe; from `ps` (busybox) the arguments come joined by spaces.
+ */
 function isProbeFactShell(argv: readonly string[]): boolean {
   for (let i = 0; i + 2 < argv.length; i++) if (argv[i] === '-c' && argv[i + 2] === PROBE_MARKER) return true
-  return false
+  return argv.length === 1 && argv[0]!.endsWith(` -c ${WATCHDOG_SCRIPT} ${PROBE_MARKER}`)
 }
 
 /** `pid (comm) state ppid pgrp session … starttime(22) …`; comm may hold spaces, parens, newlines. */
@@ -291,14 +334,15 @@ function argsMatch(args: string, pattern: RegExp | string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Pid files
 
-const PIDFILE_SCRIPT = String.raw`if [ ! -e "$1" ]; then echo missing; exit 0; fi
-printf 'pid:'; exec head -c 64 -- "$1"`
+const PIDFILE_SCRIPT = String.raw`if [ ! -e "$1" ]; then echo missing; return 0; fi
+printf 'pid:'; head -c 64 -- "$1"`
 
 export function pidFileFact(path: string): FactRequest<number | null> {
   const request: FactRequest<number | null> = {
     key: `pidfile:${path}`,
     describe: `read pid file ${path}`,
     script: PIDFILE_SCRIPT,
+    inline: true,
     args: [path],
     parse: (raw) => {
       if (raw.exitCode !== 0) throw factFailure(request, raw)

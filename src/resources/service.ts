@@ -66,8 +66,8 @@ const SHOW_SCRIPT = String.raw`command -v systemctl >/dev/null 2>&1 || { echo 'n
 [ -d /run/systemd/system ] || { echo 'no systemd on this host (systemd is not running: /run/systemd/system is missing)' >&2; exit 3; }
 TZ=UTC0 exec systemctl show --no-pager -p "$2" -- "$1"`
 
-const IS_ENABLED_SCRIPT = String.raw`command -v systemctl >/dev/null 2>&1 || { echo 'no systemd on this host (systemctl is not installed)' >&2; exit 3; }
-exec systemctl is-enabled -- "$1"`
+const IS_ENABLED_SCRIPT = String.raw`command -v systemctl >/dev/null 2>&1 || { echo 'no systemd on this host (systemctl is not installed)' >&2; return 3; }
+systemctl is-enabled -- "$1"`
 
 function noSystemd(what: string, raw: RawFact): FactError | undefined {
   if (raw.exitCode !== NO_SYSTEMD) return undefined
@@ -144,6 +144,7 @@ export function isEnabledFact(name: string): FactRequest<ServiceEnablement> {
     key: `service.is-enabled:${name}`,
     describe: `service ${name} (systemctl is-enabled)`,
     script: IS_ENABLED_SCRIPT,
+    inline: true,
     args: [name],
     parse: (raw) => {
       const missing = noSystemd(request.describe, raw)

@@ -21,25 +21,27 @@ export interface UserFacts {
 }
 
 // getent exits 2 for "no such key"; without getent (busybox) the files are read directly.
-const USER_SCRIPT = String.raw`if command -v getent >/dev/null 2>&1; then
-  e=$(getent passwd -- "$1"); rc=$?
-  [ "$rc" -eq 2 ] && { echo missing; exit 0; }
-  [ "$rc" -eq 0 ] || { echo "getent passwd failed with exit $rc" >&2; exit 2; }
+// Inline, two processes: the passwd entry, then `id NAME` for every group with its name.
+const USER_SCRIPT = String.raw`printf 'passwd\n'
+if command -v getent >/dev/null 2>&1; then
+  getent passwd -- "$1"; rc=$?
+  [ "$rc" -eq 2 ] && { echo missing; return 0; }
+  [ "$rc" -eq 0 ] || { echo "getent passwd failed with exit $rc" >&2; return 2; }
 else
-  e=$(N=$1 awk -F: '$1 == ENVIRON["N"]' /etc/passwd) || exit 2
-  [ -n "$e" ] || { echo missing; exit 0; }
+  N=$1 awk -F: '$1 == ENVIRON["N"] { print; f = 1 } END { if (!f) { print "missing"; exit 1 } }' /etc/passwd; rc=$?
+  [ "$rc" -eq 1 ] && return 0
+  [ "$rc" -eq 0 ] || return 2
 fi
-printf 'passwd\n%s\n' "$e"
-g=$(id -G -- "$1") || exit 2
-printf 'gids\n%s\ngroups\n' "$g"
-if command -v getent >/dev/null 2>&1; then getent group $g; else G=" $g " awk -F: 'index(ENVIRON["G"], " " $3 " ")' /etc/group; fi
-exit 0`
+printf 'id\n'
+id -- "$1" || return 2
+return 0`
 
 export function userFact(name: string): FactRequest<UserFacts> {
   const request: FactRequest<UserFacts> = {
     key: `user:${name}`,
     describe: `user ${name}`,
     script: USER_SCRIPT,
+    inline: true,
     args: [name],
     parse: (raw) => {
       if (raw.exitCode !== 0) throw factFailure(request, raw)
@@ -52,8 +54,8 @@ export function userFact(name: string): FactRequest<UserFacts> {
 /** `passwd` entry line, `gids` line (id -G), then `groups` entries (getent group lines). */
 export function parseUser(name: string, out: string): UserFacts {
   const missing: UserFacts = { name, exists: false, groups: [], gids: [] }
-  if (out.trim() === 'missing') return missing
-  const sections = splitSections(out, ['passwd', 'gids', 'groups'])
+  if (out.trim() === 'missing' || /^passwd\nmissing\n?$/.test(out)) return missing
+  const sections = splitSections(out, ['passwd', 'gids', 'groups', 'id'])
   const entry = sections.get('passwd')?.[0] ?? ''
   const fields = entry.split(':')
   if (fields.length < 7) throw new Error(`unexpected passwd entry: ${JSON.stringify(entry)}`)
@@ -65,7 +67,11 @@ export function parseUser(name: string, out: string): UserFacts {
     const [groupName, , id] = line.split(':')
     if (groupName && id && /^\d+$/.test(id) && !groupNames.has(Number(id))) groupNames.set(Number(id), groupName)
   }
-  const listed = (sections.get('gids')?.[0] ?? '').trim().split(/\s+/).filter((g) => /^\d+$/.test(g)).map(Number)
+  // `id NAME`: uid=1001(deploy) gid=1001(deploy) groups=1001(deploy),27(sudo),4242
+  const idGroups = /\bgroups=(.*)$/.exec(sections.get('id')?.[0] ?? '')?.[1]
+  const fromId = idGroups === undefined ? [] : [...idGroups.matchAll(/(\d+)(?:\(([^)]*)\))?/g)].map((m) => ({ gid: Number(m[1]), name: m[2] }))
+  for (const { gid: g, name: groupName } of fromId) if (groupName && !groupNames.has(g)) groupNames.set(g, groupName)
+  const listed = idGroups !== undefined ? fromId.map((g) => g.gid) : (sections.get('gids')?.[0] ?? '').trim().split(/\s+/).filter((g) => /^\d+$/.test(g)).map(Number)
   // id -G lists the primary group first; keep that order, without repeats
   const gids = [...new Set([Number(gid), ...listed])]
   return {

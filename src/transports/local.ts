@@ -14,12 +14,12 @@ export class LocalTransport implements Transport {
 
   async connect(): Promise<void> {}
 
-  async exec({ script, onStdout, signal }: ExecOptions): Promise<ExecResult> {
+  async exec({ script, onStdout, onStderr, holdStdin, signal }: ExecOptions): Promise<ExecResult> {
     this.execCount++
     // on first use: execa costs ~150 ms of start-up that an SSH run does not need
     const { execa } = await import('execa')
     const child = execa('/bin/sh', ['-s'], {
-      input: script,
+      ...(holdStdin ? { stdin: 'pipe' as const } : { input: script }),
       stdout: 'pipe',
       buffer: { stdout: false, stderr: true },
       maxBuffer: { stderr: STDERR_CAP },
@@ -30,10 +30,23 @@ export class LocalTransport implements Transport {
       cleanup: true,
     })
     child.stdout.on('data', (chunk: Buffer) => onStdout(chunk))
+    if (onStderr) child.stderr.on('data', (chunk: Buffer) => onStderr(chunk))
+    // stdin held open until holdStdin aborts: EOF is the probe watchdog's cue to stop the batch
+    const endStdin = () => child.stdin?.end()
+    if (holdStdin) {
+      child.stdin?.on('error', () => {}) // the batch may be gone before we end it
+      child.stdin?.write(script)
+      if (holdStdin.aborted) endStdin()
+      else holdStdin.addEventListener('abort', endStdin, { once: true })
+    }
     // At once, not once the child is reaped: its subshells hold stdout open, so that would wait for the fact itself.
     const stop = () => { if (child.pid) stopGroup(child.pid) }
     signal?.addEventListener('abort', stop, { once: true })
-    const result = await child.finally(() => signal?.removeEventListener('abort', stop))
+    const result = await child.finally(() => {
+      signal?.removeEventListener('abort', stop)
+      holdStdin?.removeEventListener('abort', endStdin)
+      if (holdStdin) endStdin()
+    })
     if (result.failed && !result.isCanceled && result.exitCode === undefined && !result.signal) {
       throw new HostUnreachableError(`cannot run /bin/sh locally: ${result.shortMessage}`, { cause: result })
     }
@@ -52,7 +65,7 @@ export class LocalTransport implements Transport {
   async close(): Promise<void> {}
 }
 
-/** TERM first, so the probe's shell passes it on to `timeout` (its own group), then KILL whatever is left. */
+/** TERM the batch's process group first, then KILL whatever is left. */
 function stopGroup(pid: number): void {
   signalGroup(pid, 'SIGTERM')
   setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_AFTER_MS).unref()

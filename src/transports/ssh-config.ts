@@ -1,6 +1,8 @@
-// ~/.ssh/config as OpenSSH itself reads it: `ssh -G <alias>` prints the resolved settings (Host
-// and Match blocks, Include, defaults applied), so we parse that rather than re-implement the
-// matching rules. Without an OpenSSH client, the `ssh-config` library computes a best effort.
+// ~/.ssh/config as OpenSSH itself reads it. The files are read once per run and evaluated
+// in-process with OpenSSH's rules (ssh-config-eval.ts): no process per host. A config using what
+// only OpenSSH can evaluate (Match exec, canonicalization, ${ENV}) is asked of `ssh -G <alias>`,
+// which prints the resolved settings; the run's config check runs `ssh -G` once, for OpenSSH's
+// own verdict on the files. Without an OpenSSH client, the `ssh-config` library computes a best effort.
 import { readFile } from 'node:fs/promises'
 import { homedir, hostname as localHostname, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +10,7 @@ import type { ResultPromise } from 'execa'
 import { execFile } from 'node:child_process'
 import SSHConfig from 'ssh-config'
 import { ConfigError } from '../errors.ts'
+import { NeedsOpenSsh, SshConfigFiles } from './ssh-config-eval.ts'
 
 export interface SshConfigQuery {
   /** What the user would type after `ssh`: the inventory address (an ssh_config alias or a real name). */
@@ -51,6 +54,8 @@ export interface SshConfigResolverOptions {
   env?: NodeJS.ProcessEnv
   /** The OpenSSH client; `false` forces the library fallback (tests, machines without ssh). */
   sshBinary?: string | false
+  /** false: every host through `ssh -G` (tests compare the two). */
+  inProcess?: boolean
 }
 
 const DEFAULT_IDENTITY = /^~\/\.ssh\/id_(rsa|ecdsa|ecdsa_sk|ed25519|ed25519_sk|xmss|dsa)$/
@@ -65,6 +70,8 @@ export class SshConfigResolver {
   /** `ssh -G` children still running: the run's end must not wait for them (a slow Match exec). */
   private readonly running = new Set<ResultPromise>()
   private closed = false
+  /** The files, read once; null when they need OpenSSH itself for every host. */
+  private files: SshConfigFiles | null | undefined
 
   constructor(private readonly options: SshConfigResolverOptions = {}) {
     this.env = options.env ?? process.env
@@ -94,16 +101,40 @@ export class SshConfigResolver {
     this.running.clear()
   }
 
-  /** Reads the config once so a syntax error stops the run before any host (ConfigError). */
+  /** Reads the config once so a syntax error stops the run before any host (ConfigError): OpenSSH's verdict when installed. */
   async validate(): Promise<void> {
+    const ssh = await this.findSsh()
+    if (ssh) await this.runSshG(ssh, { alias: 'verify-config-check.invalid' })
     await this.resolve({ alias: 'verify-config-check.invalid' })
   }
 
   private async compute(query: SshConfigQuery): Promise<ResolvedSshConfig> {
-    const ssh = await this.findSsh()
     const local = localContext(this.env)
+    const evaluated = this.evaluateInProcess(query, local)
+    if (evaluated !== undefined) return parseSshG(evaluated, query, local)
+    const ssh = await this.findSsh()
     if (ssh) return parseSshG(await this.runSshG(ssh, query), query, local)
     return resolveWithLibrary(await this.readConfigText(), query, local)
+  }
+
+  /** `ssh -G`-like text from the files read once, or undefined where only OpenSSH can tell. */
+  private evaluateInProcess(query: SshConfigQuery, local: LocalContext): string | undefined {
+    if (this.options.inProcess === false || this.options.sshBinary === false || this.files === null) return undefined
+    try {
+      if (!this.files) {
+        const file = this.options.configFile
+        const list = file === 'none' ? [] : file ? [{ path: file, optional: false, userConfig: true }]
+          : [{ path: join(local.home, '.ssh', 'config'), optional: true, userConfig: true }, { path: '/etc/ssh/ssh_config', optional: true, userConfig: false }]
+        // OpenSSH finds ~/.ssh/config and relative Includes under the passwd home, not $HOME
+        const home = safePasswdHome() ?? local.home
+        this.files = new SshConfigFiles(file === 'none' || file ? list : list.map((f) => (f.userConfig ? { ...f, path: join(home, '.ssh', 'config') } : f)), { user: local.user, home })
+      }
+      return this.files.evaluate(query)
+    } catch (err) {
+      if (!(err instanceof NeedsOpenSsh)) throw err
+      if (!this.files) this.files = null
+      return undefined
+    }
   }
 
   private findSsh(): Promise<string | undefined> {

@@ -97,7 +97,8 @@ export class SshTransport implements Transport {
     return this.connecting
   }
 
-  async exec({ script, onStdout, signal, idleTimeoutMs }: ExecOptions): Promise<ExecResult> {
+  async exec(options: ExecOptions): Promise<ExecResult> {
+    const { signal, idleTimeoutMs } = options
     const client = await this.usableClient()
     const become = this.resolved?.become ? becomeInvocation(this.resolved.become, this.env) : undefined
     const release = await this.acquireSlot(signal)
@@ -113,7 +114,6 @@ export class SshTransport implements Transport {
     this.opened++
     channel.once('close', release)
     const onIdle = idleTimeoutMs ? { ms: idleTimeoutMs, stalled: () => this.stalled(client, `the probe got no byte back for ${seconds(idleTimeoutMs)} (each fact is limited on the host to less than that)`) } : undefined
-    const options = { script, onStdout, ...(signal ? { signal } : {}) }
     if (!become) return runScript(channel, options, () => this.lost, onIdle)
     return this.runBecome(channel, become, options, onIdle)
   }
@@ -375,7 +375,7 @@ interface IdleWatch {
 
 /** Feeds the script to the channel's stdin and settles when the channel closes (or on abort); `onIdle`: no byte for that long means a stall. */
 function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () => VerifyError | undefined, onIdle?: IdleWatch): Promise<ExecResult> {
-  const { script, onStdout, signal } = options
+  const { script, onStdout, onStderr, holdStdin, signal } = options
   return new Promise((resolve, reject) => {
     let exitCode: number | null = null
     let settled = false
@@ -408,7 +408,7 @@ function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () 
         stopChannel(channel)
       }
     })
-    channel.stderr.on('data', (chunk: Buffer) => { watch(); stderr.push(chunk) })
+    channel.stderr.on('data', (chunk: Buffer) => { watch(); stderr.push(chunk); if (!settled) onStderr?.(chunk) })
     channel.on('exit', (code: number | null) => { exitCode = typeof code === 'number' ? code : null })
     channel.on('error', () => {}) // the 'close' that follows carries the outcome
     channel.on('close', () => {
@@ -418,10 +418,19 @@ function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () 
     signal?.addEventListener('abort', onAbort, { once: true })
     if (signal?.aborted) onAbort()
     else {
-      channel.end(script)
+      if (holdStdin) holdOpen(channel, script, holdStdin)
+      else channel.end(script)
       watch()
     }
   })
+}
+
+/** Writes the script and ends stdin only when `until` aborts (EOF is the probe watchdog's cue). */
+function holdOpen(channel: ClientChannel, script: string, until: AbortSignal): void {
+  channel.write(script)
+  const end = () => { try { channel.end() } catch { /* closed */ } }
+  if (until.aborted) end()
+  else until.addEventListener('abort', end, { once: true })
 }
 
 /** TERM the remote process group (sshd killpg()s it), then close: closing alone leaves it running. */

@@ -10,6 +10,10 @@ export interface ExecOptions {
   script: string
   /** Called with each chunk of stdout as it arrives, so facts resolve while later ones still run. */
   onStdout: (chunk: Buffer) => void
+  /** Called with each chunk of stderr as it arrives (the probe frames each fact's stderr there). */
+  onStderr?: (chunk: Buffer) => void
+  /** When given, stdin stays open after the script until this aborts: the probe's watchdog stops the batch on EOF. */
+  holdStdin?: AbortSignal
   /** Abort the channel (the host's checks are done or timed out). */
   signal?: AbortSignal
   /** No byte back for this long (every fact on the host is bounded below it) means the host or the connection stalled. */

@@ -208,9 +208,9 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
       const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: probeText }), readFact(processTableFact())]))
       expect(matches.pids).toContain(twin.pid)
       const { excludedPids } = table.probe
-      // sshd's session: the login shell, /bin/sh -s, its subshells, od, timeout, the snippet's shell
+      // sshd's session: the batch's /bin/sh -s (the login shell exec'd it), its watchdog, awk
       expect(excludedPids).toContain(table.probe.pid)
-      expect(excludedPids.length).toBeGreaterThanOrEqual(4)
+      expect(excludedPids.length).toBeGreaterThanOrEqual(3)
       expect(matches.pids.filter((pid) => excludedPids.includes(pid))).toEqual([])
       // sshd, the probe's ancestor outside its session, is an ordinary process to match
       const sshd = table.processes.filter((p) => p.name === 'sshd' && p.args.includes(fleet.dir))
@@ -225,8 +225,8 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     // not a superstring of the first test's hostile names: each test can only find its own processes
     const hostile = `$(touch ${PWNED}-other) other-probe`
     // a fact of another probe (host-2, another session of this machine) that exec'd its command
-    // and left a child of its own: neither carries the marker; the exec'd fact's parent, `timeout`,
-    // does, and the child is in the same session
+    // and left a child of its own: neither carries the marker; that probe's watchdog does, in the
+    // same session
     const busy: FactRequest<string> = {
       key: 'busy', describe: 'busy', args: [hostile], timeoutSec: 20,
       script: `sh -c 'sleep 6' child "$1" & exec sh -c 'sleep 6; wait' execd "$1"`,
@@ -242,9 +242,9 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
       await Promise.all([reader.connect(), other.connect()])
       const otherFacts = new FactBatcher(other, { timeoutSec: 20, maxBytes: 1024 * 1024 })
       const running = otherFacts.get(busy)
-      // the other probe's processes carrying the argument, once settled: `timeout`, the exec'd fact, its child
+      // the other probe's processes carrying the argument, once settled: the exec'd fact, its child
       const carrying = () => pidsWithCmdline('other-probe').filter((pid) => pid !== outside.pid)
-      expect(await waitFor(() => carrying().length === 3, 5000)).toBe(true)
+      expect(await waitFor(() => carrying().length === 2, 5000)).toBe(true)
       const before = carrying()
       const ctx: HostContext = { host: h1!, transport: reader, facts: new FactBatcher(reader, { timeoutSec: 20, maxBytes: 1024 * 1024 }), timeoutMs: 20_000 }
       const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: hostile }), readFact(processTableFact())]))

@@ -78,14 +78,20 @@ describe('FactBatcher over /bin/sh', () => {
     expect([...r.stdout]).toEqual([0, 1, 255, 10, 27, 91, 51, 49, 109])
   })
 
-  it('times out a hung fact on the host while the other facts of the batch still answer', async () => {
+  it('times out a hung fact on the host (killed there); facts before it answer, facts after it go in the next batch', async () => {
     const { batcher, transport } = makeBatcher(1)
     const started = Date.now()
-    const [hung, fine] = await Promise.all([batcher.get(raw('hung', 'sleep 30')), batcher.get(raw('fine', 'echo ok'))])
+    const tag = `verify-hung-${process.pid}-${Date.now()}`
+    const [before, hung, after] = await Promise.all([batcher.get(raw('before', 'echo before')), batcher.get(raw('hung', 'exec sleep 30', [tag])), batcher.get(raw('after', 'echo after'))])
+    expect(before.stdout.toString()).toBe('before\n')
     expect(hung.timedOut).toBe(true)
-    expect(fine.stdout.toString()).toBe('ok\n')
+    expect(after.stdout.toString()).toBe('after\n')
     expect(Date.now() - started).toBeLessThan(8000)
-    expect(transport.execCount).toBe(1)
+    expect(transport.execCount).toBe(2)
+    // the watchdog killed the batch's process group: nothing of the hung fact is left running
+    const { execFileSync } = await import('node:child_process')
+    const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(tag))
+    expect(left).toEqual([])
   })
 
   it('caps a fact that prints too much and says so', async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
-import type { FactRequest, RawFact } from '../../src/probe/fact.ts'
+import { standaloneScript, type FactRequest, type RawFact } from '../../src/probe/fact.ts'
 import { PROBE_MARKER } from '../../src/probe/script.ts'
 
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
@@ -28,7 +28,7 @@ export async function runWithTools<T>(request: FactRequest<T>, tools: string[]):
       const found = which(tool)
       if (found) symlinkSync(found, path.join(bin, tool))
     }
-    const result = await execa('/bin/sh', ['-c', request.script, PROBE_MARKER, ...request.args], {
+    const result = await execa('/bin/sh', ['-c', standaloneScript(request), PROBE_MARKER, ...request.args], {
       env: { PATH: bin, LC_ALL: 'C' },
       extendEnv: false,
       reject: false,
