@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 // Tests that need a real OpenSSH sshd (the fleet fixture) or spawn the CLI are `e2e`; the rest
 // (`unit`, including resources read through the local shell) run in seconds: `npm run test:unit`.
-const SSHD_TESTS = ['test/e2e/**/*.test.ts', 'test/transports/ssh.test.ts', 'test/transports/ssh-auth.test.ts', 'test/transports/bastion.test.ts', 'test/transports/become.test.ts']
+const SSHD_TESTS = ['test/e2e/**/*.test.ts', 'test/transports/ssh/transport.test.ts', 'test/transports/ssh/auth.test.ts', 'test/transports/ssh/bastion.test.ts', 'test/transports/ssh/become.test.ts']
 
 export default defineConfig({
   test: {

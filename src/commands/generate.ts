@@ -9,9 +9,9 @@ import { ExitCode, type RunResult } from '../model.ts'
 import { currentHost, readFact } from '../dsl/context.ts'
 import { it, loadSpec, type LoadedSpec } from '../dsl/registry.ts'
 import { factFailure, type FactRequest } from '../probe/fact.ts'
-import { processTableFact, type ProcessInfo } from '../resources/process.ts'
-import { socketTableFact, type Listener } from '../resources/port.ts'
-import { release, type ReleaseFacts } from '../resources/release.ts'
+import { processTableFact, type ProcessInfo } from '../resources/system/process.ts'
+import { socketTableFact, type Listener } from '../resources/system/port.ts'
+import { release, type ReleaseFacts } from '../resources/deploy/release.ts'
 import type { RunHooks } from './run-hooks.ts'
 
 export const DEFAULT_ROOTS = ['/apps', '/srv', '/var/www', '/opt', '/home']

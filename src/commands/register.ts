@@ -127,7 +127,7 @@ function addSpecRunningCommands(program: Command, ctx: DeployCommandsContext): v
     .option('--no-default-ignores', 'compare pids, start times, counters and clocks too')
     .action(async (flags: { hosts: string; against: string; pair: string; ignore: string[]; defaultIgnores: boolean; json?: string; specs: string }) => {
       const { runCompare } = await import('./compare.ts')
-      const { parsePairing } = await import('../compare/pair.ts')
+      const { parsePairing } = await import('../app/compare/pair.ts')
       ctx.setExitCode(
         await withConfigErrorsAsync(() =>
           runCompare(

@@ -1,7 +1,7 @@
 // Jest's `expect`, well kept and familiar, plus matchers for host resources.
 import { inspect, stripVTControlCharacters } from 'node:util'
 import { baseExpect } from './jest-expect.ts'
-import type { FileFacts } from '../resources/file.ts'
+import type { FileFacts } from '../resources/system/file.ts'
 import { currentSecrets } from './context.ts'
 import { redactMatcherFailure } from './redacted-matcher.ts'
 // catalogue matchers: every/some over collections, version constraints, listening ports

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import type { HostSpec } from '../model.ts'
 import { findSecretPaths, isSchema, validateVarsFromCommandLine, type VarPath, type VarsOf, type VarsSchema } from './vars.ts'
 import { describeWhenFalse, type HostInfo, type When } from './when.ts'
-import { durationMs } from '../duration.ts'
+import { durationMs } from '../lib/duration.ts'
 import { stackFrames } from './stack-frames.ts'
 import { varSourceOf } from '../inventory/var-source.ts'
 

@@ -7,7 +7,7 @@ import { runInHost, type DryRunLog, type HostContext } from '../dsl/context.ts'
 import { FactBatcher } from '../probe/batcher.ts'
 import type { ExecOptions, ExecResult, Transport } from '../transports/transport.ts'
 import { runCheck } from './check.ts'
-import { becomeInvocation } from '../transports/become.ts'
+import { becomeInvocation } from '../transports/ssh/become.ts'
 import { shellQuote } from '../probe/quote.ts'
 import type { HostPlan, RunPlan } from './plan.ts'
 

@@ -2,7 +2,7 @@
 // runs out (exponential backoff), so a service still warming up after a restart is waited for
 // instead of failing the gate; the result says when each check went green.
 import type { CheckResult, ErrorKind } from '../model.ts'
-import { durationMs } from '../duration.ts'
+import { durationMs } from '../lib/duration.ts'
 import { applySeverity } from './severity.ts'
 
 export interface WaitPolicy {

@@ -1,11 +1,11 @@
 // Picks the transport for a host: `local` runs through execa, everything else over ssh2.
 import type { HostSpec } from '../model.ts'
 import { LocalTransport } from './local.ts'
-import { SshTransport } from './ssh.ts'
-import type { SshSession } from './ssh-session.ts'
-import { DEFAULT_RETRY, RetryingTransport } from './retry.ts'
+import { SshTransport } from './ssh/transport.ts'
+import type { SshSession } from './ssh/session.ts'
+import { DEFAULT_RETRY, RetryingTransport } from './ssh/retry.ts'
 import type { Transport } from './transport.ts'
-import type { ConnectPacer } from './connect-pacer.ts'
+import type { ConnectPacer } from './ssh/connect-pacer.ts'
 
 export interface TransportOptions {
   connectTimeoutMs: number

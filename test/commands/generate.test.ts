@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { notableProcesses, parseDiscovery, renderGeneratedSpec, targetGroups, type Discovery } from '../../src/commands/generate.ts'
-import type { ProcessInfo } from '../../src/resources/process.ts'
+import type { ProcessInfo } from '../../src/resources/system/process.ts'
 
 const proc = (pid: number, ppid: number, name: string, args: string, elapsedSeconds = 3600): ProcessInfo => ({ pid, ppid, name, args, argv: args.split(' '), user: 'root', uid: 0, state: 'S', startedAt: new Date(0), elapsedSeconds })
 

@@ -14,7 +14,7 @@ import { runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
 import { killTree } from '../support/faults.ts'
 import type { CompareReport } from '../../src/commands/compare.ts'
-import type { Snapshot } from '../../src/snapshot/snapshot.ts'
+import type { Snapshot } from '../../src/app/snapshot/snapshot.ts'
 
 let fleet: Fleet
 let work: Workdir

@@ -3,8 +3,8 @@
 // Measured in a pid namespace of its own (root), with 1,000 sleepers in sessions of their own.
 import { describe, expect, it } from 'vitest'
 import { measureHostCost } from '../../bench/host-cost.ts'
-import { parseProcessTable, processTableFact } from '../../src/resources/process.ts'
-import { parseSocketTable, socketTableFact } from '../../src/resources/port.ts'
+import { parseProcessTable, processTableFact } from '../../src/resources/system/process.ts'
+import { parseSocketTable, socketTableFact } from '../../src/resources/system/port.ts'
 
 describe.skipIf(globalThis.process.getuid?.() !== 0)('the process table with 1,000 processes (pid namespace, root)', () => {
   it('is read by ≤ 3 processes in little CPU, and lists every sleeper', async () => {

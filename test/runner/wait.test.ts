@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { isRetryable, runCheckWithPolicies, runWithWait } from '../../src/runner/wait.ts'
 import { applySeverity } from '../../src/runner/severity.ts'
-import { parseDuration } from '../../src/duration.ts'
+import { parseDuration } from '../../src/lib/duration.ts'
 import type { CheckResult } from '../../src/model.ts'
 
 const result = (status: CheckResult['status'], extra: Partial<CheckResult> = {}): CheckResult => ({ id: 's::c', file: 's', path: ['c'], status, durationMs: 5, facts: ['file:/x'], ...extra })

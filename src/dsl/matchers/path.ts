@@ -5,7 +5,7 @@
 import path from 'node:path'
 import type { MatcherContext } from 'expect'
 import { baseExpect } from '../jest-expect.ts'
-import type { FileFacts } from '../../resources/file.ts'
+import type { FileFacts } from '../../resources/system/file.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {

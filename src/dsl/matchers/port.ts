@@ -2,7 +2,7 @@
 // the port does listen.
 import type { MatcherContext } from 'expect'
 import { baseExpect } from '../jest-expect.ts'
-import type { PortFacts } from '../../resources/port.ts'
+import type { PortFacts } from '../../resources/system/port.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {

@@ -1,6 +1,6 @@
 // toBeOutOfRotation(): fails with the question a release engineer has to answer, not `expected 0`.
 import { baseExpect } from '../jest-expect.ts'
-import type { RotationFacts } from '../../resources/out-of-rotation.ts'
+import type { RotationFacts } from '../../resources/deploy/out-of-rotation.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {

@@ -2,8 +2,8 @@
 // with the package manager's ordering (dpkg or rpm), never as strings.
 import type { MatcherContext } from 'expect'
 import { baseExpect } from '../jest-expect.ts'
-import { satisfiesVersion, parseConstraint, type VersionScheme } from '../../resources/version-compare.ts'
-import { schemeOf, type PkgFacts } from '../../resources/pkg.ts'
+import { satisfiesVersion, parseConstraint, type VersionScheme } from '../../lib/version-compare.ts'
+import { schemeOf, type PkgFacts } from '../../resources/system/pkg.ts'
 
 declare module 'expect' {
   interface Matchers<R extends void | Promise<void>, T = unknown> {

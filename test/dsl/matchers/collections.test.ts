@@ -1,7 +1,7 @@
 import { describe, expect as vitestExpect, it } from 'vitest'
 import { expect } from '../../../src/dsl/expect.ts'
 import { failure } from '../../support/assertion-failure.ts'
-import type { ProcessInfo } from '../../../src/resources/process.ts'
+import type { ProcessInfo } from '../../../src/resources/system/process.ts'
 
 
 const deploy = new Date('2024-05-14T10:00:00Z')

@@ -3,7 +3,7 @@
 import { describe, expect as vitestExpect, it } from 'vitest'
 import { expect } from '../../../src/dsl/expect.ts'
 import { escapeRegExp, isInside } from '../../../src/dsl/matchers/path.ts'
-import type { FileFacts } from '../../../src/resources/file.ts'
+import type { FileFacts } from '../../../src/resources/system/file.ts'
 import { failure } from '../../support/assertion-failure.ts'
 
 const link = (target: string, resolvedPath?: string): FileFacts => ({

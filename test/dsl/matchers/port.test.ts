@@ -1,8 +1,8 @@
 import { describe, expect as vitestExpect, it } from 'vitest'
 import { expect } from '../../../src/dsl/expect.ts'
 import { failure } from '../../support/assertion-failure.ts'
-import type { PortFacts, Listener } from '../../../src/resources/port.ts'
-import { covers } from '../../../src/resources/port.ts'
+import type { PortFacts, Listener } from '../../../src/resources/system/port.ts'
+import { covers } from '../../../src/resources/system/port.ts'
 
 
 function facts(port: number, listeners: Listener[]): PortFacts {

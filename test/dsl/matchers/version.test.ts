@@ -1,7 +1,7 @@
 import { describe, expect as vitestExpect, it } from 'vitest'
 import { expect } from '../../../src/dsl/expect.ts'
 import { failure } from '../../support/assertion-failure.ts'
-import type { PkgFacts } from '../../../src/resources/pkg.ts'
+import type { PkgFacts } from '../../../src/resources/system/pkg.ts'
 
 
 const openssh: PkgFacts = { name: 'openssh-server', manager: 'dpkg', installed: true, version: '1:9.2p1-2+deb12u3', versions: ['1:9.2p1-2+deb12u3'], architectures: ['amd64'], status: 'ii' }

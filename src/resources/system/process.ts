@@ -1,0 +1,388 @@
+// process(match): EVERY process matching a name, a command-line pattern or a pid file, each with
+// its absolute start time (from /proc, not a rounded `ps` column), for restart detection.
+//
+// The host answers one constant question, "the process table" (one fact per host, shared by
+// all process checks); the match runs here, so no pattern ever reaches the host's command lines
+// and a pattern can never match the probe, nor another verify run's probe.
+import { FactError } from '../../errors.ts'
+import { readFact } from '../../dsl/context.ts'
+import { factFailure, type FactRequest, type RawFact } from '../../probe/fact.ts'
+import { PROBE_MARKER, WATCHDOG_SCRIPT } from '../../probe/script.ts'
+
+export interface ProcessInfo {
+  pid: number
+  ppid: number
+  /** The kernel's name for the process (comm, at most 15 bytes): what `ps -C` and pgrep match. */
+  name: string
+  /** The command line, arguments joined by spaces ('' for kernel threads and zombies). */
+  args: string
+  argv: string[]
+  /** Effective user, as `ps -o user` shows it. */
+  user: string
+  uid: number
+  /** R running, S sleeping, D disk wait, Z zombie, T stopped, I idle kernel thread, … */
+  state: string
+  /** Boot time + start ticks / CLK_TCK: the same instant on every read, to the second. */
+  startedAt: Date
+  /** Seconds since the process started, by the host's own clock (uptime − start ticks). */
+  elapsedSeconds: number
+}
+
+export interface ProcessMatch {
+  /** The process name (comm); a name longer than 15 bytes matches its first 15, as the kernel keeps them. */
+  name?: string
+  /** The full command line: a RegExp, or a string that must appear in it literally. */
+  args?: RegExp | string
+  /** The pid written in this file; a missing pid file means no process. */
+  pidFile?: string
+  /** Only processes running as this (effective) user. */
+  user?: string
+}
+
+export interface ProcessList extends Iterable<ProcessInfo> {
+  /** What was asked, e.g. `name "nginx"`, for messages. */
+  match: string
+  processes: ProcessInfo[]
+  count: number
+  pids: number[]
+}
+
+export interface ProcessTable {
+  processes: ProcessInfo[]
+  /**
+   * The probe's shell, its session, and the processes left out of `processes`: that session's,
+   * and those of any other verify probe's session running a fact at the time of the read.
+   */
+  probe: { pid: number; sessionId: number; excludedPids: number[] }
+}
+
+// One `awk` reads the whole of /proc (stat, status, cmdline of every process: getline, no fork per
+// process), so the table costs the host one process whatever it runs; the shell only expands the
+// /proc/[0-9]* glob. Every process of the probe's own session (awk's session: the exec channel's
+// shell, its ancestors up to the session leader, the batch's watchdog) is skipped. Records are
+// framed by a random nonce (the kernel's uuid): a command line can hold any bytes. Kernel threads
+// (PF_KTHREAD in the flags, field 9) have no command line. Another probe's fact can `exec` its
+// command (losing the marker) while its marked parent is still to come in the glob's order
+// (lexicographic, and pids wrap): by then it could be gone. So a parent not read yet is read
+// (record A) before the child's command line: it is alive then.
+// Command lines are read with RS = NUL (mawk, gawk). busybox awk drops what follows a NUL: there
+// the command lines come from one `ps -o pid,args` (arguments joined by spaces, as ps shows them).
+// User names come from /etc/passwd; only uids not in it (LDAP, sssd) cost a `getent passwd`.
+const TABLE_AWK = String.raw`function slurp(f,  l, s, r) { s = ""; while ((r = (getline l < f)) > 0) s = s l "\n"; close(f); return s }
+function after(s,  i, j) { j = 0; while ((i = index(substr(s, j + 1), ")")) > 0) j += i; return j ? substr(s, j + 2) : "" }
+function cmdline(pid,  f, r) {
+  if (lossy) { if (pid in args) printf "%s", args[pid]; return }
+  f = "/proc/" pid "/cmdline"; RS = "\0"
+  while ((getline r < f) > 0) printf "%s%c", r, 0
+  close(f); RS = "\n"
+}
+function uidof(d,  f, l, a) { f = d "/status"; while ((getline l < f) > 0) if (l ~ /^Uid:/) { split(l, a); close(f); return a[3] } close(f); return "" }
+BEGIN {
+  f = "/proc/sys/kernel/random/uuid"; getline n < f; close(f); gsub(/-/, "", n); n = "V" n
+  if (n !~ /^V[0-9a-f]+$/ || length(n) != 33) { print "cannot read " f > "/dev/stderr"; exit 2 }
+  split(after(slurp("/proc/self/stat")), me, " "); sid = me[4]
+  while ((getline l < "/proc/stat") > 0) if (l ~ /^btime /) { split(l, a); bt = a[2] }
+  close("/proc/stat"); getline l < "/proc/uptime"; close("/proc/uptime"); split(l, a, " "); up = a[1]
+  hz = up > 5 ? me[20] / up : 100; h = 100; split("250 300 1000 1024", cand, " ")
+  for (i in cand) if ((cand[i] - hz) * (cand[i] - hz) < (h - hz) * (h - hz)) h = cand[i]
+  f = "/proc/self/status"
+  while ((getline l < f) > 0) { split(l, a); if (a[1] == "Uid:") u = a[3]; else if (a[1] == "Gid:") g = a[3]; else if (a[1] == "Groups:") { for (i = 2; i in a; i++) g = g " " a[i] } }
+  close(f)
+  while ((getline l < "/proc/mounts") > 0) { split(l, a, " "); if (a[2] == "/proc" && a[3] == "proc") po = a[4] }
+  close("/proc/mounts")
+  printf "\n%s H %s %s %s %s %s %s\n", n, me[2], sid, bt, h, up, u
+  printf "\n%s G %s\n\n%s M %s\n", n, g, n, po
+  RS = "\0"; k = 0; while ((getline l < "/proc/self/cmdline") > 0) k++
+  close("/proc/self/cmdline"); RS = "\n"; lossy = k < 3
+  if (lossy) {
+    c = "ps -o pid,args 2>/dev/null"
+    while ((c | getline l) > 0) { sub(/^ +/, "", l); p = l; sub(/ .*/, "", p); if (p ~ /^[0-9]+$/) { sub(/^[0-9]+ /, "", l); args[p] = l } }
+    close(c)
+  }
+  ex = ""
+  for (i = 1; i < ARGC; i++) {
+    d = ARGV[i]; ARGV[i] = ""; pid = substr(d, 7)
+    st = slurp(d "/stat")
+    if (st == "") continue
+    split(after(st), f4, " ")
+    if (f4[4] == sid) { ex = ex " " pid; continue }
+    pp = f4[2] + 0; uid = uidof(d)
+    if (uid == "") continue
+    uids[uid] = 1
+    kt = int(f4[7] / 2097152) % 2
+    if (!kt && pp > 1 && !(pp in seen)) { seen[pp] = 1; printf "\n%s A %s\n", n, pp; cmdline(pp) }
+    seen[pid] = 1
+    printf "\n%s P %s\n%s", n, uid, st
+    printf "\n%s C\n", n
+    if (!kt) cmdline(pid)
+  }
+  printf "\n%s X%s\n\n%s U\n", n, ex, n
+  while ((getline l < "/etc/passwd") > 0) { split(l, a, ":"); if ((a[3] in uids) && !(a[3] in named)) { named[a[3]] = 1; print l } }
+  close("/etc/passwd")
+  c = ""; for (x in uids) if (!(x in named)) c = c " " x
+  if (c != "") { c = "getent passwd" c " 2>/dev/null"; while ((c | getline l) > 0) print l; close(c) }
+  printf "\n%s Z\n", n
+  exit 0
+}`
+
+// A function body run in the probe's own shell (see FactRequest.inline): one process, awk. mawk
+// stops on a read error, which a process exiting while its files are read gives (ESRCH): then the
+// table is read again (a fresh glob, a fresh nonce); the parser takes the last complete table.
+const TABLE_SCRIPT = `[ -r /proc/stat ] || { echo '/proc is not mounted' >&2; return 2; }
+awk '${TABLE_AWK}' /proc/[0-9]* || awk '${TABLE_AWK}' /proc/[0-9]* || awk '${TABLE_AWK}' /proc/[0-9]*`
+
+/** Largest process table accepted: big Java command lines add up. */
+const TABLE_MAX_BYTES = 64 * 1024 * 1024
+
+export function processTableFact(): FactRequest<ProcessTable> {
+  const request: FactRequest<ProcessTable> = {
+    key: 'process-table',
+    describe: 'process table (/proc)',
+    script: TABLE_SCRIPT,
+    inline: true,
+    args: [],
+    maxBytes: TABLE_MAX_BYTES,
+    parse: (raw) => parseTableFact(request, raw),
+  }
+  return request
+}
+
+function parseTableFact(request: FactRequest<ProcessTable>, raw: RawFact): ProcessTable {
+  if (raw.exitCode !== 0) throw factFailure(request, raw)
+  if (raw.truncated) throw new FactError(`${request.describe}: larger than ${TABLE_MAX_BYTES} bytes`)
+  return parseProcessTable(raw.stdout)
+}
+
+/** Parses the framed output of the table snippet (bytes: command lines need not be UTF-8). */
+export function parseProcessTable(out: Buffer): ProcessTable {
+  const output = out.toString('latin1')
+  // The last table read is the one that completed (an earlier read may have stopped half way): its
+  // nonce is on the closing Z line, the last bytes; nothing a command line holds can follow that.
+  const nonce = /\n(V[0-9a-f]{24,32}) Z\n$/.exec(output)?.[1]
+  if (!nonce) {
+    if (/^\n(V[0-9a-f]{24,32}) H /.test(output)) throw new Error('process table output ends early')
+    throw new Error(`unexpected process table output: ${JSON.stringify(output.slice(0, 80))}`)
+  }
+  const start = output.indexOf(`\n${nonce} H `)
+  if (start < 0) throw new Error('process table output ends early')
+  const text = output.slice(start)
+  const pieces = text.split(`\n${nonce} `).slice(1)
+  if (pieces.at(-1) !== 'Z\n') throw new Error('process table output ends early')
+
+  const header = pieces[0]!.trim().split(' ')
+  const [, pid, sid, btime, hz, uptime, uid] = header
+  const clockTicks = hz === '?' ? 100 : Number(hz)
+  const bootTime = Number(btime)
+  const uptimeSec = Number(uptime)
+  if (![pid, sid, btime, uptime, uid].every((v) => v !== undefined && /^\d+(\.\d+)?$/.test(v)) || !(clockTicks > 0)) {
+    throw new Error(`unexpected process table header: ${JSON.stringify(pieces[0])}`)
+  }
+  const groups = (pieces[1] ?? '').replace(/^G /, '').trim().split(/\s+/).filter(Boolean).map(Number)
+  const mountOptions = (pieces[2] ?? '').replace(/^M ?/, '').trim()
+  assertFullView(mountOptions, Number(uid), groups)
+
+  const names = new Map<number, string>()
+  /** Command lines of parents read ahead of their turn (A records), by pid. */
+  const parents = new Map<number, string[]>()
+  let excludedPids: number[] = []
+  const rows: Array<{ uid: number; stat: string; cmdline: string }> = []
+  for (let i = 3; i < pieces.length; i++) {
+    const piece = pieces[i]!
+    if (piece.startsWith('P ')) {
+      const newline = piece.indexOf('\n')
+      const cmd = pieces[i + 1]
+      if (cmd === undefined || !cmd.startsWith('C\n')) throw new Error(`process table: record without command line: ${JSON.stringify(piece.slice(0, 80))}`)
+      rows.push({ uid: Number(piece.slice(2, newline)), stat: piece.slice(newline + 1), cmdline: cmd.slice(2) })
+      i++
+    } else if (piece.startsWith('A ')) {
+      const newline = piece.indexOf('\n')
+      parents.set(Number(piece.slice(2, newline)), argvOf(piece.slice(newline + 1)))
+    } else if (piece.startsWith('X')) {
+      excludedPids = piece.slice(1).trim().split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b)
+    } else if (piece.startsWith('U\n')) {
+      for (const line of piece.slice(2).split('\n')) {
+        const [name, , id] = line.split(':')
+        if (name && id && /^\d+$/.test(id) && !names.has(Number(id))) names.set(Number(id), utf8(name))
+      }
+    }
+  }
+  const clock = { bootTime, clockTicks, uptimeSec }
+  const all = rows.map((row) => {
+    const stat = parseStatLine(row.stat)
+    return { ...toProcess(stat, row, names, clock), session: stat.session }
+  })
+  // Another probe's facts carry their arguments (paths, names, patterns) on their command
+  // lines: a check must not find them. Their sessions are recognised by the marker in $0, on
+  // a fact's shell (or the `timeout` running it) or on the parent of a process.
+  const argvByPid = new Map(all.map((p) => [p.pid, p.argv]))
+  const parentArgv = (p: { ppid: number }) => parents.get(p.ppid) ?? argvByPid.get(p.ppid) ?? []
+  const probeSessions = new Set(all.filter((p) => isProbeFactShell(p.argv) || isProbeFactShell(parentArgv(p))).map((p) => p.session))
+  const processes: ProcessInfo[] = []
+  for (const { session, ...p } of all) {
+    if (probeSessions.has(session)) excludedPids.push(p.pid)
+    else processes.push(p)
+  }
+  processes.sort((a, b) => a.pid - b.pid)
+  excludedPids.sort((a, b) => a - b)
+  return { processes, probe: { pid: Number(pid), sessionId: Number(sid), excludedPids } }
+}
+
+/** hidepid hides other users' processes: a partial table would make "not running" a false pass. */
+function assertFullView(mountOptions: string, uid: number, groups: number[]): void {
+  const hidepid = /(?:^|,)hidepid=([^,]+)/.exec(mountOptions)?.[1]
+  if (!hidepid || hidepid === '0' || hidepid === 'off' || uid === 0) return
+  const exempt = /(?:^|,)gid=(\d+)/.exec(mountOptions)?.[1]
+  if (exempt !== undefined && groups.includes(Number(exempt))) return
+  throw new FactError(`process table (/proc): /proc is mounted with hidepid=${hidepid}, so other users' processes are hidden from the non-root probe user (uid ${uid}); run as root or a member of the proc gid= group`)
+}
+
+interface Clock {
+  bootTime: number
+  clockTicks: number
+  uptimeSec: number
+}
+
+/**
+ * A batch's watchdog (`sh -c WATCHDOG verify-probe`), a `sh -c SNIPPET verify-probe ARGS…` fact, or
+ * the `timeout … sh -c …` of an older probe; from `ps` (busybox) the arguments come joined by spaces.
+ */
+function isProbeFactShell(argv: readonly string[]): boolean {
+  for (let i = 0; i + 2 < argv.length; i++) if (argv[i] === '-c' && argv[i + 2] === PROBE_MARKER) return true
+  return argv.length === 1 && argv[0]!.endsWith(` -c ${WATCHDOG_SCRIPT} ${PROBE_MARKER}`)
+}
+
+/** `pid (comm) state ppid pgrp session … starttime(22) …`; comm may hold spaces, parens, newlines. */
+export function parseStatLine(stat: string): { pid: number; name: string; state: string; ppid: number; session: number; startTicks: number } {
+  const open = stat.indexOf(' (')
+  const close = stat.lastIndexOf(')')
+  const fields = stat.slice(close + 2).trim().split(/\s+/)
+  // fields[0] is field 3 (state), so field 22 (starttime) is fields[19]
+  if (open < 0 || close < open || fields.length < 20) throw new Error(`unexpected /proc/<pid>/stat line: ${JSON.stringify(stat.slice(0, 120))}`)
+  return {
+    pid: Number(stat.slice(0, open)),
+    name: utf8(stat.slice(open + 2, close)),
+    state: fields[0]!,
+    ppid: Number(fields[1]),
+    session: Number(fields[3]),
+    startTicks: Number(fields[19]),
+  }
+}
+
+function toProcess(stat: ReturnType<typeof parseStatLine>, row: { uid: number; cmdline: string }, names: Map<number, string>, clock: Clock): ProcessInfo {
+  const argv = argvOf(row.cmdline)
+  const startSec = stat.startTicks / clock.clockTicks
+  return {
+    pid: stat.pid,
+    ppid: stat.ppid,
+    name: stat.name,
+    args: argv.join(' '),
+    argv,
+    user: names.get(row.uid) ?? String(row.uid),
+    uid: row.uid,
+    state: stat.state,
+    startedAt: new Date(Math.round((clock.bootTime + startSec) * 1000)),
+    elapsedSeconds: Math.max(0, Math.round((clock.uptimeSec - startSec) * 100) / 100),
+  }
+}
+
+/** /proc/<pid>/cmdline (NUL-terminated arguments, read as latin1) as argv. */
+function argvOf(cmdline: string): string[] {
+  return cmdline === '' ? [] : utf8(cmdline).replace(/\0$/, '').split('\0')
+}
+
+function utf8(latin1: string): string {
+  return Buffer.from(latin1, 'latin1').toString('utf8')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching
+
+const COMM_BYTES = 15
+
+export function describeMatch(match: ProcessMatch): string {
+  const parts: string[] = []
+  if (match.name !== undefined) parts.push(`name ${JSON.stringify(match.name)}`)
+  if (match.args !== undefined) parts.push(`args ${typeof match.args === 'string' ? JSON.stringify(match.args) : String(match.args)}`)
+  if (match.pidFile !== undefined) parts.push(`pid file ${JSON.stringify(match.pidFile)}`)
+  if (match.user !== undefined) parts.push(`user ${JSON.stringify(match.user)}`)
+  return parts.join(', ')
+}
+
+/** Every process meeting all the given criteria. */
+export function matchProcesses(processes: readonly ProcessInfo[], match: ProcessMatch, pidFromFile?: number | null): ProcessInfo[] {
+  return processes.filter((p) => {
+    if (match.name !== undefined && !nameMatches(p.name, match.name)) return false
+    if (match.args !== undefined && !argsMatch(p.args, match.args)) return false
+    if (match.user !== undefined && p.user !== match.user) return false
+    if (match.pidFile !== undefined && p.pid !== pidFromFile) return false
+    return true
+  })
+}
+
+function nameMatches(comm: string, name: string): boolean {
+  if (comm === name) return true
+  const bytes = Buffer.from(name, 'utf8')
+  return bytes.length > COMM_BYTES && Buffer.from(comm, 'utf8').equals(bytes.subarray(0, COMM_BYTES))
+}
+
+function argsMatch(args: string, pattern: RegExp | string): boolean {
+  if (typeof pattern === 'string') return args.includes(pattern)
+  pattern.lastIndex = 0 // a /g or /y pattern keeps state between test() calls
+  return pattern.test(args)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pid files
+
+const PIDFILE_SCRIPT = String.raw`if [ ! -e "$1" ]; then echo missing; return 0; fi
+printf 'pid:'; head -c 64 -- "$1"`
+
+export function pidFileFact(path: string): FactRequest<number | null> {
+  const request: FactRequest<number | null> = {
+    key: `pidfile:${path}`,
+    describe: `read pid file ${path}`,
+    script: PIDFILE_SCRIPT,
+    inline: true,
+    args: [path],
+    parse: (raw) => {
+      if (raw.exitCode !== 0) throw factFailure(request, raw)
+      return parsePidFile(request.describe, raw.stdout.toString('utf8'))
+    },
+  }
+  return request
+}
+
+/** null: no pid file (so no process); a pid file that holds no pid is an error. */
+export function parsePidFile(what: string, out: string): number | null {
+  if (out.trim() === 'missing') return null
+  const pid = /^pid:\s*(\d+)\s*(?:\n|$)/.exec(out)?.[1]
+  if (!pid) throw new FactError(`${what}: does not hold a pid (${JSON.stringify(out.slice(4, 40))})`)
+  return Number(pid)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function normalize(match: string | ProcessMatch): ProcessMatch {
+  const m = typeof match === 'string' ? { name: match } : match
+  if (m.name === undefined && m.args === undefined && m.pidFile === undefined && m.user === undefined) {
+    throw new Error('process(): give a name, { args }, { pidFile } or { user }')
+  }
+  return m
+}
+
+function processList(match: string, processes: ProcessInfo[]): ProcessList {
+  const list = { match, processes, count: processes.length, pids: processes.map((p) => p.pid) }
+  Object.defineProperty(list, Symbol.iterator, { value: () => processes[Symbol.iterator](), enumerable: false })
+  return list as ProcessList
+}
+
+/**
+ * Every process matching all the criteria: `process('nginx')` by name,
+ * `process({ args: /puma .*blog/ })` by command line, `process({ pidFile: '/run/nginx.pid' })`.
+ * Tip: `import { process as proc }` keeps Node's global `process` usable in the spec.
+ */
+export async function process(match: string | ProcessMatch): Promise<ProcessList> {
+  const m = normalize(match)
+  const [table, pid] = await Promise.all([readFact(processTableFact()), m.pidFile !== undefined ? readFact(pidFileFact(m.pidFile)) : undefined])
+  return processList(describeMatch(m), matchProcesses(table.processes, m, pid))
+}
