@@ -80,15 +80,15 @@ describe('verify --hosts <group> over real sshd', () => {
     const channelsBefore = await fleet.execChannels()
     const run = await runCli(['--hosts', 'staging', '--junit', 'out/junit.xml', '--json', 'out/result.json'], { cwd: work.dir })
     // stderr holds the progress, one line per finished host (no terminal), and nothing else
-    expect(run.stderr.split('\n').filter((line) => line !== '' && !/^\[\d\/3\] ✓ host-\d {2}7 passed {2}\d+\.\ds$/.test(line))).toEqual([])
+    expect(run.stderr.split('\n').filter((line) => line !== '' && !/^\[\d\/3\] ✓ host-\d {2}8 passed {2}\d+\.\ds$/.test(line))).toEqual([])
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     for (const h of fleet.hosts.slice(0, 3)) expect(run.stdout).toContain(h.name)
-    expect(run.stdout).toMatch(/3 hosts?, 21 checks: 21 passed, 0 failed, 0 errors/)
+    expect(run.stdout).toMatch(/3 hosts?, 24 checks: 24 passed, 0 failed, 0 errors/)
 
     const xml = parseXml(path.join(work.dir, 'out/junit.xml'))
     const suites = asArray(xml.testsuites.testsuite)
     expect(suites.map((s: { name: string }) => s.name)).toEqual(['host-1', 'host-2', 'host-3'])
-    expect(asArray(suites[0].testcase)).toHaveLength(7)
+    expect(asArray(suites[0].testcase)).toHaveLength(8)
     expect(junitSchemaErrors(path.join(work.dir, 'out/junit.xml'))).toBe('')
 
     const json = readJson(path.join(work.dir, 'out/result.json'))

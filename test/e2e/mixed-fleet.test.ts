@@ -105,7 +105,7 @@ describe('a mixed group over real sshd', () => {
     expect(json.hosts.map((h) => h.host.name)).toEqual(['web-1', 'shop-1', 'jobs-1', 'db-1'])
 
     expect(byStatus(web!.checks)).toMatchObject({ skipped: ['Shop release'], failed: [], error: [] })
-    expect(web!.checks.filter((c) => c.status === 'passed')).toHaveLength(7)
+    expect(web!.checks.filter((c) => c.status === 'passed')).toHaveLength(8)
     expect(web!.checks.find((c) => c.status === 'skipped')!.message).toBe('var app is not "shop"')
 
     expect(byStatus(shop!.checks)).toMatchObject({ skipped: ['Blog release', 'Shop release › job runner'], failed: [], error: [] })
@@ -203,7 +203,7 @@ describe('leaks', { when: inGroup('shop-web'), vars: z.object({ readinessToken: 
     expect(run.stdout).toMatch(/^ {4}• Shop release › job runner › has its queue config {2}\[worker\]/m)
     expect(run.stdout).toMatch(/^ {4}- Shop release › storefront {2}skipped: host is not in group shop-web/m)
     expect(run.stdout).toMatch(/^db-1 \(.*\) {2}groups: all, db {2}NO CHECKS APPLY$/m)
-    expect(run.stdout).toMatch(/4 hosts: 21 checks would run, 7 skipped; no check applies on 1 host \(nothing was connected to\)/)
+    expect(run.stdout).toMatch(/4 hosts: 22 checks would run, 7 skipped; no check applies on 1 host \(nothing was connected to\)/)
     expect(connections()).toEqual(before)
     const flag = await runCli(['--hosts', 'db', '--list'], { cwd: work.dir, env: ENV })
     expect(flag.exitCode).toBe(3)

@@ -3,6 +3,7 @@
 // against them, and check the invariants: every host reported once with the class its fault
 // implies, the process gone soon after its report, nothing left on either side, JUnit and JSON
 // valid and in agreement. A round returns its violations; it never throws on one.
+import { prng } from '../../support/hostile-secrets.ts'
 import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
@@ -511,16 +512,8 @@ function safeKill(pid: number): void {
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness: the same seed deals the same faults with the same timings.
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The one seeded PRNG of the tests (test/support/hostile-secrets.ts). */
+export const mulberry32 = prng
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
