@@ -68,14 +68,19 @@ const HOST_KEEP_ALIVE_MS = 2_000
 /** Agents and request counts of one host's run: a host session the runner ends with the host. */
 interface HttpState extends HostSession {
   agents: Map<string, Dispatcher>
-  /** Requests that got a response, keyed by `${via} ${origin}`. */
-  counts: Map<string, number>
-  /** When each of those responses came (runner clock, ms), same keys: to count only those after an app's restart. */
-  times?: Map<string, number[]>
-  /** When each of those requests was sent and answered (runner clock, ms), same keys. */
-  spans?: Map<string, Array<{ sentAt: number; answeredAt: number }>>
+  /**
+   * Requests that got a response, keyed by `${via} ${origin}`, in the order they were answered:
+   * when each was sent and answered (runner clock, ms). Counts, answer times (only those after an
+   * app's restart count) and requests in flight during a window all derive from it.
+   */
+  answered: Map<string, AnsweredRequest[]>
   /** Summed duration of every request, answered or not (timings). */
   ms?: number
+}
+
+interface AnsweredRequest {
+  sentAt: number
+  answeredAt: number
 }
 
 interface ResolvedOptions {
@@ -135,15 +140,20 @@ export async function http(url: string, options: HttpOptions = {}): Promise<Http
 
 /** Requests verify made on this host's run that got a response, optionally for one origin / vantage point. */
 export function httpRequestCount(ctx: HostContext, filter: HttpRequestCountFilter = {}): number {
-  const counts = existingHostSession<HttpState>(ctx, HTTP_SESSION)?.counts
-  if (!counts) return 0
+  return answeredRequests(ctx, filter).length
+}
+
+/** The answered requests of this host's run that pass the filter. */
+function answeredRequests(ctx: HostContext, filter: HttpRequestCountFilter): AnsweredRequest[] {
+  const answered = existingHostSession<HttpState>(ctx, HTTP_SESSION)?.answered
+  if (!answered) return []
   const origin = filter.origin === undefined ? undefined : originOf(filter.origin)
-  let total = 0
-  for (const [key, n] of counts) {
+  const out: AnsweredRequest[] = []
+  for (const [key, list] of answered) {
     const [via, keyOrigin] = key.split(' ')
-    if ((filter.via === undefined || filter.via === via) && (origin === undefined || origin === keyOrigin)) total += n
+    if ((filter.via === undefined || filter.via === via) && (origin === undefined || origin === keyOrigin)) out.push(...list)
   }
-  return total
+  return out
 }
 
 
@@ -322,15 +332,15 @@ function stateFor(ctx: HostContext): HttpState {
   return hostSession<HttpState>(ctx, HTTP_SESSION, () => {
     const state: HttpState = {
       agents: new Map(),
-      counts: new Map(),
+      answered: new Map(),
       // When the host's run ends: its answered requests go to the request ledger (so later runs
       // can discount them from a status page's counter), then its pooled connections (tunnels
       // included) close; destroy, not close: a timed-out check may hold a request that never ends.
       async dispose() {
-        if (state.times) {
-          recordRequestTimes([...state.times].map(([key, list]) => {
+        if (state.answered.size > 0) {
+          recordRequestTimes([...state.answered].map(([key, list]) => {
             const [via, origin] = key.split(' ')
-            return { key: ledgerKey(ctx.host.name, via!, origin!), times: list }
+            return { key: ledgerKey(ctx.host.name, via!, origin!), times: list.map((r) => r.answeredAt) }
           }))
         }
         const agents = [...state.agents.values()]
@@ -338,7 +348,7 @@ function stateFor(ctx: HostContext): HttpState {
         await Promise.all(agents.map((agent) => agent.destroy().catch(() => undefined)))
       },
       figures() {
-        const requests = [...state.counts.values()].reduce((a, b) => a + b, 0)
+        const requests = [...state.answered.values()].reduce((n, list) => n + list.length, 0)
         return { ...(state.ms ? { httpMs: state.ms } : {}), ...(requests > 0 ? { httpRequests: requests } : {}) }
       },
     }
@@ -348,15 +358,12 @@ function stateFor(ctx: HostContext): HttpState {
 
 /** Counts a response; returns how many the key has now, this one included. */
 function countRequest(ctx: HostContext, via: Via, origin: string, sentAt: number): number {
-  const counts = stateFor(ctx).counts
+  const answered = stateFor(ctx).answered
   const key = `${via} ${origin}`
-  counts.set(key, (counts.get(key) ?? 0) + 1)
-  const now = Date.now()
-  const times = (stateFor(ctx).times ??= new Map())
-  times.set(key, [...(times.get(key) ?? []), now])
-  const spans = (stateFor(ctx).spans ??= new Map())
-  spans.set(key, [...(spans.get(key) ?? []), { sentAt, answeredAt: now }])
-  return counts.get(key)!
+  let list = answered.get(key)
+  if (!list) answered.set(key, (list = []))
+  list.push({ sentAt, answeredAt: Date.now() })
+  return list.length
 }
 
 /**
@@ -365,28 +372,12 @@ function countRequest(ctx: HostContext, via: Via, origin: string, sentAt: number
  * request inside the span depends on when it counts; this is the most it can have.
  */
 export function httpRequestsDuring(ctx: HostContext, fromMs: number, toMs: number, filter: HttpRequestCountFilter = {}): number {
-  const spans = existingHostSession<HttpState>(ctx, HTTP_SESSION)?.spans
-  if (!spans) return 0
-  const origin = filter.origin === undefined ? undefined : originOf(filter.origin)
-  let n = 0
-  for (const [key, list] of spans) {
-    const [via, keyOrigin] = key.split(' ')
-    if ((filter.via === undefined || filter.via === via) && (origin === undefined || origin === keyOrigin)) n += list.filter((r) => r.sentAt <= toMs && r.answeredAt >= fromMs).length
-  }
-  return n
+  return answeredRequests(ctx, filter).filter((r) => r.sentAt <= toMs && r.answeredAt >= fromMs).length
 }
 
 /** Runner-clock times (ms) of the responses counted by httpRequestCount, oldest first. */
 export function httpRequestTimes(ctx: HostContext, filter: HttpRequestCountFilter = {}): number[] {
-  const times = existingHostSession<HttpState>(ctx, HTTP_SESSION)?.times
-  if (!times) return []
-  const origin = filter.origin === undefined ? undefined : originOf(filter.origin)
-  const out: number[] = []
-  for (const [key, list] of times) {
-    const [via, keyOrigin] = key.split(' ')
-    if ((filter.via === undefined || filter.via === via) && (origin === undefined || origin === keyOrigin)) out.push(...list)
-  }
-  return out.sort((a, b) => a - b)
+  return answeredRequests(ctx, filter).map((r) => r.answeredAt).sort((a, b) => a - b)
 }
 
 /** One pooled Agent per host run, vantage point and TLS mode (certificate checks are per connection). */
