@@ -8,8 +8,12 @@ import { codeFrame } from '../../src/runner/failure-location.ts'
 import { FactError } from '../../src/errors.ts'
 import { ExitCode, exitCodeFor, summarize, type CheckResult, type HostResult } from '../../src/model.ts'
 import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
 
 const THIS_FILE = fileURLToPath(import.meta.url)
+// The line a `// line-of:NAME` comment sits on, so the expected file:line follows edits and formatting.
+const SOURCE_LINES = readFileSync(THIS_FILE, 'utf8').split('\n')
+const lineOf = (name: string): number => SOURCE_LINES.findIndex(line => line.endsWith(`// line-of:${name}`)) + 1
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -23,11 +27,11 @@ function thrown(fn: () => unknown): unknown {
 describe('failed expectations (exit 1)', () => {
   it('a matcher given undefined where it needs a string fails, with actual: undefined and the expect line', () => {
     const linkTarget: string | undefined = undefined
-    const outcome = describeFailure(thrown(() => expect(linkTarget).toMatch(/releases/)))
+    const outcome = describeFailure(thrown(() => expect(linkTarget).toMatch(/releases/))) // line-of:undefined
     vitestExpect(outcome).toMatchObject({ status: 'failed', expected: '/releases/', actual: 'undefined' })
     vitestExpect(outcome.message).toMatch(/received value must be a string/)
-    vitestExpect(outcome.failedAt).toMatchObject({ file: 'test/runner/check.test.ts', line: 26 })
-    vitestExpect(outcome.failedAt!.frame).toContain('> 26 |     const outcome = describeFailure(thrown(() => expect(linkTarget).toMatch(/releases/)))')
+    vitestExpect(outcome.failedAt).toMatchObject({ file: 'test/runner/check.test.ts', line: lineOf('undefined') })
+    vitestExpect(outcome.failedAt!.frame).toContain(`> ${lineOf('undefined')} |     const outcome = describeFailure(thrown(() => expect(linkTarget).toMatch(/releases/)))`)
   })
 
   it('a comparison keeps its operator: expected < 10, actual 1398', () => {
@@ -36,16 +40,22 @@ describe('failed expectations (exit 1)', () => {
   })
 
   it('an Error the spec throws itself is its own assertion failing', () => {
-    const outcome = describeFailure(thrown(() => { throw new Error('no release found') }))
-    vitestExpect(outcome).toMatchObject({ status: 'failed', message: 'Error: no release found', failedAt: { line: 39 } })
+    const outcome = describeFailure(
+      thrown(() => {
+        throw new Error('no release found') // line-of:own-error
+      }),
+    )
+    vitestExpect(outcome).toMatchObject({ status: 'failed', message: 'Error: no release found', failedAt: { line: lineOf('own-error') } })
   })
 })
 
 describe('bugs in the spec (exit 3)', () => {
   it('a mistyped matcher: spec error with file:line, a suggestion and `verify check`', () => {
-    const outcome = describeFailure(thrown(() => (expect(1) as unknown as { toBeSymLink(): void }).toBeSymLink()))
-    vitestExpect(outcome).toMatchObject({ status: 'error', errorKind: 'spec', failedAt: { file: 'test/runner/check.test.ts', line: 46 } })
-    vitestExpect(outcome.message).toMatch(/^test\/runner\/check\.test\.ts:46:\d+: TypeError: .*toBeSymLink is not a function \(did you mean toBeSymlink\?\)\n.*npx verify check/)
+    const outcome = describeFailure(thrown(() => (expect(1) as unknown as { toBeSymLink(): void }).toBeSymLink())) // line-of:typo
+    vitestExpect(outcome).toMatchObject({ status: 'error', errorKind: 'spec', failedAt: { file: 'test/runner/check.test.ts', line: lineOf('typo') } })
+    vitestExpect(outcome.message).toMatch(
+      new RegExp(`^test/runner/check\\.test\\.ts:${lineOf('typo')}:\\d+: TypeError: .*toBeSymLink is not a function \\(did you mean toBeSymlink\\?\\)\\n.*npx verify check`),
+    )
   })
 
   it('a property read on undefined (ReferenceError alike)', () => {
