@@ -11,7 +11,7 @@ import { CI_DIALECTS, type CiDialect } from '../reporters/github.ts'
 import { InvalidArgumentError } from 'commander'
 import type { RunHooks } from './run-hooks.ts'
 import path from 'node:path'
-import { loadInventories, type InventoryFormat } from '../inventory/layers.ts'
+import { loadInventories, type InventoryFormat } from '../inventory/load.ts'
 
 export interface ReportFlags {
   json?: string

@@ -5,7 +5,7 @@
 import path from 'node:path'
 import { ConfigError } from '../errors.ts'
 import type { RunResult } from '../model.ts'
-import { loadInventories, type InventoryFormat } from '../inventory/layers.ts'
+import { loadInventories, type InventoryFormat } from '../inventory/load.ts'
 import { loadSpecs } from '../runner/load-specs.ts'
 import { isLoopback, TOKEN_ENV, tokenId } from '../serve/auth.ts'
 import { startGateServer, type GateServer, type GateSelection } from '../serve/server.ts'

@@ -1,47 +1,39 @@
-// Ansible YAML inventories read as they are: `all` / groups with `hosts`, `vars`, `children`,
-// host ranges (`web[01:20]`), and the connection vars (ansible_host, ansible_port, ansible_user,
-// ansible_ssh_private_key_file, ansible_become*, ansible_connection, -J/ProxyJump in the ssh
-// args). Like Ansible, connection vars win over ~/.ssh/config wherever they are set. Secrets
-// are only taken as `{{ lookup('env', 'NAME') }}`; anything else is an error at its line.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml'
-import { InventoryError } from '../errors.ts'
-import type { BecomeSetting, HostSettings } from './schema.ts'
-import { expandHome, NAME_PATTERN } from './schema.ts'
+// Ansible YAML inventories read as they are, as a layer: `all` / groups with `hosts`, `vars`,
+// `children`, and host ranges (`web[01:20]`). The connection vars are checked where they are
+// written (ansible-vars.ts); every problem is reported at once with its file:line:col.
+import { isMap, isScalar, type Pair, type YAMLMap } from 'yaml'
+import { checkVar } from './ansible-vars.ts'
+import { NAME_PATTERN } from './schema.ts'
 import type { InventoryLayer, LayerGroup, LayerHost } from './layer.ts'
+import { label, YamlSource, type Problem } from './yaml-source.ts'
 
 const GROUP_KEYS = new Set(['hosts', 'vars', 'children'])
 const VERIFY_KEYS = new Set(['defaults', 'vars', 'hosts', 'groups'])
-const PASSWORD_VARS = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password', 'ansible_become_password', 'ansible_become_pass']
-const SSH_CONNECTIONS = new Set(['ssh', 'paramiko', 'smart'])
-const ENV_LOOKUP = /^\{\{\s*lookup\(\s*['"]env['"]\s*,\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\)\s*\}\}$/
 const MAX_RANGE_HOSTS = 10_000
 
 /** By shape: top-level keys that are not hosts.yaml's, each a group map of hosts / vars / children. */
 export function looksLikeAnsible(text: string): boolean {
-  let data: unknown
   try {
-    data = parseDocument(text).toJS()
+    return isAnsibleShape(YamlSource.parse(text, '').toJS())
   } catch {
     return false
   }
+}
+
+/** looksLikeAnsible for a file already parsed. */
+export function isAnsibleShape(data: unknown): boolean {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return false
   const entries = Object.entries(data as Record<string, unknown>)
   if (entries.length === 0 || entries.every(([key]) => VERIFY_KEYS.has(key))) return false
   return entries.every(([, value]) => value === null || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value as object).every((k) => GROUP_KEYS.has(k))))
 }
 
-type Problem = { line: number; col: number; message: string }
-
-/** Parses an Ansible YAML inventory into a layer; throws InventoryError listing every problem with file:line:col. */
-export function ansibleLayer(text: string, file: string): InventoryLayer {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+/** Reads a parsed Ansible YAML inventory into a layer; its problems go with the layer, to be reported with the resolver's. */
+export function ansibleLayer(src: YamlSource): InventoryLayer {
+  const file = src.file
   const problems: Problem[] = []
-  const pos = (node: unknown) => lines.linePos((node as Node | undefined)?.range?.[0] ?? 0)
-  const fail = (node: unknown, message: string) => problems.push({ ...pos(node), message })
-  const label = (node: unknown) => `${file}:${pos(node).line}`
-  for (const err of doc.errors) problems.push({ ...lines.linePos(err.pos[0]), message: `YAML syntax error: ${err.message.split('\n')[0]}` })
-  throwIfAny(file, problems)
+  const fail = (node: unknown, message: string) => problems.push({ at: src.of(node), message })
+  const labelOf = (node: unknown) => label(src.of(node))
 
   const hosts: LayerHost[] = []
   const groups = new Map<string, LayerGroup>()
@@ -51,7 +43,7 @@ export function ansibleLayer(text: string, file: string): InventoryLayer {
   const groupNamed = (name: string, keyNode: unknown): LayerGroup => {
     let group = groups.get(name)
     if (!group) {
-      group = { name, hosts: [], children: [], vars: {}, source: label(keyNode) }
+      group = { name, hosts: [], children: [], vars: { values: {} }, at: src.of(keyNode) }
       groups.set(name, group)
     }
     return group
@@ -63,14 +55,14 @@ export function ansibleLayer(text: string, file: string): InventoryLayer {
       fail(node, `${where}: vars must be a map of name -> value`)
       return {}
     }
-    for (const pair of node.items) checkVar(pair, where, fail, warnings, label)
+    for (const pair of node.items) checkVar(pair, where, fail, warnings, labelOf)
     return (node.toJSON() ?? {}) as Record<string, unknown>
   }
 
   const visitGroup = (name: string, keyNode: unknown, node: unknown, parent: LayerGroup | undefined): void => {
     if (!NAME_PATTERN.test(name)) fail(keyNode, `group "${name}": a name may only contain letters, digits, "_", "." and "-"`)
     const group = groupNamed(name, keyNode)
-    if (parent && !parent.children.some((c) => c.name === name)) parent.children.push({ name, source: label(keyNode) })
+    if (parent && !parent.children.some((c) => c.name === name)) parent.children.push({ name, at: src.of(keyNode) })
     if (node === null || (isScalar(node) && node.value === null)) return
     if (!isMap(node)) return void fail(node, `group "${name}" must be a map with hosts, vars or children`)
     for (const pair of node.items as Array<Pair<unknown, unknown>>) {
@@ -81,7 +73,7 @@ export function ansibleLayer(text: string, file: string): InventoryLayer {
         const priority = vars.ansible_group_priority
         if (typeof priority === 'number') group.priority = priority
         if (name === 'all') topVars = { ...topVars, ...vars }
-        else group.vars = { ...group.vars, ...vars }
+        else group.vars = { values: { ...group.vars.values, ...vars } }
       } else if (key === 'children') {
         if (pair.value === null || (isScalar(pair.value) && pair.value.value === null)) continue
         if (!isMap(pair.value)) {
@@ -113,12 +105,12 @@ export function ansibleLayer(text: string, file: string): InventoryLayer {
           continue
         }
         if (!group.hosts.includes(name)) group.hosts.push(name)
-        hosts.push({ name, settings: {}, vars, source: label(pair.key), defined: true })
+        hosts.push({ name, kind: 'defined', settings: {}, vars: { values: vars }, at: src.of(pair.key), group: group.name })
       }
     }
   }
 
-  const root = doc.contents
+  const root = src.doc.contents
   if (root !== null && !isMap(root)) fail(root, 'an Ansible inventory is a map of group name -> group')
   const all = groupNamed('all', root)
   for (const pair of isMap(root) ? (root.items as Array<Pair<unknown, unknown>>) : []) {
@@ -126,9 +118,8 @@ export function ansibleLayer(text: string, file: string): InventoryLayer {
     // every top-level group is a child of `all`, as in Ansible
     visitGroup(name, pair.key, pair.value, name === 'all' ? undefined : all)
   }
-  throwIfAny(file, problems)
   addUngrouped(groups)
-  return { file, format: 'ansible', defaults: {}, vars: topVars, hosts, groups: [...groups.values()], warnings }
+  return { file, format: 'ansible', defaults: {}, vars: { values: topVars }, hosts, groups: [...groups.values()], warnings, problems }
 }
 
 /** `ungrouped`: hosts of `all` that no other group names, as Ansible defines it. */
@@ -140,8 +131,8 @@ function addUngrouped(groups: Map<string, LayerGroup>): void {
   if (existing) {
     for (const h of ungrouped) if (!existing.hosts.includes(h)) existing.hosts.push(h)
   } else {
-    groups.set('ungrouped', { name: 'ungrouped', hosts: ungrouped, children: [], vars: {}, source: all.source })
-    all.children.push({ name: 'ungrouped', source: all.source })
+    groups.set('ungrouped', { name: 'ungrouped', hosts: ungrouped, children: [], vars: { values: {} }, at: all.at })
+    all.children.push({ name: 'ungrouped', at: all.at })
   }
 }
 
@@ -174,101 +165,4 @@ export function expandHostRange(pattern: string): string[] | string {
   const rest = expandHostRange(tail)
   if (typeof rest === 'string') return rest
   return items.flatMap((item) => rest.map((r) => `${head}${item}${r}`))
-}
-
-/** Checks one var where it is written, so a bad connection var is reported with its line. */
-function checkVar(pair: Pair<unknown, unknown>, where: string, fail: (node: unknown, message: string) => void, warnings: string[], label: (node: unknown) => string): void {
-  const key = isScalar(pair.key) ? String(pair.key.value) : ''
-  if (!key.startsWith('ansible_')) return
-  const node = pair.value
-  const value = isScalar(node) ? node.value : isMap(node) || isSeq(node) ? node.toJSON() : undefined
-  const at = `${where}: ${key}`
-  if (PASSWORD_VARS.includes(key)) {
-    if (typeof value !== 'string' || !ENV_LOOKUP.test(value.trim())) {
-      fail(node ?? pair.key, `${at}: verify takes passwords only from environment variables; write ${key}: "{{ lookup('env', 'NAME') }}" and set NAME (a literal or vaulted password is never read)`)
-    }
-    return
-  }
-  switch (key) {
-    case 'ansible_port':
-    case 'ansible_ssh_port': {
-      const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
-      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) fail(node, `${at}: must be an integer from 1 to 65535, got ${JSON.stringify(value)}`)
-      return
-    }
-    case 'ansible_host':
-    case 'ansible_user':
-    case 'ansible_ssh_user':
-    case 'ansible_ssh_private_key_file':
-    case 'ansible_become_user':
-      if (typeof value !== 'string' || value === '') fail(node, `${at}: must be a non-empty string`)
-      else if (value.includes('{{')) fail(node, `${at}: Jinja templates are not evaluated by verify; write the value itself`)
-      return
-    case 'ansible_become':
-      if (parseBool(value) === undefined) fail(node, `${at}: must be true or false, got ${JSON.stringify(value)}`)
-      return
-    case 'ansible_become_method':
-      if (value !== 'sudo') fail(node, `${at}: only sudo is supported, got ${JSON.stringify(value)}`)
-      return
-    case 'ansible_connection':
-      if (typeof value !== 'string' || !(SSH_CONNECTIONS.has(value) || value === 'local')) fail(node, `${at}: verify connects over ssh or local, got ${JSON.stringify(value)}`)
-      return
-    case 'ansible_ssh_common_args':
-    case 'ansible_ssh_extra_args':
-      if (typeof value === 'string' && stripProxyJump(value).trim() !== '') {
-        warnings.push(`${label(node)}: ${at}: only -J / -o ProxyJump=… are used from the ssh args; put other options (ProxyCommand, …) in ~/.ssh/config or --ssh-config`)
-      }
-      return
-  }
-}
-
-function parseBool(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value
-  if (typeof value !== 'string') return undefined
-  const v = value.toLowerCase()
-  if (['yes', 'true', 'on', '1'].includes(v)) return true
-  if (['no', 'false', 'off', '0'].includes(v)) return false
-  return undefined
-}
-
-const PROXY_JUMP_ARG = /(?:^|\s)(?:-J\s*|-o\s*['"]?ProxyJump[=\s]+)([^\s'"]+)['"]?/i
-
-function stripProxyJump(args: string): string {
-  return args.replace(PROXY_JUMP_ARG, ' ')
-}
-
-/** Connection settings from a host's merged vars (checked already where they were written). */
-export function ansibleSettings(vars: Record<string, unknown>): {
-  settings: Omit<HostSettings, 'vars'>
-  become?: BecomeSetting
-  transport?: 'ssh' | 'local'
-} {
-  const text = (key: string) => (typeof vars[key] === 'string' && vars[key] !== '' ? (vars[key] as string) : undefined)
-  const envName = (key: string) => ENV_LOOKUP.exec(String(vars[key] ?? '').trim())?.[1]
-  const portValue = vars.ansible_port ?? vars.ansible_ssh_port
-  const port = portValue === undefined ? undefined : Number(portValue)
-  const jump = [text('ansible_ssh_common_args'), text('ansible_ssh_extra_args')].map((a) => (a ? PROXY_JUMP_ARG.exec(a)?.[1] : undefined)).find(Boolean)
-  const user = text('ansible_user') ?? text('ansible_ssh_user')
-  const key = text('ansible_ssh_private_key_file')
-  const passwordEnv = envName('ansible_password') ?? envName('ansible_ssh_pass') ?? envName('ansible_ssh_password')
-  const settings: Omit<HostSettings, 'vars'> = {
-    ...(text('ansible_host') ? { address: text('ansible_host')! } : {}),
-    ...(port !== undefined && Number.isInteger(port) ? { port } : {}),
-    ...(user ? { user } : {}),
-    ...(key ? { identityFile: expandHome(key) } : {}),
-    ...(passwordEnv ? { passwordEnv } : {}),
-    ...(jump ? { proxyJump: jump } : {}),
-  }
-  const becomeFlag = parseBool(vars.ansible_become)
-  const becomePasswordEnv = envName('ansible_become_password') ?? envName('ansible_become_pass')
-  const become: BecomeSetting | undefined =
-    becomeFlag === undefined ? undefined : becomeFlag ? { user: text('ansible_become_user') ?? 'root', ...(becomePasswordEnv ? { passwordEnv: becomePasswordEnv } : {}) } : false
-  const connection = text('ansible_connection')
-  return { settings, ...(become !== undefined ? { become } : {}), ...(connection === 'local' ? { transport: 'local' as const } : {}) }
-}
-
-function throwIfAny(file: string, problems: Problem[]): void {
-  if (problems.length === 0) return
-  const sorted = [...problems].sort((a, b) => a.line - b.line || a.col - b.col)
-  throw new InventoryError(sorted.map((p) => `${file}:${p.line}:${p.col}: ${p.message}`).join('\n'))
 }

@@ -4,7 +4,7 @@
 // default (`${env:NAME:-default}`); `$${env:NAME}` is the literal text `${env:NAME}`.
 import { ConfigError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
-import { isPlainObject, setOwn } from './load.ts'
+import { isPlainObject, setOwn } from './vars.ts'
 import { whereVarIsSet } from './var-source.ts'
 
 const ENV_REF = /(\$?)\$\{env:([^}:]*)(?::-([^}]*))?\}/g

@@ -2,7 +2,8 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { ConfigError } from '../errors.ts'
 import type { HostSpec } from '../model.ts'
-import { isPlainObject, mergeVars, setOwn, withVarSources, type Inventory } from './load.ts'
+import type { Inventory } from './resolve.ts'
+import { isPlainObject, mergeVars, setOwn, withVarSources } from './vars.ts'
 import { sshSettings } from './ssh-settings.ts'
 
 export const LOCAL_TARGET = 'local'

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InventoryError } from '../../src/errors.ts'
 import { expandHostRange, looksLikeAnsible } from '../../src/inventory/ansible.ts'
-import { loadInventories } from '../../src/inventory/layers.ts'
+import { loadInventories } from '../../src/inventory/load.ts'
 
 let dir: string
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'ansible-inv-')) })

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InventoryError } from '../../src/errors.ts'
-import { loadInventories } from '../../src/inventory/layers.ts'
-import { loadInventory } from '../../src/inventory/load.ts'
+import { loadInventories, loadInventory } from '../../src/inventory/load.ts'
 
 let dir: string
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'layered-inv-')) })
@@ -75,7 +74,7 @@ describe('--inventory given several times', () => {
     const broken = file('broken.yaml', 'groups:\n  prod:\n    groups: [web, nosuch]\n')
     const err = await loadInventories([file('base3.yaml', BASE), broken]).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(InventoryError)
-    expect((err as Error).message).toMatch(/broken\.yaml:3: group "prod" includes unknown group "nosuch"/)
+    expect((err as Error).message).toMatch(/broken\.yaml:3:19: group "prod" includes unknown group "nosuch"/)
     const schema = file('schema.yaml', 'hosts:\n  web-1: { adress: 10.0.0.1 }\n')
     await expect(loadInventories([file('base4.yaml', BASE), schema])).rejects.toThrow(/schema\.yaml:2:\d+: hosts\.web-1: unknown key "adress"/)
     const cycle = file('cycle.yaml', 'groups:\n  web:\n    groups: [db]\n  db:\n    groups: [web]\n')
@@ -86,10 +85,7 @@ describe('--inventory given several times', () => {
     const single = file('single.yaml', `${BASE}hosts:\n  web-9: { address: 10.9.9.9, vars: { weight: 1 } }\n  db-9:\n`.replace('groups:\n  web:\n    vars', 'groups:\n  web:\n    hosts: [web-9]\n    vars'))
     const direct = await loadInventory(single)
     const layered = (await loadInventories([single, file('nothing.yaml', '')]))!
-    for (const name of ['web-9', 'db-9']) {
-      const { varSources: _ignored, ...expected } = direct.hosts.get(name)!
-      expect(layered.hosts.get(name)).toEqual(expected)
-    }
+    for (const name of ['web-9', 'db-9']) expect(layered.hosts.get(name)).toEqual(direct.hosts.get(name))
     expect(layered.groups).toEqual(direct.groups)
   })
 
@@ -97,6 +93,27 @@ describe('--inventory given several times', () => {
     const ansible = file('hosts.yml', 'all:\n  children:\n    web:\n      hosts:\n        web-1:\n          ansible_host: 10.0.0.1\n')
     const inv = (await loadInventories([ansible, file('extra.yaml', 'vars: { env: prod }\nhosts:\n  web-1: { vars: { weight: 3 } }\n')]))!
     expect(inv.hosts.get('web-1')).toMatchObject({ address: '10.0.0.1', vars: { env: 'prod', weight: 3 } })
+  })
+
+  it('reports a group cycle through a hosts.yaml and an Ansible file once, naming where each step is written', async () => {
+    const native = file('cyc-hosts.yaml', 'groups:\n  web:\n    groups: [prod]\n')
+    const ansible = file('cyc-inventory.yml', 'prod:\n  children:\n    web:\n')
+    const err = await loadInventories([native, ansible]).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(InventoryError)
+    expect((err as Error).message.split('\n')).toEqual([`${ansible}:3:5: group cycle: web -> prod -> web (web -> prod at ${native}:3:14)`])
+  })
+
+  it('traces each var to the file and line of the layer that set it', async () => {
+    const inv = (await loadInventories([file('base5.yaml', BASE), file('staging5.yaml', STAGING)]))!
+    expect(inv.hosts.get('web-2')!.varSources).toEqual({
+      app: `${join(dir, 'base5.yaml')}:6`,
+      env: `${join(dir, 'staging5.yaml')}:4`,
+      db: `${join(dir, 'staging5.yaml')}:5`,
+      'db.host': `${join(dir, 'staging5.yaml')}:5`,
+      'db.port': `${join(dir, 'base5.yaml')}:7`,
+      role: `${join(dir, 'base5.yaml')}:10`,
+      weight: `${join(dir, 'staging5.yaml')}:8`,
+    })
   })
 
   it('a missing file is an error when several are given', async () => {
