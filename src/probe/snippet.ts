@@ -1,7 +1,7 @@
 // Fact snippets live in .sh files beside their resource, so shellcheck reads them as the host's
 // sh will (scripts/check-shell.sh). Each is read once, when its resource's module loads. The
-// file's comment header (what it answers, its positional parameters, shellcheck directives) stays
-// here: the host is sent the body only, so a batch is no bigger for the documentation.
+// file's comment header (what it answers, its positional parameters) and its `# shellcheck`
+// directive lines stay here: the host is sent the rest, so a batch is no bigger for them.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
@@ -18,13 +18,15 @@ export function snippet(moduleUrl: string, name: string): string {
   return body
 }
 
-/** A snippet file's text without its leading `#` lines and its final newline. */
+/** A snippet file's text without its leading `#` lines, its shellcheck directives and its final newline. */
 export function snippetBody(text: string): string {
   const lines = text.split('\n')
   let start = 0
   while (start < lines.length && lines[start]!.startsWith('#')) start++
-  return lines.slice(start).join('\n').replace(/\n$/, '')
+  return lines.slice(start).filter((line) => !SHELLCHECK_DIRECTIVE.test(line)).join('\n').replace(/\n$/, '')
 }
+
+const SHELLCHECK_DIRECTIVE = /^\s*# shellcheck /
 
 /** Absolute paths of the snippet files read so far (a test checks that no .sh file goes unread). */
 export function loadedSnippets(): string[] {

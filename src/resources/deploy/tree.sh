@@ -14,6 +14,7 @@ walk() {
     n=$((n + 1)); if [ "$n" -gt "$max" ]; then printf 'L\000'; exit 0; fi
     s=$(stat -c '%f %a %u %g %s %Y %U %G' -- "$f") || continue
     t=; h=
+    # shellcheck disable=SC2086 # $s split into the stat fields on purpose (globbing off)
     if [ -L "$f" ]; then t=$(readlink -- "$f"; printf x); t=${t%?}; t=${t%"
 "}
     elif [ -f "$f" ] && [ "$cap" -gt 0 ] && [ -r "$f" ]; then

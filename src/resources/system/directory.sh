@@ -2,7 +2,6 @@
 # or `missing`. $1 the directory. An unreadable directory is an error: a glob over it would
 # silently look empty. Inline (builtins only): the glob is anchored at the quoted path, so the
 # shell's cwd stays put; return, never exit.
-# shellcheck disable=SC2168 # `return` at top level: the probe runs this body as a function
 if [ ! -e "$1" ]; then echo missing; return 0; fi
 [ -d "$1" ] || { echo "not a directory" >&2; return 2; }
 { [ -r "$1" ] && [ -x "$1" ]; } || { echo "permission denied" >&2; return 2; }

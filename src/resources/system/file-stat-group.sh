@@ -4,7 +4,6 @@
 # costs nothing when its parent can be searched. busybox stat has no --printf: then one `stat -c`
 # per path, as the single fact does. $@ the paths. Output: NUL-terminated fields, records tagged
 # by the path's index (M missing, E error) or by the path itself (S stat, T target, L followed, R resolved).
-# shellcheck disable=SC1007,SC2168 # `CDPATH= cd` on purpose; `return` at top level: run as a function
 h=$PWD i=0
 for p do
   shift
@@ -24,12 +23,14 @@ fi
 for p do
   if [ -L "$p" ]; then
     printf 'L\000%s\000' "$p"; stat -L -c %f -- "$p" 2>/dev/null; printf '\000'
+    # shellcheck disable=SC1007,SC2164 # CDPATH= empties CDPATH for this one cd; back to $h, where the function started: nothing better to do if it is gone
     if [ -d "$p" ] && CDPATH= cd -P -- "$p" 2>/dev/null; then printf 'R\000%s\000%s\000' "$p" "$PWD"; cd -- "$h"
     else printf 'R\000%s\000' "$p"; readlink -f -- "$p" 2>/dev/null; printf '\000'
     fi
     continue
   fi
   if [ -d "$p" ]; then d=$p b=; else case $p in */*) d=${p%/*} b=${p##*/};; *) d=. b=$p;; esac; fi
+  # shellcheck disable=SC1007,SC2164 # CDPATH= empties CDPATH for this one cd; back to $h, where the function started: nothing better to do if it is gone
   if CDPATH= cd -P -- "${d:-/}" 2>/dev/null; then
     r=$PWD; cd -- "$h"
     case $r/$b in //*) r=/$b;; */) ;; *) r=$r/$b;; esac

@@ -4,7 +4,6 @@
 # and the shell resolves the path with builtins (cd -P, pwd -P): one exec per fact instead of
 # four, which is most of what a file check costs a host. readlink -f stays the fallback where
 # cd cannot enter (a directory without search permission for the connecting user).
-# shellcheck disable=SC1007 # `CDPATH= cd`: CDPATH emptied for that one cd, on purpose
 s=$(stat -c '%f %a %u %g %s %Y %U %G' -- "$1" 2>&1) || {
   case $s in *'No such file'*|*'Not a directory'*) echo missing; exit 0;; esac
   printf '%s\n' "$s" >&2; exit 2; }
@@ -17,6 +16,7 @@ esac
 printf '%s\n\000\000' "${s%% *}"
 case $s in 4*) d=$1 b=;; *) case $1 in */*) d=${1%/*} b=${1##*/};; *) d=. b=$1;; esac;; esac
 [ -n "$d" ] || d=/
+# shellcheck disable=SC1007 # CDPATH= empties CDPATH for this one cd
 if r=$(CDPATH= cd -P -- "$d" 2>/dev/null && pwd -P); then
   case $r/$b in //*) printf '%s\n' "/$b";; */) printf '%s\n' "$r";; *) printf '%s\n' "$r/$b";; esac
 else readlink -f -- "$1" 2>/dev/null

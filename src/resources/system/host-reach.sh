@@ -9,6 +9,7 @@ if command -v nc >/dev/null 2>&1; then
 fi
 if command -v bash >/dev/null 2>&1; then
   echo bash
+  # shellcheck disable=SC2016 # $1 $2 are the child bash's arguments
   if command -v timeout >/dev/null 2>&1; then timeout "$t" bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash "$h" "$p" 2>&1
   else bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash "$h" "$p" 2>&1; fi
   echo "exit=$?"; exit 0

@@ -2,7 +2,6 @@
 # $1 package name, $2 manager (auto, dpkg, rpm), $3 dpkg-query format, $4 rpm format (formats are
 # arguments: `${Package}` must meet neither the shell nor JS). Exit 3: no package manager.
 # Inline (a function of the probe's shell, see FactRequest.inline): ends with return, never exit.
-# shellcheck disable=SC2168 # `return` at top level: the probe runs this body as a function
 if [ "$2" != rpm ] && command -v dpkg-query >/dev/null 2>&1; then
   echo dpkg; dpkg-query -W --showformat="$3" -- "$1"; return
 fi

@@ -1,7 +1,6 @@
 # user(name): `passwd` and the entry, then `id` and `id NAME`'s line; or `missing`. $1 the user.
 # getent exits 2 for "no such key"; without getent (busybox) /etc/passwd is read directly.
 # Inline, two processes: the passwd entry, then `id NAME` for every group with its name; return, never exit.
-# shellcheck disable=SC2168 # `return` at top level: the probe runs this body as a function
 printf 'passwd\n'
 if command -v getent >/dev/null 2>&1; then
   getent passwd -- "$1"; rc=$?

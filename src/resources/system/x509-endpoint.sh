@@ -2,7 +2,6 @@
 # it, then openssl's verify line; `noanswer` and the last lines of s_client when there is none.
 # $1 host:port, $2 the SNI name ('' for none), $3 seconds. Runs after x509-openssl.sh.
 # The PEM block is cut out of s_client's chatter; with nothing to cut, its last lines say why.
-# shellcheck disable=SC2034 # __pem is read by __x509_any, defined in x509-openssl.sh
 c=$1 sni=$2 t=$3
 if [ -n "$sni" ]; then set -- -servername "$sni"; else set --; fi
 if command -v timeout >/dev/null 2>&1; then
