@@ -1,7 +1,6 @@
 // file(path): what a path is on the host. `await file(p)` reads its stat facts; content,
 // parsed JSON/YAML, digests, `contains` (grep on the host) and access by a named user are
 // separate facts, fetched only when asked for.
-import { FactError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
 import { DEFAULT_MAX_BYTES, defineFact, missingPathFailure, type FactGroup, type FactRequest, type RawFact } from '../../probe/fact.ts'
 import { snippet } from '../../probe/snippet.ts'
