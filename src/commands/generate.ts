@@ -8,7 +8,8 @@ import { ConfigError } from '../errors.ts'
 import { ExitCode, type RunResult } from '../model.ts'
 import { currentHost, readFact } from '../dsl/context.ts'
 import { it, loadSpec, type LoadedSpec } from '../dsl/registry.ts'
-import { factFailure, type FactRequest } from '../probe/fact.ts'
+import { defineFact, type FactRequest } from '../probe/fact.ts'
+import { snippet } from '../probe/snippet.ts'
 import { processTableFact, type ProcessInfo } from '../resources/system/process.ts'
 import { socketTableFact, type Listener } from '../resources/system/port.ts'
 import { release, type ReleaseFacts } from '../resources/deploy/release.ts'
@@ -37,22 +38,7 @@ export interface Targeting {
   groups: string[]
 }
 
-// $@: roots. Release layouts up to 3 levels below each root (root/current, root/x/current, root/x/y/current),
-// then running systemd services when systemctl is there.
-const DISCOVER_SCRIPT = String.raw`for r in "$@"; do
-  [ -d "$r" ] || continue
-  for c in "$r"/current "$r"/*/current "$r"/*/*/current; do
-    [ -L "$c" ] && [ -d "${"$"}{c%/current}/releases" ] && printf 'R\000%s\000' "${"$"}{c%/current}"
-  done
-done
-if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
-  read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range && printf 'P\000%s\000%s\000' "$lo" "$hi"
-fi
-if command -v systemctl >/dev/null 2>&1; then
-  printf 'S\000'
-  systemctl list-units --type=service --state=running --no-legend --plain --no-pager 2>/dev/null | while read -r u rest; do printf '%s\000' "$u"; done
-fi
-exit 0`
+const DISCOVER_SCRIPT = snippet(import.meta.url, 'generate-discovery.sh')
 
 export interface DiscoveryFacts {
   releaseRoots: string[]
@@ -62,17 +48,13 @@ export interface DiscoveryFacts {
 }
 
 export function discoveryFact(roots: readonly string[]): FactRequest<DiscoveryFacts> {
-  const request: FactRequest<DiscoveryFacts> = {
+  return defineFact({
     key: `generate-discovery:${roots.join('\u0000')}`,
     describe: 'discovery of release layouts and services',
     script: DISCOVER_SCRIPT,
     args: [...roots],
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseDiscovery(raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseDiscovery(raw.stdout.toString('utf8')),
+  })
 }
 
 export function parseDiscovery(out: string): DiscoveryFacts {

@@ -64,6 +64,33 @@ export function factFailure(request: Pick<FactRequest<unknown>, 'describe'>, raw
   return new FactError(`${request.describe}: failed with exit ${raw.exitCode}${stderr ? `: ${stderr}` : ''}`)
 }
 
+/** A fact as a resource declares it: a FactRequest whose parse sees only answers (exit 0 by default). */
+export interface FactDefinition<T> extends Omit<FactRequest<T>, 'args' | 'parse'> {
+  args?: readonly string[]
+  /** Exit statuses that are answers, handed to `parse`; any other is `failure`. Default [0]; 'any' when parse reads the status itself. */
+  answers?: readonly number[] | 'any'
+  /** The error for a status that is no answer. Default factFailure: the fact's name and the host's own words. */
+  failure?: (request: FactRequest<T>, raw: RawFact) => Error
+  /** Output cut at its cap is this error (`describe: cut`) before anything else, whatever the status. */
+  cut?: string
+  parse(raw: RawFact, request: FactRequest<T>): T
+}
+
+/** One way to declare a fact: the "exit ≠ 0 → factFailure" every resource needs, written once. */
+export function defineFact<T>(definition: FactDefinition<T>): FactRequest<T> {
+  const { args = [], answers = [0], failure = factFailure, cut, parse, ...fields } = definition
+  const request: FactRequest<T> = {
+    ...fields,
+    args,
+    parse: (raw) => {
+      if (cut !== undefined && raw.truncated) throw new FactError(`${request.describe}: ${cut}`)
+      if (answers !== 'any' && !answers.includes(raw.exitCode)) throw failure(request, raw)
+      return parse(raw, request)
+    },
+  }
+  return request
+}
+
 /** A snippet that failed because its path does not exist: that is an answer, not a broken host. */
 export function missingPathFailure(request: Pick<FactRequest<unknown>, 'describe'>, path: string, raw: RawFact): ExpectationError | FactError {
   if (/No such file or directory|Not a directory/.test(raw.stderr.toString('utf8'))) {

@@ -2,7 +2,8 @@
 // times the host reports (process start times, mtimes) can be compared with a pipeline's
 // timestamp in the host's own time, whatever the drift.
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 
 export interface HostClock {
   /** The host's time when it answered (ms since the epoch, by its clock). */
@@ -15,23 +16,16 @@ export interface HostClock {
   precise: boolean
 }
 
-// %N is GNU/busybox-with-FEATURE; where it is not expanded the output ends in "N" or "%N"
-const CLOCK_SCRIPT = String.raw`date -u +%s.%N`
+const CLOCK_SCRIPT = snippet(import.meta.url, 'clock.sh')
 
 export function hostClockFact(): FactRequest<HostClock> {
-  const request: FactRequest<HostClock> = {
+  return defineFact({
     key: 'host-clock',
     describe: 'host clock (date)',
     script: CLOCK_SCRIPT,
-    args: [],
-    parse: (raw) => {
-      // taken first: the moment the answer arrived is what the offset is measured against
-      const runnerReceivedMs = Date.now()
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseHostClock(raw.stdout.toString('utf8'), runnerReceivedMs)
-    },
-  }
-  return request
+    // the moment the answer arrived is what the offset is measured against
+    parse: (raw) => parseHostClock(raw.stdout.toString('utf8'), Date.now()),
+  })
 }
 
 export function parseHostClock(out: string, runnerReceivedMs: number): HostClock {

@@ -4,7 +4,8 @@
 // trees two deploy methods leave. Walks with sh globs (no GNU find), never follows symlinks.
 import { readFact } from '../../dsl/context.ts'
 import { FactError } from '../../errors.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 import { parseStatFields, type FileType } from '../system/file.ts'
 
 export interface TreeOptions {
@@ -45,32 +46,7 @@ export interface TreeFacts {
 
 export const TREE_DEFAULTS = { maxEntries: 2000, maxDepth: 10, hashUpTo: 1024 * 1024 }
 
-// $1 root, $2 max entries, $3 max depth, $4 hash size cap. Records: E rel stat target hash, D rel (unreadable), L (limit).
-// Positional parameters are local to functions in sh, so the walk recurses on "$1" (dir) "$2" (depth).
-const TREE_SCRIPT = String.raw`root=$1; max=$2; depth=$3; cap=$4; n=0
-if [ ! -e "$root" ]; then printf 'missing\000'; exit 0; fi
-[ -d "$root" ] || { printf '%s: not a directory\n' "$root" >&2; exit 2; }
-if [ "$cap" -gt 0 ] && ! command -v sha256sum >/dev/null 2>&1; then echo 'sha256sum is not installed (pass hashUpTo: 0 to list without hashes)' >&2; exit 127; fi
-printf 'ok\000'
-walk() {
-  if ! { [ -r "$1" ] && [ -x "$1" ]; }; then printf 'D\000%s\000' "${"$"}{1#"$root"/}"; return 0; fi
-  for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do
-    [ -e "$f" ] || [ -L "$f" ] || continue
-    n=$((n + 1)); if [ "$n" -gt "$max" ]; then printf 'L\000'; exit 0; fi
-    s=$(stat -c '%f %a %u %g %s %Y %U %G' -- "$f") || continue
-    t=; h=
-    if [ -L "$f" ]; then t=$(readlink -- "$f"; printf x); t=${"$"}{t%?}; t=${"$"}{t%"
-"}
-    elif [ -f "$f" ] && [ "$cap" -gt 0 ] && [ -r "$f" ]; then
-      set -f; set -- "$1" "$2" $s; set +f
-      if [ "$7" -le "$cap" ]; then h=$(sha256sum < "$f" | head -c 64) || exit 2; fi
-    fi
-    printf 'E\000%s\000%s\000%s\000%s\000' "${"$"}{f#"$root"/}" "$s" "$t" "$h"
-    if [ -d "$f" ] && [ ! -L "$f" ] && [ "$2" -lt "$depth" ]; then walk "$f" $(($2 + 1)); fi
-  done
-}
-walk "$root" 0
-exit 0`
+const TREE_SCRIPT = snippet(import.meta.url, 'tree.sh')
 
 /** `tree:/etc/nginx`, with the limits appended only when they are not the defaults. */
 export function treeKey(path: string, options: TreeOptions = {}): string {
@@ -86,20 +62,16 @@ function treeRoot(path: string): string {
 export function treeFact(path: string, options: TreeOptions = {}): FactRequest<TreeFacts> {
   const o = { ...TREE_DEFAULTS, ...options }
   const root = treeRoot(path)
-  const request: FactRequest<TreeFacts> = {
+  return defineFact({
     key: treeKey(path, options),
     describe: `tree ${root}`,
     script: TREE_SCRIPT,
     args: [root, String(o.maxEntries), String(o.maxDepth), String(o.hashUpTo)],
     // a few hundred bytes per entry
     maxBytes: Math.max(1024 * 1024, o.maxEntries * 1024),
-    parse: (raw) => {
-      if (raw.truncated) throw new FactError(`tree ${root}: output exceeded the cap`)
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseTreeOutput(root, raw.stdout.toString('utf8'), o.maxEntries)
-    },
-  }
-  return request
+    cut: 'output exceeded the cap',
+    parse: (raw) => parseTreeOutput(root, raw.stdout.toString('utf8'), o.maxEntries),
+  })
 }
 
 export function parseTreeOutput(root: string, out: string, maxEntries: number): TreeFacts {

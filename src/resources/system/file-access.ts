@@ -3,7 +3,8 @@
 // when verify runs as root, and otherwise worked out from mode bits, owners and the user's
 // groups along the whole path, and the answer says which of the two it is.
 import { ExpectationError } from '../../errors.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 import { assertUserName } from '../../lib/valid-names.ts'
 
 export interface Access {
@@ -43,49 +44,17 @@ export interface UserAccess extends Access {
   via?: string
 }
 
-// As root: become the user without a login session where possible (setpriv logs nothing;
-// runuser and su go through PAM). sudo is never tried: a refused sudo mails the admins.
-const ACCESS_SCRIPT = String.raw`p=$1 u=$2
-if ! id -u -- "$u" >/dev/null 2>&1; then echo nouser; exit 0; fi
-if [ ! -e "$p" ]; then
-  s=$(ls -d -- "$p" 2>&1); case $s in *'ermission denied'*) printf '%s\n' "$s" >&2; exit 2;; esac
-  echo missing; exit 0
-fi
-T='r=-; w=-; x=-; [ -r "$1" ] && r=r; [ -w "$1" ] && w=w; [ -x "$1" ] && x=x; echo "$r$w$x"'
-if [ "$(id -u)" = 0 ]; then
-  if command -v setpriv >/dev/null 2>&1; then
-    printf 'as-user setpriv\n'; exec setpriv --reuid="$(id -u -- "$u")" --regid="$(id -g -- "$u")" --init-groups -- sh -c "$T" sh "$p"
-  elif command -v runuser >/dev/null 2>&1; then
-    printf 'as-user runuser\n'; exec runuser -u "$u" -- sh -c "$T" sh "$p"
-  elif command -v su >/dev/null 2>&1; then
-    printf 'as-user su\n'; VERIFY_P=$p; export VERIFY_P; exec su -m -s /bin/sh -c 'set -- "$VERIFY_P"; '"$T" "$u"
-  fi
-fi
-echo mode-bits
-printf 'user %s %s\n' "$(id -u -- "$u")" "$(id -G -- "$u")"
-r=$(readlink -f -- "$p" 2>/dev/null) || r=
-[ -n "$r" ] || r=$p
-stat -L -c 'target %f %u %g' -- "$p" || exit 2
-d=$r
-while :; do
-  d=$(dirname -- "$d")
-  stat -L -c 'dir %f %u %g' -- "$d" || exit 2
-  case $d in /|.) break;; esac
-done`
+const ACCESS_SCRIPT = snippet(import.meta.url, 'file-access.sh')
 
 export function accessFact(path: string, user: string): FactRequest<UserAccess> {
   assertUserName('accessibleBy', user)
-  const request: FactRequest<UserAccess> = {
+  return defineFact({
     key: `file.access:${user}:${path}`,
     describe: `access of ${user} to ${path}`,
     script: ACCESS_SCRIPT,
     args: [path, user],
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseAccess(path, user, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseAccess(path, user, raw.stdout.toString('utf8')),
+  })
 }
 
 interface StatLine { mode: number; uid: number; gid: number }

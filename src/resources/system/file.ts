@@ -1,9 +1,9 @@
 // file(path): what a path is on the host. `await file(p)` reads its stat facts; content,
 // parsed JSON/YAML, digests, `contains` (grep on the host) and access by a named user are
 // separate facts, fetched only when asked for.
-import { FactError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
-import { DEFAULT_MAX_BYTES, factFailure, missingPathFailure, type FactGroup, type FactRequest, type RawFact } from '../../probe/fact.ts'
+import { DEFAULT_MAX_BYTES, defineFact, missingPathFailure, type FactGroup, type FactRequest, type RawFact } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 import { accessFact, permissionsOf, type Permissions, type UserAccess } from './file-access.ts'
 import { toPosixEre } from '../../lib/posix-regex.ts'
 import { parseJsonContent, parseYamlContent, parseYamlDocuments } from '../../lib/structured-content.ts'
@@ -52,67 +52,9 @@ const TYPES: Record<number, FileType> = {
   0o010000: 'fifo', 0o060000: 'block-device', 0o020000: 'char-device',
 }
 
-// lstat line, then the followed type, then readlink and readlink -f, NUL-separated so any path survives.
-// Only a symlink needs the three extra commands; for anything else the followed type is its own
-// and the shell resolves the path with builtins (cd -P, pwd -P): one exec per fact instead of
-// four, which is most of what a file check costs a host. readlink -f stays the fallback where
-// cd cannot enter (a directory without search permission for the connecting user).
-const STAT_SCRIPT = String.raw`s=$(stat -c '%f %a %u %g %s %Y %U %G' -- "$1" 2>&1) || {
-  case $s in *'No such file'*|*'Not a directory'*) echo missing; exit 0;; esac
-  printf '%s\n' "$s" >&2; exit 2; }
-printf '%s\000' "$s"
-case $s in a*)
-  stat -L -c '%f' -- "$1" 2>/dev/null; printf '\000'
-  readlink -- "$1"; printf '\000'
-  readlink -f -- "$1" 2>/dev/null; exit 0;;
-esac
-printf '%s\n\000\000' "${"$"}{s%% *}"
-case $s in 4*) d=$1 b=;; *) case $1 in */*) d=${"$"}{1%/*} b=${"$"}{1##*/};; *) d=. b=$1;; esac;; esac
-[ -n "$d" ] || d=/
-if r=$(CDPATH= cd -P -- "$d" 2>/dev/null && pwd -P); then
-  case $r/$b in //*) printf '%s\n' "/$b";; */) printf '%s\n' "$r";; *) printf '%s\n' "$r/$b";; esac
-else readlink -f -- "$1" 2>/dev/null
-fi
-exit 0`
+const STAT_SCRIPT = snippet(import.meta.url, 'file-stat.sh')
 
-// Every stat fact of a batch in one run, in the probe's own shell: one `stat --printf` (GNU) for
-// all the paths that exist, then per symlink a `stat -L`, and the resolved paths with builtins
-// (cd -P) where the shell can enter; a missing path costs nothing when its parent can be
-// searched. busybox stat has no --printf: then one `stat -c` per path, as the single fact did.
-// Output: NUL-terminated fields, records tagged by the path's index (S by the path itself, %n).
-const STAT_GROUP_SCRIPT = String.raw`h=$PWD i=0
-for p do
-  shift
-  if [ -e "$p" ] || [ -L "$p" ]; then set -- "$@" "$p"; i=$((i + 1)); continue; fi
-  case $p in */*) d=${"$"}{p%/*};; *) d=.;; esac
-  if { [ -d "${"$"}{d:-/}" ] && [ -x "${"$"}{d:-/}" ]; } || { [ -e "${"$"}{d:-/}" ] && [ ! -d "${"$"}{d:-/}" ]; }; then printf 'M\000%s\000' "$i"
-  else printf 'E\000%s\000' "$i"; stat -c %f -- "$p" 2>&1; printf '\000'
-  fi
-  i=$((i + 1))
-done
-[ $# -eq 0 ] && return 0
-if ! QUOTING_STYLE=literal stat --printf 'S\000%n\000%f %a %u %g %s %Y %U %G\000%N\000' -- "$@" 2>/dev/null; then
-  for p do printf 'S\000%s\000' "$p"; stat -c '%f %a %u %g %s %Y %U %G' -- "$p" 2>/dev/null; printf '\000\000'
-    if [ -L "$p" ]; then printf 'T\000%s\000' "$p"; readlink -- "$p"; printf '\000'; fi
-  done
-fi
-for p do
-  if [ -L "$p" ]; then
-    printf 'L\000%s\000' "$p"; stat -L -c %f -- "$p" 2>/dev/null; printf '\000'
-    if [ -d "$p" ] && CDPATH= cd -P -- "$p" 2>/dev/null; then printf 'R\000%s\000%s\000' "$p" "$PWD"; cd -- "$h"
-    else printf 'R\000%s\000' "$p"; readlink -f -- "$p" 2>/dev/null; printf '\000'
-    fi
-    continue
-  fi
-  if [ -d "$p" ]; then d=$p b=; else case $p in */*) d=${"$"}{p%/*} b=${"$"}{p##*/};; *) d=. b=$p;; esac; fi
-  if CDPATH= cd -P -- "${"$"}{d:-/}" 2>/dev/null; then
-    r=$PWD; cd -- "$h"
-    case $r/$b in //*) r=/$b;; */) ;; *) r=$r/$b;; esac
-    printf 'R\000%s\000%s\000' "$p" "$r"
-  else printf 'R\000%s\000' "$p"; readlink -f -- "$p" 2>/dev/null; printf '\000'
-  fi
-done
-return 0`
+const STAT_GROUP_SCRIPT = snippet(import.meta.url, 'file-stat-group.sh')
 
 const STAT_GROUP: FactGroup = {
   name: 'stat',
@@ -153,18 +95,14 @@ export function splitStatGroup(raw: RawFact, paths: readonly string[]): RawFact[
 }
 
 export function statFact(path: string): FactRequest<FileFacts> {
-  const request: FactRequest<FileFacts> = {
+  return defineFact({
     key: `file:${path}`,
     describe: `stat ${path}`,
     script: STAT_SCRIPT,
     args: [path],
     group: STAT_GROUP,
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseStat(path, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseStat(path, raw.stdout.toString('utf8')),
+  })
 }
 
 export function parseStat(path: string, out: string): FileFacts {
@@ -209,22 +147,21 @@ function stripNewline(text: string): string {
   return text.endsWith('\n') ? text.slice(0, -1) : text
 }
 
+const CONTENT_SCRIPT = snippet(import.meta.url, 'file-content.sh')
+
 function contentFact(path: string, maxBytes = DEFAULT_MAX_BYTES): FactRequest<string> {
-  const request: FactRequest<string> = {
+  return defineFact({
     key: `file.content:${path}`,
     describe: `read ${path}`,
-    script: `head -c "$2" -- "$1"`,
+    script: CONTENT_SCRIPT,
     inline: true,
     // head reads one byte past the cap so the probe can tell a cut file from a full one
     args: [path, String(maxBytes + 1)],
     maxBytes,
-    parse: (raw) => {
-      if (raw.truncated) throw new FactError(`read ${path}: larger than ${maxBytes} bytes; pass file(path, { maxBytes }) or compare its sha256`)
-      if (raw.exitCode !== 0) throw missingPathFailure(request, path, raw)
-      return raw.stdout.toString('utf8')
-    },
-  }
-  return request
+    cut: `larger than ${maxBytes} bytes; pass file(path, { maxBytes }) or compare its sha256`,
+    failure: (request, raw) => missingPathFailure(request, path, raw),
+    parse: (raw) => raw.stdout.toString('utf8'),
+  })
 }
 
 type Digest = 'md5' | 'sha256' | 'sha512'
@@ -232,33 +169,32 @@ const DIGEST_HEX_LENGTH: Record<Digest, number> = { md5: 32, sha256: 64, sha512:
 
 // One constant snippet per algorithm: the tool name is part of the code, never an argument.
 const DIGEST_SCRIPTS: Record<Digest, string> = {
-  md5: 'md5sum -- "$1"',
-  sha256: 'sha256sum -- "$1"',
-  sha512: 'sha512sum -- "$1"',
+  md5: snippet(import.meta.url, 'file-md5.sh'),
+  sha256: snippet(import.meta.url, 'file-sha256.sh'),
+  sha512: snippet(import.meta.url, 'file-sha512.sh'),
 }
 
 function digestFact(path: string, algorithm: Digest): FactRequest<string> {
-  const request: FactRequest<string> = {
+  return defineFact({
     key: `file.${algorithm}:${path}`,
     describe: `${algorithm} of ${path}`,
     script: DIGEST_SCRIPTS[algorithm],
     args: [path],
+    failure: (request, raw) => missingPathFailure(request, path, raw),
     parse: (raw) => {
-      if (raw.exitCode !== 0) throw missingPathFailure(request, path, raw)
       // coreutils prefixes the line with '\\' when the file name needed escaping
       const digest = (raw.stdout.toString('utf8').trim().split(/\s+/)[0] ?? '').replace(/^\\/, '')
       if (!new RegExp(`^[0-9a-f]{${DIGEST_HEX_LENGTH[algorithm]}}$`).test(digest)) throw new Error(`unexpected ${algorithm}sum output: ${JSON.stringify(digest)}`)
       return digest
     },
-  }
-  return request
+  })
 }
 
 /** What `contains` looks for: a substring, a whole line, or a pattern (tested line by line, like grep). */
 export type LinePattern = string | RegExp | { line: string }
 
 // Flags come from a fixed set chosen in code; the pattern and path are data ("$1", "$2").
-const GREP_SCRIPT = 'f=$1 p=$2; shift 2; exec grep -c "$@" -e "$p" -- "$f"'
+const GREP_SCRIPT = snippet(import.meta.url, 'file-grep.sh')
 
 export function grepArgs(pattern: LinePattern): { flags: string[]; text: string; describe: string } {
   if (pattern instanceof RegExp) {
@@ -275,21 +211,21 @@ export function grepArgs(pattern: LinePattern): { flags: string[]; text: string;
 
 function grepFact(path: string, pattern: LinePattern): FactRequest<number> {
   const { flags, text, describe } = grepArgs(pattern)
-  const request: FactRequest<number> = {
+  return defineFact({
     // JSON: a ':' in the pattern or path cannot make two questions share one key
     key: `file.grep:${JSON.stringify([flags, text, path])}`,
     describe: `search ${path} for ${describe}`,
     script: GREP_SCRIPT,
     args: [path, text, ...flags],
+    // grep: 0 some lines matched, 1 none, 2 trouble (missing file, permission denied)
+    answers: [0, 1],
+    failure: (request, raw) => missingPathFailure(request, path, raw),
     parse: (raw) => {
-      // grep: 0 some lines matched, 1 none, 2 trouble (missing file, permission denied)
-      if (raw.exitCode !== 0 && raw.exitCode !== 1) throw missingPathFailure(request, path, raw)
       const count = raw.stdout.toString('utf8').trim()
       if (!/^\d+$/.test(count)) throw new Error(`unexpected grep -c output: ${JSON.stringify(count)}`)
       return Number(count)
     },
-  }
-  return request
+  })
 }
 
 export class FileRef implements PromiseLike<FileFacts> {

@@ -1,6 +1,7 @@
 // group(name): does the group exist, with which gid and which listed members.
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 
 export interface GroupFacts {
   name: string
@@ -13,28 +14,16 @@ export interface GroupFacts {
   members: string[]
 }
 
-const GROUP_SCRIPT = String.raw`if command -v getent >/dev/null 2>&1; then
-  e=$(getent group -- "$1"); rc=$?
-  [ "$rc" -eq 2 ] && { echo missing; exit 0; }
-  [ "$rc" -eq 0 ] || { echo "getent group failed with exit $rc" >&2; exit 2; }
-else
-  e=$(N=$1 awk -F: '$1 == ENVIRON["N"]' /etc/group) || exit 2
-  [ -n "$e" ] || { echo missing; exit 0; }
-fi
-printf 'group\n%s\n' "$e"`
+const GROUP_SCRIPT = snippet(import.meta.url, 'group.sh')
 
 export function groupFact(name: string): FactRequest<GroupFacts> {
-  const request: FactRequest<GroupFacts> = {
+  return defineFact({
     key: `group:${name}`,
     describe: `group ${name}`,
     script: GROUP_SCRIPT,
     args: [name],
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseGroup(name, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseGroup(name, raw.stdout.toString('utf8')),
+  })
 }
 
 /** `group` then the entry `name:x:gid:member1,member2`. */

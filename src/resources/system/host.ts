@@ -4,7 +4,8 @@
 import { isIP } from 'node:net'
 import { FactError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 import { assertPort, normalizeHostName, wholeSeconds } from '../../lib/valid-names.ts'
 
 export interface HostFacts {
@@ -32,42 +33,18 @@ export interface ReachOptions {
   timeout?: number
 }
 
-// ahosts asks getaddrinfo like a client would; `hosts` is for old getent without ahosts.
-// Exit 2 is getent's "not found", an answer; anything else is the host failing to answer.
-const RESOLVE_SCRIPT = String.raw`command -v getent >/dev/null 2>&1 || { echo 'getent is not installed on the host' >&2; exit 127; }
-getent ahosts -- "$1"; s=$?
-if [ "$s" = 1 ]; then getent hosts -- "$1"; s=$?; fi
-if [ "$s" = 2 ]; then echo 'not found'; exit 0; fi
-exit "$s"`
+const RESOLVE_SCRIPT = snippet(import.meta.url, 'host-resolve.sh')
 
-// The time limit is the tool's own (nc -w) or `timeout` around bash, so a silent firewall
-// reads as "timed out", not as a hung fact.
-const REACH_SCRIPT = String.raw`h=$1 p=$2 t=$3
-if command -v nc >/dev/null 2>&1; then
-  echo nc
-  if command -v timeout >/dev/null 2>&1; then timeout "$((t + 1))" nc -v -z -w "$t" "$h" "$p" 2>&1; else nc -v -z -w "$t" "$h" "$p" 2>&1; fi
-  echo "exit=$?"; exit 0
-fi
-if command -v bash >/dev/null 2>&1; then
-  echo bash
-  if command -v timeout >/dev/null 2>&1; then timeout "$t" bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash "$h" "$p" 2>&1
-  else bash -c 'exec 3<>"/dev/tcp/$1/$2"' bash "$h" "$p" 2>&1; fi
-  echo "exit=$?"; exit 0
-fi
-echo 'neither nc nor bash is installed on the host, so a TCP connection cannot be tried from it' >&2; exit 3`
+const REACH_SCRIPT = snippet(import.meta.url, 'host-reach.sh')
 
 export function resolveFact(name: string): FactRequest<HostFacts> {
-  const request: FactRequest<HostFacts> = {
+  return defineFact({
     key: `host.resolve:${name}`,
     describe: `resolve ${name} on the host`,
     script: RESOLVE_SCRIPT,
     args: [name],
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseGetent(name, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseGetent(name, raw.stdout.toString('utf8')),
+  })
 }
 
 /**
@@ -87,19 +64,15 @@ export function parseGetent(name: string, out: string): HostFacts {
 }
 
 export function reachFact(name: string, port: number, timeoutSec: number): FactRequest<Reachability> {
-  const request: FactRequest<Reachability> = {
+  return defineFact({
     key: `host.reach:${name}:${port}:${timeoutSec}`,
     describe: `connect to ${name} port ${port} from the host`,
     script: REACH_SCRIPT,
     args: [name, String(port), String(timeoutSec)],
     // the tool's own limit ends first; the fact's limit is only the safety net
     timeoutSec: timeoutSec + 5,
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseReach(name, port, timeoutSec, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseReach(name, port, timeoutSec, raw.stdout.toString('utf8')),
+  })
 }
 
 export function parseReach(name: string, port: number, timeoutSec: number, out: string): Reachability {

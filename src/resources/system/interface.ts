@@ -2,7 +2,8 @@
 // from /sys/class/net, addresses from `ip -o addr`, else ifconfig (IPv4) and /proc/net/if_inet6.
 import { FactError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 
 export interface InterfaceAddress {
   family: 'inet' | 'inet6'
@@ -34,18 +35,7 @@ export interface InterfaceFacts {
   addressSource?: 'ip' | 'ifconfig'
 }
 
-// /sys attributes first (one `key=value` each, unreadable ones skipped), then the address listing.
-const IFACE_SCRIPT = String.raw`d=/sys/class/net/$1
-if [ ! -e "$d" ]; then echo missing; exit 0; fi
-echo ok
-for a in flags operstate mtu address carrier speed; do
-  if v=$(cat "$d/$a" 2>/dev/null); then printf '%s=%s\n' "$a" "$v"; fi
-done
-if command -v ip >/dev/null 2>&1; then echo '--ip'; ip -o addr show dev "$1"; exit
-fi
-if command -v ifconfig >/dev/null 2>&1; then echo '--ifconfig'; ifconfig "$1"; else echo '--none'; fi
-echo '--if_inet6'
-cat /proc/net/if_inet6 2>/dev/null; exit 0`
+const IFACE_SCRIPT = snippet(import.meta.url, 'interface.sh')
 
 const IFF_UP = 0x1
 
@@ -57,17 +47,13 @@ function assertInterfaceName(name: string): void {
 }
 
 export function interfaceFact(name: string): FactRequest<InterfaceFacts> {
-  const request: FactRequest<InterfaceFacts> = {
+  return defineFact({
     key: `interface:${name}`,
     describe: `interface ${name}`,
     script: IFACE_SCRIPT,
     args: [name],
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseInterface(name, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseInterface(name, raw.stdout.toString('utf8')),
+  })
 }
 
 export function parseInterface(name: string, out: string): InterfaceFacts {

@@ -2,7 +2,8 @@
 // Names are checked strictly here so that nothing but a file under /proc/sys is ever read.
 import { ExpectationError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 
 export interface KernelParamFacts {
   /** As asked: `net.ipv4.ip_forward`. */
@@ -36,28 +37,18 @@ function invalid(name: unknown): TypeError {
   return new TypeError(`kernelParam: ${JSON.stringify(name)} is not a sysctl name (like net.ipv4.ip_forward)`)
 }
 
-// A directory is a subtree, not a parameter; a write-only file (vm.compact_memory) fails to read.
-const READ_SCRIPT = String.raw`f=/proc/sys/$1
-if [ ! -d /proc/sys ]; then echo '/proc/sys is not there (is /proc mounted?)' >&2; exit 2; fi
-if [ -d "$f" ]; then echo directory; exit 0; fi
-if [ ! -e "$f" ]; then echo missing; exit 0; fi
-printf 'ok\n'
-exec cat -- "$f"`
+const READ_SCRIPT = snippet(import.meta.url, 'kernel-param.sh')
 
 export function kernelParamFact(name: string): FactRequest<KernelParamFacts> {
   const rel = kernelParamPath(name)
   const path = `/proc/sys/${rel}`
-  const request: FactRequest<KernelParamFacts> = {
+  return defineFact({
     key: `kernel-param:${rel}`,
     describe: `read kernel parameter ${name}`,
     script: READ_SCRIPT,
     args: [rel],
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseKernelParam(name, path, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseKernelParam(name, path, raw.stdout.toString('utf8')),
+  })
 }
 
 export function parseKernelParam(name: string, path: string, out: string): KernelParamFacts {

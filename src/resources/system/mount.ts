@@ -3,7 +3,8 @@
 // point"; df and `findmnt -T` mean "the mount the path lives on". Both are here, named apart.
 import path from 'node:path'
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 
 export interface MountEntry {
   mountPoint: string
@@ -41,50 +42,31 @@ export interface MountFacts {
   containing?: MountEntry
 }
 
-// mountinfo tells per-mount and superblock options apart and shows bind roots; /proc/mounts is the fallback.
-const TABLE_SCRIPT = String.raw`if [ -r /proc/self/mountinfo ]; then t=/proc/self/mountinfo
-elif [ -r /proc/mounts ]; then t=/proc/mounts
-else echo 'neither /proc/self/mountinfo nor /proc/mounts is readable (is /proc mounted?)' >&2; exit 2; fi
-printf '%s\n' "$t"
-exec cat "$t"`
+const TABLE_SCRIPT = snippet(import.meta.url, 'mount-table.sh')
 
-// readlink -f is in GNU and busybox; cd -P is the POSIX fallback for directories.
-// A path hidden by an unsearchable directory is not "missing": that would read as "not mounted".
-const RESOLVE_SCRIPT = String.raw`if [ ! -e "$1" ]; then
-  s=$(ls -d -- "$1" 2>&1); case $s in *'ermission denied'*) printf '%s\n' "$s" >&2; exit 2;; esac
-  echo missing; exit 0
-fi
-printf 'ok\000'
-readlink -f -- "$1" 2>/dev/null || { [ -d "$1" ] && cd -P -- "$1" && pwd -P; } || true`
+const RESOLVE_SCRIPT = snippet(import.meta.url, 'mount-resolve.sh')
 
 export function mountTableFact(): FactRequest<MountEntry[]> {
-  const request: FactRequest<MountEntry[]> = {
+  return defineFact({
     key: 'mount.table',
     describe: 'read the mount table',
     script: TABLE_SCRIPT,
-    args: [],
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseMountTable(raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseMountTable(raw.stdout.toString('utf8')),
+  })
 }
 
 function resolveFact(p: string): FactRequest<string | undefined> {
-  const request: FactRequest<string | undefined> = {
+  return defineFact({
     key: `mount.resolve:${p}`,
     describe: `resolve ${p}`,
     script: RESOLVE_SCRIPT,
     args: [p],
     parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
       const out = raw.stdout.toString('utf8')
       if (!out.startsWith('ok\0')) return undefined
       return out.slice(3).replace(/\n$/, '') || undefined
     },
-  }
-  return request
+  })
 }
 
 /** The first line names the source file; the rest is its content. */

@@ -2,7 +2,8 @@
 // Compare versions with `toSatisfyVersion('>= 1.2.3')`: the manager's own ordering, not string order.
 import { FactError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest, type RawFact } from '../../probe/fact.ts'
+import { defineFact, factFailure, type FactRequest, type RawFact } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 import { compareVersions, type VersionScheme } from '../../lib/version-compare.ts'
 
 export type PackageManager = 'dpkg' | 'rpm'
@@ -32,28 +33,19 @@ const RPM_FORMAT = '%{NAME}\t%{ARCH}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\n'
 
 const NO_MANAGER = 3
 
-const QUERY_SCRIPT = String.raw`if [ "$2" != rpm ] && command -v dpkg-query >/dev/null 2>&1; then
-  echo dpkg; dpkg-query -W --showformat="$3" -- "$1"; return
-fi
-if [ "$2" != dpkg ] && command -v rpm >/dev/null 2>&1; then
-  echo rpm; rpm -q --qf "$4" -- "$1"; return
-fi
-case $2 in
-  auto) echo 'no package manager on this host (neither dpkg-query nor rpm is installed)' >&2;;
-  *) echo "no package manager on this host ($2 is not installed)" >&2;;
-esac
-return 3`
+const QUERY_SCRIPT = snippet(import.meta.url, 'pkg.sh')
 
 export function pkgFact(name: string, manager?: PackageManager): FactRequest<PkgFacts> {
-  const request: FactRequest<PkgFacts> = {
+  return defineFact({
     key: `pkg:${manager ?? 'auto'}:${name}`,
     describe: `package ${name}`,
     script: QUERY_SCRIPT,
     inline: true,
     args: [name, manager ?? 'auto', DPKG_FORMAT, RPM_FORMAT],
-    parse: (raw) => parsePkgFact(request, name, raw),
-  }
-  return request
+    // which statuses are answers depends on the manager (dpkg-query and rpm say "not installed" differently)
+    answers: 'any',
+    parse: (raw, request) => parsePkgFact(request, name, raw),
+  })
 }
 
 function parsePkgFact(request: FactRequest<PkgFacts>, name: string, raw: RawFact): PkgFacts {

@@ -4,7 +4,8 @@
 import { isIP } from 'node:net'
 import { FactError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 
 export type PortProtocol = 'tcp' | 'udp'
 
@@ -64,44 +65,21 @@ export interface SocketTable {
   listeners: Listener[]
 }
 
-// Inline, one process with ss: `ss -ltnu`, with -p only when owners are asked for (-p walks every
-// process's file descriptors). A failing ss (no netlink in a sandbox) falls back to /proc/net,
-// read with builtins; only owners there cost an `ls` of every /proc/<pid>/fd.
-const TABLE_SCRIPT = String.raw`u=; while read -r k r e rest; do [ "$k" = Uid: ] && { u=$e; break; }; done < /proc/self/status
-if [ "$1" != proc ] && command -v ss >/dev/null 2>&1; then
-  printf 'ss %s\n' "$u"
-  if [ "$2" = owners ]; then ss -ltnup 2>&1 && return 0; else ss -ltnu 2>&1 && return 0; fi
-  printf '\n@@fallback\n'
-fi
-[ -r /proc/net/tcp ] || { echo 'ss is not installed and /proc/net/tcp is not readable' >&2; return 2; }
-e=$(printf 'AB' | od -An -tx2)
-printf 'proc %s %s\n' "$u" "${"$"}{e#"${"$"}{e%%[!	 ]*}"}"
-for f in tcp tcp6 udp udp6; do
-  [ -r "/proc/net/$f" ] || continue
-  printf '@%s\n' "$f"; while IFS= read -r l; do printf '%s\n' "$l"; done < "/proc/net/$f"
-done
-[ "$2" = owners ] || return 0
-printf '@fd\n'
-ls -lq /proc/[0-9]*/fd 2>/dev/null | grep -e '^/proc/' -e ' -> socket:\['
-printf '@comm\n'
-for d in /proc/[0-9]*; do read -r c 2>/dev/null < "$d/comm" && printf '%s %s\n' "${"$"}{d#/proc/}" "$c"; done
-return 0`
+const TABLE_SCRIPT = snippet(import.meta.url, 'port.sh')
 
 export function socketTableFact(source: 'auto' | 'proc' = 'auto', owners = true): FactRequest<SocketTable> {
-  const request: FactRequest<SocketTable> = {
+  return defineFact({
     key: `listening-sockets:${source}${owners ? '' : ':no-owners'}`,
     describe: source === 'proc' ? 'listening sockets (/proc/net)' : `listening sockets (ss -ltnu${owners ? 'p' : ''})`,
     script: TABLE_SCRIPT,
     inline: true,
     args: [source, owners ? 'owners' : 'no-owners'],
     maxBytes: 16 * 1024 * 1024,
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
+    parse: (raw, request) => {
       if (raw.truncated) throw new FactError(`${request.describe}: output larger than 16 MiB`)
       return parseSocketTable(raw.stdout.toString('utf8'), owners)
     },
-  }
-  return request
+  })
 }
 
 export function parseSocketTable(text: string, owners = true): SocketTable {

@@ -3,7 +3,8 @@
 // links on disk and so also answers where systemd is installed but not running (containers).
 import { FactError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest, type RawFact } from '../../probe/fact.ts'
+import { defineFact, factFailure, type FactRequest, type RawFact } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 
 export interface ServiceFacts {
   /** The unit as systemd names it: `nginx` → `nginx.service`. */
@@ -60,14 +61,8 @@ const PROPERTIES = [
 
 const NO_SYSTEMD = 3
 
-// sd_booted(): systemd is PID 1 exactly when /run/systemd/system exists. TZ=UTC0 makes the
-// timestamps unambiguous (a zone abbreviation like CST is not).
-const SHOW_SCRIPT = String.raw`command -v systemctl >/dev/null 2>&1 || { echo 'no systemd on this host (systemctl is not installed)' >&2; exit 3; }
-[ -d /run/systemd/system ] || { echo 'no systemd on this host (systemd is not running: /run/systemd/system is missing)' >&2; exit 3; }
-TZ=UTC0 exec systemctl show --no-pager -p "$2" -- "$1"`
-
-const IS_ENABLED_SCRIPT = String.raw`command -v systemctl >/dev/null 2>&1 || { echo 'no systemd on this host (systemctl is not installed)' >&2; return 3; }
-systemctl is-enabled -- "$1"`
+const SHOW_SCRIPT = snippet(import.meta.url, 'service-show.sh')
+const IS_ENABLED_SCRIPT = snippet(import.meta.url, 'service-is-enabled.sh')
 
 function noSystemd(what: string, raw: RawFact): FactError | undefined {
   if (raw.exitCode !== NO_SYSTEMD) return undefined
@@ -76,19 +71,14 @@ function noSystemd(what: string, raw: RawFact): FactError | undefined {
 }
 
 export function serviceShowFact(name: string): FactRequest<ServiceFacts> {
-  const request: FactRequest<ServiceFacts> = {
+  return defineFact({
     key: `service:${name}`,
     describe: `service ${name} (systemctl show)`,
     script: SHOW_SCRIPT,
     args: [name, PROPERTIES],
-    parse: (raw) => {
-      const missing = noSystemd(request.describe, raw)
-      if (missing) throw missing
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseSystemctlShow(raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    failure: (request, raw) => noSystemd(request.describe, raw) ?? factFailure(request, raw),
+    parse: (raw) => parseSystemctlShow(raw.stdout.toString('utf8')),
+  })
 }
 
 /** `Key=value` lines of `systemctl show` (values may contain `=`). */
@@ -140,19 +130,20 @@ function numberOf(value: string | undefined): number | undefined {
 }
 
 export function isEnabledFact(name: string): FactRequest<ServiceEnablement> {
-  const request: FactRequest<ServiceEnablement> = {
+  return defineFact({
     key: `service.is-enabled:${name}`,
     describe: `service ${name} (systemctl is-enabled)`,
     script: IS_ENABLED_SCRIPT,
     inline: true,
     args: [name],
-    parse: (raw) => {
+    // is-enabled exits non-zero for disabled, masked… units: the status is part of the answer
+    answers: 'any',
+    parse: (raw, request) => {
       const missing = noSystemd(request.describe, raw)
       if (missing) throw missing
       return parseIsEnabled(request, name, raw)
     },
-  }
-  return request
+  })
 }
 
 /** The state word on stdout; systemd 252 says "No such file or directory" on stderr for a missing unit. */

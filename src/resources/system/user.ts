@@ -1,7 +1,8 @@
 // user(name): does the account exist, with which uid/gid, groups (all of them, primary and
 // supplementary, as `id -G` resolves them through NSS), home and shell.
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 
 export interface UserFacts {
   name: string
@@ -20,35 +21,17 @@ export interface UserFacts {
   gecos?: string
 }
 
-// getent exits 2 for "no such key"; without getent (busybox) the files are read directly.
-// Inline, two processes: the passwd entry, then `id NAME` for every group with its name.
-const USER_SCRIPT = String.raw`printf 'passwd\n'
-if command -v getent >/dev/null 2>&1; then
-  getent passwd -- "$1"; rc=$?
-  [ "$rc" -eq 2 ] && { echo missing; return 0; }
-  [ "$rc" -eq 0 ] || { echo "getent passwd failed with exit $rc" >&2; return 2; }
-else
-  N=$1 awk -F: '$1 == ENVIRON["N"] { print; f = 1 } END { if (!f) { print "missing"; exit 1 } }' /etc/passwd; rc=$?
-  [ "$rc" -eq 1 ] && return 0
-  [ "$rc" -eq 0 ] || return 2
-fi
-printf 'id\n'
-id -- "$1" || return 2
-return 0`
+const USER_SCRIPT = snippet(import.meta.url, 'user.sh')
 
 export function userFact(name: string): FactRequest<UserFacts> {
-  const request: FactRequest<UserFacts> = {
+  return defineFact({
     key: `user:${name}`,
     describe: `user ${name}`,
     script: USER_SCRIPT,
     inline: true,
     args: [name],
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseUser(name, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseUser(name, raw.stdout.toString('utf8')),
+  })
 }
 
 /** `passwd` entry line, `gids` line (id -G), then `groups` entries (getent group lines). */

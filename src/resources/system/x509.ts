@@ -4,7 +4,8 @@
 import { isIP } from 'node:net'
 import { ExpectationError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
-import { factFailure, type FactRequest } from '../../probe/fact.ts'
+import { defineFact, type FactRequest } from '../../probe/fact.ts'
+import { snippet } from '../../probe/snippet.ts'
 import { assertPort, normalizeHostName, wholeSeconds } from '../../lib/valid-names.ts'
 
 export interface X509Facts {
@@ -37,74 +38,32 @@ export interface X509Facts {
 
 export type X509Target = string | { path: string } | { host: string; port: number; servername?: string; timeout?: number }
 
-const OPENSSL_FIELDS = '-noout -subject -issuer -dates -serial -fingerprint -sha256'
-
-// `-ext` is OpenSSL ≥ 1.1.1; older ones print the SAN block inside `-text`. OpenSSL 3 reads
-// DER by itself; older ones need `-inform DER`.
-const READ_CERT = String.raw`__x509() { openssl x509 ${OPENSSL_FIELDS} "$@"; }
-__feed() { if [ -n "$__pem" ]; then printf '%s\n' "$__pem" | "$@"; else "$@"; fi; }
-__x509_any() {
-  __o=$(__feed __x509 -ext subjectAltName "$@" 2>&1) && { printf '%s\n' "$__o"; return 0; }
-  __o=$(__feed __x509 -text "$@" 2>&1) && { printf '%s\n' "$__o"; return 0; }
-  printf '%s\n' "$__o"; return 1
-}
-__pem=`
-
-const PATH_SCRIPT = String.raw`command -v openssl >/dev/null 2>&1 || { echo 'openssl is not installed on the host' >&2; exit 127; }
-${READ_CERT}
-if [ ! -e "$1" ]; then echo missing; exit 0; fi
-if [ ! -r "$1" ]; then echo "permission denied: cannot read $1" >&2; exit 2; fi
-if [ -d "$1" ]; then echo notcert; echo 'it is a directory'; exit 0; fi
-if out=$(__x509_any -in "$1") || out=$(__x509_any -inform DER -in "$1"); then echo ok; else echo notcert; fi
-printf '%s\n' "$out"`
-
-// The PEM block is cut out of s_client's chatter; with nothing to cut, its last lines say why.
-const ENDPOINT_SCRIPT = String.raw`command -v openssl >/dev/null 2>&1 || { echo 'openssl is not installed on the host' >&2; exit 127; }
-${READ_CERT}
-c=$1 sni=$2 t=$3
-if [ -n "$sni" ]; then set -- -servername "$sni"; else set --; fi
-if command -v timeout >/dev/null 2>&1; then
-  s=$(timeout "$t" openssl s_client -connect "$c" "$@" </dev/null 2>&1); st=$?
-else s=$(openssl s_client -connect "$c" "$@" </dev/null 2>&1); st=$?; fi
-pem=$(printf '%s\n' "$s" | sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' | sed '/-----END CERTIFICATE-----/q')
-if [ -z "$pem" ]; then
-  echo noanswer
-  if [ "$st" = 124 ]; then echo "no TLS handshake within $t s"; else printf '%s\n' "$s" | grep -v '^ *$' | tail -n 4; fi
-  exit 0
-fi
-__pem=$pem
-if out=$(__x509_any); then echo ok; else echo notcert; fi
-printf '%s\n' "$out"
-printf '%s\n' "$s" | grep 'Verify return code:' | tail -n 1; exit 0`
+// Both snippets start with x509-openssl.sh (openssl there, its reading functions defined): one
+// file of them, joined here, so the two cannot drift apart.
+const OPENSSL_PRELUDE = snippet(import.meta.url, 'x509-openssl.sh')
+const PATH_SCRIPT = `${OPENSSL_PRELUDE}\n${snippet(import.meta.url, 'x509-file.sh')}`
+const ENDPOINT_SCRIPT = `${OPENSSL_PRELUDE}\n${snippet(import.meta.url, 'x509-endpoint.sh')}`
 
 function pathFact(p: string): FactRequest<X509Facts> {
-  const request: FactRequest<X509Facts> = {
+  return defineFact({
     key: `x509.file:${p}`,
     describe: `certificate ${p}`,
     script: PATH_SCRIPT,
     args: [p],
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseX509Output(p, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseX509Output(p, raw.stdout.toString('utf8')),
+  })
 }
 
 function endpointFact(hostName: string, port: number, servername: string, timeoutSec: number): FactRequest<X509Facts> {
   const connect = hostName.includes(':') ? `[${hostName}]:${port}` : `${hostName}:${port}`
-  const request: FactRequest<X509Facts> = {
+  return defineFact({
     key: `x509.tls:${JSON.stringify([connect, servername, timeoutSec])}`,
     describe: `certificate of ${connect}${servername && servername !== hostName ? ` (SNI ${servername})` : ''}`,
     script: ENDPOINT_SCRIPT,
     args: [connect, servername, String(timeoutSec)],
     timeoutSec: timeoutSec + 5,
-    parse: (raw) => {
-      if (raw.exitCode !== 0) throw factFailure(request, raw)
-      return parseX509Output(connect, raw.stdout.toString('utf8'))
-    },
-  }
-  return request
+    parse: (raw) => parseX509Output(connect, raw.stdout.toString('utf8')),
+  })
 }
 
 /** The probe's first line says what happened: `ok` then openssl's output, or why there is no certificate. */
