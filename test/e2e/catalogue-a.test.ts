@@ -7,12 +7,11 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHostSpecs, startFleet, type Fleet } from '../support/sshd.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
 import { notPassed, runCli, type Workdir } from '../support/workdir.ts'
-import { describeProcess, everyProcess, killTree, pidsWithCmdline, waitFor } from '../support/faults.ts'
+import { describeProcess, everyProcess, killTree, pidsWithCmdline, untilRunning, waitFor } from '../support/faults.ts'
 import { SshTransport } from '../../src/transports/ssh/transport.ts'
 import { FactBatcher } from '../../src/probe/batcher.ts'
 import type { FactRequest } from '../../src/probe/fact.ts'
@@ -158,7 +157,7 @@ beforeAll(async () => {
     user: name, uid: Number(uid), gid: Number(gid), home, shell, group: execFileSync('id', ['-gn', fleet.user]).toString().trim(),
   }
   work = makeFleetProject(fleet, { files: { 'specs/catalogue.spec.ts': spec(vars) } })
-  await sleep(200) // let sleep exec under its argv0
+  await untilRunning(realProc.pid, [MARKER, '1000']) // sleep exec'd under its argv0
 })
 
 afterAll(async () => {
@@ -200,7 +199,7 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     const probeText = processTableFact().script.split('\n')[0]!
     const twin = spawn('sleep', ['1001'], { stdio: 'ignore', argv0: probeText })
     children.push(twin)
-    await sleep(200)
+    await untilRunning(twin.pid, [probeText, '1001'])
     const transport = new SshTransport({ host: fleetHostSpecs(fleet)[0]!, connectTimeoutMs: 10_000, env: { HOME: '/nonexistent-home', PATH: globalThis.process.env.PATH } })
     try {
       await transport.connect()

@@ -11,6 +11,7 @@ import { startFleet, type Fleet } from '../support/sshd.ts'
 import { startRestartableApp, type RestartableApp } from '../support/restartable-app.ts'
 import { runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
+import { waitFor } from '../support/faults.ts'
 import type { RunResult } from '../../src/model.ts'
 
 let fleet: Fleet
@@ -76,6 +77,7 @@ it('with --since the uptime decides: green however busy the counter, red for an 
   const since = new Date(Math.min(...apps.map((a) => a.startedAt)) - 5_000).toISOString()
   const green = await runCli(['--hosts', 'fleet', '--since', since, '--var', 'decidedBy=uptime'], { cwd: work.dir })
   expect(green.exitCode, green.stdout + green.stderr).toBe(0)
+  // the app's uptime counts whole seconds with 1 s tolerance: a deploy time now must fall after its start (the clock is the point)
   await sleep(2_500)
   const red = await runCli(['--hosts', fleet.hosts[0]!.name, '--since', new Date().toISOString()], { cwd: work.dir })
   expect(red.exitCode, red.stdout + red.stderr).toBe(1)
@@ -86,13 +88,14 @@ it('a --wait retry loop through the restart goes green, with and without a deplo
   for (const since of [true, false]) {
     // the old process: busy, up since before the deploy
     for (const app of apps) app.accesses = 500
+    // up since before the deploy, beyond the uptime's 1 s tolerance (the clock is the point)
     await sleep(1_500)
     const args = ['--hosts', 'fleet', '--wait', '30s', '--json', 'wait.json', '--var', `decidedBy=${since ? 'uptime' : 'counter'}`, ...(since ? ['--since', new Date().toISOString()] : [])]
     const started = apps.map((a) => a.accesses)
     const run = runCli(args, { cwd: work.dir })
     // restart once verify is checking, so its first attempts fail and are retried
-    const deadline = Date.now() + 30_000
-    while (!apps.every((a, i) => a.accesses > started[i]!) && Date.now() < deadline) await sleep(50)
+    expect(await waitFor(() => apps.every((a, i) => a.accesses > started[i]!), 30_000), 'verify never reached the apps').toBe(true)
+    // a few attempts against the old process before the restart: that timing is the point
     await sleep(1_500)
     for (const app of apps) await app.restart(300)
     const done = await run

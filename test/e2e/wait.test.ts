@@ -10,6 +10,7 @@ import { layDeploy, pointCurrent } from '../support/deploy-tree.ts'
 import { startRestartableApp, type RestartableApp } from '../support/restartable-app.ts'
 import { runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
+import { waitFor } from '../support/faults.ts'
 import type { RunResult } from '../../src/model.ts'
 
 let fleet: Fleet
@@ -55,14 +56,6 @@ afterAll(async () => {
   work?.remove()
 })
 
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for verify to start checking')
-    await sleep(50)
-  }
-}
-
 /** What the deploy tool does on one host: unpack the release, switch current, restart the app. */
 async function deploy(i: number): Promise<void> {
   const appRoot = path.join(fleet.hosts[i]!.root, 'apps/blog')
@@ -77,7 +70,8 @@ it('waits through a deploy: current switched and app restarted mid-wait, every c
   const started = performance.now()
   const run = runCli(['--hosts', 'fleet', '--expect-version', NEW_REVISION, '--wait', '30s', '--json', 'wait.json', '--junit', 'wait.xml'], { cwd: work.dir })
   // deploy only once verify is checking (its first status request reached the app), whatever the machine's load
-  await until(() => apps.every((a) => a.accesses > 500))
+  expect(await waitFor(() => apps.every((a) => a.accesses > 500), 30_000), 'timed out waiting for verify to start checking').toBe(true)
+  // the deploy's own timing is the point: host-1 mid-wait, host-2 well after it
   await sleep(700)
   await deploy(0)
   await sleep(1500)

@@ -485,11 +485,7 @@ function msSinceWritten(file: string, wallMs: number): number | undefined {
 
 async function waitForNone(find: () => number[], timeoutMs: number): Promise<number[]> {
   let found = find()
-  const deadline = Date.now() + timeoutMs
-  while (found.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    found = find()
-  }
+  await waitFor(() => (found = find()).length === 0, timeoutMs)
   return found
 }
 
