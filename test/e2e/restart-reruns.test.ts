@@ -3,13 +3,13 @@
 // counter; the request ledger (.verify/http-requests.jsonl) lets later runs discount them, and
 // with a deploy time the page's uptime decides instead of the counter. Over the real sshd, the
 // status pages tunnelled through each host: host-1 serves Apache ?auto, host-2 Plack's text.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { startRestartableApp, type RestartableApp } from '../support/restartable-app.ts'
-import { runCli, type Workdir } from '../support/workdir.ts'
+import { readResult, runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
 import { waitFor } from '../support/faults.ts'
 import type { RunResult } from '../../src/model.ts'
@@ -50,10 +50,6 @@ afterAll(async () => {
   await fleet?.stop()
   work?.remove()
 })
-
-function readResult(file: string): RunResult {
-  return JSON.parse(readFileSync(path.join(work.dir, file), 'utf8')) as RunResult
-}
 
 function check(result: RunResult, host: number, title: string) {
   return result.hosts[host]!.checks.find((c) => c.path.at(-1) === title)!
@@ -100,7 +96,7 @@ it('a --wait retry loop through the restart goes green, with and without a deplo
     for (const app of apps) await app.restart(300)
     const done = await run
     expect(done.exitCode, `${since ? 'with' : 'without'} --since:\n${done.stdout}${done.stderr}`).toBe(0)
-    const result = readResult('wait.json')
+    const result = readResult(work.dir, 'wait.json')
     for (const host of [0, 1]) {
       const restarted = check(result, host, 'restarted since the deploy')
       expect(restarted.status).toBe('passed')

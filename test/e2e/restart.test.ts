@@ -3,16 +3,13 @@
 // host-3's app restarted but one worker is from before the deploy.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { startRestartableApp, type RestartableApp } from '../support/restartable-app.ts'
-import { runCli, type Workdir } from '../support/workdir.ts'
+import { readResult, runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
 import { killTree, untilExited, untilRunning } from '../support/faults.ts'
-import type { RunResult } from '../../src/model.ts'
 
 let fleet: Fleet
 let apps: RestartableApp[]
@@ -74,7 +71,7 @@ it('passes only where every worker started after --since and the status counter 
 
   const run = await runCli(['--hosts', 'fleet', '--since', since.toISOString(), '--json', 'restart.json'], { cwd: work.dir })
   expect(run.exitCode, run.stdout + run.stderr).toBe(1)
-  const json = JSON.parse(readFileSync(path.join(work.dir, 'restart.json'), 'utf8')) as RunResult
+  const json = readResult(work.dir, 'restart.json')
   const [h1, h2, h3] = json.hosts.map((h) => h.checks[0]!)
   expect(h1!.status).toBe('passed')
   expect(h2!.status).toBe('failed')
