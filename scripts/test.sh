@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests and end-to-end tests through a real OpenSSH sshd.
-# test/support/global-setup.ts installs sshd, xmllint and openssl with apt-get when missing.
+# test/support/global-setup.ts installs what the tests need with apt-get when missing (test/support/apt.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund

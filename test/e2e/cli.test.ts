@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { XMLParser } from 'fast-xml-parser'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, pointCurrent, startStatusApp, RELEASES, type StatusApp } from '../support/deploy-tree.ts'
-import { makeWorkdir, runCli, REPO_ROOT, type Workdir } from '../support/workdir.ts'
-import type { RunResult } from '../../src/model.ts'
+import { makeWorkdir, readResult, REPO_ROOT, runCli, type Workdir } from '../support/workdir.ts'
 import { junitSchemaErrors } from '../support/faults.ts'
 
 let fleet: Fleet
@@ -56,7 +55,6 @@ afterAll(async () => {
 })
 
 const parseXml = (file: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(file, 'utf8'))
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as RunResult
 const asArray = <T,>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x])
 
 /** Names, types, modes, owners, sizes and mtimes of everything under a tree. */
@@ -91,7 +89,7 @@ describe('verify --hosts <group> over real sshd', () => {
     expect(asArray(suites[0].testcase)).toHaveLength(8)
     expect(junitSchemaErrors(path.join(work.dir, 'out/junit.xml'))).toBe('')
 
-    const json = readJson(path.join(work.dir, 'out/result.json'))
+    const json = readResult(work.dir, 'out/result.json')
     expect(json.schemaVersion).toBe(1)
     expect(json.hosts.every((h) => h.status === 'verified' && h.checks.every((c) => c.status === 'passed'))).toBe(true)
     expect(json.hosts[0]!.checks[0]!.facts).toContain(`file:${path.join(fleet.hosts[0]!.root, 'apps/blog/current')}`)
@@ -116,7 +114,7 @@ describe('verify --hosts <group> over real sshd', () => {
       expect(run.stdout).toMatch(/host-2[\s\S]*current points into releases\/[\s\S]*\/srv\/elsewhere\/blog/)
       expect(run.stdout).toMatch(/host-3[\s\S]*was restarted[\s\S]*Received: +50\d/)
       expect(run.stdout).toContain('specs/blog-release.spec.ts')
-      const json = readJson(path.join(work.dir, 'r.json'))
+      const json = readResult(work.dir, 'r.json')
       const symlink = json.hosts[1]!.checks.find((c) => c.path.at(-1) === 'current points into releases/')!
       expect(symlink).toMatchObject({ status: 'failed', actual: 'a dangling symlink to /srv/elsewhere/blog' })
       expect(symlink.expected).toMatch(/^inside \/.*\/releases\/$/)
@@ -145,7 +143,7 @@ describe('verify --hosts <group> over real sshd', () => {
     expect(Number(up.failures) + Number(up.errors), run.stdout).toBe(0)
     expect(Number(down.errors)).toBeGreaterThan(0)
     // the unreachable host's checks are its errors: JUnit counts what the JSON and the console count
-    const summary = readJson(path.join(work.dir, 'down.json')).summary
+    const summary = readResult(work.dir, 'down.json').summary
     expect(suites.reduce((n: number, s: { tests: string }) => n + Number(s.tests), 0)).toBe(summary.checks)
     expect(suites.reduce((n: number, s: { errors: string }) => n + Number(s.errors), 0)).toBe(summary.errors)
     expect(run.stdout).toContain(`${summary.checks} checks`)
@@ -166,7 +164,7 @@ describe('verify --hosts <group> over real sshd', () => {
     const before = (await fleet.execChannels()).get(target.address)
     const run = await runCli(['--hosts', 'changed-key', '-i', 'changed.yaml', '--json', 'k.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
-    const json = readJson(path.join(work.dir, 'k.json'))
+    const json = readResult(work.dir, 'k.json')
     expect(json.hosts[0]!.status).toBe('verified')
     expect(json.hosts[1]!.status).toBe('error')
     expect(json.hosts[1]!.error?.kind).toBe('host-key')
@@ -210,7 +208,7 @@ describe('hang', ({ vars }) => {
 `)
     const run = await runCli(['--hosts', 'host-1', '--specs', 'hang/*.spec.ts', '--timeout', '2', '--json', 'h.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
-    const checks = readJson(path.join(work.dir, 'h.json')).hosts[0]!.checks
+    const checks = readResult(work.dir, 'h.json').hosts[0]!.checks
     expect(checks.map((c) => [c.path.at(-1), c.status, c.errorKind])).toEqual([
       ['hangs', 'error', 'timeout'],
       ['still answers', 'passed', undefined],
@@ -234,7 +232,7 @@ describe('crash', ({ vars }) => {
 `)
     const run = await runCli(['--hosts', 'host-1', '--specs', 'crash/*.spec.ts', '--json', 'c.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(3)
-    const [throws, fine] = readJson(path.join(work.dir, 'c.json')).hosts[0]!.checks
+    const [throws, fine] = readResult(work.dir, 'c.json').hosts[0]!.checks
     expect(throws).toMatchObject({ status: 'error', errorKind: 'spec', failedAt: { file: 'crash/crash.spec.ts', line: 6 } })
     expect(throws!.message).toMatch(/^crash\/crash\.spec\.ts:6:\d+: TypeError: .*'here'.*\n.*npx verify check/)
     expect(run.stdout).toMatch(/SPEC ERROR \(exit 3\)/)

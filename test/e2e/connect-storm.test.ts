@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunResult } from '../../src/model.ts'
 import { startFleet, type Fleet } from '../support/sshd.ts'
-import { makeWorkdir, runCli, type Workdir } from '../support/workdir.ts'
+import { makeWorkdir, readResult, runCli, type Workdir } from '../support/workdir.ts'
+import { fleetDefaults } from '../support/fleet-project.ts'
 
 const ALIASES = 100
 let fleet: Fleet
@@ -28,7 +28,7 @@ beforeAll(async () => {
   work = makeWorkdir({
     'specs/alias.spec.ts': SPEC,
     'hosts.yaml': [
-      `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }`,
+      fleetDefaults(fleet),
       `vars: { root: ${JSON.stringify(h.root)} }`,
       'hosts:',
       ...names.map((n) => `  ${n}: { address: ${h.address} }`),
@@ -52,7 +52,7 @@ async function run(extra: string[]) {
   const since = readFileSync(fleet.logFile, 'utf8').length
   const out = path.join(work.dir, `storm-${extra.join('') || 'default'}.json`)
   const cli = await runCli(['--hosts', 'storm', '--json', out, ...extra], { cwd: work.dir })
-  const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult
+  const result = readResult(out)
   return { cli, result, drops: drops(since) }
 }
 

@@ -1,11 +1,8 @@
 // --consecutive on a flapping check, through the CLI on the local target: the check reads a
 // counter its own command bumps, so its outcomes are pass, fail, pass, pass, pass: green only at
 // the fifth attempt, and the report shows the timeline.
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { makeWorkdir, runCli, type Workdir } from '../support/workdir.ts'
-import type { RunResult } from '../../src/model.ts'
+import { makeWorkdir, readResult, runCli, type Workdir } from '../support/workdir.ts'
 
 let work: Workdir
 
@@ -38,7 +35,7 @@ afterAll(() => work?.remove())
 it('--consecutive 3 is green only after three passes in a row; the console and JSON show every attempt', async () => {
   const run = await runCli(['--hosts', 'local', '--wait', '30s', '--consecutive', '3', '--interval', '200ms', '--json', 'result.json'], { cwd: work.dir })
   expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-  const result = JSON.parse(readFileSync(path.join(work.dir, 'result.json'), 'utf8')) as RunResult
+  const result = readResult(work.dir, 'result.json')
   const check = result.hosts[0]!.checks[0]!
   expect(check).toMatchObject({ status: 'passed', attempts: 5 })
   expect(check.attemptLog!.map((a) => a.status)).toEqual(['passed', 'failed', 'passed', 'passed', 'passed'])

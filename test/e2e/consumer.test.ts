@@ -10,8 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { layDeploy } from '../support/deploy-tree.ts'
-import { REPO_ROOT } from '../support/workdir.ts'
-import type { RunResult } from '../../src/model.ts'
+import { readResult, REPO_ROOT } from '../support/workdir.ts'
 
 const TYPESCRIPT_VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }).version
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--loglevel=error']
@@ -169,7 +168,7 @@ describe('verify --hosts local from the installed package', { timeout: 600_000 }
       env: { NO_COLOR: '1', EXPECTED_DSL_URL: dslUrl() },
     })
     const version = (await execa(node, ['--version'])).stdout.trim()
-    const summary = result.exitCode === 0 || result.exitCode === 1 ? (JSON.parse(readFileSync(path.join(app, json), 'utf8')) as RunResult).summary : undefined
+    const summary = result.exitCode === 0 || result.exitCode === 1 ? readResult(app, json).summary : undefined
     runs.push(`  node ${version}, ${label}: exit ${result.exitCode}${summary ? `, ${summary.passed}/${summary.checks} passed` : ''}`)
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     return { result, summary: summary! }

@@ -1,16 +1,15 @@
 // The catalogue's quality bar, measured: one spec that uses every resource once, on 10 hosts
 // behind the real sshd, costs at most 2 exec channels per host. The wall time is printed for the
 // closing note. The assertions are the ones that hold on any Debian host the suite runs on;
-// each resource's own e2e file (catalogue-a, catalogue-b, release, restart…) checks it in depth.
+// each resource's own e2e file (process-port-service-pkg-user-group, mount-network-kernel-cron-x509-file, release, restart…) checks it in depth.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import type { RunResult } from '../../src/model.ts'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, startStatusApp, type StatusApp } from '../support/deploy-tree.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
-import { notPassed, runCli, type Workdir } from '../support/workdir.ts'
+import { notPassed, readResult, runCli, type Workdir } from '../support/workdir.ts'
 
 const HOSTS = 10
 
@@ -76,7 +75,7 @@ afterAll(async () => {
 it(`one check of every resource on ${HOSTS} hosts: all pass, at most 2 exec channels per host`, async () => {
   const before = await fleet.execChannels()
   const run = await runCli(['--hosts', 'fleet', '--json', 'result.json'], { cwd: work.dir })
-  const result = JSON.parse(readFileSync(path.join(work.dir, 'result.json'), 'utf8')) as RunResult
+  const result = readResult(work.dir, 'result.json')
   const failures = notPassed(result)
   expect(failures, run.stdout + run.stderr).toEqual([])
   expect(run.exitCode).toBe(0)

@@ -1,13 +1,12 @@
 // The architecture requirement, measured on a real sshd: 10 hosts × 22 checks, all hosts in
 // parallel, at most 2 exec channels per host (one batch, plus one for a check that reads a
 // fact to decide what to ask next). The wall time is printed for the closing note.
-import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import type { RunResult } from '../../src/model.ts'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, startStatusApp, type StatusApp } from '../support/deploy-tree.ts'
-import { makeWorkdir, runCli, type Workdir } from '../support/workdir.ts'
+import { makeWorkdir, readResult, runCli, type Workdir } from '../support/workdir.ts'
+import { fleetDefaults } from '../support/fleet-project.ts'
 
 let fleet: Fleet
 let apps: StatusApp[]
@@ -56,7 +55,7 @@ beforeAll(async () => {
   const hosts = fleet.hosts.map((h, i) => `  ${h.name}: { address: ${h.address}, vars: { appsRoot: ${JSON.stringify(path.join(h.root, 'apps'))}, statusPort: ${apps[i]!.port} } }`)
   work = makeWorkdir({
     'specs/twenty-two.spec.ts': SPEC,
-    'hosts.yaml': `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }\nhosts:\n${hosts.join('\n')}\ngroups:\n  fleet:\n    hosts: [${fleet.hosts.map((h) => h.name).join(', ')}]\n`,
+    'hosts.yaml': `${fleetDefaults(fleet)}\nhosts:\n${hosts.join('\n')}\ngroups:\n  fleet:\n    hosts: [${fleet.hosts.map((h) => h.name).join(', ')}]\n`,
   })
 })
 
@@ -76,7 +75,7 @@ it('10 hosts × 22 checks: all pass, at most 2 exec channels per host', async ()
   console.log(`10 hosts × 22 checks: wall ${run.ms} ms (CLI process start to exit); exec channels per host: ${[...channels.values()].join(',')}`)
 
   // --timings: the phases are in the JSON result, and printed on stderr
-  const result = JSON.parse(readFileSync(path.join(work.dir, 'result.json'), 'utf8')) as RunResult
+  const result = readResult(work.dir, 'result.json')
   const t = result.timings!
   for (const phase of ['startupMs', 'inventoryMs', 'specsMs', 'planMs', 'hostsMs', 'reportMs'] as const) expect(t[phase], phase).toBeGreaterThanOrEqual(0)
   expect(t.startupMs).toBeGreaterThan(0)

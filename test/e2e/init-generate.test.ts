@@ -6,9 +6,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy } from '../support/deploy-tree.ts'
-import { makeWorkdir, runCli, type Workdir } from '../support/workdir.ts'
+import { makeWorkdir, readResult, runCli, type Workdir } from '../support/workdir.ts'
 import { fleetInventory, makeFleetProject } from '../support/fleet-project.ts'
-import type { RunResult } from '../../src/model.ts'
 
 let fleet: Fleet
 const dirs: Workdir[] = []
@@ -86,7 +85,7 @@ describe('verify generate --from-host', () => {
     const run = await runCli(['--hosts', 'fleet', '--expect-version', '3f9c2ab', '--grep', stable.source, '--json', 'gen.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     process.stdout.write(`\n--- the generated spec on the fleet ---\n${run.stdout}`)
-    const result = JSON.parse(readFileSync(path.join(work.dir, 'gen.json'), 'utf8')) as RunResult
+    const result = readResult(work.dir, 'gen.json')
     const [blog1, blog2] = result.hosts.map((h) => h.checks.filter((c) => stable.test(c.path.at(-1)!)))
     for (const checks of [blog1!, blog2!]) {
       expect(checks.length).toBeGreaterThanOrEqual(5)

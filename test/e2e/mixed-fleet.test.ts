@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { XMLParser } from 'fast-xml-parser'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, startStatusApp, type StatusApp } from '../support/deploy-tree.ts'
-import { makeWorkdir, runCli, REPO_ROOT, type Workdir } from '../support/workdir.ts'
-import type { CheckResult, RunResult } from '../../src/model.ts'
+import { makeWorkdir, readResult, REPO_ROOT, runCli, type Workdir } from '../support/workdir.ts'
+import { fleetDefaults } from '../support/fleet-project.ts'
+import type { CheckResult } from '../../src/model.ts'
 
 // quotes, $(…) and backticks, but only characters an HTTP header may carry
 const TOKEN = 'rt-9f2c"$(id)`x`-7'
@@ -39,7 +40,7 @@ function startStorefront(): Promise<http.Server> {
 function inventory(overrides: { blogVars?: string } = {}): string {
   const [web, shop, jobs, db] = fleet.hosts
   const appsRoot = (h: typeof web) => JSON.stringify(path.join(h!.root, 'apps'))
-  return `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }
+  return `${fleetDefaults(fleet)}
 hosts:
   web-1: { address: ${web!.address}, vars: { appsRoot: ${appsRoot(web)} } }
   shop-1: { address: ${shop!.address}, vars: { appsRoot: ${appsRoot(shop)} } }
@@ -85,7 +86,6 @@ afterAll(async () => {
   work?.remove()
 })
 
-const readJson = (file: string) => JSON.parse(readFileSync(path.join(work.dir, file), 'utf8')) as RunResult
 const parseXml = (file: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(path.join(work.dir, file), 'utf8'))
 const byStatus = (checks: CheckResult[]) => Object.fromEntries(['passed', 'skipped', 'failed', 'error'].map((s) => [s, checks.filter((c) => c.status === s).map((c) => c.path.join(' › '))]))
 
@@ -100,7 +100,7 @@ describe('a mixed group over real sshd', () => {
     const before = connections()
     const run = await runCli(['--hosts', 'all', '--json', 'out/all.json', '--junit', 'out/all.xml'], { cwd: work.dir, env: ENV })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-    const json = readJson('out/all.json')
+    const json = readResult(work.dir, 'out/all.json')
     const [web, shop, jobs, db] = json.hosts
     expect(json.hosts.map((h) => h.host.name)).toEqual(['web-1', 'shop-1', 'jobs-1', 'db-1'])
 
@@ -138,7 +138,7 @@ describe('a mixed group over real sshd', () => {
   it('--tags, --exclude-tags and --grep narrow the run; what they leave out is skipped with the flag named', async () => {
     const run = await runCli(['--hosts', 'shop', '--tags', 'smoke', '--json', 'out/smoke.json'], { cwd: work.dir, env: ENV })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-    const [shop, jobs] = readJson('out/smoke.json').hosts
+    const [shop, jobs] = readResult(work.dir, 'out/smoke.json').hosts
     expect(byStatus(shop!.checks).passed).toEqual(['Shop release › storefront › GET / answers 200', 'Shop release › storefront › GET /cart answers 200'])
     expect(shop!.checks.find((c) => c.path.at(-1) === 'shared/log exists')!.message).toBe('not tagged smoke (--tags)')
     // the worker has no smoke check: flagged
@@ -146,7 +146,7 @@ describe('a mixed group over real sshd', () => {
 
     const grep = await runCli(['--hosts', 'shop-1', '--grep', 'storefront', '--exclude-tags', 'smoke', '--json', 'out/grep.json'], { cwd: work.dir, env: ENV })
     expect(grep.exitCode, grep.stdout + grep.stderr).toBe(0)
-    const checks = readJson('out/grep.json').hosts[0]!.checks
+    const checks = readResult(work.dir, 'out/grep.json').hosts[0]!.checks
     expect(byStatus(checks).passed).toEqual(['Shop release › storefront › is ready to take orders'])
     expect(checks.find((c) => c.path.at(-1) === 'current points into releases/')!.message).toBe('title does not match --grep storefront')
   })
@@ -159,7 +159,7 @@ describe('a mixed group over real sshd', () => {
     expect(run.stderr).toMatch(/^ +bad-vars\.yaml:3 web-1: statusPort is required \(number\) — specs\/blog-release\.spec\.ts:\d+ "Blog release"$/m)
     expect(run.stderr).toMatch(/^ +bad-vars\.yaml:4 shop-1: httpPort must be a number, got "eighty" — specs\/shop\.spec\.ts:\d+ "Shop release"$/m)
     expect(connections()).toEqual(before)
-    expect(readJson('out/bad.json').configErrors[0]).toMatch(/nothing was connected to/)
+    expect(readResult(work.dir, 'out/bad.json').configErrors[0]).toMatch(/nothing was connected to/)
   })
 
   it('an unset ${env:…} var is an error naming the variable and the line (exit 3)', async () => {

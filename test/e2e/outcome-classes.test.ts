@@ -2,11 +2,10 @@
 // fails (exit 1: stop the rollout), a bug in the spec is a spec error with its file:line (exit 3:
 // fix the job, never retried as a flaky host), and only a host that cannot be verified is an
 // error (exit 2: retry or stop).
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { mkdirSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { makeWorkdir, runCli, type Workdir } from '../support/workdir.ts'
-import type { RunResult } from '../../src/model.ts'
+import { makeWorkdir, readResult, runCli, type Workdir } from '../support/workdir.ts'
 
 let work: Workdir
 
@@ -36,7 +35,7 @@ afterAll(() => work?.remove())
 
 const run = (project: string, hosts: string) =>
   runCli(['--hosts', hosts, '--specs', 'specs/*.spec.ts', '--json', 'r.json'], { cwd: path.join(work.dir, project) })
-const checkOf = (project: string) => (JSON.parse(readFileSync(path.join(work.dir, project, 'r.json'), 'utf8')) as RunResult).hosts[0]!.checks[0]!
+const checkOf = (project: string) => readResult(work.dir, project, 'r.json').hosts[0]!.checks[0]!
 
 it('an assertion on a missing value fails (exit 1) with the expect line, never "could not be verified"', async () => {
   const result = await run('broken', 'local')

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensurePackages } from '../support/apt.ts'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { waitFor } from '../support/faults.ts'
 import { makeWorkdir, REPO_ROOT, type Workdir } from '../support/workdir.ts'
@@ -29,11 +30,7 @@ function tmux(...args: string[]): string {
 const pane = () => tmux('capture-pane', '-p', '-t', SESSION)
 
 beforeAll(async () => {
-  if (spawnSync('tmux', ['-V']).status !== 0) {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'tmux'], { stdio: 'inherit', env })
-  }
+  ensurePackages({ tmux: 'tmux' })
   fleets = await Promise.all([startFleet({ hosts: 10, name: 'progress-a' }), startFleet({ hosts: 10, name: 'progress-b' })])
   const lines: string[] = []
   fleets.forEach((fleet, f) =>

@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, pointCurrent, RELEASES, startStatusApp, type StatusApp } from '../support/deploy-tree.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
-import { REPO_ROOT, runCli, type Workdir } from '../support/workdir.ts'
-import type { RunResult } from '../../src/model.ts'
+import { readResult, REPO_ROOT, runCli, type Workdir } from '../support/workdir.ts'
 
 /** Every ```ts block of the README, named by its `// specs/….spec.ts` first line when it has one. */
 function readmeSpecs(): Record<string, string> {
@@ -39,7 +38,6 @@ afterAll(async () => {
   work?.remove()
 })
 
-const readJson = (file: string) => JSON.parse(readFileSync(path.join(work.dir, file), 'utf8')) as RunResult
 
 it('the README has the examples this test runs', () => {
   expect(Object.keys(SPECS)).toEqual(['specs/blog-release.spec.ts', 'specs/readme-2.spec.ts'])
@@ -55,7 +53,7 @@ describe('on a relative and an absolute current link', () => {
   it('every README check passes on both hosts (exit 0)', async () => {
     const run = await runCli(['--hosts', 'web', '--json', 'out/ok.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-    const result = readJson('out/ok.json')
+    const result = readResult(work.dir, 'out/ok.json')
     for (const host of result.hosts) {
       expect(host.checks.map((c) => [c.path.join(' › '), c.status])).toEqual([
         ['Blog release › current points into releases/', 'passed'],
@@ -80,7 +78,7 @@ describe('with current missing on the relative-link host', () => {
 
   it('fails (exit 1), never an error: a broken deploy is not an unreachable host', () => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(1)
-    const [broken, fine] = readJson('out/missing.json').hosts
+    const [broken, fine] = readResult(work.dir, 'out/missing.json').hosts
     expect(broken!.checks.filter((c) => c.status !== 'passed').map((c) => [c.path.join(' › '), c.status])).toEqual([
       ['Blog release › current points into releases/', 'failed'],
       ['Blog › current points into releases/', 'failed'],
@@ -89,7 +87,7 @@ describe('with current missing on the relative-link host', () => {
   })
 
   it('the JSON has the failing expect\'s file:line and a code frame', () => {
-    const check = readJson('out/missing.json').hosts[0]!.checks[0]!
+    const check = readResult(work.dir, 'out/missing.json').hosts[0]!.checks[0]!
     expect(check).toMatchObject({ expected: '"a symlink"', actual: '"missing"', failedAt: { file: spec, line } })
     expect(check.failedAt!.frame).toMatch(new RegExp(`^> +${line} \\|     expect\\(current\\)\\.toBeSymlink\\(\\)$`, 'm'))
   })

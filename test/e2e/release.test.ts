@@ -1,13 +1,12 @@
 // release(root) end to end: the CLI over a real sshd, as the non-root verifytest user, with
 // --expect-version naming the commit being deployed.
-import { chmodSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, RELEASES } from '../support/deploy-tree.ts'
-import { runCli, type Workdir } from '../support/workdir.ts'
+import { readResult, runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
-import type { RunResult } from '../../src/model.ts'
 
 let fleet: Fleet
 let work: Workdir
@@ -42,7 +41,7 @@ it('checks version, rollback target and layout in one fact per host; a broken ro
   chmodSync(path.join(fleet.hosts[2]!.root, 'apps/blog/releases'), 0o700)
   const before = await fleet.execChannels()
   const run = await runCli(['--hosts', 'fleet', '--expect-version', '3f9c2ab', '--json', 'r.json'], { cwd: work.dir })
-  const json = JSON.parse(readFileSync(path.join(work.dir, 'r.json'), 'utf8')) as RunResult
+  const json = readResult(work.dir, 'r.json')
   expect(run.exitCode, run.stdout + run.stderr).toBe(2)
   const [h1, h2, h3] = json.hosts
   expect(h1!.checks.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed'])

@@ -3,14 +3,15 @@
 // counter; the request ledger (.verify/http-requests.jsonl) lets later runs discount them, and
 // with a deploy time the page's uptime decides instead of the counter. Over the real sshd, the
 // status pages tunnelled through each host: host-1 serves Apache ?auto, host-2 Plack's text.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { startRestartableApp, type RestartableApp } from '../support/restartable-app.ts'
-import { runCli, type Workdir } from '../support/workdir.ts'
+import { readResult, runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
+import { waitFor } from '../support/faults.ts'
 import type { RunResult } from '../../src/model.ts'
 
 let fleet: Fleet
@@ -50,10 +51,6 @@ afterAll(async () => {
   work?.remove()
 })
 
-function readResult(file: string): RunResult {
-  return JSON.parse(readFileSync(path.join(work.dir, file), 'utf8')) as RunResult
-}
-
 function check(result: RunResult, host: number, title: string) {
   return result.hosts[host]!.checks.find((c) => c.path.at(-1) === title)!
 }
@@ -76,6 +73,7 @@ it('with --since the uptime decides: green however busy the counter, red for an 
   const since = new Date(Math.min(...apps.map((a) => a.startedAt)) - 5_000).toISOString()
   const green = await runCli(['--hosts', 'fleet', '--since', since, '--var', 'decidedBy=uptime'], { cwd: work.dir })
   expect(green.exitCode, green.stdout + green.stderr).toBe(0)
+  // the app's uptime counts whole seconds with 1 s tolerance: a deploy time now must fall after its start (the clock is the point)
   await sleep(2_500)
   const red = await runCli(['--hosts', fleet.hosts[0]!.name, '--since', new Date().toISOString()], { cwd: work.dir })
   expect(red.exitCode, red.stdout + red.stderr).toBe(1)
@@ -86,18 +84,19 @@ it('a --wait retry loop through the restart goes green, with and without a deplo
   for (const since of [true, false]) {
     // the old process: busy, up since before the deploy
     for (const app of apps) app.accesses = 500
+    // up since before the deploy, beyond the uptime's 1 s tolerance (the clock is the point)
     await sleep(1_500)
     const args = ['--hosts', 'fleet', '--wait', '30s', '--json', 'wait.json', '--var', `decidedBy=${since ? 'uptime' : 'counter'}`, ...(since ? ['--since', new Date().toISOString()] : [])]
     const started = apps.map((a) => a.accesses)
     const run = runCli(args, { cwd: work.dir })
     // restart once verify is checking, so its first attempts fail and are retried
-    const deadline = Date.now() + 30_000
-    while (!apps.every((a, i) => a.accesses > started[i]!) && Date.now() < deadline) await sleep(50)
+    expect(await waitFor(() => apps.every((a, i) => a.accesses > started[i]!), 30_000), 'verify never reached the apps').toBe(true)
+    // a few attempts against the old process before the restart: that timing is the point
     await sleep(1_500)
     for (const app of apps) await app.restart(300)
     const done = await run
     expect(done.exitCode, `${since ? 'with' : 'without'} --since:\n${done.stdout}${done.stderr}`).toBe(0)
-    const result = readResult('wait.json')
+    const result = readResult(work.dir, 'wait.json')
     for (const host of [0, 1]) {
       const restarted = check(result, host, 'restarted since the deploy')
       expect(restarted.status).toBe('passed')

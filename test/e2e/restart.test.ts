@@ -3,16 +3,13 @@
 // host-3's app restarted but one worker is from before the deploy.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { startRestartableApp, type RestartableApp } from '../support/restartable-app.ts'
-import { runCli, type Workdir } from '../support/workdir.ts'
+import { readResult, runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
-import { killTree } from '../support/faults.ts'
-import type { RunResult } from '../../src/model.ts'
+import { killTree, untilExited, untilRunning } from '../support/faults.ts'
 
 let fleet: Fleet
 let apps: RestartableApp[]
@@ -57,20 +54,24 @@ afterAll(async () => {
 
 it('passes only where every worker started after --since and the status counter dropped, discounting verify\'s own requests', async () => {
   const old = fleet.hosts.map((h) => [startWorker(h.name), startWorker(h.name)])
-  // the apps' uptime counts whole seconds and a second of tolerance applies: start them well before the deploy
+  // the apps' uptime counts whole seconds and a second of tolerance applies: start them well before
+  // the deploy (the clock is the point: fixed waits)
   await sleep(3000)
   const since = new Date()
   await sleep(1200)
   // the deploy: host-1 all restarted; host-2 workers only; host-3 app and one worker
-  for (const w of [...old[0]!, ...old[1]!, old[2]![0]!]) killTree(w)
-  for (const h of [0, 0, 1, 1, 2]) startWorker(fleet.hosts[h]!.name)
+  const killed = [...old[0]!, ...old[1]!, old[2]![0]!]
+  for (const w of killed) killTree(w)
+  const fresh = [0, 0, 1, 1, 2].map((h) => startWorker(fleet.hosts[h]!.name))
   await apps[0]!.restart(100)
   await apps[2]!.restart(100)
-  await sleep(300)
+  // the old workers are gone and the new ones run under their tag
+  for (const w of killed) await untilExited(w.pid)
+  for (const w of fresh) await untilRunning(w.pid, w.spawnargs)
 
   const run = await runCli(['--hosts', 'fleet', '--since', since.toISOString(), '--json', 'restart.json'], { cwd: work.dir })
   expect(run.exitCode, run.stdout + run.stderr).toBe(1)
-  const json = JSON.parse(readFileSync(path.join(work.dir, 'restart.json'), 'utf8')) as RunResult
+  const json = readResult(work.dir, 'restart.json')
   const [h1, h2, h3] = json.hosts.map((h) => h.checks[0]!)
   expect(h1!.status).toBe('passed')
   expect(h2!.status).toBe('failed')

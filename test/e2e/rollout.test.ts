@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { XMLParser } from 'fast-xml-parser'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, pointCurrent } from '../support/deploy-tree.ts'
-import { runCli, type Workdir } from '../support/workdir.ts'
+import { readResult, runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
 import type { RunResult } from '../../src/model.ts'
 
@@ -24,7 +24,6 @@ describe('blog', ({ vars }) => {
 })
 `
 
-const readJson = (name: string) => JSON.parse(readFileSync(path.join(work.dir, name), 'utf8')) as RunResult
 const hostNames = (run: RunResult) => run.hosts.map((h) => h.host.name)
 const asArray = <T,>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x])
 
@@ -50,8 +49,8 @@ describe('choosing the wave', () => {
     const before = await fleet.execChannels()
     const run = await runCli(['--hosts', 'fleet', '--limit', 'host-[2-4],!host-3', '--json', 'limit.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-    expect(hostNames(readJson('limit.json'))).toEqual(['host-2', 'host-4'])
-    expect(readJson('limit.json').selection).toEqual({ limit: 'host-[2-4],!host-3' })
+    expect(hostNames(readResult(work.dir, 'limit.json'))).toEqual(['host-2', 'host-4'])
+    expect(readResult(work.dir, 'limit.json').selection).toEqual({ limit: 'host-[2-4],!host-3' })
     const after = await fleet.execChannels()
     expect(fleet.hosts.map((h) => after.get(h.address)! - before.get(h.address)!)).toEqual([0, 1, 0, 1, 0])
   })
@@ -65,19 +64,19 @@ describe('choosing the wave', () => {
   it('--hosts - reads the wave from stdin (lines, commas, comments)', async () => {
     const run = await runCli(['--hosts', '-', '--json', 'stdin.json'], { cwd: work.dir, input: '# wave 2, as the load balancer drained it\nhost-5\nhost-1, host-3\n' })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-    expect(hostNames(readJson('stdin.json'))).toEqual(['host-5', 'host-1', 'host-3'])
-    expect(readJson('stdin.json').selection).toEqual({ fromStdin: true })
+    expect(hostNames(readResult(work.dir, 'stdin.json'))).toEqual(['host-5', 'host-1', 'host-3'])
+    expect(readResult(work.dir, 'stdin.json').selection).toEqual({ fromStdin: true })
   })
 
   it('--shard i/n splits the group: every host in exactly one shard; verify merge recombines them', async () => {
     const runs = await Promise.all([1, 2, 3].map((i) => runCli(['--hosts', 'fleet', '--shard', `${i}/3`, '--json', `shard-${i}.json`], { cwd: work.dir })))
     for (const r of runs) expect(r.exitCode, r.stdout + r.stderr).toBe(0)
-    const shards = [1, 2, 3].map((i) => hostNames(readJson(`shard-${i}.json`)))
+    const shards = [1, 2, 3].map((i) => hostNames(readResult(work.dir, `shard-${i}.json`)))
     expect(shards).toEqual([['host-1', 'host-4'], ['host-2', 'host-5'], ['host-3']])
 
     const merged = await runCli(['merge', 'shard-1.json', 'shard-2.json', 'shard-3.json', '--json', 'merged.json', '--junit', 'merged.xml'], { cwd: work.dir })
     expect(merged.exitCode, merged.stdout + merged.stderr).toBe(0)
-    const m = readJson('merged.json')
+    const m = readResult(work.dir, 'merged.json')
     expect(hostNames(m).sort()).toEqual(fleet.hosts.map((h) => h.name))
     expect(m.summary).toMatchObject({ hosts: 5, checks: 15, failed: 0 })
     expect(merged.stdout).toMatch(/merged 3 results: 5 hosts/)
@@ -87,7 +86,7 @@ describe('choosing the wave', () => {
     const run = await runCli(['--hosts', 'host-1,host-2', '--shard', '3/3', '--json', 'empty.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     expect(run.stdout).toMatch(/shard 3\/3 holds none of the 2 selected hosts/)
-    expect(readJson('empty.json')).toMatchObject({ hosts: [], exitCode: 0, selection: { shard: '3/3' } })
+    expect(readResult(work.dir, 'empty.json')).toMatchObject({ hosts: [], exitCode: 0, selection: { shard: '3/3' } })
   })
 })
 
@@ -98,7 +97,7 @@ describe('gating', () => {
       const run = await runCli(['--hosts', 'fleet', '--max-failing-hosts', '1', '--json', 'gate.json', '--junit', 'gate.xml'], { cwd: work.dir })
       expect(run.exitCode, run.stdout + run.stderr).toBe(0)
       expect(run.stdout).toMatch(/--max-failing-hosts 1 tolerated 1 failing host of 5 \(allowed 1\): host-2/)
-      const json = readJson('gate.json')
+      const json = readResult(work.dir, 'gate.json')
       expect(json.gate).toEqual({ maxFailingHosts: '1', allowed: 1, failingHosts: ['host-2'], tolerated: true, strictExitCode: 1 })
       const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(path.join(work.dir, 'gate.xml'), 'utf8'))
       const failures = asArray(xml.testsuites.testsuite).flatMap((s: { testcase: unknown }) => asArray(s.testcase as Array<{ failure?: unknown }>)).filter((c) => c.failure)
@@ -117,7 +116,7 @@ describe('gating', () => {
     try {
       const run = await runCli(['--hosts', 'fleet', '--max-failing-hosts', '1', '--json', 'gate2.json'], { cwd: work.dir })
       expect(run.exitCode).toBe(1)
-      expect(readJson('gate2.json').gate).toMatchObject({ failingHosts: ['host-1', 'host-4'], tolerated: false })
+      expect(readResult(work.dir, 'gate2.json').gate).toMatchObject({ failingHosts: ['host-1', 'host-4'], tolerated: false })
     } finally {
       for (const r of restore) r()
     }
@@ -128,7 +127,7 @@ describe('gating', () => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     expect(run.stdout).toMatch(/⚠ blog › keeps at most 1 release[\s\S]*warning: expected <= 1, actual 2/)
     expect(run.stdout).toMatch(/3 passed \(1 with warnings\)/)
-    const warned = readJson('warn.json').hosts[0]!.checks[1]!
+    const warned = readResult(work.dir, 'warn.json').hosts[0]!.checks[1]!
     expect(warned).toMatchObject({ status: 'passed', severity: 'warn', warning: { expected: '<= 1', actual: '2' } })
     const xml = readFileSync(path.join(work.dir, 'warn.xml'), 'utf8')
     expect(xml).toMatch(/<system-out>[^<]*WARNING \(severity warn, does not fail the gate\)/)
@@ -147,7 +146,7 @@ describe('gating', () => {
     const before = await fleet.execChannels()
     const rerun = await runCli(['--rerun-failed', 'full.json', '--json', 'rerun.json'], { cwd: work.dir })
     expect(rerun.exitCode, rerun.stdout + rerun.stderr).toBe(0)
-    const json = readJson('rerun.json')
+    const json = readResult(work.dir, 'rerun.json')
     expect(hostNames(json)).toEqual(['host-3'])
     expect(json.hosts[0]!.checks.map((c) => c.path.at(-1))).toEqual(['current points inside releases/'])
     expect(json.selection).toEqual({ rerunOf: 'full.json' })

@@ -8,6 +8,7 @@ import { request } from 'undici'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, pointCurrent, RELEASES } from '../support/deploy-tree.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
+import { waitFor } from '../support/faults.ts'
 import { REPO_ROOT, runCli, type Workdir } from '../support/workdir.ts'
 
 let fleet: Fleet
@@ -75,7 +76,7 @@ describe('verify serve', () => {
       if (res.statusCode === 200) break
       // the deploy finishes after the second failed poll
       if (polls.length === 2) pointCurrent(appRoot, path.join(appRoot, 'releases', RELEASES[1]!))
-      await new Promise((r) => setTimeout(r, 500))
+      await new Promise((r) => setTimeout(r, 500)) // the poller's interval: the point, not a wait for something
     }
     console.log(`polls of /v1/gate/canary: ${polls.map((p) => `${p.status} ${p.verdict} failed=${p.failed}`).join(' → ')}`)
     expect(polls).toEqual([
@@ -88,7 +89,7 @@ describe('verify serve', () => {
     expect((await request(`${url}/v1/gate/local`)).statusCode).toBe(404)
     // the log line follows the answer: give the pipe a moment
     const logLines = () => serveLog.split('\n').filter((l) => l.startsWith('{'))
-    for (let i = 0; i < 50 && logLines().length < 5; i++) await new Promise((r) => setTimeout(r, 100))
+    await waitFor(() => logLines().length >= 5, 5_000)
     const log = logLines().map((l) => JSON.parse(l) as Record<string, unknown>)
     console.log(`serve's request log:\n${logLines().join('\n')}`)
     expect(log.map((l) => l.status)).toEqual([503, 503, 200, 404, 404])
@@ -103,7 +104,7 @@ describe('verify serve', () => {
     const ok = await request(`${url}/v1/gate/stable`, { headers: { authorization: 'Bearer e2e-token-9f8e' } })
     expect(ok.statusCode).toBe(200)
     expect(((await ok.body.json()) as { verdict: string }).verdict).toBe('pass')
-    for (let i = 0; i < 50 && !serveLog.includes('"status":200'); i++) await new Promise((r) => setTimeout(r, 100))
+    await waitFor(() => serveLog.includes('"status":200'), 5_000)
     expect(serveLog).not.toContain('e2e-token-9f8e')
     expect(serveLog).toMatch(/"token":"sha256:[0-9a-f]{8}".*"status":200/)
   })

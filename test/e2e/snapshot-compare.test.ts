@@ -12,7 +12,7 @@ import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, pointCurrent } from '../support/deploy-tree.ts'
 import { runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
-import { killTree } from '../support/faults.ts'
+import { killTree, untilExited, untilRunning } from '../support/faults.ts'
 import type { CompareReport } from '../../src/commands/compare.ts'
 import type { Snapshot } from '../../src/app/snapshot/snapshot.ts'
 
@@ -131,6 +131,7 @@ describe('verify compare', () => {
 describe('verify snapshot and --baseline', () => {
   it('records the facts, pids and clock; a later run asserts on what the deploy changed', async () => {
     const workers = [worker(), worker()]
+    // process start times count whole seconds: the workers start well before the snapshot (a fixed wait)
     await sleep(1200)
     const snap = await runCli(['snapshot', '--hosts', 'host-1', '--specs', 'change/*.spec.ts', '-o', 'before.json'], { cwd: work.dir })
     expect(snap.exitCode, snap.stdout + snap.stderr).toBe(0)
@@ -142,23 +143,25 @@ describe('verify snapshot and --baseline', () => {
     expect(host.processes.filter((p) => p.args.includes(TAG)).map((p) => p.pid).sort()).toEqual(workers.map((w) => w.pid).sort())
     expect(host.hostTakenAt).toBeDefined()
 
-    // the deploy: a new release, current switched, one worker restarted so far
+    // the deploy: a new release, current switched, one worker restarted so far (a second later: the clock is the point)
     await sleep(1200)
     const appRoot = path.join(fleet.hosts[0]!.root, 'apps/blog')
     mkdirSync(path.join(appRoot, 'releases', '20261125T120000'))
     pointCurrent(appRoot, path.join(appRoot, 'releases', '20261125T120000'))
     killTree(workers[0]!)
-    worker()
-    await sleep(300)
+    const second = worker()
+    await untilExited(workers[0]!.pid)
+    await untilRunning(second.pid, second.spawnargs)
     const partial = await runCli(['--hosts', 'host-1', '--specs', 'change/*.spec.ts', '--baseline', 'before.json'], { cwd: work.dir })
     expect(partial.exitCode, partial.stdout + partial.stderr).toBe(1)
     expect(partial.stdout).toMatch(new RegExp(`✓ the deploy changed what it should, and only that › current changed`))
     expect(partial.stdout).toMatch(new RegExp(`every worker restarted[\\s\\S]*1 of 2 processes matching args "${TAG}" started before the deploy[\\s\\S]*pid ${workers[1]!.pid}`))
 
     killTree(workers[1]!)
-    worker()
+    const third = worker()
     writeFileSync(path.join(appRoot, 'shared', 'surprise.conf'), '')
-    await sleep(300)
+    await untilExited(workers[1]!.pid)
+    await untilRunning(third.pid, third.spawnargs)
     const after = await runCli(['--hosts', 'host-1', '--specs', 'change/*.spec.ts', '--baseline', 'before.json'], { cwd: work.dir })
     expect(after.exitCode, after.stdout + after.stderr).toBe(1)
     expect(after.stdout).toMatch(/✓ .*every worker restarted/)

@@ -2,14 +2,13 @@
 // project's node_modules imports 'postdeploy-verify' and declares checks through a function;
 // it works with the project's copy of the DSL and with a nested copy of its own (what npm
 // installs when versions differ): one registry, one host context, errors classified alike.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { layDeploy } from '../support/deploy-tree.ts'
-import { makeWorkdir, runCli, REPO_ROOT, type Workdir } from '../support/workdir.ts'
-import type { RunResult } from '../../src/model.ts'
+import { makeWorkdir, readResult, REPO_ROOT, runCli, type Workdir } from '../support/workdir.ts'
 
 const PACKAGE_JS = `// @acme/release-specs: release checks shared by every acme app
 import { describe, it, expect, file, defineVars, z } from 'postdeploy-verify'
@@ -73,14 +72,13 @@ afterAll(() => {
 })
 
 const run = (out: string, root = appRoot) => runCli(['--hosts', 'local', '--var', `appRoot=${root}`, '--json', out], { cwd: work.dir })
-const readJson = (file: string) => JSON.parse(readFileSync(path.join(work.dir, file), 'utf8')) as RunResult
 
 describe('a spec package from npm', () => {
   it('declares its checks through the project\'s postdeploy-verify (exit 0)', async () => {
     expect(existsSync(path.join(installed(), 'index.js'))).toBe(true)
     const result = await run('one.json')
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
-    const checks = readJson('one.json').hosts[0]!.checks
+    const checks = readResult(work.dir, 'one.json').hosts[0]!.checks
     expect(checks.map((c) => [c.path.join(' › '), c.status])).toEqual([
       ['blog release (from @acme/release-specs) › current is a symlink', 'passed'],
       ['blog release (from @acme/release-specs) › records its revision', 'passed'],
@@ -101,12 +99,12 @@ describe('a spec package from npm', () => {
     try {
       const result = await run('nested.json')
       expect(result.exitCode, result.stdout + result.stderr).toBe(0)
-      expect(readJson('nested.json').summary).toMatchObject({ checks: 3, passed: 3 })
+      expect(readResult(work.dir, 'nested.json').summary).toMatchObject({ checks: 3, passed: 3 })
 
       // errors thrown by the copy's resources are classified as the runner's own: failed, not crashed
       const broken = await run('broken.json', path.join(tmp, 'nowhere'))
       expect(broken.exitCode, broken.stdout + broken.stderr).toBe(1)
-      const checks = readJson('broken.json').hosts[0]!.checks
+      const checks = readResult(work.dir, 'broken.json').hosts[0]!.checks
       expect(checks.map((c) => [c.path.at(-1), c.status, c.errorKind])).toEqual([
         ['current is a symlink', 'failed', undefined],
         ['records its revision', 'failed', undefined],

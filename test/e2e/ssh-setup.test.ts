@@ -6,9 +6,8 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunResult } from '../../src/model.ts'
 import { startFleet, TEST_USER, type Fleet } from '../support/sshd.ts'
-import { makeWorkdir, runCli, type Workdir } from '../support/workdir.ts'
+import { makeWorkdir, readResult, runCli, type Workdir } from '../support/workdir.ts'
 
 const isRoot = process.getuid?.() === 0
 let fleet: Fleet
@@ -24,7 +23,6 @@ afterAll(async () => {
   work?.remove()
 })
 
-const readJson = (file: string) => JSON.parse(readFileSync(path.join(work.dir, file), 'utf8')) as RunResult
 
 function connectionsTo(address: string): number {
   return readFileSync(fleet.logFile, 'utf8').split('\n').filter((l) => l.includes(` on ${address} port ${fleet.port}`) && l.includes('Connection from')).length
@@ -69,7 +67,7 @@ describe('behind the bastion', ({ vars }) => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     expect(run.stdout).toMatch(/3 hosts?, 6 checks: 6 passed/)
     expect(connectionsTo(bastion!.address) - before).toBe(1)
-    expect(readJson('bastion.json').hosts.map((h) => h.host.name)).toEqual(['app-1', 'app-2', 'app-3'])
+    expect(readResult(work.dir, 'bastion.json').hosts.map((h) => h.host.name)).toEqual(['app-1', 'app-2', 'app-3'])
   })
 
   it('stops before any host with exit 3 when the ssh_config is broken', async () => {

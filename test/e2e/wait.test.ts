@@ -8,9 +8,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, pointCurrent } from '../support/deploy-tree.ts'
 import { startRestartableApp, type RestartableApp } from '../support/restartable-app.ts'
-import { runCli, type Workdir } from '../support/workdir.ts'
+import { readResult, runCli, type Workdir } from '../support/workdir.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
-import type { RunResult } from '../../src/model.ts'
+import { waitFor } from '../support/faults.ts'
 
 let fleet: Fleet
 let apps: RestartableApp[]
@@ -55,14 +55,6 @@ afterAll(async () => {
   work?.remove()
 })
 
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for verify to start checking')
-    await sleep(50)
-  }
-}
-
 /** What the deploy tool does on one host: unpack the release, switch current, restart the app. */
 async function deploy(i: number): Promise<void> {
   const appRoot = path.join(fleet.hosts[i]!.root, 'apps/blog')
@@ -77,7 +69,8 @@ it('waits through a deploy: current switched and app restarted mid-wait, every c
   const started = performance.now()
   const run = runCli(['--hosts', 'fleet', '--expect-version', NEW_REVISION, '--wait', '30s', '--json', 'wait.json', '--junit', 'wait.xml'], { cwd: work.dir })
   // deploy only once verify is checking (its first status request reached the app), whatever the machine's load
-  await until(() => apps.every((a) => a.accesses > 500))
+  expect(await waitFor(() => apps.every((a) => a.accesses > 500), 30_000), 'timed out waiting for verify to start checking').toBe(true)
+  // the deploy's own timing is the point: host-1 mid-wait, host-2 well after it
   await sleep(700)
   await deploy(0)
   await sleep(1500)
@@ -85,7 +78,7 @@ it('waits through a deploy: current switched and app restarted mid-wait, every c
   const done = await run
   const wall = performance.now() - started
   expect(done.exitCode, done.stdout + done.stderr).toBe(0)
-  const json = JSON.parse(readFileSync(path.join(work.dir, 'wait.json'), 'utf8')) as RunResult
+  const json = readResult(work.dir, 'wait.json')
   const byHost = json.hosts.map((h) => Object.fromEntries(h.checks.map((c) => [c.path.at(-1)!, c])))
   for (const checks of byHost) {
     for (const c of Object.values(checks)) expect(c.status).toBe('passed')
@@ -106,7 +99,7 @@ it('a check with its own wait budget retries without --wait, then fails saying h
   const run = await runCli(['--hosts', fleet.hosts[0]!.name, '--specs', 'slow/*.spec.ts', '--json', 'slow.json'], { cwd: work.dir })
   expect(run.exitCode, run.stdout + run.stderr).toBe(1)
   expect(run.stdout).toMatch(/a marker that never appears \S+ +not green after 2\.\ds \(\d+ attempts\)/)
-  const check = (JSON.parse(readFileSync(path.join(work.dir, 'slow.json'), 'utf8')) as RunResult).hosts[0]!.checks[0]!
+  const check = readResult(work.dir, 'slow.json').hosts[0]!.checks[0]!
   expect(check.attempts).toBeGreaterThanOrEqual(3)
   expect(check.waitedMs).toBeGreaterThanOrEqual(2000)
 })

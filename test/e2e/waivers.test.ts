@@ -4,8 +4,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeWorkdir, runCli, type Workdir } from '../support/workdir.ts'
-import type { RunResult } from '../../src/model.ts'
+import { makeWorkdir, readResult, runCli, type Workdir } from '../support/workdir.ts'
 
 let work: Workdir
 
@@ -30,7 +29,6 @@ beforeAll(() => {
 })
 afterAll(() => work?.remove())
 
-const json = (name: string): RunResult => JSON.parse(readFileSync(path.join(work.dir, name), 'utf8')) as RunResult
 
 describe('waivers', () => {
   it('before its expiry a waived failure passes the gate: console, JUnit skipped, JSON waived; an unmatched waiver warns', async () => {
@@ -41,7 +39,7 @@ describe('waivers', () => {
     expect(run.stdout).toContain('warning: waivers.yaml:6: waiver for "app › retired*" matches no check of this run')
     expect(run.stdout).toMatch(/1 passed, 0 failed, 1 waived, 0 errors/)
     expect(readFileSync(path.join(work.dir, 'before.xml'), 'utf8')).toContain('<skipped message="waived: config moves to /etc/app in 2.4 (OPS-123) (until 2026-12-31)"/>')
-    const result = json('before.json')
+    const result = readResult(work.dir, 'before.json')
     expect(result.summary).toMatchObject({ failed: 0, waived: 1, passed: 1 })
     expect(result.hosts[0]!.checks[0]).toMatchObject({ status: 'waived', waiver: { justification: 'config moves to /etc/app in 2.4 (OPS-123)', expires: '2026-12-31', source: 'waivers.yaml:2' } })
   })
@@ -51,7 +49,7 @@ describe('waivers', () => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(1)
     expect(run.stdout).toContain('✗ app › has its config')
     expect(run.stdout).toContain('waiver expired on 2026-12-31: config moves to /etc/app in 2.4 (OPS-123)')
-    expect(json('after.json').hosts[0]!.checks[0]).toMatchObject({ status: 'failed', waiver: { expired: true } })
+    expect(readResult(work.dir, 'after.json').hosts[0]!.checks[0]).toMatchObject({ status: 'failed', waiver: { expired: true } })
   })
 
   it('verify check names an unknown check, an expired waiver and a missing justification at their lines', async () => {

@@ -4,6 +4,7 @@ import { FactError } from '../../src/errors.ts'
 import { FactBatcher } from '../../src/probe/batcher.ts'
 import type { FactRequest, RawFact } from '../../src/probe/fact.ts'
 import { LocalTransport } from '../../src/transports/local.ts'
+import { waitFor } from '../support/faults.ts'
 
 const raw = (key: string, script: string, args: string[] = [], extra: Partial<FactRequest<RawFact>> = {}): FactRequest<RawFact> => ({
   key,
@@ -48,10 +49,11 @@ describe('FactBatcher over /bin/sh', () => {
     expect(whileRunning).toBeGreaterThan(0)
     expect(whileRunning).toBeLessThan(300)
     await slow
-    await new Promise((r) => setTimeout(r, 50)) // the channel closes a moment after the last answer
+    // the channel closes a moment after the last answer: until then probeMs moves between two reads
+    expect(await waitFor(() => batcher.probeMs === batcher.probeMs, 10_000)).toBe(true)
     expect(batcher.probeMs).toBeGreaterThanOrEqual(300)
     const done = batcher.probeMs
-    await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => setTimeout(r, 50)) // time passing is the point: nothing in flight, nothing counted
     expect(batcher.probeMs).toBe(done) // nothing in flight: no longer counting
   })
 

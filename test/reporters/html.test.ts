@@ -1,7 +1,6 @@
 // The HTML fleet report in a real browser: Debian's chromium driven by playwright-core (no
 // browser download). 500 hosts × 60 checks: render time, file size, the matrix, the grouping
 // by failure pattern, the filter, the search and a cell's detail; a screenshot for the README.
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -9,21 +8,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { renderHtml } from '../../src/reporters/html.ts'
 import { htmlData } from '../../src/reporters/html-model.ts'
+import { ensurePackages } from '../support/apt.ts'
 import { fleetResult } from '../support/fleet-result.ts'
 import { REPO_ROOT } from '../support/workdir.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 const SCREENSHOT = join(REPO_ROOT, 'docs/html-report.png')
-
-/** CI starts from a fresh Debian image: install the distribution's chromium rather than skip. */
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return
-  if (process.getuid?.() !== 0) throw new Error(`the HTML report test needs ${CHROMIUM}: apt-get install -y chromium, or run as root`)
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env })
-}
 
 // The little of playwright-core's API used here, typed locally: the package is a devDependency
 // and require() honours NODE_PATH, so a checkout without it installed can point at a copy elsewhere.
@@ -65,7 +56,8 @@ async function open(): Promise<number> {
 }
 
 beforeAll(async () => {
-  ensureChromium()
+  // CI starts from a fresh Debian image: install the distribution's chromium rather than skip
+  ensurePackages({ [CHROMIUM]: 'chromium' })
   dir = mkdtempSync(join(tmpdir(), 'verify-html-'))
   file = join(dir, 'report.html')
   html = renderHtml(run)

@@ -1,6 +1,6 @@
 // JUnit reporter: golden files, XSD validation with xmllint, and the rules Jenkins and GitLab
 // apply to classname/name, checked on the parsed report rather than on strings.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exitCodeFor, SCHEMA_VERSION, summarize } from '../../src/model.ts'
 import type { CheckResult, CheckStatus, HostResult, RunResult } from '../../src/model.ts'
 import { JUNIT_FLAVORS, junitClassname, junitFlavorFor, junitHostId, junitSpecPath, renderJunit, writeJunit, type JunitFlavor } from '../../src/reporters/junit.ts'
+import { ensurePackages } from '../support/apt.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const GOLDEN_DIR = join(HERE, 'golden')
@@ -141,14 +142,6 @@ function configErrors(): RunResult {
 
 // ------------------------------------------------------------------ helpers
 
-/** CI starts from a fresh Debian image: install xmllint rather than skip validation. */
-function ensureXmllint(): void {
-  if (spawnSync('xmllint', ['--version']).status === 0) return
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  execFileSync('apt-get', ['update'], { stdio: 'inherit', env })
-  execFileSync('apt-get', ['install', '-y', 'libxml2-utils'], { stdio: 'inherit', env })
-}
-
 let workDir = ''
 
 /** xmllint's complaints about `xml` under `xsd`: '' when valid. */
@@ -232,7 +225,8 @@ function textOf(node: { '#text'?: string } | string | undefined): string {
 const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 beforeAll(() => {
-  ensureXmllint()
+  // CI starts from a fresh Debian image: install xmllint rather than skip validation
+  ensurePackages({ xmllint: 'libxml2-utils' })
   workDir = mkdtempSync(join(tmpdir(), 'verify-junit-'))
 }, 600_000)
 

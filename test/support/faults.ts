@@ -233,6 +233,20 @@ export async function waitFor(probe: () => boolean, timeoutMs: number): Promise<
   return probe()
 }
 
+/** Until `pid` runs exactly `argv`: a child just spawned still shows node's command line until it has exec'd. */
+export async function untilRunning(pid: number | undefined, argv: string[], timeoutMs = 10_000): Promise<void> {
+  const wanted = `${argv.join('\0')}\0`
+  const cmdline = () => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8') } catch { return '' } }
+  if (!(await waitFor(() => pid !== undefined && cmdline() === wanted, timeoutMs))) {
+    throw new Error(`pid ${pid} did not start \`${argv.join(' ')}\` within ${timeoutMs} ms (runs \`${cmdline().split('\0').join(' ')}\`)`)
+  }
+}
+
+/** Until `pid` is gone (a zombie counts as gone): SIGKILL is delivered, not awaited. */
+export async function untilExited(pid: number | undefined, timeoutMs = 10_000): Promise<void> {
+  if (pid !== undefined && !(await waitFor(() => !isAlive(pid), timeoutMs))) throw new Error(`pid ${pid} still alive after ${timeoutMs} ms: ${describeProcess(pid)}`)
+}
+
 /** xmllint's verdict on a JUnit file against both strict schemas (Ant's JUnit.xsd, Jenkins xUnit's junit-10.xsd): '' when valid. */
 export function junitSchemaErrors(file: string): string {
   return ['JUnit.xsd', 'junit-10.xsd']

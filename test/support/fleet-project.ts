@@ -13,6 +13,11 @@ export interface FleetProjectOptions {
   files?: Record<string, string>
 }
 
+/** hosts.yaml's `defaults:` line that logs in to every host of the fleet (its port, user, key and known_hosts). */
+export function fleetDefaults(fleet: Fleet): string {
+  return `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }`
+}
+
 export function fleetInventory(fleet: Fleet, options: FleetProjectOptions = {}): string {
   const hosts = fleet.hosts.map((h, i) => {
     const vars: Record<string, unknown> = { appsRoot: path.join(h.root, 'apps'), hostRoot: h.root }
@@ -22,7 +27,7 @@ export function fleetInventory(fleet: Fleet, options: FleetProjectOptions = {}):
   const groups = { fleet: fleet.hosts.map((_, i) => i), ...options.groups }
   const groupLines = Object.entries(groups).map(([name, idx]) => `  ${name}:\n    hosts: [${idx.map((i) => fleet.hosts[i]!.name).join(', ')}]`)
   return [
-    `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }`,
+    fleetDefaults(fleet),
     `vars: ${JSON.stringify({ app: 'blog', ...options.vars })}`,
     'hosts:',
     ...hosts,

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import type { HostSpec } from '../../src/model.ts'
+import { ensurePackages } from './apt.ts'
 
 export const TEST_USER = 'verifytest'
 const SSHD = '/usr/sbin/sshd'
@@ -112,14 +113,7 @@ export function ensureSshdInstalled(): Promise<void> {
 }
 
 async function installSshd(): Promise<void> {
-  if (!existsSync(SSHD)) {
-    // The lock timeout makes a second worker wait for the first one's apt-get instead of failing.
-    const apt = ['-o', 'DPkg::Lock::Timeout=300']
-    const env = { DEBIAN_FRONTEND: 'noninteractive' }
-    await execa('apt-get', [...apt, 'update'], { env })
-    await execa('apt-get', [...apt, 'install', '-y', '--no-install-recommends', 'openssh-server'], { env })
-  }
-  if (!existsSync(SSHD)) throw new Error(`${SSHD} is still missing after installing openssh-server`)
+  ensurePackages({ [SSHD]: 'openssh-server' })
   if (isRoot()) await mkdir('/run/sshd', { recursive: true, mode: 0o755 }) // privilege separation dir
 }
 

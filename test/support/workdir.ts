@@ -1,6 +1,6 @@
 // A throwaway project directory for end-to-end runs of the CLI: spec files, hosts.yaml, and
 // a node_modules link so specs resolve `import … from 'postdeploy-verify'` to this checkout.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -84,6 +84,11 @@ export async function runCli(args: string[], options: { cwd: string; env?: Recor
     ms: Math.round(performance.now() - started),
     ...(exitDelay ? { exitDelayMs: Number(exitDelay[1]) } : {}),
   }
+}
+
+/** The JSON report a run wrote (`--json FILE`), read back: `readResult(work.dir, 'out/r.json')`. */
+export function readResult(dir: string, ...file: string[]): RunResult {
+  return JSON.parse(readFileSync(path.join(dir, ...file), 'utf8')) as RunResult
 }
 
 /** Every check of a run that did not pass, as `host path: message`: an assertion that shows why. */

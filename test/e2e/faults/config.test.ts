@@ -2,12 +2,10 @@
 // error with file:line and exit 3 (no host is contacted, the reports still say why); a throw
 // inside one check errors that check only. (Wrong types, unknown --hosts groups and spec
 // syntax errors are covered in test/e2e/cli.test.ts; every schema rule in test/inventory/.)
-import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { junitSchemaErrors } from '../../support/faults.ts'
-import { makeWorkdir, runCli, type CliRun, type Workdir } from '../../support/workdir.ts'
-import type { RunResult } from '../../../src/model.ts'
+import { makeWorkdir, readResult, runCli, type CliRun, type Workdir } from '../../support/workdir.ts'
 
 let work: Workdir
 
@@ -92,7 +90,7 @@ describe('what stops the run before it starts: exit 3, file:line, nothing contac
     expect(run.stderr).toMatch(c.stderr)
     expect(run.stderr).toMatch(/CONFIG ERROR \(exit 3\)/)
     // the reports exist and say why, so a CI job shows the reason rather than a missing file
-    const result = JSON.parse(readFileSync(path.join(work.dir, `case-${i}`, 'out/r.json'), 'utf8')) as RunResult
+    const result = readResult(work.dir, `case-${i}`, 'out/r.json')
     expect(result.hosts).toEqual([])
     expect(result.configErrors.join('\n')).toMatch(c.stderr)
     expect(junitSchemaErrors(path.join(work.dir, `case-${i}`, 'out/r.xml'))).toBe('')
@@ -116,7 +114,7 @@ describe('broken describe', ({ vars }) => {
 `)
     const run = await runCli(['--hosts', 'local', '--json', 'out/r.json'], { cwd: path.join(work.dir, 'broken-parts') })
     expect(run.exitCode, run.stdout + run.stderr).toBe(3)
-    const checks = (JSON.parse(readFileSync(path.join(work.dir, 'broken-parts/out/r.json'), 'utf8')) as RunResult).hosts[0]!.checks
+    const checks = readResult(work.dir, 'broken-parts/out/r.json').hosts[0]!.checks
     const byPath = new Map(checks.map((c) => [c.path.join(' › '), c]))
     expect([...byPath.keys()].sort()).toEqual(['broken describe', 'healthy › answers', 'healthy › throws'])
     expect(byPath.get('healthy › answers')!.status).toBe('passed')

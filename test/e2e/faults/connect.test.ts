@@ -7,8 +7,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
 import { closedPort, startSilentListener, startTcpProxy, type TcpProxy } from '../../support/faults.ts'
-import { makeWorkdir, runCli, type Workdir } from '../../support/workdir.ts'
-import type { HostResult, RunResult } from '../../../src/model.ts'
+import { makeWorkdir, readResult, runCli, type Workdir } from '../../support/workdir.ts'
+import type { HostResult } from '../../../src/model.ts'
 
 const CONNECT_TIMEOUT_S = 3
 // what a host's connect time may show beyond --connect-timeout: timer and event-loop lag on a busy CI box
@@ -83,7 +83,7 @@ describe('connect faults, one run', () => {
   beforeAll(async () => {
     run = await runCli(['--hosts', 'all-faults', '--connect-timeout', String(CONNECT_TIMEOUT_S), '--json', 'out/r.json', '--junit', 'out/r.xml'], { cwd: work.dir })
     if (run.exitCode !== 2) console.error(run.stdout, run.stderr)
-    const result = JSON.parse(readFileSync(path.join(work.dir, 'out/r.json'), 'utf8')) as RunResult
+    const result = readResult(work.dir, 'out/r.json')
     hosts = new Map(result.hosts.map((h) => [h.host.name, h]))
     durationMs = result.durationMs
   })

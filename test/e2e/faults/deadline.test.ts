@@ -7,7 +7,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
 import { junitSchemaErrors, pidsRunning, startTcpProxy, waitFor, type TcpProxy } from '../../support/faults.ts'
-import { makeWorkdir, runCli, type CliRun, type Workdir } from '../../support/workdir.ts'
+import { makeWorkdir, readResult, runCli, type CliRun, type Workdir } from '../../support/workdir.ts'
+import { fleetDefaults } from '../../support/fleet-project.ts'
 import type { RunResult } from '../../../src/model.ts'
 
 // the issue's figure is 20 s; the suite uses 10 (VERIFY_TEST_DEADLINE_S=20 measures that one by hand)
@@ -32,7 +33,7 @@ beforeAll(async () => {
   work = makeWorkdir()
   work.write('proxy_known_hosts', [frozenEarly, frozenLate].map((p) => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`).join(''))
   const viaProxy = (p: TcpProxy) => `{ address: 127.0.0.1, port: ${p.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')} }`
-  work.write('hosts.yaml', `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }
+  work.write('hosts.yaml', `${fleetDefaults(fleet)}
 hosts:
   stalls-in-handshake: ${viaProxy(frozenEarly)}
   stalls-mid-check: ${viaProxy(frozenLate)}
@@ -70,7 +71,7 @@ describe(`--deadline ${DEADLINE_S}s on a fleet where every host stalls`, () => {
     frozenLate.freeze()
     run = await cli
     console.log(`--deadline ${DEADLINE_S}s: process ${run.ms} ms from spawn to exit, exit ${run.exitCode}, ${run.exitDelayMs} ms after its report`)
-    result = JSON.parse(readFileSync(path.join(work.dir, 'out/r.json'), 'utf8')) as RunResult
+    result = readResult(work.dir, 'out/r.json')
   })
 
   it('ends at the deadline with exit 2, the process gone within 2 s of it', () => {

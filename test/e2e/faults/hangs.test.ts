@@ -8,10 +8,10 @@ import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
 import { descendantPids, isAlive, pidsWithCmdline, startTcpProxy, waitFor, type TcpProxy } from '../../support/faults.ts'
-import { makeWorkdir, REPO_ROOT, runCli, type Workdir } from '../../support/workdir.ts'
+import { makeWorkdir, readResult, REPO_ROOT, runCli, type Workdir } from '../../support/workdir.ts'
+import { fleetDefaults } from '../../support/fleet-project.ts'
 import { startDelayProxy, type DelayProxy } from '../../../bench/delay-proxy.ts'
 import { DEBUG_HANDLES_ENV, LIVE_HANDLES_HEADER } from '../../../src/runner/live-handles.ts'
-import type { RunResult } from '../../../src/model.ts'
 
 // the issue's bound: the process is gone this soon after its report
 const EXIT_BOUND_MS = 2_000
@@ -42,7 +42,7 @@ Host behind-bastion
   HostName ${h.address}
   ProxyJump frozen-bastion
 `)
-  work.write('hosts.yaml', `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }
+  work.write('hosts.yaml', `${fleetDefaults(fleet)}
 hosts:
   far: { address: ${h.address}, port: ${proxy.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')} }
   near: { address: ${h.address} }
@@ -73,7 +73,6 @@ afterAll(async () => {
   work?.remove()
 })
 
-const readResult = (file: string) => JSON.parse(readFileSync(path.join(work.dir, file), 'utf8')) as RunResult
 
 describe('a handshake that completes after --connect-timeout gave up', () => {
   it('is destroyed: the host errors with a timeout and the process exits right after the report', async () => {
@@ -81,7 +80,7 @@ describe('a handshake that completes after --connect-timeout gave up', () => {
     // and ssh2's own timer (started after ssh_config) would have let the handshake finish at about 2.1 s
     const run = await runCli(['--hosts', 'far', '-F', 'slow-1s.ssh_config', '--connect-timeout', '1.5', '--json', 'out-a/r.json', '--junit', 'out-a/r.xml'], { cwd: work.dir, timeoutMs: 60_000 })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
-    const host = readResult('out-a/r.json').hosts[0]!
+    const host = readResult(work.dir, 'out-a/r.json').hosts[0]!
     expect(host.error).toMatchObject({ kind: 'timeout' })
     expect(host.error!.message).toMatch(/connect timed out after 1\.5s/)
     expect(run.exitDelayMs, run.stderr).toBeLessThanOrEqual(EXIT_BOUND_MS)
@@ -94,7 +93,7 @@ describe('a connect timeout while ssh_config is still being read (Match exec "sl
   it('says the time went on reading ssh_config, and the process ends right after the report', async () => {
     const run = await runCli([...args, '--json', 'out-b/r.json'], { cwd: work.dir, timeoutMs: 60_000 })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
-    const host = readResult('out-b/r.json').hosts[0]!
+    const host = readResult(work.dir, 'out-b/r.json').hosts[0]!
     expect(host.error).toMatchObject({ kind: 'timeout' })
     expect(host.error!.message).toMatch(/connect timed out after 3s while reading ssh_config \(ssh -G\)/)
     expect(host.error!.message).toMatch(/Match exec/)
@@ -125,7 +124,7 @@ describe('a connect timeout while ssh_config is still being read (Match exec "sl
     expect(String(result.stderr)).not.toContain(LIVE_HANDLES_HEADER)
     const delay = /exited (\d+)ms after the run's last output/.exec(String(result.stderr))
     expect(Number(delay?.[1] ?? Infinity), String(result.stderr)).toBeLessThanOrEqual(EXIT_BOUND_MS)
-    const json = readResult('out-c/r.json')
+    const json = readResult(work.dir, 'out-c/r.json')
     expect(json.interrupted).toBe('SIGINT')
     expect(json.hosts[0]!.checks[0]).toMatchObject({ status: 'error', errorKind: 'interrupted' })
     expect(readFileSync(path.join(work.dir, 'out-c/r.xml'), 'utf8')).toContain('interrupted')
@@ -137,7 +136,7 @@ describe('a connect timeout while a ProxyJump bastion stalls', () => {
   it('names the route, and the bastion connection in progress is destroyed with the run', async () => {
     const run = await runCli(['--hosts', 'behind', '-F', 'bastion.ssh_config', '--connect-timeout', '2', '--json', 'out-d/r.json'], { cwd: work.dir, timeoutMs: 60_000 })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
-    const host = readResult('out-d/r.json').hosts[0]!
+    const host = readResult(work.dir, 'out-d/r.json').hosts[0]!
     expect(host.error).toMatchObject({ kind: 'timeout' })
     expect(host.error!.message).toMatch(/connect timed out after 2s while opening the route \(ProxyCommand or ProxyJump bastion\)/)
     expect(run.exitDelayMs, run.stderr).toBeLessThanOrEqual(EXIT_BOUND_MS)

@@ -9,8 +9,8 @@ import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
 import { junitSchemaErrors, peakRssBytes, RAW_CONTROL } from '../../support/faults.ts'
-import { makeWorkdir, REPO_ROOT, runCli, type Workdir } from '../../support/workdir.ts'
-import type { CheckResult, RunResult } from '../../../src/model.ts'
+import { makeWorkdir, readResult, REPO_ROOT, runCli, type Workdir } from '../../support/workdir.ts'
+import type { CheckResult } from '../../../src/model.ts'
 
 const HUNDRED_MB = 100 * 1024 * 1024
 const MAX_OUTPUT = 1024 * 1024
@@ -96,7 +96,7 @@ describe('flood', () => {
     exitCode = result.exitCode
     if (exitCode !== 1) console.error(String(result.stdout), String(result.stderr))
     stdout = String(result.stdout)
-    checks = (JSON.parse(readFileSync(path.join(work.dir, 'out/flood.json'), 'utf8')) as RunResult).hosts[0]!.checks
+    checks = readResult(work.dir, 'out/flood.json').hosts[0]!.checks
   })
 
   it('caps what it captures and says the output was truncated, in the report (exit 1: one check fails)', () => {
@@ -160,7 +160,7 @@ describe('hostile \\u001b[1mdescribe\\u0007', () => {
 
   it('reports the checks as usual (exit 1: the spec throwing fails its check)', () => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(1)
-    const checks = (JSON.parse(readFileSync(path.join(work.dir, 'out/hostile.json'), 'utf8')) as RunResult).hosts[0]!.checks
+    const checks = readResult(work.dir, 'out/hostile.json').hosts[0]!.checks
     expect(checks.map((c) => c.status)).toEqual(['failed', 'passed', 'failed', 'passed'])
   })
 

@@ -5,12 +5,12 @@
 // generically (called with a path, every zero-argument accessor read), so the guarantee grows
 // with the catalogue.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
 import { layDeploy, startStatusApp, type StatusApp } from '../../support/deploy-tree.ts'
-import { makeWorkdir, runCli, type Workdir } from '../../support/workdir.ts'
+import { makeWorkdir, readResult, runCli, type Workdir } from '../../support/workdir.ts'
 import type { RunResult } from '../../../src/model.ts'
 
 let fleet: Fleet
@@ -148,7 +148,7 @@ describe('a full run of every built-in resource', () => {
   beforeAll(async () => {
     before = snapshot(root)
     run = await runCli(['--hosts', 'host-1', '--json', 'out/r.json', '--timeout', '5'], { cwd: work.dir })
-    result = JSON.parse(readFileSync(path.join(work.dir, 'out/r.json'), 'utf8')) as RunResult
+    result = readResult(work.dir, 'out/r.json')
   })
 
   it('ran as the non-root user, every resource reading facts on the host, none crashing', () => {

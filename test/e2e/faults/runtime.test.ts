@@ -2,15 +2,14 @@
 // never ends, a host killed mid-run (its connection reset), a host frozen mid-run (no byte
 // passes any more). Each errors on its own host only; the healthy hosts report; the run ends
 // within its time bound.
-import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
 import { pidsRunning, startTcpProxy, waitFor, type TcpProxy } from '../../support/faults.ts'
-import { makeWorkdir, REPO_ROOT, type Workdir } from '../../support/workdir.ts'
-import type { HostResult, RunResult } from '../../../src/model.ts'
+import { makeWorkdir, readResult, REPO_ROOT, type Workdir } from '../../support/workdir.ts'
+import type { HostResult } from '../../../src/model.ts'
 
 const FACT_TIMEOUT_S = 3
 const CHECK_TIMEOUT_S = 6
@@ -98,7 +97,7 @@ describe('faults after connecting, one run', () => {
     exitCode = result.exitCode
     stdout = String(result.stdout)
     if (exitCode !== 2) console.error(stdout, String(result.stderr))
-    const json = JSON.parse(readFileSync(path.join(work.dir, 'out/r.json'), 'utf8')) as RunResult
+    const json = readResult(work.dir, 'out/r.json')
     runMs = json.durationMs // from the first connect to the last host's end
     hosts = new Map(json.hosts.map((h) => [h.host.name, h]))
   })

@@ -7,8 +7,7 @@ import { appendFileSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
-import { makeWorkdir, runCli, type CliRun, type Workdir } from '../../support/workdir.ts'
-import type { RunResult } from '../../../src/model.ts'
+import { makeWorkdir, readResult, runCli, type CliRun, type Workdir } from '../../support/workdir.ts'
 
 // spaces, quotes, a dollar and a backslash: the forms that get escaped differently in JSON, XML and shells
 const PASSPHRASE = `correct horse "battery" $staple\\7Zq`
@@ -68,7 +67,7 @@ describe('with an encrypted key and VERIFY_KEY_PASSPHRASE', () => {
   it('connects with the passphrase and runs the checks (exit 1: the spec throws, which fails its check)', () => {
     const good = runs.good!
     expect(good.exitCode, good.stdout + good.stderr).toBe(1)
-    const result = JSON.parse(readFileSync(path.join(work.dir, 'out/good.json'), 'utf8')) as RunResult
+    const result = readResult(work.dir, 'out/good.json')
     for (const host of result.hosts) {
       expect(host.checks.map((c) => c.status)).toEqual(['passed', 'failed', 'failed'])
     }
@@ -79,7 +78,7 @@ describe('with an encrypted key and VERIFY_KEY_PASSPHRASE', () => {
   it('a wrong passphrase: an auth error that names the key file, not the value', () => {
     const run = runs['wrong-passphrase']!
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
-    const result = JSON.parse(readFileSync(path.join(work.dir, 'out/wrong-passphrase.json'), 'utf8')) as RunResult
+    const result = readResult(work.dir, 'out/wrong-passphrase.json')
     expect(result.hosts[0]!.error?.kind).toBe('auth')
     expect(result.hosts[0]!.error?.message).toMatch(/id_encrypted/)
     expect(result.hosts[0]!.error?.message).not.toContain(WRONG)
@@ -89,7 +88,7 @@ describe('with an encrypted key and VERIFY_KEY_PASSPHRASE', () => {
   it('a key the server refuses: an auth error without the passphrase', () => {
     const run = runs.refused!
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
-    const result = JSON.parse(readFileSync(path.join(work.dir, 'out/refused.json'), 'utf8')) as RunResult
+    const result = readResult(work.dir, 'out/refused.json')
     expect(result.hosts[0]!.error?.kind).toBe('auth')
   })
 

@@ -7,8 +7,7 @@ import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
 import { descendantPids, isAlive, junitSchemaErrors, pidsRunning, waitFor } from '../../support/faults.ts'
-import { makeWorkdir, REPO_ROOT, type Workdir } from '../../support/workdir.ts'
-import type { RunResult } from '../../../src/model.ts'
+import { makeWorkdir, readResult, REPO_ROOT, type Workdir } from '../../support/workdir.ts'
 
 // the run must end this soon after the signal: closing SSH connections waits at most 2 s each, in
 // parallel; the rest is slack for a loaded CI machine (verify's own hard limit is 10 s)
@@ -104,7 +103,7 @@ describe('deploy', () => {
   })
 
   it('writes the JSON report: finished checks as they were, unfinished ones interrupted', () => {
-    const result = JSON.parse(readFileSync(path.join(work.dir, `out-${signal}/r.json`), 'utf8')) as RunResult
+    const result = readResult(work.dir, `out-${signal}/r.json`)
     expect(result.interrupted).toBe(signal)
     expect(result.exitCode).toBe(2)
     expect(result.hosts.map((h) => h.host.name)).toEqual(['host-1', 'host-2', 'local'])

@@ -8,8 +8,9 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
 import { pidsRunning, startSilentListener, startTcpProxy, waitFor, type TcpProxy } from '../../support/faults.ts'
-import { makeWorkdir, runCli, type CliRun, type Workdir } from '../../support/workdir.ts'
-import type { CheckResult, RunResult } from '../../../src/model.ts'
+import { makeWorkdir, readResult, runCli, type CliRun, type Workdir } from '../../support/workdir.ts'
+import { fleetDefaults } from '../../support/fleet-project.ts'
+import type { CheckResult } from '../../../src/model.ts'
 
 const TIMEOUT_S = 3
 // the checks wait this long before their first fact, so the proxies can freeze after authentication
@@ -34,7 +35,7 @@ beforeAll(async () => {
   work = makeWorkdir()
   work.write('proxy_known_hosts', Object.values(proxies).map((p) => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`).join(''))
   const viaProxy = (name: string) => `{ address: 127.0.0.1, port: ${proxies[name]!.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')}, vars: { stall: ${name} } }`
-  work.write('hosts.yaml', `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }
+  work.write('hosts.yaml', `${fleetDefaults(fleet)}
 hosts:
   exec-open: ${viaProxy('exec-open')}
   tunnel-open: ${viaProxy('tunnel-open')}
@@ -95,7 +96,7 @@ describe('hosts that stall after accepting the connection', () => {
       waitFor(() => done || pidsRunning(['sleep', MARKER]).length > 0, 60_000).then(() => proxies['probe-silent']!.freeze()),
     ])
     run = await cli
-    const result = JSON.parse(readFileSync(path.join(work.dir, 'out/r.json'), 'utf8')) as RunResult
+    const result = readResult(work.dir, 'out/r.json')
     checks = new Map(result.hosts.map((h) => [h.host.name, h.checks.find((c) => c.status !== 'skipped')!]))
   })
 

@@ -13,7 +13,7 @@ import type { HostResult, RunResult } from '../../../src/model.ts'
 import { establishedTo, startChaosProxy, type ChaosFault, type ChaosHost, type ChaosKind } from '../../support/chaos-proxy.ts'
 import { junitSchemaErrors, waitFor } from '../../support/faults.ts'
 import { startFleet, type Fleet } from '../../support/sshd.ts'
-import { makeWorkdir, REPO_ROOT } from '../../support/workdir.ts'
+import { makeWorkdir, readResult, REPO_ROOT } from '../../support/workdir.ts'
 
 export const ALL_KINDS: readonly ChaosKind[] = [
   'none',
@@ -360,7 +360,7 @@ function checkReports(
 ): void {
   let json: RunResult
   try {
-    json = JSON.parse(readFileSync(path.join(dir, 'out/r.json'), 'utf8')) as RunResult
+    json = readResult(dir, 'out/r.json')
   } catch (err) {
     violations.push(`JSON report unreadable: ${(err as Error).message}`)
     return
@@ -485,11 +485,7 @@ function msSinceWritten(file: string, wallMs: number): number | undefined {
 
 async function waitForNone(find: () => number[], timeoutMs: number): Promise<number[]> {
   let found = find()
-  const deadline = Date.now() + timeoutMs
-  while (found.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    found = find()
-  }
+  await waitFor(() => (found = find()).length === 0, timeoutMs)
   return found
 }
 

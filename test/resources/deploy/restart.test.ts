@@ -9,7 +9,7 @@ import { parseHostClock } from '../../../src/resources/deploy/clock.ts'
 import { expect as verifyExpect } from '../../../src/dsl/expect.ts'
 import '../../../src/dsl/matchers/deploy.ts'
 import { onLocalHost } from '../../support/local-host.ts'
-import { killTree } from '../../support/faults.ts'
+import { killTree, untilExited, untilRunning } from '../../support/faults.ts'
 import { startRestartableApp, type RestartableApp } from '../../support/restartable-app.ts'
 
 const children: ChildProcess[] = []
@@ -64,11 +64,12 @@ describe('restart() on the local machine', () => {
   it('all matching processes must have started after the deploy; process table and clock in one round trip', async () => {
     const tag = `verify-worker-${randomBytes(4).toString('hex')}`
     const old = worker(tag)
+    // process start times count whole seconds (1 s tolerance): the deploy falls well between the two workers
     await sleep(1500)
     const since = new Date()
     await sleep(1200)
-    worker(tag)
-    await sleep(300)
+    const fresh = worker(tag)
+    await untilRunning(fresh.pid, ['sh', '-c', 'sleep 600; :', tag])
     const { value: partly, execCount } = await onLocalHost(() => restart({ processes: { args: tag }, since }))
     expect(execCount).toBe(1)
     expect(partly.restarted).toBe(false)
@@ -78,7 +79,7 @@ describe('restart() on the local machine', () => {
     expect(() => verifyExpect(partly).toBeRestarted()).toThrow(new RegExp(`1 of 2 processes matching args "${tag}" started before the deploy .*pid ${old.pid}`))
 
     killTree(old)
-    await sleep(200)
+    await untilExited(old.pid)
     const { value: all } = await onLocalHost(() => restart({ processes: { args: tag }, since }))
     expect(all).toMatchObject({ restarted: true, problems: [] })
     verifyExpect(all).toBeRestarted()
@@ -98,7 +99,7 @@ describe('restart() by the status page', () => {
   it('with a deploy time, the uptime decides: a busy counter does not matter, a server up since before the deploy is not restarted', async () => {
     app = await startRestartableApp(500)
     const url = `http://127.0.0.1:${app.port}/server-status?auto`
-    // up longer than the 1 s tolerance for the uptime's rounding
+    // up longer than the 1 s tolerance for the uptime's rounding (the clock is the point: a fixed wait)
     await sleep(2500)
     const before = new Date(app.startedAt - 3_000)
     const { value: restarted, execCount } = await onLocalHost(() => restart({ statusPage: { url }, since: before }))

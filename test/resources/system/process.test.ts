@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { matchProcesses, parsePidFile, parseProcessTable, parseStatLine, process as proc, processTableFact, type ProcessInfo } from '../../../src/resources/system/process.ts'
 import { readFact } from '../../../src/dsl/context.ts'
 import { standaloneScript } from '../../../src/probe/fact.ts'
 import { FactError } from '../../../src/errors.ts'
 import { onLocalHost } from '../../support/local-host.ts'
+import { untilRunning } from '../../support/faults.ts'
 
 // Real /proc/<pid>/stat lines: a process run through a symlink named `a) (b c`, and kthreadd.
 const ODD_STAT = '7046 (a) (b c) S 1 7042 25935 0 -1 4194304 136 0 0 0 0 0 0 0 20 0 1 0 192762 2990080 414 18446744073709551615 94922045931520 94922045949449 140731247453616 0 0 0 0 6 0 1 0 0 17 0 0 0 0 0 0 94922045963536 94922045964800 94922404421632 140731247454947 140731247454963 140731247454963 140731247456235 0\n'
@@ -192,7 +192,6 @@ describe('process() on the local machine', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'verify-proc-'))
     symlinkSync('/bin/sleep', path.join(dir, 'odd (name) x'))
-    await sleep(200) // let each exec happen
   })
   afterAll(() => {
     for (const c of children) if (c.pid && c.exitCode === null) c.kill('SIGKILL')
@@ -203,7 +202,8 @@ describe('process() on the local machine', () => {
     const before = Date.now()
     const a = start('sleep', ['1000'], `${marker}-a`)
     const b = start('sleep', ['1001'], `${marker}-b`)
-    await sleep(300)
+    await untilRunning(a.pid, [`${marker}-a`, '1000'])
+    await untilRunning(b.pid, [`${marker}-b`, '1001'])
     const { value } = await onLocalHost(() => proc({ args: new RegExp(`^${marker}-[ab] `) }))
     expect(value.count).toBe(2)
     expect(value.pids.sort()).toEqual([a.pid, b.pid].sort())
@@ -221,7 +221,7 @@ describe('process() on the local machine', () => {
     const odd = start(path.join(dir, 'odd (name) x'), ['1002'])
     writeFileSync(path.join(dir, 'odd.pid'), `${odd.pid}\n`)
     writeFileSync(path.join(dir, 'bad.pid'), 'not a pid\n')
-    await sleep(300)
+    await untilRunning(odd.pid, [path.join(dir, 'odd (name) x'), '1002'])
     const { value, execCount } = await onLocalHost(() => Promise.all([
       proc('odd (name) x'),
       proc({ pidFile: path.join(dir, 'odd.pid') }),
@@ -237,7 +237,7 @@ describe('process() on the local machine', () => {
 
   it('never matches its own probe: a pattern equal to the probe\'s command line matches the real process, not the probe', async () => {
     const twin = start('sleep', ['1003'], probeText)
-    await sleep(300)
+    await untilRunning(twin.pid, [probeText, '1003'])
     const { value } = await onLocalHost(() => Promise.all([proc({ args: probeText }), readFact(processTableFact())]))
     const [matches, table] = value
     expect(matches.pids).toContain(twin.pid)

@@ -9,9 +9,9 @@ import net from 'node:net'
 import path from 'node:path'
 import tls from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunResult } from '../../src/model.ts'
 import { startFleet, TEST_USER, type Fleet } from '../support/sshd.ts'
-import { makeWorkdir, notPassed, runCli, type Workdir } from '../support/workdir.ts'
+import { makeWorkdir, notPassed, readResult, runCli, type Workdir } from '../support/workdir.ts'
+import { fleetDefaults } from '../support/fleet-project.ts'
 
 const isRoot = process.getuid?.() === 0
 const MOUNT_DIR = 'mnt point'
@@ -68,7 +68,7 @@ function inventory(): string {
     return `  ${h.name}: { address: ${h.address}, vars: ${JSON.stringify(vars)} }`
   })
   return [
-    `defaults: { port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts} }`,
+    fleetDefaults(fleet),
     'hosts:',
     ...hosts,
     'groups:',
@@ -222,7 +222,7 @@ describe('hostile values', ({ vars }) => {
 `
 
 beforeAll(async () => {
-  fleet = await startFleet({ hosts: 3, name: 'catalogue-b' })
+  fleet = await startFleet({ hosts: 3, name: 'mount-network-kernel-cron-x509-file' })
   const certDir = path.join(fleet.dir, 'tls')
   mkdirSync(certDir)
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'),
@@ -275,7 +275,7 @@ describe('system resources over real sshd', () => {
   it('one check of each resource passes on three hosts, with at most 2 exec channels per host', async () => {
     const before = await fleet.execChannels()
     const run = await runCli(['--hosts', 'three', '--json', 'out/catalogue.json'], { cwd: work.dir })
-    const json = JSON.parse(readFileSync(path.join(work.dir, 'out/catalogue.json'), 'utf8')) as RunResult
+    const json = readResult(work.dir, 'out/catalogue.json')
     const failures = notPassed(json)
     expect(failures, run.stdout + run.stderr).toEqual([])
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
@@ -289,7 +289,7 @@ describe('system resources over real sshd', () => {
   it('adversarial values: each read as data or refused; nothing runs on the host (exit 0)', async () => {
     const before = await fleet.execChannels()
     const run = await runCli(['--hosts', 'three', '--specs', 'hostile/*.spec.ts', '--json', 'out/hostile.json'], { cwd: work.dir })
-    const json = JSON.parse(readFileSync(path.join(work.dir, 'out/hostile.json'), 'utf8')) as RunResult
+    const json = readResult(work.dir, 'out/hostile.json')
     const failures = notPassed(json)
     expect(failures, run.stdout + run.stderr).toEqual([])
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)

@@ -2,24 +2,22 @@
 // non-root fleet user, against this machine (every loopback host is this machine). One check of
 // each resource on 3 hosts in ≤ 2 exec channels per host; hostile names for each resource.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fleetHostSpecs, startFleet, type Fleet } from '../support/sshd.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
-import { notPassed, runCli, type Workdir } from '../support/workdir.ts'
-import { describeProcess, everyProcess, killTree, pidsWithCmdline, waitFor } from '../support/faults.ts'
+import { notPassed, readResult, runCli, type Workdir } from '../support/workdir.ts'
+import { describeProcess, everyProcess, killTree, pidsWithCmdline, untilRunning, waitFor } from '../support/faults.ts'
 import { SshTransport } from '../../src/transports/ssh/transport.ts'
 import { FactBatcher } from '../../src/probe/batcher.ts'
 import type { FactRequest } from '../../src/probe/fact.ts'
 import { runInHost, type HostContext } from '../../src/dsl/context.ts'
 import { readFact } from '../../src/dsl/context.ts'
 import { process as proc, processTableFact } from '../../src/resources/system/process.ts'
-import type { RunResult } from '../../src/model.ts'
 
 const tag = randomBytes(4).toString('hex')
 const MARKER = `verify-proc-test-${tag}`
@@ -136,8 +134,8 @@ describe('catalogue', () => {
 }
 
 beforeAll(async () => {
-  fleet = await startFleet({ hosts: 3, name: 'catalogue-a' })
-  dir = mkdtempSync(path.join(os.tmpdir(), 'verify-catalogue-a-'))
+  fleet = await startFleet({ hosts: 3, name: 'process-port-service-pkg-user-group' })
+  dir = mkdtempSync(path.join(os.tmpdir(), 'verify-process-port-service-pkg-user-group-'))
   chmodSync(dir, 0o755)
   started = Date.now() - 1500 // boot time is whole seconds
   realProc = spawn('sleep', ['1000'], { stdio: 'ignore', argv0: MARKER })
@@ -158,7 +156,7 @@ beforeAll(async () => {
     user: name, uid: Number(uid), gid: Number(gid), home, shell, group: execFileSync('id', ['-gn', fleet.user]).toString().trim(),
   }
   work = makeFleetProject(fleet, { files: { 'specs/catalogue.spec.ts': spec(vars) } })
-  await sleep(200) // let sleep exec under its argv0
+  await untilRunning(realProc.pid, [MARKER, '1000']) // sleep exec'd under its argv0
 })
 
 afterAll(async () => {
@@ -178,13 +176,13 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     // one host at a time: the hosts are aliases of this machine, and another host's probe running
     // the same hostile names at the same moment is a different subject (the next test's)
     const run = await runCli(['--hosts', 'fleet', '--concurrency', '1', '--json', 'out.json'], { cwd: work.dir })
-    const result = JSON.parse(readFileSync(path.join(work.dir, 'out.json'), 'utf8')) as RunResult
+    const result = readResult(work.dir, 'out.json')
     const failures = notPassed(result)
     if (failures.length > 0) {
       // kept past the run (CI's /tmp outlives it): every process on the machine around the run
-      const file = path.join(os.tmpdir(), `verify-catalogue-a-failure-${tag}.json`)
+      const file = path.join(os.tmpdir(), `verify-process-port-service-pkg-user-group-failure-${tag}.json`)
       writeFileSync(file, JSON.stringify({ failures, stdout: run.stdout, stderr: run.stderr, before: machineBefore, after: everyProcess() }, null, 1))
-      console.log(`catalogue-a: the machine's processes around the failed run are in ${file}`)
+      console.log(`process-port-service-pkg-user-group: the machine's processes around the failed run are in ${file}`)
     }
     // any process outside the run carrying a hostile name, before or after it, is named here
     expect(failures, `${run.stdout}${run.stderr}\nprocesses carrying ${PWNED} before the run: ${JSON.stringify(carriersBefore)}, after: ${JSON.stringify(carriers())}`).toEqual([])
@@ -193,14 +191,14 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     const after = await fleet.execChannels()
     for (const h of fleet.hosts) expect(after.get(h.address)! - before.get(h.address)!).toBeLessThanOrEqual(2)
     expect(existsSync(PWNED)).toBe(false)
-    console.log(`catalogue-a: 3 hosts × 6 checks in ${run.ms} ms, exec channels per host: ${fleet.hosts.map((h) => after.get(h.address)! - before.get(h.address)!).join(', ')}`)
+    console.log(`process-port-service-pkg-user-group: 3 hosts × 6 checks in ${run.ms} ms, exec channels per host: ${fleet.hosts.map((h) => after.get(h.address)! - before.get(h.address)!).join(', ')}`)
   })
 
   it('over ssh the probe never matches itself: a process carrying the probe\'s own command line is found, the probe is not', async () => {
     const probeText = processTableFact().script.split('\n')[0]!
     const twin = spawn('sleep', ['1001'], { stdio: 'ignore', argv0: probeText })
     children.push(twin)
-    await sleep(200)
+    await untilRunning(twin.pid, [probeText, '1001'])
     const transport = new SshTransport({ host: fleetHostSpecs(fleet)[0]!, connectTimeoutMs: 10_000, env: { HOME: '/nonexistent-home', PATH: globalThis.process.env.PATH } })
     try {
       await transport.connect()
