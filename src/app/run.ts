@@ -19,6 +19,7 @@ import { Progress, progressMode } from '../reporters/progress.ts'
 import { createTransport } from '../transports/create.ts'
 import { ConnectPacer, DEFAULT_PACING } from '../transports/ssh/connect-pacer.ts'
 import { sshSecrets, startSshSession } from '../transports/ssh/session.ts'
+import { firstContact } from '../transports/first-contact.ts'
 import { loadInventories, type InventoryFormat } from '../inventory/layers.ts'
 import { renderConsole, shouldUseColor } from '../reporters/console.ts'
 import { type JunitFlavor } from '../reporters/junit.ts'
@@ -141,7 +142,7 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     }).finally(() => progress?.finish())
     // a stopped run does not wait for a bastion's goodbye
     await ssh.close(deadline.signal.aborted ? { graceMs: 0 } : {})
-    timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap() }
+    timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap(), ...firstContact(startupMs) }
     if (plan.runnable === 0) result = finishRun(startedAt, result.hosts, [noChecksMessage(result.summary.checks)])
     else if (waivers) result = applyWaivers(result, waivers.file, waivers.now)
   } catch (error) {
