@@ -226,6 +226,10 @@ export interface RunTimings {
   hostsMs: number
   /** Console report and JUnit file written (the JSON file is written last, with this in it). */
   reportMs?: number
+  /** Process start → the first connection attempt to a host (overlaps the phases above). */
+  firstConnectMs?: number
+  /** Process start → the first byte a host sent (its SSH banner). */
+  firstByteMs?: number
 }
 
 export interface RunResult {

@@ -18,7 +18,8 @@ import { renderTimings } from '../reporters/timings.ts'
 import { Progress, progressMode } from '../reporters/progress.ts'
 import { createTransport } from '../transports/create.ts'
 import { ConnectPacer, DEFAULT_PACING } from '../transports/ssh/connect-pacer.ts'
-import { sshSecrets, startSshSession } from '../transports/ssh/session.ts'
+import { openSshSession, sshSecrets } from '../transports/ssh/session.ts'
+import { firstContact } from '../transports/first-contact.ts'
 import { loadInventories, type InventoryFormat } from '../inventory/load.ts'
 import { renderConsole, shouldUseColor } from '../reporters/console.ts'
 import { type JunitFlavor } from '../reporters/junit.ts'
@@ -99,11 +100,14 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
   const lap = () => Math.round(-mark + (mark = performance.now()))
   let redact: Redactor = (text) => text
   let deadline: RunDeadline | undefined
+  let sshOpening: ReturnType<typeof openSshSession> | undefined
   try {
     const unresolvedVars = new Map<string, Set<string>>()
     const selection = overrides.hosts ? { hosts: overrides.hosts } : await selectRolloutHosts(flags.hosts, flags, (hosts) => resolveHosts({ ...flags, hosts }, unresolvedVars))
     if (selection.nothingToVerify) return reportNothingToVerify(selection.nothingToVerify, flags, startedAt)
     const hosts = selection.hosts
+    // the ssh_config check (an `ssh -G`) runs while the specs load; awaited where the session is needed
+    if (!flags.list && !flags.dryRun) sshOpening = openSshSession(flags, hosts)
     const inventoryMs = lap()
     const specs = [...(overrides.specs ?? (await loadSpecs(flags.specs, overrides.cwd))), ...(overrides.extraSpecs ?? [])]
     const specsMs = lap()
@@ -122,7 +126,9 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       if (deadline!.reached && !interrupt.reason) process.stderr.write(`verify: --deadline reached: stopping; unfinished checks are reported as error: deadline\n`)
     }, { once: true })
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
-    const ssh = await startSshSession(flags, hosts)
+    const ssh = sshOpening!.session
+    await sshOpening!.validated
+    sshOpening = undefined
     const pacer = new ConnectPacer({ ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec, maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint })
     const progress = overrides.quiet ? undefined : startProgress(plan.hosts.length, flags, redact)
     result = await runHosts(plan.hosts, {
@@ -141,12 +147,15 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     }).finally(() => progress?.finish())
     // a stopped run does not wait for a bastion's goodbye
     await ssh.close(deadline.signal.aborted ? { graceMs: 0 } : {})
-    timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap() }
+    timings = { startupMs, inventoryMs, specsMs, planMs, hostsMs: lap(), ...firstContact(startupMs) }
     if (plan.runnable === 0) result = finishRun(startedAt, result.hosts, [noChecksMessage(result.summary.checks)])
     else if (waivers) result = applyWaivers(result, waivers.file, waivers.now)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     result = finishRun(startedAt, [], [error.message])
+  } finally {
+    // opened but never used (a spec or config error): ends its `ssh -G` if still running
+    void sshOpening?.session.close({ graceMs: 0 })
   }
   deadline?.dispose()
   result = markDeadline(markInterrupted(finishRollout(result, flags, flags.hosts), interrupt), deadline ?? { reached: false, atMs: 0 })

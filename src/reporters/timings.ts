@@ -36,6 +36,12 @@ export function renderTimings(result: RunResult): string {
       ['console report and JUnit written', run.reportMs],
     ]
     for (const [label, value] of phases) if (value !== undefined) lines.push(`  ${label.padEnd(40)}${String(value).padStart(8)}`)
+    // not phases: the two marks that say how soon a host is reached, whatever ran before
+    const contact: Array<[string, number | undefined]> = [
+      ['process start → first connect attempt', run.firstConnectMs],
+      ['process start → first byte from a host', run.firstByteMs],
+    ]
+    for (const [label, value] of contact) if (value !== undefined) lines.push(`  ${label.padEnd(40)}${String(value).padStart(8)}`)
   }
   const connected = result.hosts.filter((h) => h.timings.connectMs !== undefined)
   if (connected.length > 0) {

@@ -4,6 +4,7 @@ import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { HostUnreachableError } from '../errors.ts'
 import type { ExecOptions, ExecResult, Transport } from './transport.ts'
+import { noteConnectAttempt, noteFirstByte } from './first-contact.ts'
 
 const STDERR_CAP = 64 * 1024
 const KILL_AFTER_MS = 500
@@ -16,6 +17,7 @@ export class LocalTransport implements Transport {
 
   async exec({ script, onStdout, onStderr, holdStdin, signal }: ExecOptions): Promise<ExecResult> {
     this.execCount++
+    noteConnectAttempt()
     // on first use: execa costs ~150 ms of start-up that an SSH run does not need
     const { execa } = await import('execa')
     const child = execa('/bin/sh', ['-s'], {
@@ -29,6 +31,7 @@ export class LocalTransport implements Transport {
       detached: true,
       cleanup: true,
     })
+    child.stdout.once('data', noteFirstByte)
     child.stdout.on('data', (chunk: Buffer) => onStdout(chunk))
     if (onStderr) child.stderr.on('data', (chunk: Buffer) => onStderr(chunk))
     // stdin held open until holdStdin aborts: EOF is the probe watchdog's cue to stop the batch

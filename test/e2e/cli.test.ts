@@ -103,6 +103,16 @@ describe('verify --hosts <group> over real sshd', () => {
     expect(fleet.hosts.map((h) => snapshot(h.root))).toEqual(before)
   })
 
+  it('--timings tells the time from process start to the first connection attempt and to the first byte from a host', async () => {
+    const run = await runCli(['--hosts', 'host-1', '--timings', '--json', 'out/timings.json'], { cwd: work.dir })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    expect(run.stderr).toMatch(/\n {2}process start → first connect attempt +\d+\n/)
+    expect(run.stderr).toMatch(/\n {2}process start → first byte from a host +\d+\n/)
+    const { startupMs, firstConnectMs, firstByteMs } = readResult(work.dir, 'out/timings.json').timings!
+    expect(firstConnectMs).toBeGreaterThanOrEqual(startupMs)
+    expect(firstByteMs).toBeGreaterThanOrEqual(firstConnectMs!)
+  })
+
   it('a wrong symlink target and a high access counter fail with expected vs actual, naming host, spec and check (exit 1)', async () => {
     const appRoot = path.join(fleet.hosts[1]!.root, 'apps/blog')
     pointCurrent(appRoot, '/srv/elsewhere/blog')

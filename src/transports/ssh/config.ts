@@ -6,8 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { homedir, hostname as localHostname, userInfo } from 'node:os'
 import { join } from 'node:path'
-import type { ResultPromise } from 'execa'
-import { execFile } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import SSHConfig from 'ssh-config'
 import { ConfigError } from '../../errors.ts'
 import { NeedsOpenSsh, SshConfigFiles } from './config-eval.ts'
@@ -68,7 +67,7 @@ export class SshConfigResolver {
   private readonly env: NodeJS.ProcessEnv
   private sshBinary: Promise<string | undefined> | undefined
   /** `ssh -G` children still running: the run's end must not wait for them (a slow Match exec). */
-  private readonly running = new Set<ResultPromise>()
+  private readonly running = new Set<ChildProcess>()
   private closed = false
   /** The files, read once; null when they need OpenSSH itself for every host. */
   private files: SshConfigFiles | null | undefined
@@ -103,9 +102,18 @@ export class SshConfigResolver {
 
   /** Reads the config once so a syntax error stops the run before any host (ConfigError): OpenSSH's verdict when installed. */
   async validate(): Promise<void> {
-    const ssh = await this.findSsh()
-    if (ssh) await this.runSshG(ssh, { alias: 'verify-config-check.invalid' })
-    await this.resolve({ alias: 'verify-config-check.invalid' })
+    const check = { alias: 'verify-config-check.invalid' }
+    if (this.options.sshBinary !== false && !this.sshBinary) {
+      // `ssh -G` first: when it succeeds ssh is there, so `ssh -V` runs only when it fails (one process fewer before the first host)
+      const ssh = this.options.sshBinary ?? 'ssh'
+      const failure = await this.runSshG(ssh, check).then(() => undefined, (err: unknown) => err ?? new Error('ssh -G failed'))
+      if (failure === undefined) this.sshBinary = Promise.resolve(ssh)
+      else if (await this.findSsh()) throw failure
+    } else {
+      const ssh = await this.findSsh()
+      if (ssh) await this.runSshG(ssh, check)
+    }
+    await this.resolve(check)
   }
 
   private async compute(query: SshConfigQuery): Promise<ResolvedSshConfig> {
@@ -155,12 +163,10 @@ export class SshConfigResolver {
     // `--` so an alias can never be read as an option
     args.push('--', query.alias)
     if (this.closed) throw new ConfigError(`ssh_config: the run ended before \`ssh -G ${query.alias}\` ran`)
-    // its own process group, so close() also ends the commands a Match exec started; execa loads
-    // here, not at start-up (ssh -G runs only with a config that needs it)
-    const { execa } = await import('execa')
-    const child = execa(ssh, args, { reject: false, env: this.env, stdin: 'ignore', timeout: SSH_G_TIMEOUT_MS, detached: true })
+    // its own process group, so close() also ends the commands a Match exec started
+    const { child, result: running } = runInGroup(ssh, args, this.env, SSH_G_TIMEOUT_MS)
     this.running.add(child)
-    const result = await child.finally(() => this.running.delete(child))
+    const result = await running.finally(() => this.running.delete(child))
     if (result.isTerminated && this.closed) throw new ConfigError(`ssh_config: \`ssh -G ${query.alias}\` stopped: the run ended`)
     if (result.exitCode !== 0) {
       const why = String(result.stderr).split('\n').filter((l) => l.trim() !== '' && !/Pseudo-terminal/.test(l)).join('; ')
@@ -198,7 +204,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   })
 }
 
-function killGroup(child: ResultPromise): void {
+function killGroup(child: ChildProcess): void {
   try {
     if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
   } catch {
@@ -408,6 +414,44 @@ function safePasswdHome(): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** Every group runInGroup started and not yet seen end: killed if verify exits first (as execa's cleanup). */
+const unfinished = new Set<ChildProcess>()
+let exitWatch = false
+
+/**
+ * A command in its own process group (killGroup ends it and its children), with execa's result
+ * fields that runSshG reads; node:child_process, not execa: validate() runs it on every SSH run's
+ * start-up path, and execa costs more to load than ssh -G takes to run.
+ */
+function runInGroup(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): { child: ChildProcess; result: Promise<{ exitCode?: number; isTerminated: boolean; stdout: string; stderr: string }> } {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  if (!exitWatch) process.once('exit', () => { for (const c of unfinished) killGroup(c) })
+  exitWatch = true
+  const stdout: Buffer[] = []
+  const stderr: Buffer[] = []
+  child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk))
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk))
+  const result = new Promise<{ exitCode?: number; isTerminated: boolean; stdout: string; stderr: string }>((resolve) => {
+    // as execa's timeout: SIGTERM to the command itself
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs)
+    unfinished.add(child)
+    let spawnError: Error | undefined
+    child.once('error', (err) => { spawnError = err })
+    child.once('close', (code, signal) => {
+      clearTimeout(timer)
+      unfinished.delete(child)
+      // a command that could not start closes with -errno: no exit code, as with execa
+      resolve({
+        ...(code === null || spawnError ? {} : { exitCode: code }),
+        isTerminated: signal !== null,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8') || (spawnError ? spawnError.message : ''),
+      })
+    })
+  })
+  return { child, result }
 }
 
 /** A command's exit code (null when it could not start, or was killed) and output; never rejects. node:child_process, not execa: this is on every SSH run's start-up path. */

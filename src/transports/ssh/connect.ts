@@ -20,6 +20,7 @@ import {
   type KnownHostEntry,
 } from './known-hosts.ts'
 import { DEFAULT_IDENTITY_ENV, endpoint, type SshTarget } from './target.ts'
+import { noteConnectAttempt, watchFirstByte } from '../first-contact.ts'
 
 export interface ConnectOptions {
   env: NodeJS.ProcessEnv
@@ -126,7 +127,10 @@ export async function connectSsh(target: SshTarget, sock: Duplex | undefined, op
       if (!ready) fail(hostKeyFailure ?? new HostUnreachableError(`${who}: connection closed during the SSH handshake`))
     })
     try {
+      noteConnectAttempt()
       client.connect(config)
+      // ssh2's socket (or the route's stream), whose first byte is the host's SSH banner
+      watchFirstByte(sock ?? (client as unknown as { _sock?: Duplex })._sock)
     } catch (err) {
       fail(new HostUnreachableError(`${who}: ${(err as Error).message}`, { cause: err }))
     }

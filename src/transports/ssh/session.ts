@@ -66,13 +66,25 @@ export interface SshRunFlags {
  * broken config stops the run before it starts (ConfigError, exit 3). Close it when the run ends.
  */
 export async function startSshSession(flags: SshRunFlags, hosts: ReadonlyArray<Pick<HostSpec, 'transport'>>, notice = (message: string) => void process.stderr.write(`note: ${message}\n`)): Promise<SshSession> {
+  const { session, validated } = openSshSession(flags, hosts, notice)
+  await validated
+  return session
+}
+
+/**
+ * The run's session at once, and its ssh_config check under way: the run awaits `validated` where
+ * startSshSession would have, and meanwhile loads its specs (the check is one `ssh -G`, on the
+ * way to the first host). `validated` never counts as unhandled; close the session if unused.
+ */
+export function openSshSession(flags: SshRunFlags, hosts: ReadonlyArray<Pick<HostSpec, 'transport'>>, notice = (message: string) => void process.stderr.write(`note: ${message}\n`)): { session: SshSession; validated: Promise<void> } {
   const session = new SshSession({
     ...(flags.sshConfig !== undefined ? { configFile: flags.sshConfig } : {}),
     acceptNewHostKeys: flags.acceptNewHostKeys ?? false,
     notice,
   })
-  if (hosts.some((h) => h.transport === 'ssh')) await session.validate()
-  return session
+  const validated = hosts.some((h) => h.transport === 'ssh') ? session.validate() : Promise.resolve()
+  validated.catch(() => {})
+  return { session, validated }
 }
 
 /**
