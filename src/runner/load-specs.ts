@@ -4,7 +4,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { glob } from 'tinyglobby'
 import { ConfigError } from '../errors.ts'
-import { loadSpec, type LoadedSpec } from '../dsl/registry.ts'
+import { loadSpec, type LoadedSpec } from '../dsl/registry/declare.ts'
 import { prepareLoader } from './spec-loader.ts'
 
 export async function loadSpecs(pattern: string, cwd = process.cwd()): Promise<LoadedSpec[]> {

@@ -2,7 +2,7 @@
 // validated per host, and errors confined to the block that threw.
 import { describe as suite, expect as assert, it as test } from 'vitest'
 import { z } from 'zod'
-import { describe, it, loadSpec, collectChecks, formatTitle, type LoadedSpec } from '../../src/dsl/registry.ts'
+import { describe, it, loadSpec, collectChecks, formatTitle, type LoadedSpec } from '../../src/dsl/registry/declare.ts'
 import { inGroup, hasVars, varIs, notInGroup } from '../../src/dsl/when.ts'
 import { secret } from '../../src/dsl/vars.ts'
 import type { HostSpec } from '../../src/model.ts'
@@ -212,8 +212,8 @@ suite('collect errors', () => {
 suite('one registry per process', () => {
   test('a second copy of the module records into the same spec (state lives on a global symbol)', async () => {
     // a fresh module instance, as a spec package with its own nested copy would load
-    const url = `${new URL('../../src/dsl/registry.ts', import.meta.url).href}?copy=${Date.now()}`
-    const copy = (await import(/* @vite-ignore */ url)) as typeof import('../../src/dsl/registry.ts')
+    const url = `${new URL('../../src/dsl/registry/declare.ts', import.meta.url).href}?copy=${Date.now()}`
+    const copy = (await import(/* @vite-ignore */ url)) as typeof import('../../src/dsl/registry/declare.ts')
     assert(copy.describe).not.toBe(describe)
     const spec = await load(() => {
       copy.describe('from the copy', () => copy.it('a', () => {}))

@@ -11,14 +11,14 @@
 //            severity: 'warn', wait: '2m' (docs/rollouts.md) }
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { HostSpec } from '../model.ts'
-import { findSecretPaths, isSchema, validateVarsFromCommandLine, type VarPath, type VarsOf, type VarsSchema } from './vars.ts'
-import { describeWhenFalse, type HostInfo, type When } from './when.ts'
-import { durationMs } from '../lib/duration.ts'
-import { stackFrames } from './stack-frames.ts'
-import { varSourceOf } from '../inventory/var-source.ts'
+import type { HostSpec } from '../../model.ts'
+import { findSecretPaths, isSchema, validateVarsFromCommandLine, type VarPath, type VarsOf, type VarsSchema } from '../vars.ts'
+import { describeWhenFalse, type HostInfo, type When } from '../when.ts'
+import { durationMs } from '../../lib/duration.ts'
+import { stackFrames } from '../stack-frames.ts'
+import { varSourceOf } from '../../inventory/var-source.ts'
 
-export type { HostInfo } from './when.ts'
+export type { HostInfo } from '../when.ts'
 
 /** Vars from hosts.yaml (top < group < host < --var). */
 export type Vars = Readonly<Record<string, any>>
