@@ -4,7 +4,7 @@
 import type { HostSpec, HostResult, HostTimings, CheckResult, ErrorKind } from '../model.ts'
 import { DeadlineError, InterruptedError, VerifyError } from '../errors.ts'
 import { endHostSessions, hostSessionFigures, runInHost, type HostContext } from '../dsl/context.ts'
-import type { CollectedCheck } from '../dsl/registry/declare.ts'
+import type { CollectedCheck } from '../dsl/registry/types.ts'
 import { FactBatcher } from '../probe/batcher.ts'
 import type { Transport } from '../transports/transport.ts'
 import { runCheck } from './check.ts'

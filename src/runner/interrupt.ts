@@ -4,7 +4,7 @@
 // or a shutdown that hangs, exits at once.
 import { ExitCode, type CheckResult, type RunResult } from '../model.ts'
 import { DeadlineError } from '../errors.ts'
-import type { CollectedCheck } from '../dsl/registry/declare.ts'
+import type { CollectedCheck } from '../dsl/registry/types.ts'
 
 const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const
 /** How long an interrupted run may take to close connections and write its reports. */

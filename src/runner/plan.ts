@@ -3,7 +3,8 @@
 // skipped results with their reason, vars validated against the specs' schemas, and the
 // secret values to redact gathered. `verify`, `verify list` and `verify check` all start here.
 import type { CheckResult, HostSpec } from '../model.ts'
-import { checkId, collectChecks, type CollectedCheck, type LoadedSpec, type VarProblem } from '../dsl/registry/declare.ts'
+import { checkId, collectChecks } from '../dsl/registry/collect.ts'
+import type { CollectedCheck, LoadedSpec, VarProblem } from '../dsl/registry/types.ts'
 import { formatVarPath, valueAtPath, type VarPath } from '../dsl/vars.ts'
 import { whereVarIsSet } from '../inventory/var-source.ts'
 import { describeFailure } from './check.ts'

@@ -2,7 +2,9 @@
 // validated per host, and errors confined to the block that threw.
 import { describe as suite, expect as assert, it as test } from 'vitest'
 import { z } from 'zod'
-import { describe, it, loadSpec, collectChecks, formatTitle, type LoadedSpec } from '../../src/dsl/registry/declare.ts'
+import { describe, it, loadSpec, formatTitle } from '../../src/dsl/registry/declare.ts'
+import { collectChecks } from '../../src/dsl/registry/collect.ts'
+import type { LoadedSpec } from '../../src/dsl/registry/types.ts'
 import { inGroup, hasVars, varIs, notInGroup } from '../../src/dsl/when.ts'
 import { secret } from '../../src/dsl/vars.ts'
 import type { HostSpec } from '../../src/model.ts'
