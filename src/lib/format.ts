@@ -16,3 +16,8 @@ export function seconds(ms: number, digits = 1): string {
 export function firstLine(text: string): string {
   return text.split(/\r?\n/, 1)[0] ?? ''
 }
+
+/** The first line that is not blank, or '' (a message's headline). */
+export function firstNonBlankLine(text: string): string {
+  return text.split('\n').find((line) => line.trim() !== '') ?? ''
+}
