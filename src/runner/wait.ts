@@ -2,7 +2,6 @@
 // runs out (exponential backoff), so a service still warming up after a restart is waited for
 // instead of failing the gate; the result says when each check went green.
 import type { CheckResult, ErrorKind } from '../model.ts'
-import { durationMs } from '../lib/duration.ts'
 import { firstLine } from '../lib/format.ts'
 import { applySeverity } from './severity.ts'
 
@@ -107,11 +106,6 @@ function streakShort(result: CheckResult, streak: number, needed: number): Check
 /** An attempt's message in the log: its first line, at most 200 characters. */
 function attemptMessage(text: string | undefined): string | undefined {
   return text === undefined ? undefined : firstLine(text).slice(0, 200)
-}
-
-/** A check's own budget (`it(title, { wait: '2m' }, fn)`) wins over `--wait`. */
-export function budgetFor(checkWait: number | string | undefined, runWaitMs: number): number {
-  return checkWait === undefined ? runWaitMs : durationMs(checkWait)
 }
 
 export interface CheckPolicyOptions {

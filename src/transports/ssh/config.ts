@@ -1,5 +1,5 @@
 // ~/.ssh/config as OpenSSH itself reads it. The files are read once per run and evaluated
-// in-process with OpenSSH's rules (ssh-config-eval.ts): no process per host. A config using what
+// in-process with OpenSSH's rules (config-eval.ts): no process per host. A config using what
 // only OpenSSH can evaluate (Match exec, canonicalization, ${ENV}) is asked of `ssh -G <alias>`,
 // which prints the resolved settings; the run's config check runs `ssh -G` once, for OpenSSH's
 // own verdict on the files. Without an OpenSSH client, the `ssh-config` library computes a best effort.
