@@ -224,3 +224,12 @@ suite('one registry per process', () => {
     assert(collectChecks(spec, host('h')).checks.map((c) => c.path.join(' › '))).toEqual(['from the copy › a', 'from the original'])
   })
 })
+
+suite('one registry state per process', () => {
+  test('a second copy of the state module finds the same state (a global symbol, not the module cache)', async () => {
+    const { state } = await import('../../src/dsl/registry/state.ts')
+    const url = `${new URL('../../src/dsl/registry/state.ts', import.meta.url).href}?copy=${Date.now()}`
+    const copy = (await import(/* @vite-ignore */ url)) as typeof import('../../src/dsl/registry/state.ts')
+    assert(copy.state).toBe(state)
+  })
+})
