@@ -1,7 +1,7 @@
 // The public DSL: everything a spec author imports from 'postdeploy-verify'.
-export { describe, it } from './dsl/registry.ts'
-export type { HostInfo, Vars, SpecContext, DescribeBody, CheckFn } from './dsl/registry.ts'
-export type { CheckOptions, DescribeOptions, Describe, It } from './dsl/registry.ts'
+export { describe, it } from './dsl/registry/declare.ts'
+export type { HostInfo, Vars, SpecContext, DescribeBody, CheckFn } from './dsl/registry/types.ts'
+export type { CheckOptions, DescribeOptions, Describe, It } from './dsl/registry/types.ts'
 export { defineVars, secret } from './dsl/vars.ts'
 export type { VarsOf, VarsSchema, StandardSchemaV1 } from './dsl/vars.ts'
 export { inGroup, notInGroup, hasVars, varIs } from './dsl/when.ts'

@@ -1,6 +1,6 @@
 // What `verify snapshot` and `verify compare` need from a run beyond `verify`'s own:
 // extra built-in specs, every fact's answer kept, the result handed back, no report printed.
-import type { LoadedSpec } from '../dsl/registry.ts'
+import type { LoadedSpec } from '../dsl/registry/types.ts'
 import type { RunResult } from '../model.ts'
 
 export interface RunHooks {

@@ -3,7 +3,8 @@
 // for `--baseline` and for comparing later.
 import { ConfigError } from '../errors.ts'
 import { ExitCode, type RunResult } from '../model.ts'
-import { it, loadSpec, type LoadedSpec } from '../dsl/registry.ts'
+import { it, loadSpec } from '../dsl/registry/declare.ts'
+import type { LoadedSpec } from '../dsl/registry/types.ts'
 import { readFact } from '../dsl/context.ts'
 import { processTableFact } from '../resources/system/process.ts'
 import { hostClockFact } from '../resources/deploy/clock.ts'

@@ -1,6 +1,10 @@
 // Streaming parser for the probe's framed output (see script.ts): stdout and stderr each carry
-// `\n<nonce> S|Z …\n` marker lines around every fact's raw bytes; a fact resolves once both
-// streams have closed its frame, while later facts of the same batch are still running.
+// every fact's raw bytes, unencoded, between `\n<nonce> S <id>\n` and `\n<nonce> Z <id> …\n`
+// marker lines (a marker split across chunks is joined; bytes outside a frame, such as a login
+// script's noise, are dropped); `E` on stdout says the batch ran to its end. A fact resolves once
+// both streams have closed its frame, while later facts of the same batch are still running.
+// An `X <reason>` line is the fatal path (the script could not run at all): script.ts prints
+// none today, since the probe needs nothing beyond sh.
 import type { RawFact } from './fact.ts'
 
 export interface FrameHandlers {
@@ -52,7 +56,7 @@ export class FrameParser {
     this.feed('err', Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
   }
 
-  /** Ids that started but never completed. */
+  /** Ids that started but never completed (after an overrun: the facts not started go in the next batch). */
   get unfinished(): number[] {
     return [...this.open.keys()]
   }

@@ -1,6 +1,5 @@
 // `--dry-run` output: per host, how it would be reached, the first round's script verbatim,
 // the HTTP requests and from where, the checks that would run and those that would not.
-import { shellQuote } from '../probe/quote.ts'
 import type { HostSpec } from '../model.ts'
 import type { DryRunHost } from '../runner/dry-run.ts'
 import { sanitize, sanitizeLine } from './sanitize.ts'

@@ -1,8 +1,7 @@
 // HTML fleet report (`--html`, `verify report result.json --html`): one self-contained file,
 // the compact data (html-model.ts) as JSON plus the stylesheet and script inlined from html/.
 // No network: no CDN, no fonts, no images; a Content-Security-Policy forbids any fetch.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { readFileSync } from 'node:fs'
 import type { RunResult } from '../model.ts'
 import { htmlData } from './html-model.ts'
 
@@ -41,11 +40,6 @@ export function renderHtml(run: RunResult): string {
 </body>
 </html>
 `
-}
-
-export function writeHtml(run: RunResult, path: string): void {
-  mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(path, renderHtml(run), 'utf8')
 }
 
 function escapeHtml(text: string): string {

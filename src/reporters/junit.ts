@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { CheckResult, ErrorKind, FailureLocation, HostResult, RunResult } from '../model.ts'
+import { firstNonBlankLine } from '../lib/format.ts'
 import { sanitize, sanitizeLine, truncate } from './sanitize.ts'
 import { passedNotes } from './rollout-notes.ts'
 import { truncationNote } from './truncation-note.ts'
@@ -127,9 +128,9 @@ function configSuite(run: RunResult, flavor: JunitFlavor, id: number): XmlElemen
   const cases = run.configErrors.map((raw, i): CaseOut => {
     const message = sanitize(raw)
     // numbered so two similar errors stay two rows in GitLab
-    const name = `config error ${i + 1}: ${truncate(firstLine(message), VALUE_MAX)}`
+    const name = `config error ${i + 1}: ${truncate(headline(message), VALUE_MAX)}`
     const testCase = el('testcase', [['classname', `${TOOL_SUITE}.config`], ['name', name], ['time', 0]])
-    testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(firstLine(message), SUMMARY_MAX)], ['type', 'config']]))
+    testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(headline(message), SUMMARY_MAX)], ['type', 'config']]))
     return { element: testCase, name, status: 'error' }
   })
   // 'localhost' is what Ant's schema asks for when no host applies
@@ -161,7 +162,7 @@ function hostSuite(host: HostResult, startedAt: string, flavor: JunitFlavor, id:
 function hostErrorCase(host: HostResult, kind: ErrorKind | undefined, message: string): CaseOut {
   const name = kind ? HOST_ERROR_TITLES[kind] : 'host could not be verified'
   const testCase = el('testcase', [['classname', `${junitHostId(host.host.name)}.${HOST_CLASS}`], ['name', name], ['time', seconds(host.timings.connectMs ?? host.timings.totalMs)]])
-  testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(firstLine(message), SUMMARY_MAX)], ['type', kind ?? 'error']]))
+  testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(headline(message), SUMMARY_MAX)], ['type', kind ?? 'error']]))
   return { element: testCase, name, status: 'error' }
 }
 
@@ -185,12 +186,12 @@ function checkCase(hostName: string, check: CheckResult, flavor: JunitFlavor): C
     return { element: testCase, name, status: 'skipped', out: [failureContent(check, message), at].filter(Boolean).join('\n\n') }
   }
   if (check.status === 'error') {
-    const summary = truncate(firstLine(message), SUMMARY_MAX) || 'error'
+    const summary = truncate(headline(message), SUMMARY_MAX) || 'error'
     testCase.children!.push(textEl('error', [contentIfLonger(message), at].filter(Boolean).join('\n\n'), [['message', summary], ['type', check.errorKind ?? 'error']]))
     return { element: testCase, name, status: 'error', out: at || undefined }
   }
   if (check.status === 'skipped') {
-    const reason = truncate(firstLine(message), SUMMARY_MAX)
+    const reason = truncate(headline(message), SUMMARY_MAX)
     testCase.children!.push(el('skipped', reason ? [['message', reason]] : []))
     // also in system-out, for readers that ignore skipped/@message
     return { element: testCase, name, status: 'skipped', out: message ? `skipped: ${message}` : undefined }
@@ -216,7 +217,7 @@ function failureSummary(check: CheckResult, message: string): string {
     const actual = truncate(sanitizeLine(check.actual ?? '?'), VALUE_MAX)
     return `expected ${expected}, actual ${actual}`
   }
-  return truncate(firstLine(message), SUMMARY_MAX) || 'failed'
+  return truncate(headline(message), SUMMARY_MAX) || 'failed'
 }
 
 function failureContent(check: CheckResult, message: string): string {
@@ -227,12 +228,13 @@ function failureContent(check: CheckResult, message: string): string {
 
 /** Element content only when the attribute could not hold it all: avoids printing short messages twice. */
 function contentIfLonger(message: string): string {
-  const summary = truncate(firstLine(message), SUMMARY_MAX)
+  const summary = truncate(headline(message), SUMMARY_MAX)
   return summary === message.trim() ? '' : message
 }
 
-function firstLine(text: string): string {
-  return sanitizeLine(text.split('\n').find((line) => line.trim() !== '') ?? '')
+/** A message's first line with text, sanitized: the summary attribute. */
+function headline(text: string): string {
+  return sanitizeLine(firstNonBlankLine(text))
 }
 
 function normalizeFile(file: string): string {

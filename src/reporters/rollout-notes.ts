@@ -41,10 +41,6 @@ export function warningLines(check: CheckResult): string[] {
   return [`warning: ${truncate(sanitizeLine(w.message ?? 'failed'), 300)}`]
 }
 
-export function warningMarker(check: CheckResult): string | undefined {
-  return check.warning ? '⚠' : undefined
-}
-
 /** The threshold's verdict, when --max-failing-hosts was given. */
 export function gateLines(run: RunResult, paint: Paints): string[] {
   const text = describeGate(run)

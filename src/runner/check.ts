@@ -4,31 +4,24 @@ import { inspect, stripVTControlCharacters } from 'node:util'
 import { ExpectationError, TimeoutError, VerifyError } from '../errors.ts'
 import type { CheckResult } from '../model.ts'
 import { runInCheck, type CheckScope } from '../dsl/context.ts'
-import type { CollectedCheck } from '../dsl/registry.ts'
+import type { CollectedCheck } from '../dsl/registry/types.ts'
 import { jestExpect } from '../dsl/jest-expect.ts'
 import { isMatcherUsageError } from '../dsl/expect.ts'
 import { failureLocation, thrownBySpecCode } from './failure-location.ts'
+import { checkResult } from './check-result.ts'
 
 export async function runCheck(check: CollectedCheck, deadlineMs: number): Promise<CheckResult> {
   const scope: CheckScope = { factsRead: new Set() }
   const started = performance.now()
-  const base = {
-    id: check.id,
-    file: check.file,
-    line: check.line,
-    path: check.path,
-    ...(check.tags.length > 0 ? { tags: [...check.tags] } : {}),
-    ...(check.definedAt ? { source: check.definedAt } : {}),
-  }
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError(`check did not finish within ${deadlineMs / 1000}s`)), deadlineMs)
   })
   try {
     await Promise.race([runInCheck(scope, async () => check.fn()), deadline])
-    return { ...base, status: 'passed', durationMs: elapsed(started), facts: [...scope.factsRead] }
+    return checkResult(check, { status: 'passed', durationMs: elapsed(started), facts: [...scope.factsRead] })
   } catch (error) {
-    return { ...base, ...describeFailure(error), durationMs: elapsed(started), facts: [...scope.factsRead] }
+    return checkResult(check, { ...describeFailure(error), durationMs: elapsed(started), facts: [...scope.factsRead] })
   } finally {
     clearTimeout(timer)
   }

@@ -3,6 +3,7 @@
 // connections (and the remote processes on them) are stopped, and the reports are still written.
 import { DeadlineError } from '../errors.ts'
 import { ExitCode, type RunResult } from '../model.ts'
+import { seconds } from '../lib/format.ts'
 
 /** The default never goes below this: long enough that only a stuck run meets it. */
 export const DEADLINE_FLOOR_MS = 15 * 60_000
@@ -43,7 +44,7 @@ export function startDeadline(deadlineMs: number, outer?: AbortSignal, stderr: N
   const controller = new AbortController()
   let stuck: NodeJS.Timeout | undefined
   const timer = setTimeout(() => {
-    controller.abort(new DeadlineError(`the run's --deadline of ${seconds(deadlineMs)} passed before this finished`))
+    controller.abort(new DeadlineError(`the run's --deadline of ${minutesOrSeconds(deadlineMs)} passed before this finished`))
     // the bound must hold even if stopping hangs: better no report than a job that never ends
     stuck = setTimeout(() => {
       stderr.write(`verify: still stopping ${STUCK_AFTER_MS / 1000}s after --deadline; exiting without reports\n`)
@@ -77,6 +78,7 @@ export function markDeadline(result: RunResult, deadline: Pick<RunDeadline, 'rea
   return { ...result, deadlineReachedMs: deadline.atMs, exitCode }
 }
 
-function seconds(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Number((ms / 1000).toFixed(1))}s`
+/** Whole minutes as `15m`, else seconds. */
+function minutesOrSeconds(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : seconds(ms)
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FailureLocation } from '../model.ts'
+import { displayPath } from '../lib/format.ts'
 import { stackFrames, type StackFrame } from '../dsl/stack-frames.ts'
 
 // verify's own source folder (src/), wherever the package is installed
@@ -62,9 +63,4 @@ export function codeFrame(file: string, line: number, column?: number): string |
     }
   }
   return out.join('\n')
-}
-
-function displayPath(file: string): string {
-  const rel = path.relative(process.cwd(), file)
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file
 }

@@ -4,7 +4,7 @@
 import type { HostSpec, HostResult, HostTimings, CheckResult, ErrorKind } from '../model.ts'
 import { DeadlineError, InterruptedError, VerifyError } from '../errors.ts'
 import { endHostSessions, hostSessionFigures, runInHost, type HostContext } from '../dsl/context.ts'
-import type { CollectedCheck } from '../dsl/registry.ts'
+import type { CollectedCheck } from '../dsl/registry/types.ts'
 import { FactBatcher } from '../probe/batcher.ts'
 import type { Transport } from '../transports/transport.ts'
 import { runCheck } from './check.ts'
@@ -12,6 +12,7 @@ import { runCheckWithPolicies, type WaitPacing } from './wait.ts'
 import { noChecksApply, type HostPlan } from './plan.ts'
 import { interruptedCheck, untilInterrupted } from './interrupt.ts'
 import { capResultTexts, noteTruncatedFacts } from './output-limits.ts'
+import { checkResult } from './check-result.ts'
 import type { SecretRedactor } from '../secrets/redactor.ts'
 
 export interface HostRunOptions {
@@ -123,7 +124,7 @@ function inOrder(plan: HostPlan, results: CheckResult[]): CheckResult[] {
 }
 
 function erroredCheck(check: CollectedCheck, kind: ErrorKind, message: string): CheckResult {
-  return { id: check.id, file: check.file, line: check.line, path: check.path, status: 'error', errorKind: kind, message, durationMs: 0, facts: [] }
+  return checkResult(check, { status: 'error', errorKind: kind, message })
 }
 
 function hostError(error: unknown, secrets: SecretRedactor | undefined): { kind: ErrorKind; message: string } {

@@ -4,7 +4,7 @@
 // or a shutdown that hangs, exits at once.
 import { ExitCode, type CheckResult, type RunResult } from '../model.ts'
 import { DeadlineError } from '../errors.ts'
-import type { CollectedCheck } from '../dsl/registry.ts'
+import { checkResult, type DeclaredCheck } from './check-result.ts'
 
 const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const
 /** How long an interrupted run may take to close connections and write its reports. */
@@ -76,19 +76,9 @@ export function interruptedMessage(signal: AbortSignal): string {
 }
 
 /** The result of a check that was still running (or never started) when the run was stopped (by a signal, or by --deadline: runner/deadline.ts). */
-export function interruptedCheck(check: Pick<CollectedCheck, 'id' | 'file' | 'line' | 'path'>, signal: AbortSignal, durationMs = 0): CheckResult {
+export function interruptedCheck(check: DeclaredCheck, signal: AbortSignal, durationMs = 0): CheckResult {
   const deadline = signal.reason instanceof DeadlineError ? signal.reason : undefined
-  return {
-    id: check.id,
-    file: check.file,
-    line: check.line,
-    path: check.path,
-    status: 'error',
-    errorKind: deadline ? 'deadline' : 'interrupted',
-    message: deadline ? deadline.message : interruptedMessage(signal),
-    durationMs,
-    facts: [],
-  }
+  return checkResult(check, { status: 'error', errorKind: deadline ? 'deadline' : 'interrupted', message: deadline ? deadline.message : interruptedMessage(signal), durationMs })
 }
 
 /** `work`, or `onInterrupt()` as soon as the signal aborts, whichever comes first (work is then left to settle unobserved). */

@@ -4,7 +4,8 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { glob } from 'tinyglobby'
 import { ConfigError } from '../errors.ts'
-import { loadSpec, type LoadedSpec } from '../dsl/registry.ts'
+import { loadSpec } from '../dsl/registry/declare.ts'
+import type { LoadedSpec } from '../dsl/registry/types.ts'
 import { prepareLoader } from './spec-loader.ts'
 
 export async function loadSpecs(pattern: string, cwd = process.cwd()): Promise<LoadedSpec[]> {

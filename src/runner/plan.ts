@@ -3,10 +3,12 @@
 // skipped results with their reason, vars validated against the specs' schemas, and the
 // secret values to redact gathered. `verify`, `verify list` and `verify check` all start here.
 import type { CheckResult, HostSpec } from '../model.ts'
-import { checkId, collectChecks, type CollectedCheck, type LoadedSpec, type VarProblem } from '../dsl/registry.ts'
+import { checkId, collectChecks } from '../dsl/registry/collect.ts'
+import type { CollectedCheck, LoadedSpec, VarProblem } from '../dsl/registry/types.ts'
 import { formatVarPath, valueAtPath, type VarPath } from '../dsl/vars.ts'
 import { whereVarIsSet } from '../inventory/var-source.ts'
 import { describeFailure } from './check.ts'
+import { checkResult } from './check-result.ts'
 
 export interface PlanOptions {
   /** `--tags`: only checks with at least one of these tags run. */
@@ -105,34 +107,13 @@ function location(check: CollectedCheck): string {
 }
 
 function skippedResult(check: CollectedCheck, reason: string): CheckResult {
-  return {
-    id: check.id,
-    file: check.file,
-    line: check.line,
-    path: check.path,
-    status: 'skipped',
-    durationMs: 0,
-    message: reason,
-    facts: [],
-    ...(check.tags.length > 0 ? { tags: [...check.tags] } : {}),
-    ...(check.definedAt ? { source: check.definedAt } : {}),
-  }
+  return checkResult(check, { status: 'skipped', message: reason })
 }
 
 function specErrorResult(file: string, line: number | undefined, path: string[], error: unknown): CheckResult {
   const outcome = describeFailure(error)
-  return {
-    id: checkId(file, path),
-    file,
-    line,
-    path,
-    status: 'error',
-    errorKind: 'spec',
-    message: `describe body threw while collecting checks: ${outcome.message}`,
-    durationMs: 0,
-    facts: [],
-    ...(outcome.failedAt ? { failedAt: outcome.failedAt } : {}),
-  }
+  const message = `describe body threw while collecting checks: ${outcome.message}`
+  return checkResult({ id: checkId(file, path), file, line, path }, { status: 'error', errorKind: 'spec', message, ...(outcome.failedAt ? { failedAt: outcome.failedAt } : {}) })
 }
 
 /** `hosts.yaml:12 web-3: statusPort is required (number) — specs/blog.spec.ts:8 "Blog"`. */

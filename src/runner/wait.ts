@@ -2,7 +2,7 @@
 // runs out (exponential backoff), so a service still warming up after a restart is waited for
 // instead of failing the gate; the result says when each check went green.
 import type { CheckResult, ErrorKind } from '../model.ts'
-import { durationMs } from '../lib/duration.ts'
+import { firstLine } from '../lib/format.ts'
 import { applySeverity } from './severity.ts'
 
 export interface WaitPolicy {
@@ -71,7 +71,7 @@ export async function runWithWait(policy: WaitPolicy, hooks: AttemptHooks): Prom
     const result = await hooks.attempt()
     for (const f of result.facts) facts.add(f)
     const elapsed = Math.round(now() - started)
-    log.push({ atMs: Math.round(attemptStart - started), status: result.status, durationMs: Math.round(now() - attemptStart), ...(result.status === 'passed' ? {} : { message: firstLine(result.message) }) })
+    log.push({ atMs: Math.round(attemptStart - started), status: result.status, durationMs: Math.round(now() - attemptStart), ...(result.status === 'passed' ? {} : { message: attemptMessage(result.message) }) })
     const withLog = attempts > 1 ? { attemptLog: log } : {}
     streak = result.status === 'passed' ? streak + 1 : 0
     if (streak >= needed) return policy.budgetMs <= 0 && needed === 1 ? result : { ...result, facts: [...facts], attempts, timeToGreenMs: elapsed, ...withLog }
@@ -103,13 +103,9 @@ function streakShort(result: CheckResult, streak: number, needed: number): Check
   return { ...result, status: 'failed', message: `passed ${streak} of the ${needed} consecutive attempts needed (--consecutive ${needed}) before the wait ran out` }
 }
 
-function firstLine(text: string | undefined): string | undefined {
-  return text === undefined ? undefined : text.split('\n', 1)[0]!.slice(0, 200)
-}
-
-/** A check's own budget (`it(title, { wait: '2m' }, fn)`) wins over `--wait`. */
-export function budgetFor(checkWait: number | string | undefined, runWaitMs: number): number {
-  return checkWait === undefined ? runWaitMs : durationMs(checkWait)
+/** An attempt's message in the log: its first line, at most 200 characters. */
+function attemptMessage(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : firstLine(text).slice(0, 200)
 }
 
 export interface CheckPolicyOptions {

@@ -11,7 +11,7 @@ export interface TransportOptions {
   connectTimeoutMs: number
   /** The run's one pacer of new handshakes (--connect-rate, --max-handshakes). */
   pacer?: ConnectPacer
-  /** The run's ssh_config resolver, bastion pool and host-key policy (ssh-session.ts). */
+  /** The run's ssh_config resolver, bastion pool and host-key policy (ssh/session.ts). */
   ssh?: SshSession
   /** How long a host may take to answer a channel open (`--timeout`). */
   channelTimeoutMs?: number

@@ -1,5 +1,5 @@
 // The machine running verify, reached without SSH: `--hosts local` and the demo.
-// Same contract as ssh.ts so the probe and resources cannot tell the difference.
+// Same contract as ssh/transport.ts so the probe and resources cannot tell the difference.
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import { HostUnreachableError } from '../errors.ts'

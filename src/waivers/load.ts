@@ -3,9 +3,10 @@
 // Every problem names its file:line, all of them at once, as hosts.yaml's do.
 import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import { ConfigError } from '../errors.ts'
+import { displayPath } from '../lib/format.ts'
 
 export interface Waiver {
   /** A check id (`specs/web.spec.ts::nginx › config`) or a pattern with `*` matched against the id and the full title. */
@@ -150,11 +151,6 @@ function hostsField(node: unknown, at: (node: unknown) => string, problems: stri
     else hosts.push(value.trim())
   }
   return hosts
-}
-
-function displayPath(path: string, cwd: string): string {
-  const rel = relative(cwd, path)
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
 }
 
 /** The run's waivers (`--waivers`, or waivers.yaml beside the inventory) and the time to judge them at; undefined when there is no file. */

@@ -2,7 +2,9 @@
 // validated per host, and errors confined to the block that threw.
 import { describe as suite, expect as assert, it as test } from 'vitest'
 import { z } from 'zod'
-import { describe, it, loadSpec, collectChecks, formatTitle, type LoadedSpec } from '../../src/dsl/registry.ts'
+import { describe, it, loadSpec, formatTitle } from '../../src/dsl/registry/declare.ts'
+import { collectChecks } from '../../src/dsl/registry/collect.ts'
+import type { LoadedSpec } from '../../src/dsl/registry/types.ts'
 import { inGroup, hasVars, varIs, notInGroup } from '../../src/dsl/when.ts'
 import { secret } from '../../src/dsl/vars.ts'
 import type { HostSpec } from '../../src/model.ts'
@@ -212,13 +214,22 @@ suite('collect errors', () => {
 suite('one registry per process', () => {
   test('a second copy of the module records into the same spec (state lives on a global symbol)', async () => {
     // a fresh module instance, as a spec package with its own nested copy would load
-    const url = `${new URL('../../src/dsl/registry.ts', import.meta.url).href}?copy=${Date.now()}`
-    const copy = (await import(/* @vite-ignore */ url)) as typeof import('../../src/dsl/registry.ts')
+    const url = `${new URL('../../src/dsl/registry/declare.ts', import.meta.url).href}?copy=${Date.now()}`
+    const copy = (await import(/* @vite-ignore */ url)) as typeof import('../../src/dsl/registry/declare.ts')
     assert(copy.describe).not.toBe(describe)
     const spec = await load(() => {
       copy.describe('from the copy', () => copy.it('a', () => {}))
       it('from the original', () => {})
     })
     assert(collectChecks(spec, host('h')).checks.map((c) => c.path.join(' › '))).toEqual(['from the copy › a', 'from the original'])
+  })
+})
+
+suite('one registry state per process', () => {
+  test('a second copy of the state module finds the same state (a global symbol, not the module cache)', async () => {
+    const { state } = await import('../../src/dsl/registry/state.ts')
+    const url = `${new URL('../../src/dsl/registry/state.ts', import.meta.url).href}?copy=${Date.now()}`
+    const copy = (await import(/* @vite-ignore */ url)) as typeof import('../../src/dsl/registry/state.ts')
+    assert(copy.state).toBe(state)
   })
 })

@@ -3,7 +3,8 @@
 // The counter is read twice, `window` apart; verify's own requests in between are not traffic.
 import { durationMs } from '../../lib/duration.ts'
 import { currentHost } from '../../dsl/context.ts'
-import { httpRequestsDuring, type HttpOptions } from '../http/http.ts'
+import type { HttpOptions } from '../http/http.ts'
+import { httpRequestsDuring } from '../http/session.ts'
 import { serverStatus } from './server-status.ts'
 
 export interface RotationOptions extends HttpOptions {

@@ -2,7 +2,8 @@
 // (text, or `?json`), typed so a spec can assert on counters after a restart.
 import { currentHost, type HostContext } from '../../dsl/context.ts'
 import { HttpError } from '../../errors.ts'
-import { earlierRequests, http, httpRequestTimes, type HttpOptions, type Via } from '../http/http.ts'
+import { earlierRequests, http, type HttpOptions, type Via } from '../http/http.ts'
+import { httpRequestTimes } from '../http/session.ts'
 import { earlierRequestTimes, ledgerKey } from '../http/request-ledger.ts'
 
 export interface ServerStatus {

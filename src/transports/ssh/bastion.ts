@@ -7,7 +7,8 @@ import type ssh2 from 'ssh2'
 import type { ClientChannel } from 'ssh2'
 import { HostUnreachableError, VerifyError } from '../../errors.ts'
 import { connectSsh, type ConnectOptions, type SshConnection } from './connect.ts'
-import { parseHop, type SshConfigResolver } from './config.ts'
+import type { SshConfigResolver } from './config.ts'
+import { parseHop } from './config-settings.ts'
 import { endpoint, targetForHop, type SshTarget, type TargetContext } from './target.ts'
 
 /** The socket for one SSH connection, and what to undo when that connection ends. */

@@ -93,6 +93,6 @@ export function isTransientConnectFailure(error: unknown): boolean {
   const cause = (error.cause ?? {}) as Cause
   if (cause.code === 'ECONNRESET' || cause.code === 'EPIPE') return true
   if (/Connection lost before handshake|kex_exchange_identification/i.test(cause.message ?? '')) return true
-  // ssh.ts: the socket closed after the banner but before authentication, with no error event
+  // connect.ts: the socket closed after the banner but before authentication, with no error event
   return /closed during the SSH handshake/.test(error.message)
 }

@@ -21,6 +21,7 @@ import {
 } from './known-hosts.ts'
 import { DEFAULT_IDENTITY_ENV, endpoint, type SshTarget } from './target.ts'
 import { noteConnectAttempt, watchFirstByte } from '../first-contact.ts'
+import { seconds } from '../../lib/format.ts'
 
 export interface ConnectOptions {
   env: NodeJS.ProcessEnv
@@ -361,8 +362,4 @@ function parsePrivateKey(data: Buffer, passphrase: string | undefined, hint: str
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value
-}
-
-function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))}s`
 }

@@ -7,6 +7,7 @@ import type { HostSpec } from '../../model.ts'
 import { explainConnectError, isTransientConnectFailure, reservedNameError } from './connect-errors.ts'
 import type { CloseOptions, ConnectStage, ConnectTimings, ExecOptions, ExecResult, Transport } from '../transport.ts'
 import type { ConnectPacer } from './connect-pacer.ts'
+import { setTimeout as delay } from 'node:timers/promises'
 
 export interface RetryPolicy {
   /** Attempts in all, the first one included. */
@@ -153,8 +154,4 @@ export class RetryingTransport implements Transport {
 export function backoffMs(attempt: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs' | 'random'>): number {
   const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
   return Math.round(step / 2 + (policy.random ?? Math.random)() * (step / 2))
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -4,7 +4,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { BecomeSpec, ConnectionField, HostSpec } from '../../model.ts'
-import { parseProxyJump, type ResolvedSshConfig } from './config.ts'
+import { parseProxyJump, type ResolvedSshConfig } from './config-settings.ts'
 
 export const DEFAULT_KNOWN_HOSTS_ENV = 'VERIFY_KNOWN_HOSTS'
 export const DEFAULT_PASSPHRASE_ENV = 'VERIFY_KEY_PASSPHRASE'

@@ -1,7 +1,8 @@
-// SSH transport on ssh2: one connection per host, each fact batch one exec channel on it.
-// The host is resolved through ~/.ssh/config (ssh-config.ts, ssh-target.ts), reached directly,
-// by ProxyCommand or through pooled bastions (bastion.ts), authenticated and host-key checked
-// (ssh-connect.ts); with `become` the probe's shell runs under sudo (become.ts).
+// SSH transport on ssh2: one connection per host, each fact batch one exec channel on it
+// (channels.ts, at most MAX_OPEN_CHANNELS at once: channel-slots.ts). The host is resolved
+// through ~/.ssh/config (config.ts, target.ts), reached directly, by ProxyCommand or through
+// pooled bastions (bastion.ts), authenticated and host-key checked (connect.ts, known-hosts.ts);
+// with `become` the probe's shell runs under sudo (become.ts).
 import type { Duplex } from 'node:stream'
 import type ssh2 from 'ssh2'
 import type { ClientChannel } from 'ssh2'
@@ -13,6 +14,10 @@ import { forwardOut, type Route } from './bastion.ts'
 import { connectSsh } from './connect.ts'
 import { SshSession } from './session.ts'
 import { configQueryFor, endpoint, targetForHost, type SshTarget } from './target.ts'
+import { ChannelSlots } from './channel-slots.ts'
+import { isChannelOpenFailure, isResourceShortage, openExecChannel, runScript, type IdleWatch } from './channels.ts'
+import { seconds } from '../../lib/format.ts'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { CloseOptions, ConnectStage, ConnectTimings, ExecOptions, ExecResult, Transport } from '../transport.ts'
 
 export interface SshTransportOptions {
@@ -29,13 +34,10 @@ export interface SshTransportOptions {
 
 // OpenSSH's MaxSessions defaults to 10 per connection; stay below it with room for openTcp.
 export const MAX_OPEN_CHANNELS = 8
-const STDERR_CAP = 64 * 1024
 const CHANNEL_OPEN_ATTEMPTS = 4
 const CHANNEL_RETRY_BASE_MS = 50
 const CLOSE_GRACE_MS = 2_000
 const DEFAULT_CHANNEL_TIMEOUT_MS = 10_000
-// SSH_OPEN_RESOURCE_SHORTAGE (RFC 4254): the server is busy, not refusing.
-const OPEN_RESOURCE_SHORTAGE = 4
 
 type Release = () => void
 
@@ -80,11 +82,6 @@ export class SshTransport implements Transport {
   get target(): string {
     if (this.resolved) return endpoint(this.resolved)
     return `${this.host.user ?? currentUser(this.env)}@${this.host.address}:${this.host.port}`
-  }
-
-  /** The resolved endpoint, route and settings (after connect). */
-  get resolvedTarget(): SshTarget | undefined {
-    return this.resolved
   }
 
   connect(): Promise<void> {
@@ -313,174 +310,6 @@ export class SshTransport implements Transport {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Helpers without transport state.
-
-/** Counting semaphore that hands a freed slot straight to the longest waiter. */
-class ChannelSlots {
-  private free: number
-  private readonly waiters: Array<() => void> = []
-
-  constructor(size: number) {
-    this.free = size
-  }
-
-  acquire(signal?: AbortSignal): Promise<boolean> {
-    if (this.free > 0) {
-      this.free--
-      return Promise.resolve(true)
-    }
-    return new Promise((resolve) => {
-      const grant = () => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve(true)
-      }
-      const onAbort = () => {
-        this.waiters.splice(this.waiters.indexOf(grant), 1)
-        resolve(false)
-      }
-      this.waiters.push(grant)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
-  }
-
-  release(): void {
-    const next = this.waiters.shift()
-    if (next) next()
-    else this.free++
-  }
-
-  /** Grants every waiter at once: only for a dead connection, where each will see the loss and give up. */
-  wakeAll(): void {
-    for (const grant of this.waiters.splice(0)) grant()
-  }
-}
-
-function openExecChannel(client: ssh2.Client, command: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => {
-    try {
-      client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)))
-    } catch (err) {
-      reject(err)
-    }
-  })
-}
-
-
-interface IdleWatch {
-  ms: number
-  /** Gives the connection up; the channel's close then settles the call with the loss. */
-  stalled(): void
-}
-
-/** Feeds the script to the channel's stdin and settles when the channel closes (or on abort); `onIdle`: no byte for that long means a stall. */
-function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () => VerifyError | undefined, onIdle?: IdleWatch): Promise<ExecResult> {
-  const { script, onStdout, onStderr, holdStdin, signal } = options
-  return new Promise((resolve, reject) => {
-    let exitCode: number | null = null
-    let settled = false
-    const stderr = cappedCollector(STDERR_CAP)
-    let idle: NodeJS.Timeout | undefined
-    const watch = () => {
-      if (!onIdle || settled) return
-      clearTimeout(idle)
-      idle = setTimeout(() => onIdle.stalled(), onIdle.ms)
-    }
-    const settle = (action: () => void) => {
-      if (settled) return
-      settled = true
-      clearTimeout(idle)
-      signal?.removeEventListener('abort', onAbort)
-      action()
-    }
-    const onAbort = () => {
-      settle(() => resolve({ exitCode: null, stderr: stderr.text() }))
-      stopChannel(channel)
-    }
-    // Keep reading after settling: ssh2 only emits 'close' once stdout has been drained.
-    channel.on('data', (chunk: Buffer) => {
-      if (settled) return
-      watch()
-      try {
-        onStdout(chunk)
-      } catch (err) {
-        settle(() => reject(err))
-        stopChannel(channel)
-      }
-    })
-    channel.stderr.on('data', (chunk: Buffer) => { watch(); stderr.push(chunk); if (!settled) onStderr?.(chunk) })
-    channel.on('exit', (code: number | null) => { exitCode = typeof code === 'number' ? code : null })
-    channel.on('error', () => {}) // the 'close' that follows carries the outcome
-    channel.on('close', () => {
-      const lost = exitCode === null ? lostReason() : undefined
-      settle(() => (lost ? reject(lost) : resolve({ exitCode, stderr: stderr.text() })))
-    })
-    signal?.addEventListener('abort', onAbort, { once: true })
-    if (signal?.aborted) onAbort()
-    else {
-      if (holdStdin) holdOpen(channel, script, holdStdin)
-      else channel.end(script)
-      watch()
-    }
-  })
-}
-
-/** Writes the script and ends stdin only when `until` aborts (EOF is the probe watchdog's cue). */
-function holdOpen(channel: ClientChannel, script: string, until: AbortSignal): void {
-  channel.write(script)
-  const end = () => { try { channel.end() } catch { /* closed */ } }
-  if (until.aborted) end()
-  else until.addEventListener('abort', end, { once: true })
-}
-
-/** TERM the remote process group (sshd killpg()s it), then close: closing alone leaves it running. */
-function stopChannel(channel: ClientChannel): void {
-  try {
-    signalAfterEof(channel, 'TERM')
-    channel.close()
-  } catch {
-    // already closing
-  }
-}
-
-interface ChannelInternals {
-  outgoing?: { id?: number; state?: string }
-  _client?: { _protocol?: { signal?(id: number, signal: string): void } }
-}
-
-/** ssh2's channel.signal() is a no-op once stdin has ended, though RFC 4254 allows requests after EOF. */
-function signalAfterEof(channel: ClientChannel, signal: string): void {
-  const { outgoing, _client } = channel as unknown as ChannelInternals
-  if (outgoing?.id === undefined || (outgoing.state !== 'open' && outgoing.state !== 'eof')) return
-  _client?._protocol?.signal?.(outgoing.id, signal)
-}
-
-function cappedCollector(cap: number): { push(chunk: Buffer): void; text(): string } {
-  const chunks: Buffer[] = []
-  let size = 0
-  let dropped = 0
-  return {
-    push(chunk) {
-      const take = Math.min(chunk.length, cap - size)
-      if (take > 0) chunks.push(chunk.subarray(0, take))
-      size += take
-      dropped += chunk.length - take
-    },
-    text() {
-      const text = Buffer.concat(chunks).toString('utf8')
-      return dropped > 0 ? `${text}\n[stderr truncated: ${dropped} more bytes]` : text
-    },
-  }
-}
-
-function isChannelOpenFailure(err: unknown): boolean {
-  return /Channel open failure|No free channels/.test((err as Error).message ?? '')
-}
-
-function isResourceShortage(err: unknown): boolean {
-  return (err as { reason?: unknown }).reason === OPEN_RESOURCE_SHORTAGE
-}
-
 function currentUser(env: NodeJS.ProcessEnv): string {
   try {
     return userInfo().username
@@ -488,14 +317,6 @@ function currentUser(env: NodeJS.ProcessEnv): string {
     // No passwd entry for our uid (some containers): fall back to what the shell says.
     return env.USER ?? env.LOGNAME ?? 'root'
   }
-}
-
-function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))}s`
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function once(fn: () => void): () => void {

@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import { endHostSessions, runInCheck, runInHost, type CheckScope, type HostContext } from '../../../src/dsl/context.ts'
 import type { Transport } from '../../../src/transports/transport.ts'
 import { HttpError, TimeoutError } from '../../../src/errors.ts'
-import { http, httpRequestCount } from '../../../src/resources/http/http.ts'
+import { http } from '../../../src/resources/http/http.ts'
+import { httpRequestCount } from '../../../src/resources/http/session.ts'
 
 /** A local transport whose openTcp hands out plain Duplex streams, like ssh2's forwardOut channels. */
 class CountingTransport implements Transport {

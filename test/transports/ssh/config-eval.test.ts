@@ -6,7 +6,8 @@ import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { matchPatternList, splitLine } from '../../../src/transports/ssh/config-eval.ts'
-import { SshConfigResolver, type SshConfigQuery } from '../../../src/transports/ssh/config.ts'
+import { SshConfigResolver } from '../../../src/transports/ssh/config.ts'
+import type { SshConfigQuery } from '../../../src/transports/ssh/config-settings.ts'
 
 const hasSsh = (() => { try { execFileSync('ssh', ['-V'], { stdio: 'ignore' }); return true } catch { return false } })()
 const me = userInfo().username

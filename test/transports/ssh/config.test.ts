@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../../src/errors.ts'
 import type { HostSpec } from '../../../src/model.ts'
-import { expandTokens, parseHop, parseProxyJump, parseSshG, SshConfigResolver } from '../../../src/transports/ssh/config.ts'
+import { SshConfigResolver } from '../../../src/transports/ssh/config.ts'
+import { expandTokens, parseHop, parseProxyJump, parseSshG } from '../../../src/transports/ssh/config-settings.ts'
 import { targetForHost } from '../../../src/transports/ssh/target.ts'
 
 // `ssh -G -F cfg web-1` from OpenSSH 9.2 (Debian 12), trimmed of keywords verify does not read.
