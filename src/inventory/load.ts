@@ -3,7 +3,7 @@
 // one resolver (resolve.ts). Every problem names its file:line:col and all of them are reported
 // at once, so a broken inventory is fixed in one pass.
 import { readFile } from 'node:fs/promises'
-import { isAbsolute, relative } from 'node:path'
+import { displayPath } from '../lib/format.ts'
 import { InventoryError } from '../errors.ts'
 import { ansibleLayer, isAnsibleShape } from './ansible.ts'
 import type { InventoryLayer } from './layer.ts'
@@ -79,7 +79,3 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-export function displayPath(path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
-}
