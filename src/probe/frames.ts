@@ -69,7 +69,24 @@ export class FrameParser {
 
   /** The streams ended: a fact whose stdout frame closed but whose stderr frame did not (a lost tail) completes. */
   finish(): void {
+    // no marker can complete any more: a held-back tail that began like one was data after all
+    for (const stream of ['out', 'err'] as const) {
+      const held = this.pending[stream]
+      this.pending[stream] = Buffer.alloc(0)
+      if (held.indexOf(this.marker) !== 0) this.data(stream, held)
+    }
     for (const [id, frame] of [...this.open]) if (frame.outDone) this.close(id, frame)
+  }
+
+  /** Length of the longest end of `buffer` that is a proper beginning of the marker (0: none). */
+  private markerStartAtEnd(buffer: Buffer): number {
+    const longest = Math.min(buffer.length, this.marker.length - 1)
+    for (let keep = longest; keep > 0; keep--) {
+      const from = buffer.length - keep
+      // the marker begins with a newline: only a newline can start a split one
+      if (buffer[from] === 0x0a && buffer.subarray(from).equals(this.marker.subarray(0, keep))) return keep
+    }
+    return 0
   }
 
   private feed(stream: Stream, chunk: Buffer): void {
@@ -77,8 +94,8 @@ export class FrameParser {
     for (;;) {
       const at = buffer.indexOf(this.marker)
       if (at < 0) {
-        // keep a tail that could be the start of a marker split across chunks
-        const keep = Math.min(buffer.length, this.marker.length - 1)
+        // hold back only a tail that is the start of a marker split across chunks: the rest is data now
+        const keep = this.markerStartAtEnd(buffer)
         this.data(stream, buffer.subarray(0, buffer.length - keep))
         this.pending[stream] = Buffer.from(buffer.subarray(buffer.length - keep))
         return
