@@ -4,7 +4,7 @@
 // of --sleepers processes; figures are means over --runs. `--root DIR` measures another checkout
 // of verify (e.g. the commit before a change: `git archive REV | tar -x -C DIR`) with the same facts.
 //   node --import tsx bench/probe-cost.ts [--runs 10] [--sleepers 200] [--root DIR] [--json FILE]
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -16,7 +16,11 @@ const sleepers = Number(values.sleepers)
 const root = path.resolve(values.root ?? path.join(import.meta.dirname, '..'))
 
 type AnyFact = { key: string; script: string; args: readonly string[]; inline?: boolean; group?: unknown }
-const load = async (file: string) => import(path.join(root, 'src', file)) as Promise<Record<string, (...args: never[]) => AnyFact>>
+// resources/system/ since the house move; older checkouts (--root) have them in resources/
+const load = async (file: string) => {
+  const moved = path.join(root, 'src', file.replace('resources/', 'resources/system/'))
+  return import(existsSync(moved) ? moved : path.join(root, 'src', file)) as Promise<Record<string, (...args: never[]) => AnyFact>>
+}
 const script = await import(path.join(root, 'src/probe/script.ts')) as { buildScript(nonce: string, facts: unknown[]): string }
 const file = await load('resources/file.ts')
 const directory = await load('resources/directory.ts')

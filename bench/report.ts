@@ -92,11 +92,11 @@ export function renderReport(input: ReportInput): string {
   const m = input.machine
   out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memGb} GiB; Node ${m.node}, ${m.openssh}, Serverspec ${m.serverspec}, Testinfra ${m.testinfra}, pytest-xdist ${m.xdist}. Load average before / after: ${m.loadBefore} / ${m.loadAfter ?? '?'}.`, '')
   out.push(`### Results (${opts.checks} checks per host, median of ${opts.runs} runs; verify --concurrency ${opts.verifyConcurrency ?? 'default'})`, '')
-  out.push(`| tool | hosts | added latency | wall median (min–max) | exec channels / host | peak memory, all processes (PSS) | largest process (max RSS) | CPU, tool | CPU, hosts' side | CPU, whole machine |`)
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  out.push(`| tool | hosts | added latency | wall median (min–max) | exec channels / host | peak memory, all processes (PSS) | largest process (max RSS) | CPU, tool | CPU, hosts' side | CPU, whole machine | per host: wall, hosts' side CPU, whole-machine CPU |`)
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     const channels = r.channelsMax === r.channelsMedian ? `${r.channelsMedian}` : `${r.channelsMedian} (max ${r.channelsMax})`
-    out.push(`| ${r.label} | ${r.count} | ${r.latencyMs ? `${r.latencyMs} ms each way` : '–'} | ${seconds(r.wallMs)} (${seconds(r.wallMinMs)}–${seconds(r.wallMaxMs)}) | ${channels} | ${r.peakMemMb.toFixed(0)} MiB | ${r.maxRssMb.toFixed(0)} MiB | ${r.cpuSec.toFixed(1)} s | ${r.fleetCpuSec.toFixed(1)} s | ${r.machineCpuSec.toFixed(1)} s |`)
+    out.push(`| ${r.label} | ${r.count} | ${r.latencyMs ? `${r.latencyMs} ms each way` : '–'} | ${seconds(r.wallMs)} (${seconds(r.wallMinMs)}–${seconds(r.wallMaxMs)}) | ${channels} | ${r.peakMemMb.toFixed(0)} MiB | ${r.maxRssMb.toFixed(0)} MiB | ${r.cpuSec.toFixed(1)} s | ${r.fleetCpuSec.toFixed(1)} s | ${r.machineCpuSec.toFixed(1)} s | ${perHostMs(r.wallMs, r.count)}, ${perHostMs(r.fleetCpuSec * 1000, r.count)}, ${perHostMs(r.machineCpuSec * 1000, r.count)} |`)
   }
   out.push('')
   const ratios = ratioLines(rows)
@@ -198,4 +198,9 @@ function ms(value: number): string {
 
 function seconds(value: number): string {
   return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${(value / 1000).toFixed(2)} s`
+}
+
+/** A run's figure divided by its hosts, in ms: flat from 50 to 500 hosts means linear scaling. */
+function perHostMs(totalMs: number, hosts: number): string {
+  return `${Math.round(totalMs / Math.max(1, hosts))} ms`
 }

@@ -3,10 +3,15 @@
 // specs get one (tsx) when the first is loaded (src/runner/spec-loader.ts).
 import { existsSync, readFileSync } from 'node:fs'
 import module from 'node:module'
+import v8 from 'node:v8'
 
 // Node ≥ 22.1: V8's compiled code for this package and its dependencies, reused across runs
 // (NODE_DISABLE_COMPILE_CACHE=1 turns it off)
 module.enableCompileCache?.()
+// V8 lets a small heap grow to 4x what survived its last full GC before collecting again: at
+// 500 hosts that was 150+ MB of garbage (300+ MB RSS) over ~45 MB live. 2x keeps a 500-host run
+// near 230 MB RSS at no measurable CPU cost (a flag V8 reads at each GC, so it applies here).
+v8.setFlagsFromString('--heap-growing-percent=100')
 
 const args = process.argv.slice(2)
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {

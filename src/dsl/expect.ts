@@ -1,6 +1,6 @@
 // Jest's `expect`, well kept and familiar, plus matchers for host resources.
 import { inspect, stripVTControlCharacters } from 'node:util'
-import { baseExpect } from './jest-expect.ts'
+import { baseExpect, expectOnly } from './jest-expect.ts'
 import type { FileFacts } from '../resources/system/file.ts'
 import { currentSecrets } from './context.ts'
 import { redactMatcherFailure } from './redacted-matcher.ts'
@@ -125,5 +125,35 @@ function capture<T extends object>(target: T, received: unknown, chain: readonly
   })
 }
 
+/**
+ * What expect(received) returns when nothing can use the error Jest makes at the call (only
+ * `.resolves`/`.rejects` on a promise or function do): the expectation is built at the matcher's
+ * name, with that matcher alone (expectOnly), then goes through capture() as before.
+ */
+function lazyCapture(received: unknown, chain: readonly PropertyKey[] = []): object {
+  const full = () => chain.reduce<object>((o, p) => Reflect.get(o, p) as object, capture(baseExpect(received) as object, received))
+  return new Proxy({}, {
+    get(_obj, prop) {
+      if (prop === 'not' || prop === 'resolves' || prop === 'rejects') return lazyCapture(received, [...chain, prop])
+      const built = chain.reduce<object>((o, p) => Reflect.get(o, p) as object, capture(expectOnly(received, prop) as object, received))
+      return Reflect.get(built, prop)
+    },
+    has: (_obj, prop) => Reflect.has(full(), prop),
+    ownKeys: () => Reflect.ownKeys(full()),
+    getOwnPropertyDescriptor: (_obj, prop) => Reflect.getOwnPropertyDescriptor(full(), prop),
+  })
+}
+
+/** Jest's `.resolves`/`.rejects` use the error made at the expect() call only for a promise or a function. */
+function mayResolve(received: unknown): boolean {
+  if (typeof received === 'function') return true
+  if (received === null || typeof received !== 'object') return false
+  try {
+    return typeof (received as { then?: unknown }).then === 'function'
+  } catch {
+    return true
+  }
+}
+
 // a proxy, not Object.assign(fn, baseExpect): copying expect's members would load it (jest-expect.ts)
-export const expect = new Proxy(<T,>(received: T) => capture(baseExpect(received), received), { get: (_fn, prop) => Reflect.get(baseExpect, prop) }) as unknown as typeof baseExpect
+export const expect = new Proxy(<T,>(received: T) => (mayResolve(received) ? capture(baseExpect(received), received) : lazyCapture(received)), { get: (_fn, prop) => Reflect.get(baseExpect, prop) }) as unknown as typeof baseExpect

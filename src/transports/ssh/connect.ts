@@ -19,6 +19,7 @@ import {
   type HostKeyCheck,
   type KnownHostEntry,
 } from './known-hosts.ts'
+import type { SshFileCache } from './file-cache.ts'
 import { DEFAULT_IDENTITY_ENV, endpoint, type SshTarget } from './target.ts'
 import { noteConnectAttempt, watchFirstByte } from '../first-contact.ts'
 import { seconds } from '../../lib/format.ts'
@@ -35,6 +36,8 @@ export interface ConnectOptions {
   onLost?: (err: Error | undefined) => void
   /** Gives up the connect: the client (and its socket) is destroyed and the call rejects with the reason. */
   signal?: AbortSignal
+  /** The run's parsed known_hosts and identity files (each file read once while unchanged); absent: read for this connect. */
+  files?: SshFileCache
 }
 
 /** Where a connect's time went, ms: TCP (or the route's stream) open, key exchange done, authenticated. */
@@ -63,8 +66,9 @@ interface SshError extends Error {
 /** Connects and authenticates; rejects with a typed VerifyError naming the endpoint. */
 export async function connectSsh(target: SshTarget, sock: Duplex | undefined, options: ConnectOptions): Promise<SshConnection> {
   const who = endpoint(target) + (options.via ? ` (via ${options.via})` : '')
-  const knownHosts = await loadKnownHosts(target, options.env, who)
-  const auth = await authMethods(target, options.env, who)
+  const files = options.files ?? uncached
+  const knownHosts = await loadKnownHosts(target, options.env, who, files)
+  const auth = await authMethods(target, options.env, who, files)
   const { signal } = options
   if (signal?.aborted) throw signal.reason
   const client = new ssh2.Client()
@@ -169,7 +173,11 @@ interface KnownHosts {
   consulted: Array<{ source: string; exists: boolean }>
 }
 
-async function loadKnownHosts(target: SshTarget, env: NodeJS.ProcessEnv, who: string): Promise<KnownHosts> {
+/** Reads the file every time: a connect made without a run's cache (tests, one-off connects). */
+const uncached: Pick<SshFileCache, 'read'> = { read: async (path, parse) => parse(await readFile(path)) }
+type Files = Pick<SshFileCache, 'read'>
+
+async function loadKnownHosts(target: SshTarget, env: NodeJS.ProcessEnv, who: string, cache: Files): Promise<KnownHosts> {
   const entries: KnownHostEntry[] = []
   const consulted: KnownHosts['consulted'] = []
   const fromEnv = env[target.knownHostsEnv]
@@ -181,7 +189,7 @@ async function loadKnownHosts(target: SshTarget, env: NodeJS.ProcessEnv, who: st
   const files = [...target.knownHostsFiles.map((path) => ({ path, user: true })), ...target.globalKnownHostsFiles.map((path) => ({ path, user: false }))]
   for (const { path, user } of files) {
     try {
-      entries.push(...parseKnownHosts(await readFile(path, 'utf8'), path))
+      entries.push(...(await cache.read(path, (data) => parseKnownHosts(data.toString('utf8'), path), 'known_hosts')))
       consulted.push({ source: path, exists: true })
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
@@ -254,7 +262,7 @@ function hostKeyMessage(who: string, target: SshTarget, name: string, knownHosts
 // Authentication.
 
 /** Explicit keys first, then VERIFY_SSH_KEY, the agent, default keys, and a password last, as OpenSSH orders them. */
-async function authMethods(target: SshTarget, env: NodeJS.ProcessEnv, who: string): Promise<{ methods: AnyAuthMethod[]; described: string[] }> {
+async function authMethods(target: SshTarget, env: NodeJS.ProcessEnv, who: string, files: Files): Promise<{ methods: AnyAuthMethod[]; described: string[] }> {
   const methods: AnyAuthMethod[] = []
   const described: string[] = []
   const username = target.user
@@ -269,7 +277,7 @@ async function authMethods(target: SshTarget, env: NodeJS.ProcessEnv, who: strin
     described.push(`the key in $${target.identityEnv}`)
   }
   for (const { path, required } of target.identityFiles) {
-    const key = required ? await requiredKey(path, passphrase, passphraseHint, who) : await usableKey(path, passphrase)
+    const key = required ? await requiredKey(path, passphrase, passphraseHint, who, files) : await usableKey(path, passphrase, files)
     if (!key) continue
     methods.push({ type: 'publickey', username, key })
     described.push(`identity file ${path}`)
@@ -290,7 +298,7 @@ async function authMethods(target: SshTarget, env: NodeJS.ProcessEnv, who: strin
   if (target.identityFiles.length === 0 && !target.identityEnv) {
     for (const name of DEFAULT_IDENTITIES) {
       const file = join(env.HOME ?? '', '.ssh', name)
-      const key = env.HOME ? await usableKey(file, passphrase) : undefined
+      const key = env.HOME ? await usableKey(file, passphrase, files) : undefined
       if (!key) continue
       methods.push({ type: 'publickey', username, key })
       described.push(`identity file ${file}`)
@@ -326,26 +334,30 @@ function keyFromEnv(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
 }
 
 /** A key the inventory names must be usable: that is a configuration error worth stopping for. */
-async function requiredKey(file: string, passphrase: string | undefined, hint: string, who: string): Promise<ParsedKey> {
-  let data: Buffer
+async function requiredKey(file: string, passphrase: string | undefined, hint: string, who: string, files: Files): Promise<ParsedKey> {
+  let key: ParsedKey | string
   try {
-    data = await readFile(file)
+    key = await files.read(file, (data) => parsePrivateKey(data, passphrase, hint), keyVariant(passphrase, hint))
   } catch (err) {
     throw new AuthError(`${who}: cannot read identity file ${file}: ${(err as Error).message}`, { cause: err })
   }
-  const key = parsePrivateKey(data, passphrase, hint)
   if (typeof key === 'string') throw new AuthError(`${who}: identity file ${file}: ${key}`)
   return key
 }
 
 /** Keys from ssh_config or the defaults are tried only when usable, as ssh skips missing ones. */
-async function usableKey(file: string, passphrase: string | undefined): Promise<ParsedKey | undefined> {
+async function usableKey(file: string, passphrase: string | undefined, files: Files): Promise<ParsedKey | undefined> {
   try {
-    const key = parsePrivateKey(await readFile(file), passphrase, '')
+    const key = await files.read(file, (data) => parsePrivateKey(data, passphrase, ''), keyVariant(passphrase, ''))
     return typeof key === 'string' ? undefined : key
   } catch {
     return undefined
   }
+}
+
+/** A parse of a key file depends on the passphrase tried (and the hint its message carries). */
+function keyVariant(passphrase: string | undefined, hint: string): string {
+  return `key${passphrase === undefined ? '' : `+${passphrase}`}${hint}`
 }
 
 /** The key parsed (and decrypted) once, for ssh2 to use as is; else why ssh2 cannot use it. */

@@ -4,6 +4,7 @@
 import type { HostSpec } from '../../model.ts'
 import { JumpPool } from './bastion.ts'
 import { SshConfigResolver } from './config.ts'
+import { SshFileCache } from './file-cache.ts'
 import { DEFAULT_IDENTITY_ENV, DEFAULT_PASSPHRASE_ENV, type TargetContext } from './target.ts'
 
 export interface SshSessionOptions {
@@ -29,6 +30,8 @@ export class SshSession {
   readonly context: TargetContext
   readonly keepaliveMs: number
   readonly notice: ((message: string) => void) | undefined
+  /** known_hosts and identity files, parsed once per run while unchanged (not once per host). */
+  readonly files = new SshFileCache()
 
   constructor(options: SshSessionOptions = {}) {
     this.env = options.env ?? process.env
@@ -40,7 +43,7 @@ export class SshSession {
       ...(options.sshBinary !== undefined ? { sshBinary: options.sshBinary } : {}),
     })
     this.context = { env: this.env, acceptNewHostKeys: options.acceptNewHostKeys ?? false }
-    this.jumps = new JumpPool(this.resolver, this.context, { env: this.env, keepaliveMs: this.keepaliveMs, ...(options.notice ? { notice: options.notice } : {}) })
+    this.jumps = new JumpPool(this.resolver, this.context, { env: this.env, keepaliveMs: this.keepaliveMs, files: this.files, ...(options.notice ? { notice: options.notice } : {}) })
   }
 
   /** Fails with a ConfigError when the ssh_config file cannot be read or parsed (before any host runs). */

@@ -158,6 +158,7 @@ export class SshTransport implements Transport {
         connectTimeoutMs: this.connectTimeoutMs,
         keepaliveMs: this.session.keepaliveMs,
         signal,
+        files: this.session.files,
         ...(this.session.notice ? { notice: this.session.notice } : {}),
         ...(route.via ? { via: route.via } : {}),
         onLost: (err) => this.markLost(err),
