@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import module from 'node:module'
 import net from 'node:net'
+import v8 from 'node:v8'
 
 const stamps = { scriptStart: performance.now() }
 const connect = net.Socket.prototype.connect
@@ -22,6 +23,7 @@ process.on('exit', () => {
 
 // as bin/verify.mjs: the compiled CLI, no loader (tsx is registered by the runner for .ts specs)
 module.enableCompileCache?.()
+v8.setFlagsFromString('--heap-growing-percent=100') // as bin/verify.mjs
 stamps.depsLoaded = performance.now()
 stamps.tsxRegistered = performance.now()
 const { main } = await import('../dist/cli.js')
