@@ -15,7 +15,18 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { RunResult } from '../src/model.ts'
 import { startBenchFleet, type BenchFleet } from './fleet.ts'
 import { machineBusyCpuSec, measure, type Measured } from './measure.ts'
-import { BENCH_DIR, CHECKS_PER_HOST, TOOL_NAMES, VERIFY_BIN, VERIFY_TIMELINE_BIN, invocation, prepareVerifyWorkdir, verifyJsonPath, type RunContext, type ToolName } from './tools.ts'
+import {
+  BENCH_DIR,
+  CHECKS_PER_HOST,
+  TOOL_NAMES,
+  VERIFY_BIN,
+  VERIFY_TIMELINE_BIN,
+  invocation,
+  prepareVerifyWorkdir,
+  verifyJsonPath,
+  type RunContext,
+  type ToolName,
+} from './tools.ts'
 import { renderReport, type Machine, type Row, type StartupFigures, type Timeline, type TimelineStamps } from './report.ts'
 
 interface Options {
@@ -36,37 +47,69 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { hosts: [10, 50], runs: 3, latencies: [0, 25], tools: [...TOOL_NAMES], serverspecJobs: [16], testinfraWorkers: [4, 16], serve: false }
-  const numbers = (v: string) => v.split(',').map((x) => {
-    const n = Number(x)
-    if (!Number.isInteger(n) || n < 0) throw new Error(`not a list of whole numbers: ${v}`)
-    return n
-  })
+  const opts: Options = {
+    hosts: [10, 50],
+    runs: 3,
+    latencies: [0, 25],
+    tools: [...TOOL_NAMES],
+    serverspecJobs: [16],
+    testinfraWorkers: [4, 16],
+    serve: false,
+  }
+  const numbers = (v: string) =>
+    v.split(',').map(x => {
+      const n = Number(x)
+      if (!Number.isInteger(n) || n < 0) throw new Error(`not a list of whole numbers: ${v}`)
+      return n
+    })
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i]!, argv[i + 1] ?? '']
     i++
     switch (flag) {
-      case '--hosts': opts.hosts = numbers(value); break
-      case '--runs': opts.runs = numbers(value)[0]!; break
-      case '--latency': opts.latencies = numbers(value); break
-      case '--latency-hosts': opts.latencyHosts = numbers(value); break
-      case '--peer-jobs': opts.serverspecJobs = opts.testinfraWorkers = numbers(value); break
-      case '--serverspec-jobs': opts.serverspecJobs = numbers(value); break
-      case '--testinfra-workers': opts.testinfraWorkers = numbers(value); break
-      case '--verify-concurrency': opts.verifyConcurrency = numbers(value)[0]; break
-      case '--json': opts.json = value; break
-      case '--serve': opts.serve = true; i--; break
+      case '--hosts':
+        opts.hosts = numbers(value)
+        break
+      case '--runs':
+        opts.runs = numbers(value)[0]!
+        break
+      case '--latency':
+        opts.latencies = numbers(value)
+        break
+      case '--latency-hosts':
+        opts.latencyHosts = numbers(value)
+        break
+      case '--peer-jobs':
+        opts.serverspecJobs = opts.testinfraWorkers = numbers(value)
+        break
+      case '--serverspec-jobs':
+        opts.serverspecJobs = numbers(value)
+        break
+      case '--testinfra-workers':
+        opts.testinfraWorkers = numbers(value)
+        break
+      case '--verify-concurrency':
+        opts.verifyConcurrency = numbers(value)[0]
+        break
+      case '--json':
+        opts.json = value
+        break
+      case '--serve':
+        opts.serve = true
+        i--
+        break
       case '--tools': {
         const tools = value.split(',')
-        const unknown = tools.filter((t) => !(TOOL_NAMES as readonly string[]).includes(t))
+        const unknown = tools.filter(t => !(TOOL_NAMES as readonly string[]).includes(t))
         if (unknown.length > 0) throw new Error(`unknown tool ${unknown.join(', ')}; tools: ${TOOL_NAMES.join(', ')}`)
-        opts.tools = TOOL_NAMES.filter((t) => tools.includes(t))
+        opts.tools = TOOL_NAMES.filter(t => tools.includes(t))
         break
       }
-      default: throw new Error(`unknown option ${flag}; see the header of bench/bench.ts`)
+      default:
+        throw new Error(`unknown option ${flag}; see the header of bench/bench.ts`)
     }
   }
-  if (opts.runs < 1 || [...opts.hosts, ...opts.serverspecJobs, ...opts.testinfraWorkers].some((n) => n < 1)) throw new Error('--runs, --hosts and the peers\' jobs must be at least 1')
+  if (opts.runs < 1 || [...opts.hosts, ...opts.serverspecJobs, ...opts.testinfraWorkers].some(n => n < 1))
+    throw new Error("--runs, --hosts and the peers' jobs must be at least 1")
   // latency rows cost the most (every peer round trip pays it): by default only at the largest size
   opts.latencyHosts ??= [Math.max(...opts.hosts)]
   return opts
@@ -87,7 +130,7 @@ async function main(): Promise<void> {
   // Ctrl-C or a timeout must not leave sshd, the proxies or the blog-app process behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)))
   try {
-    for (const ms of opts.latencies.filter((l) => l > 0)) proxies.set(ms, await startProxy(fleet.sshPort, ms))
+    for (const ms of opts.latencies.filter(l => l > 0)) proxies.set(ms, await startProxy(fleet.sshPort, ms))
     const frontPort = (latency: number) => (latency === 0 ? fleet.sshPort : proxies.get(latency)!.port)
     const verifyWorkdir = prepareVerifyWorkdir(fleet)
     if (opts.serve) return await serve(fleet, opts, verifyWorkdir, frontPort)
@@ -108,7 +151,7 @@ async function main(): Promise<void> {
           for (const v of list) await runOnce(v.tool, ctxOf(v), `warm-up ${v.label}`)
           warmed = true
         }
-        const samples = new Map<Variant, Sample[]>(list.map((v) => [v, []]))
+        const samples = new Map<Variant, Sample[]>(list.map(v => [v, []]))
         for (let run = 0; run < opts.runs; run++) {
           // rotate the order so no tool always runs right after the same neighbour
           const order = list.map((_, i) => list[(i + run) % list.length]!)
@@ -122,7 +165,13 @@ async function main(): Promise<void> {
       }
     }
     machine.loadAfter = loadAverage()
-    const report = renderReport({ rows, startup, timelines, machine, opts: { runs: opts.runs, verifyConcurrency: opts.verifyConcurrency, checks: CHECKS_PER_HOST } })
+    const report = renderReport({
+      rows,
+      startup,
+      timelines,
+      machine,
+      opts: { runs: opts.runs, verifyConcurrency: opts.verifyConcurrency, checks: CHECKS_PER_HOST },
+    })
     process.stdout.write(report)
     if (opts.json) writeFileSync(opts.json, JSON.stringify({ machine, rows, startup, timelines }, null, 2))
   } finally {
@@ -134,11 +183,24 @@ async function main(): Promise<void> {
 async function serve(fleet: BenchFleet, opts: Options, verifyWorkdir: string, frontPort: (latency: number) => number): Promise<void> {
   const count = Math.max(...opts.hosts)
   for (const latency of opts.latencies) {
-    process.stdout.write(`# ${count} hosts, +${latency} ms each way; run inside the namespace: ip netns exec ${process.env.BENCH_NETNS ?? '<ns>'} bash\n`)
+    process.stdout.write(
+      `# ${count} hosts, +${latency} ms each way; run inside the namespace: ip netns exec ${process.env.BENCH_NETNS ?? '<ns>'} bash\n`,
+    )
     for (const v of variants(opts)) {
-      const ctx: RunContext = { fleet, front: fleet.front(frontPort(latency)), count, serverspecJobs: v.jobs ?? 1, testinfraWorkers: v.jobs ?? 1, verifyConcurrency: opts.verifyConcurrency, verifyWorkdir }
+      const ctx: RunContext = {
+        fleet,
+        front: fleet.front(frontPort(latency)),
+        count,
+        serverspecJobs: v.jobs ?? 1,
+        testinfraWorkers: v.jobs ?? 1,
+        verifyConcurrency: opts.verifyConcurrency,
+        verifyWorkdir,
+      }
       const inv = invocation(v.tool, ctx)
-      const env = Object.entries(inv.env ?? {}).filter(([k]) => k.startsWith('BENCH_') && k !== 'BENCH_NETNS').map(([k, v]) => `${k}=${v} `).join('')
+      const env = Object.entries(inv.env ?? {})
+        .filter(([k]) => k.startsWith('BENCH_') && k !== 'BENCH_NETNS')
+        .map(([k, v]) => `${k}=${v} `)
+        .join('')
       process.stdout.write(`(cd ${inv.cwd ?? process.cwd()} && ${env}${[inv.command, ...inv.args].map(shellWord).join(' ')})\n`)
     }
   }
@@ -157,13 +219,23 @@ interface Sample {
   machineCpuSec: number
 }
 
-async function runOnce(tool: ToolName, ctx: RunContext, label: string, verifyBin?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Sample> {
+async function runOnce(
+  tool: ToolName,
+  ctx: RunContext,
+  label: string,
+  verifyBin?: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Sample> {
   const inv = invocation(tool, ctx, verifyBin)
   ctx.fleet.resetAccesses()
   const offset = ctx.fleet.logOffset()
   const fleetCpuBefore = ctx.fleet.fleetCpuSec()
   const machineCpuBefore = machineBusyCpuSec()
-  const measured = await measure(inv.command, inv.args, { cwd: inv.cwd, env: { ...(inv.env ?? process.env), ...extraEnv }, marker: inv.marker })
+  const measured = await measure(inv.command, inv.args, {
+    cwd: inv.cwd,
+    env: { ...(inv.env ?? process.env), ...extraEnv },
+    marker: inv.marker,
+  })
   try {
     inv.validate(measured)
   } finally {
@@ -173,15 +245,19 @@ async function runOnce(tool: ToolName, ctx: RunContext, label: string, verifyBin
   const fleetCpuSec = ctx.fleet.fleetCpuSec() - fleetCpuBefore
   const machineCpuSec = machineBusyCpuSec() - machineCpuBefore
   const perHost = ctx.fleet.execChannelsSince(offset, ctx.count)
-  const channels = ctx.fleet.hosts.slice(0, ctx.count).map((h) => perHost.get(h.address) ?? 0)
-  log(`  ${label}: ${Math.round(measured.wallMs)} ms, ${Math.max(...channels)} exec channels/host max, ${measured.peakMemMb.toFixed(0)} MiB, CPU ${measured.cpuSec.toFixed(1)} s + hosts' side ${fleetCpuSec.toFixed(1)} s, whole machine ${machineCpuSec.toFixed(1)} s`)
+  const channels = ctx.fleet.hosts.slice(0, ctx.count).map(h => perHost.get(h.address) ?? 0)
+  log(
+    `  ${label}: ${Math.round(measured.wallMs)} ms, ${Math.max(...channels)} exec channels/host max, ${measured.peakMemMb.toFixed(0)} MiB, CPU ${measured.cpuSec.toFixed(1)} s + hosts' side ${fleetCpuSec.toFixed(1)} s, whole machine ${machineCpuSec.toFixed(1)} s`,
+  )
   return { measured, channels, fleetCpuSec, machineCpuSec }
 }
 
 /** One more verify run, through bin/verify.mjs's twin that stamps each phase (not in the table). */
 async function timelineRun(ctx: RunContext, latencyMs: number): Promise<Timeline> {
   const file = path.join(ctx.fleet.dir, 'timeline.json')
-  const sample = await runOnce('verify', ctx, `verify phases ${ctx.count} hosts +${latencyMs} ms`, VERIFY_TIMELINE_BIN, { BENCH_TIMELINE: file })
+  const sample = await runOnce('verify', ctx, `verify phases ${ctx.count} hosts +${latencyMs} ms`, VERIFY_TIMELINE_BIN, {
+    BENCH_TIMELINE: file,
+  })
   const stamps = JSON.parse(readFileSync(file, 'utf8')) as TimelineStamps
   const result = JSON.parse(readFileSync(verifyJsonPath(ctx), 'utf8')) as RunResult
   const sinceStart = (iso: string) => Date.parse(iso) - stamps.timeOrigin
@@ -192,9 +268,9 @@ async function timelineRun(ctx: RunContext, latencyMs: number): Promise<Timeline
     stamps,
     runnerStartMs: sinceStart(result.startedAt),
     runnerEndMs: sinceStart(result.finishedAt),
-    connectMs: result.hosts.map((h) => h.timings.connectMs ?? 0),
-    checksMs: result.hosts.map((h) => h.timings.checksMs ?? 0),
-    hostTimings: result.hosts.map((h) => h.timings),
+    connectMs: result.hosts.map(h => h.timings.connectMs ?? 0),
+    checksMs: result.hosts.map(h => h.timings.checksMs ?? 0),
+    hostTimings: result.hosts.map(h => h.timings),
     slowestCheck: slowestCheck(result),
   }
 }
@@ -233,7 +309,10 @@ function describeMachine(): Machine {
 }
 
 function loadAverage(): string {
-  return os.loadavg().map((l) => l.toFixed(2)).join(' ')
+  return os
+    .loadavg()
+    .map(l => l.toFixed(2))
+    .join(' ')
 }
 
 /** A tool with one setting: Serverspec's -j, Testinfra's -n. */
@@ -245,15 +324,15 @@ interface Variant {
 
 function variants(opts: Options): Variant[] {
   return opts.tools.flatMap((tool): Variant[] => {
-    if (tool === 'serverspec') return opts.serverspecJobs.map((jobs) => ({ tool, jobs, label: `Serverspec -j ${jobs}` }))
-    if (tool === 'testinfra') return opts.testinfraWorkers.map((jobs) => ({ tool, jobs, label: `Testinfra -n ${jobs}` }))
+    if (tool === 'serverspec') return opts.serverspecJobs.map(jobs => ({ tool, jobs, label: `Serverspec -j ${jobs}` }))
+    if (tool === 'testinfra') return opts.testinfraWorkers.map(jobs => ({ tool, jobs, label: `Testinfra -n ${jobs}` }))
     return [{ tool, label: tool === 'floor' ? 'floor (ssh true)' : tool === 'verify-1' ? 'verify, 1 check' : 'verify' }]
   })
 }
 
 function summarize(variant: Variant, count: number, latencyMs: number, samples: Sample[]): Row {
-  const walls = samples.map((s) => s.measured.wallMs)
-  const channels = samples.flatMap((s) => s.channels)
+  const walls = samples.map(s => s.measured.wallMs)
+  const channels = samples.flatMap(s => s.channels)
   return {
     tool: variant.tool,
     label: variant.label,
@@ -264,11 +343,11 @@ function summarize(variant: Variant, count: number, latencyMs: number, samples: 
     wallMaxMs: Math.max(...walls),
     channelsMedian: median(channels),
     channelsMax: Math.max(...channels),
-    peakMemMb: median(samples.map((s) => s.measured.peakMemMb)),
-    maxRssMb: median(samples.map((s) => s.measured.maxRssMb)),
-    cpuSec: median(samples.map((s) => s.measured.cpuSec)),
-    fleetCpuSec: median(samples.map((s) => s.fleetCpuSec)),
-    machineCpuSec: median(samples.map((s) => s.machineCpuSec)),
+    peakMemMb: median(samples.map(s => s.measured.peakMemMb)),
+    maxRssMb: median(samples.map(s => s.measured.maxRssMb)),
+    cpuSec: median(samples.map(s => s.measured.cpuSec)),
+    fleetCpuSec: median(samples.map(s => s.fleetCpuSec)),
+    machineCpuSec: median(samples.map(s => s.machineCpuSec)),
     runs: samples.length,
   }
 }
@@ -286,12 +365,18 @@ export function median(values: number[]): number {
 async function measureStartup(fleet: BenchFleet, workdir: string, runs: number): Promise<StartupFigures> {
   const server = net.createServer()
   const accepted: Array<() => void> = []
-  server.on('connection', (socket) => { accepted.shift()?.(); socket.destroy() })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  server.on('connection', socket => {
+    accepted.shift()?.()
+    socket.destroy()
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as net.AddressInfo).port
   const inventory = path.join(workdir, 'startup.yaml')
   // a key and known_hosts as for a real host, so the run gets as far as connecting
-  writeFileSync(inventory, `defaults: { identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts}, user: ${fleet.user} }\nhosts:\n  probe: { address: 127.0.0.1, port: ${port}, vars: { appRoot: /nonexistent, statusPort: 1 } }\n`)
+  writeFileSync(
+    inventory,
+    `defaults: { identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts}, user: ${fleet.user} }\nhosts:\n  probe: { address: 127.0.0.1, port: ${port}, vars: { appRoot: /nonexistent, statusPort: 1 } }\n`,
+  )
   const figures: StartupFigures = { nodeMs: 0, versionMs: 0, firstConnectionMs: 0, runs }
   const node: number[] = []
   const version: number[] = []
@@ -302,12 +387,17 @@ async function measureStartup(fleet: BenchFleet, workdir: string, runs: number):
       const n = await timeProcess(process.execPath, ['-e', '0'], workdir)
       const v = await timeProcess(process.execPath, [VERIFY_BIN, '--version'], workdir)
       let firstAt = 0
-      const connected = new Promise<void>((resolve) => accepted.push(resolve))
+      const connected = new Promise<void>(resolve => accepted.push(resolve))
       const started = performance.now()
-      void connected.then(() => { firstAt = performance.now() - started })
+      void connected.then(() => {
+        firstAt = performance.now() - started
+      })
       await timeProcess(process.execPath, [VERIFY_BIN, '--hosts', 'probe', '-i', inventory, '--connect-timeout', '5'], workdir, started)
       if (firstAt === 0) await Promise.race([connected, sleep(1000)])
-      if (firstAt === 0) throw new Error(`verify --hosts probe exited without connecting to the probe listener (run it by hand: cd ${workdir} && node ${VERIFY_BIN} --hosts probe -i ${inventory})`)
+      if (firstAt === 0)
+        throw new Error(
+          `verify --hosts probe exited without connecting to the probe listener (run it by hand: cd ${workdir} && node ${VERIFY_BIN} --hosts probe -i ${inventory})`,
+        )
       if (!warm) continue
       node.push(n)
       version.push(v)
@@ -319,7 +409,9 @@ async function measureStartup(fleet: BenchFleet, workdir: string, runs: number):
   figures.nodeMs = median(node)
   figures.versionMs = median(version)
   figures.firstConnectionMs = median(first)
-  log(`CLI start-up: node ${figures.nodeMs.toFixed(0)} ms, verify --version ${figures.versionMs.toFixed(0)} ms, first connection after ${figures.firstConnectionMs.toFixed(0)} ms`)
+  log(
+    `CLI start-up: node ${figures.nodeMs.toFixed(0)} ms, verify --version ${figures.versionMs.toFixed(0)} ms, first connection after ${figures.firstConnectionMs.toFixed(0)} ms`,
+  )
   return figures
 }
 
@@ -340,21 +432,25 @@ interface Proxy {
 }
 
 async function startProxy(targetPort: number, delayMs: number): Promise<Proxy> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'delay-proxy.ts'), '--target-port', String(targetPort), '--delay', String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(BENCH_DIR, 'delay-proxy.ts'), '--target-port', String(targetPort), '--delay', String(delayMs)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! })
-    lines.once('line', (line) => {
+    lines.once('line', line => {
       const match = /^listening (\d+)$/.exec(line)
       if (match) resolve(Number(match[1]))
       else reject(new Error(`delay proxy said: ${line}`))
     })
-    child.once('exit', (code) => reject(new Error(`delay proxy exited (${code})`)))
+    child.once('exit', code => reject(new Error(`delay proxy exited (${code})`)))
   })
   return {
     port,
     stop: async () => {
       if (child.exitCode !== null) return
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
       child.kill('SIGTERM')
       await exited
     },

@@ -35,7 +35,8 @@ export function ownerOf(url: string, functionName: string): string {
 
 /** Node's own code, by what it was doing for us. */
 function builtinCategory(url: string): string {
-  if (/^node:internal\/(modules|deps\/cjs-module-lexer|bootstrap)/.test(url)) return 'node: module loading (ESM/CJS loaders, loader-hook round trips, CJS export lexing)'
+  if (/^node:internal\/(modules|deps\/cjs-module-lexer|bootstrap)/.test(url))
+    return 'node: module loading (ESM/CJS loaders, loader-hook round trips, CJS export lexing)'
   if (/child_process/.test(url)) return 'node: child processes (spawn)'
   if (/crypto/.test(url)) return 'node: crypto'
   if (/^node:(net|internal\/(stream|streams|net|tcp|pipe))/.test(url)) return 'node: sockets and streams'
@@ -43,7 +44,7 @@ function builtinCategory(url: string): string {
 }
 
 export function summarizeProfile(profile: CpuProfile): ProfileSummary {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const byId = new Map(profile.nodes.map(n => [n.id, n]))
   const totals = new Map<string, number>()
   let all = 0
   profile.samples.forEach((id, i) => {
@@ -59,7 +60,7 @@ export function summarizeProfile(profile: CpuProfile): ProfileSummary {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const file of process.argv.slice(2)) {
     const { totalMs, owners } = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile)
-    const busy = owners.filter((o) => o.owner !== '(idle)').reduce((sum, o) => sum + o.ms, 0)
+    const busy = owners.filter(o => o.owner !== '(idle)').reduce((sum, o) => sum + o.ms, 0)
     process.stdout.write(`${path.basename(file)}: ${totalMs.toFixed(0)} ms profiled, ${busy.toFixed(0)} ms not idle\n`)
     for (const { owner, ms } of owners.slice(0, 25)) process.stdout.write(`  ${ms.toFixed(0).padStart(6)} ms  ${owner}\n`)
   }

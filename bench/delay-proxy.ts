@@ -17,13 +17,16 @@ export interface DelayProxy {
 export function startDelayProxy(options: { targetPort: number; delayMs: number; port?: number }): Promise<DelayProxy> {
   const sockets = new Set<net.Socket>()
   // Half-open on both sides: each direction's FIN is relayed late like its data, not at once.
-  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (client) => {
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, client => {
     const upstream = net.connect({ host: client.localAddress, port: options.targetPort, noDelay: true, allowHalfOpen: true })
     for (const s of [client, upstream]) {
       sockets.add(s)
       s.once('close', () => sockets.delete(s))
       // Either side failing ends both, as a dropped link would.
-      s.once('error', () => { client.destroy(); upstream.destroy() })
+      s.once('error', () => {
+        client.destroy()
+        upstream.destroy()
+      })
     }
     relayLater(client, upstream, options.delayMs)
     relayLater(upstream, client, options.delayMs)
@@ -33,10 +36,11 @@ export function startDelayProxy(options: { targetPort: number; delayMs: number; 
     server.listen(options.port ?? 0, '0.0.0.0', () => {
       resolve({
         port: (server.address() as net.AddressInfo).port,
-        close: () => new Promise<void>((done) => {
-          for (const s of sockets) s.destroy()
-          server.close(() => done())
-        }),
+        close: () =>
+          new Promise<void>(done => {
+            for (const s of sockets) s.destroy()
+            server.close(() => done())
+          }),
       })
     })
   })
@@ -61,8 +65,14 @@ function relayLater(from: net.Socket, to: net.Socket, delayMs: number): void {
     if (timer || queue.length === 0) return
     timer = setTimeout(flush, Math.max(0, queue[0]!.due - performance.now()))
   }
-  from.on('data', (chunk: Buffer) => { queue.push({ due: performance.now() + delayMs, chunk }); schedule() })
-  from.on('end', () => { queue.push({ due: performance.now() + delayMs }); schedule() })
+  from.on('data', (chunk: Buffer) => {
+    queue.push({ due: performance.now() + delayMs, chunk })
+    schedule()
+  })
+  from.on('end', () => {
+    queue.push({ due: performance.now() + delayMs })
+    schedule()
+  })
 }
 
 function flag(args: string[], name: string): number | undefined {

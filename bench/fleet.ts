@@ -3,7 +3,21 @@
 // costs one process. test/support/sshd.ts binds one ListenAddress per alias instead, which
 // OpenSSH caps at 16. Each host gets its own deploy tree and status app, as in the e2e tests.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, appendFileSync, rmSync, symlinkSync, writeFileSync, realpathSync, openSync, readSync, closeSync, fstatSync } from 'node:fs'
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  appendFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  realpathSync,
+  openSync,
+  readSync,
+  closeSync,
+  fstatSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -68,7 +82,7 @@ export async function startBenchFleet(size: number): Promise<BenchFleet> {
   const apps: StatusApp[] = []
   const stop = async () => {
     for (const child of children) await stopProcess(child)
-    await Promise.all(apps.map((a) => a.close()))
+    await Promise.all(apps.map(a => a.close()))
     rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
   }
   try {
@@ -103,10 +117,17 @@ export async function startBenchFleet(size: number): Promise<BenchFleet> {
     const knownHosts = path.join(dir, 'known_hosts')
     writeFileSync(knownHosts, '')
     const fleetJson = path.join(dir, 'fleet.json')
-    writeFileSync(fleetJson, JSON.stringify({
-      vars: { revision: REVISION, previousRelease: RELEASES[0] },
-      hosts: Object.fromEntries(hosts.map((h) => [h.name, { appRoot: h.appRoot, statusPort: h.status.port }])),
-    }, null, 2))
+    writeFileSync(
+      fleetJson,
+      JSON.stringify(
+        {
+          vars: { revision: REVISION, previousRelease: RELEASES[0] },
+          hosts: Object.fromEntries(hosts.map(h => [h.name, { appRoot: h.appRoot, statusPort: h.status.port }])),
+        },
+        null,
+        2,
+      ),
+    )
     mkdirSync(path.join(dir, 'cm'), { mode: 0o700 })
 
     const fronts = new Map<number, FrontConfig>()
@@ -118,11 +139,18 @@ export async function startBenchFleet(size: number): Promise<BenchFleet> {
       knownHosts,
       hosts,
       fleetJson,
-      hostsFile: (count) => writeOnce(path.join(dir, `hosts.${count}.txt`), hosts.slice(0, count).map((h) => `${h.name}\n`).join('')),
-      front: (port) => {
+      hostsFile: count =>
+        writeOnce(
+          path.join(dir, `hosts.${count}.txt`),
+          hosts
+            .slice(0, count)
+            .map(h => `${h.name}\n`)
+            .join(''),
+        ),
+      front: port => {
         let front = fronts.get(port)
         if (!front) {
-          appendFileSync(knownHosts, hosts.map((h) => `[${h.address}]:${port} ${hostKeyPub}\n`).join(''))
+          appendFileSync(knownHosts, hosts.map(h => `[${h.address}]:${port} ${hostKeyPub}\n`).join(''))
           front = makeFront(fleet, port)
           fronts.set(port, front)
         }
@@ -130,7 +158,9 @@ export async function startBenchFleet(size: number): Promise<BenchFleet> {
       },
       logOffset: () => fstatSize(logFile),
       execChannelsSince: (offset, count) => countExecChannels(readFrom(logFile, offset), hosts.slice(0, count)),
-      resetAccesses: () => { for (const h of hosts) h.status.accesses = 0 },
+      resetAccesses: () => {
+        for (const h of hosts) h.status.accesses = 0
+      },
       fleetCpuSec: () => reapedCpuSec(sshd.pid!),
       stop,
     }
@@ -166,7 +196,7 @@ function makeFront(fleet: BenchFleet, port: number): FrontConfig {
     '  BatchMode yes',
     '  LogLevel ERROR',
   ]
-  const hostBlocks = fleet.hosts.flatMap((h) => [`Host ${h.name}`, `  HostName ${h.address}`])
+  const hostBlocks = fleet.hosts.flatMap(h => [`Host ${h.name}`, `  HostName ${h.address}`])
   const sshConfig = path.join(fleet.dir, `ssh_config.${port}`)
   writeFileSync(sshConfig, [...hostBlocks, ...common, ''].join('\n'))
   const sshConfigMux = path.join(fleet.dir, `ssh_config_mux.${port}`)
@@ -175,7 +205,7 @@ function makeFront(fleet: BenchFleet, port: number): FrontConfig {
     port,
     sshConfig,
     sshConfigMux,
-    hostsYaml: (count) => writeOnce(path.join(fleet.dir, `hosts.${port}.${count}.yaml`), inventory(fleet, port, count)),
+    hostsYaml: count => writeOnce(path.join(fleet.dir, `hosts.${port}.${count}.yaml`), inventory(fleet, port, count)),
   }
 }
 
@@ -191,11 +221,13 @@ function inventory(fleet: BenchFleet, port: number, count: number): string {
     `  revision: "${REVISION}"`,
     `  previousRelease: "${RELEASES[0]}"`,
     'hosts:',
-    ...hosts.map((h) => `  ${h.name}: { address: ${h.address}, vars: { appRoot: ${JSON.stringify(h.appRoot)}, statusPort: ${h.status.port} } }`),
+    ...hosts.map(
+      h => `  ${h.name}: { address: ${h.address}, vars: { appRoot: ${JSON.stringify(h.appRoot)}, statusPort: ${h.status.port} } }`,
+    ),
     'groups:',
     '  fleet:',
     '    hosts:',
-    ...hosts.map((h) => `      - ${h.name}`),
+    ...hosts.map(h => `      - ${h.name}`),
     '',
   ].join('\n')
 }
@@ -235,7 +267,7 @@ function sshdConfig(dir: string, port: number): string {
  * wrong host. Routes of this namespace only.
  */
 function sourceAddressPerHost(list: string[]): void {
-  const routes = list.map((a) => `route replace local ${a}/32 dev lo src ${a} table local\n`).join('')
+  const routes = list.map(a => `route replace local ${a}/32 dev lo src ${a} table local\n`).join('')
   execFileSync('ip', ['-batch', '-'], { input: routes })
 }
 
@@ -250,8 +282,10 @@ function startBlogApp(dir: string): ChildProcess {
 /** Refuse to put sshd on 0.0.0.0 anywhere but a namespace of our own, with only loopback. */
 function assertOwnNetworkNamespace(): void {
   const interfaces = Object.keys(os.networkInterfaces())
-  if (interfaces.some((name) => name !== 'lo')) {
-    throw new Error(`the bench fleet listens on 0.0.0.0 and must run in its own network namespace (found interfaces ${interfaces.join(', ')}); run it through bench/run.sh`)
+  if (interfaces.some(name => name !== 'lo')) {
+    throw new Error(
+      `the bench fleet listens on 0.0.0.0 and must run in its own network namespace (found interfaces ${interfaces.join(', ')}); run it through bench/run.sh`,
+    )
   }
   if (!interfaces.includes('lo')) throw new Error('loopback is down in this network namespace: ip link set lo up')
 }
@@ -300,4 +334,3 @@ function readFrom(file: string, offset: number): string {
     closeSync(fd)
   }
 }
-

@@ -46,24 +46,45 @@ function childCpu(lines: string[]): number {
  * Runs a batch script (`mode: 'batch'`, through `/bin/sh -s` with stdin held open as the runner
  * does, unless `endStdin`) or an inline fact body (`mode: 'inline'`) in a fresh pid namespace.
  */
-export function measureHostCost(options: { mode: 'batch' | 'inline'; script: string; sleepers?: number; endStdin?: boolean }): Promise<HostCost> {
+export function measureHostCost(options: {
+  mode: 'batch' | 'inline'
+  script: string
+  sleepers?: number
+  endStdin?: boolean
+}): Promise<HostCost> {
   return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-pf', '--mount-proc', '/bin/sh', '-c', WRAPPER, 'host-cost', String(options.sleepers ?? 0), options.mode, options.mode === 'inline' ? options.script : ''], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(
+      'unshare',
+      [
+        '-pf',
+        '--mount-proc',
+        '/bin/sh',
+        '-c',
+        WRAPPER,
+        'host-cost',
+        String(options.sleepers ?? 0),
+        options.mode,
+        options.mode === 'inline' ? options.script : '',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    )
     const out: Buffer[] = []
     let err = ''
     child.stdout.on('data', (c: Buffer) => out.push(c))
-    child.stderr.on('data', (c: Buffer) => { err += c.toString() })
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString()
+    })
     child.stdin.on('error', () => {})
     if (options.mode === 'batch') {
       child.stdin.write(options.script)
       if (options.endStdin) child.stdin.end()
     } else child.stdin.end()
     child.on('error', reject)
-    child.on('close', (code) => {
+    child.on('close', code => {
       child.stdin.end()
       const lines = err.split('\n')
-      const a = lines.findIndex((l) => l.startsWith('A '))
-      const b = lines.findIndex((l) => l.startsWith('B '))
+      const a = lines.findIndex(l => l.startsWith('A '))
+      const b = lines.findIndex(l => l.startsWith('B '))
       if (code !== 0 || a < 0 || b < 0) return reject(new Error(`host-cost run failed (exit ${code}): ${err.slice(-500)}`))
       resolve({
         processes: Number(lines[b]!.slice(2)) - Number(lines[a]!.slice(2)),

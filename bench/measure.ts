@@ -44,10 +44,16 @@ export async function measure(command: string, args: string[], options: MeasureO
     })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
     let peakKb = 0
-    const sample = () => { peakKb = Math.max(peakKb, treePssKb(child.pid!, options.marker)) }
+    const sample = () => {
+      peakKb = Math.max(peakKb, treePssKb(child.pid!, options.marker))
+    }
     const sampler = setInterval(sample, SAMPLE_EVERY_MS)
     const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000)
     const exitCode = await new Promise<number>((resolve, reject) => {
@@ -91,7 +97,10 @@ function treePssKb(root: number, marker: string | undefined): number {
   const members = new Set<number>(marked)
   for (const pid of parentOf.keys()) {
     for (let p: number | undefined = pid; p !== undefined && p > 1; p = parentOf.get(p)) {
-      if (p === root) { members.add(pid); break }
+      if (p === root) {
+        members.add(pid)
+        break
+      }
     }
   }
   let total = 0
@@ -116,7 +125,9 @@ function readOr(file: string): string | undefined {
  * verify's probe work (processes not reaped through the listener); this does not.
  */
 export function machineBusyCpuSec(): number {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '))!
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find(l => l.startsWith('cpu '))!
   const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number)
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100
 }

@@ -10,7 +10,14 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { measureHostCost } from './host-cost.ts'
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, sleepers: { type: 'string', default: '200' }, root: { type: 'string' }, json: { type: 'string' } } })
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '10' },
+    sleepers: { type: 'string', default: '200' },
+    root: { type: 'string' },
+    json: { type: 'string' },
+  },
+})
 const runs = Number(values.runs)
 const sleepers = Number(values.sleepers)
 const root = path.resolve(values.root ?? path.join(import.meta.dirname, '..'))
@@ -21,7 +28,7 @@ const load = async (file: string) => {
   const moved = path.join(root, 'src', file.replace('resources/', 'resources/system/'))
   return import(existsSync(moved) ? moved : path.join(root, 'src', file)) as Promise<Record<string, (...args: never[]) => AnyFact>>
 }
-const script = await import(path.join(root, 'src/probe/script.ts')) as { buildScript(nonce: string, facts: unknown[]): string }
+const script = (await import(path.join(root, 'src/probe/script.ts'))) as { buildScript(nonce: string, facts: unknown[]): string }
 const file = await load('resources/file.ts')
 const directory = await load('resources/directory.ts')
 const process_ = await load('resources/process.ts')
@@ -39,10 +46,18 @@ for (const dir of ['releases/20260101', 'releases/20260102/public', 'shared/log'
 for (const rel of ['20260101', '20260102']) writeFileSync(path.join(app, 'releases', rel, 'REVISION'), 'abc1234\n')
 symlinkSync(path.join(app, 'releases/20260102'), path.join(app, 'current'))
 
-const stats = [`${app}/current`, `${app}/current/REVISION`, `${app}/releases`, `${app}/releases/20260101/REVISION`, `${app}/shared/log`, `${app}/current/public`, app]
+const stats = [
+  `${app}/current`,
+  `${app}/current/REVISION`,
+  `${app}/releases`,
+  `${app}/releases/20260101/REVISION`,
+  `${app}/shared/log`,
+  `${app}/current/public`,
+  app,
+]
 const socketTable = () => (legacy ? port.socketTableFact!() : (port.socketTableFact as (s: string, o: boolean) => AnyFact)('auto', false))
 const typed = (): AnyFact[] => [
-  ...stats.map((p) => file.statFact!(p as never)),
+  ...stats.map(p => file.statFact!(p as never)),
   contentFact(`${app}/current/REVISION`),
   directory.listFact!(`${app}/releases` as never),
   process_.processTableFact!(),
@@ -51,15 +66,22 @@ const typed = (): AnyFact[] => [
   user.userFact!('www-data' as never),
 ]
 const withCommands = (): AnyFact[] => [
-  ...stats.map((p) => file.statFact!(p as never)),
+  ...stats.map(p => file.statFact!(p as never)),
   contentFact(`${app}/current/REVISION`),
   directory.listFact!(`${app}/releases` as never),
-  ...['pgrep -x blog-app', "ss -Htln 'sport = :8080'", "dpkg-query -W -f='${Status}' bash", 'getent passwd www-data'].map((c) => command.commandFact!(c as never)),
+  ...['pgrep -x blog-app', "ss -Htln 'sport = :8080'", "dpkg-query -W -f='${Status}' bash", 'getent passwd www-data'].map(c =>
+    command.commandFact!(c as never),
+  ),
 ]
 
 /** file(p).content: the content fact is not exported; take it from the resource's own request. */
 function contentFact(p: string): AnyFact {
-  return { key: `content:${p}`, script: legacy ? 'exec head -c "$2" -- "$1"' : 'head -c "$2" -- "$1"', inline: !legacy, args: [p, String(1024 * 1024 + 1)] }
+  return {
+    key: `content:${p}`,
+    script: legacy ? 'exec head -c "$2" -- "$1"' : 'head -c "$2" -- "$1"',
+    inline: !legacy,
+    args: [p, String(1024 * 1024 + 1)],
+  }
 }
 
 /** The batcher's merge: one group fact for the group's members, as FactBatcher.send builds it. */
@@ -72,7 +94,7 @@ function wire(facts: AnyFact[]): unknown[] {
   }
   for (const [group, members] of groups) {
     const g = group as { script: string }
-    out.push({ key: 'group', script: g.script, inline: true, args: members.flatMap((m) => m.args) })
+    out.push({ key: 'group', script: g.script, inline: true, args: members.flatMap(m => m.args) })
   }
   return out.map((request, id) => ({ id, request, timeoutSec: 30, maxBytes: 64 * 1024 * 1024 }))
 }
@@ -93,7 +115,7 @@ const rows: Array<[string, AnyFact[]]> = [
   ['bench spec, 22 typed checks (12 facts)', typed()],
   ['bench spec with command() rows (13 facts)', withCommands()],
   ['stat (1 path)', [file.statFact!(stats[0] as never)]],
-  ['stat (7 paths)', stats.map((p) => file.statFact!(p as never))],
+  ['stat (7 paths)', stats.map(p => file.statFact!(p as never))],
   ['content', [contentFact(`${app}/current/REVISION`)]],
   ['directory', [directory.listFact!(`${app}/releases` as never)]],
   ['process table', [process_.processTableFact!()]],
@@ -105,7 +127,9 @@ const rows: Array<[string, AnyFact[]]> = [
   ["command('true')", [command.commandFact!('true' as never)]],
 ]
 
-console.log(`Host cost per batch (${path.relative(process.cwd(), root) || '.'}${legacy ? ', before inline facts' : ''}); ${sleepers} other processes on the host; mean of ${runs} runs; the batch's own shell counted`)
+console.log(
+  `Host cost per batch (${path.relative(process.cwd(), root) || '.'}${legacy ? ', before inline facts' : ''}); ${sleepers} other processes on the host; mean of ${runs} runs; the batch's own shell counted`,
+)
 console.log('| batch | processes | host CPU ms |\n|---|---|---|')
 const results: Record<string, { processes: number; cpuMs: number }> = {}
 for (const [label, facts] of rows) {

@@ -90,13 +90,23 @@ export function renderReport(input: ReportInput): string {
   const { rows, opts } = input
   const out: string[] = []
   const m = input.machine
-  out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memGb} GiB; Node ${m.node}, ${m.openssh}, Serverspec ${m.serverspec}, Testinfra ${m.testinfra}, pytest-xdist ${m.xdist}. Load average before / after: ${m.loadBefore} / ${m.loadAfter ?? '?'}.`, '')
-  out.push(`### Results (${opts.checks} checks per host, median of ${opts.runs} runs; verify --concurrency ${opts.verifyConcurrency ?? 'default'})`, '')
-  out.push(`| tool | hosts | added latency | wall median (min–max) | exec channels / host | peak memory, all processes (PSS) | largest process (max RSS) | CPU, tool | CPU, hosts' side | CPU, whole machine | per host: wall, hosts' side CPU, whole-machine CPU |`)
+  out.push(
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memGb} GiB; Node ${m.node}, ${m.openssh}, Serverspec ${m.serverspec}, Testinfra ${m.testinfra}, pytest-xdist ${m.xdist}. Load average before / after: ${m.loadBefore} / ${m.loadAfter ?? '?'}.`,
+    '',
+  )
+  out.push(
+    `### Results (${opts.checks} checks per host, median of ${opts.runs} runs; verify --concurrency ${opts.verifyConcurrency ?? 'default'})`,
+    '',
+  )
+  out.push(
+    `| tool | hosts | added latency | wall median (min–max) | exec channels / host | peak memory, all processes (PSS) | largest process (max RSS) | CPU, tool | CPU, hosts' side | CPU, whole machine | per host: wall, hosts' side CPU, whole-machine CPU |`,
+  )
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     const channels = r.channelsMax === r.channelsMedian ? `${r.channelsMedian}` : `${r.channelsMedian} (max ${r.channelsMax})`
-    out.push(`| ${r.label} | ${r.count} | ${r.latencyMs ? `${r.latencyMs} ms each way` : '–'} | ${seconds(r.wallMs)} (${seconds(r.wallMinMs)}–${seconds(r.wallMaxMs)}) | ${channels} | ${r.peakMemMb.toFixed(0)} MiB | ${r.maxRssMb.toFixed(0)} MiB | ${r.cpuSec.toFixed(1)} s | ${r.fleetCpuSec.toFixed(1)} s | ${r.machineCpuSec.toFixed(1)} s | ${perHostMs(r.wallMs, r.count)}, ${perHostMs(r.fleetCpuSec * 1000, r.count)}, ${perHostMs(r.machineCpuSec * 1000, r.count)} |`)
+    out.push(
+      `| ${r.label} | ${r.count} | ${r.latencyMs ? `${r.latencyMs} ms each way` : '–'} | ${seconds(r.wallMs)} (${seconds(r.wallMinMs)}–${seconds(r.wallMaxMs)}) | ${channels} | ${r.peakMemMb.toFixed(0)} MiB | ${r.maxRssMb.toFixed(0)} MiB | ${r.cpuSec.toFixed(1)} s | ${r.fleetCpuSec.toFixed(1)} s | ${r.machineCpuSec.toFixed(1)} s | ${perHostMs(r.wallMs, r.count)}, ${perHostMs(r.fleetCpuSec * 1000, r.count)}, ${perHostMs(r.machineCpuSec * 1000, r.count)} |`,
+    )
   }
   out.push('')
   const ratios = ratioLines(rows)
@@ -120,27 +130,29 @@ export function renderReport(input: ReportInput): string {
 
 function ratioLines(rows: Row[]): string[] {
   const lines: string[] = []
-  const keys = [...new Set(rows.map((r) => `${r.count}/${r.latencyMs}`))]
+  const keys = [...new Set(rows.map(r => `${r.count}/${r.latencyMs}`))]
   for (const key of keys) {
-    const group = rows.filter((r) => `${r.count}/${r.latencyMs}` === key)
-    const verify = group.find((r) => r.tool === 'verify')
+    const group = rows.filter(r => `${r.count}/${r.latencyMs}` === key)
+    const verify = group.find(r => r.tool === 'verify')
     if (!verify) continue
     const ratio = (tool: ToolName) => {
-      const candidates = group.filter((r) => r.tool === tool).sort((a, b) => a.wallMs - b.wallMs)
+      const candidates = group.filter(r => r.tool === tool).sort((a, b) => a.wallMs - b.wallMs)
       const other = candidates[0]
       if (!other) return '–'
       const x = verify.wallMs / other.wallMs
       const which = candidates.length > 1 ? ` vs ${other.label.split(' ').slice(1).join(' ')}` : ''
       return x < 1 ? `${x.toFixed(3)} (${(1 / x).toFixed(1)}× faster${which})` : `${x.toFixed(2)}${which}`
     }
-    lines.push(`| ${verify.count} | ${verify.latencyMs ? `${verify.latencyMs} ms` : '–'} | ${ratio('serverspec')} | ${ratio('testinfra')} | ${ratio('floor')} |`)
+    lines.push(
+      `| ${verify.count} | ${verify.latencyMs ? `${verify.latencyMs} ms` : '–'} | ${ratio('serverspec')} | ${ratio('testinfra')} | ${ratio('floor')} |`,
+    )
   }
   return lines
 }
 
 /** One column per (hosts, latency): a stamped verify run split into its phases. */
 function timelineLines(timelines: Timeline[]): string[] {
-  const head = timelines.map((t) => `${t.count} hosts${t.latencyMs ? ` +${t.latencyMs} ms` : ''}`)
+  const head = timelines.map(t => `${t.count} hosts${t.latencyMs ? ` +${t.latencyMs} ms` : ''}`)
   const lines = ['### Where a verify run spends its time (one stamped run per column, ms since process start)', '']
   lines.push(`| phase | ${head.join(' | ')} |`, `|---|${head.map(() => '---:').join('|')}|`)
   const row = (label: string, value: (t: Timeline) => string) => lines.push(`| ${label} | ${timelines.map(value).join(' | ')} |`)
@@ -148,33 +160,83 @@ function timelineLines(timelines: Timeline[]): string[] {
     const [a, b] = [from(t), to(t)]
     return a === undefined || b === undefined ? '?' : ms(b - a)
   }
-  row('Node start (process start → first line of the CLI script)', (t) => ms(t.stamps.scriptStart))
-  row('packages imported (ssh2, zod, yaml, expect, …; before tsx)', span((t) => t.stamps.scriptStart, (t) => t.stamps.depsLoaded))
-  row('tsx registered', span((t) => t.stamps.depsLoaded ?? t.stamps.scriptStart, (t) => t.stamps.tsxRegistered))
-  row('CLI modules imported (through tsx)', span((t) => t.stamps.tsxRegistered, (t) => t.stamps.cliImported))
-  row('inventory read, spec files loaded, checks planned', span((t) => t.stamps.cliImported, (t) => t.runnerStartMs))
-  row('runner start → first TCP connect', span((t) => t.runnerStartMs, (t) => t.stamps.firstConnect))
-  row('**runner: every host connected and checked**', span((t) => t.runnerStartMs, (t) => t.runnerEndMs))
-  row('  per host: connect + auth, median / max', (t) => `${ms(med(t.connectMs))} / ${ms(Math.max(...t.connectMs))}`)
+  row('Node start (process start → first line of the CLI script)', t => ms(t.stamps.scriptStart))
+  row(
+    'packages imported (ssh2, zod, yaml, expect, …; before tsx)',
+    span(
+      t => t.stamps.scriptStart,
+      t => t.stamps.depsLoaded,
+    ),
+  )
+  row(
+    'tsx registered',
+    span(
+      t => t.stamps.depsLoaded ?? t.stamps.scriptStart,
+      t => t.stamps.tsxRegistered,
+    ),
+  )
+  row(
+    'CLI modules imported (through tsx)',
+    span(
+      t => t.stamps.tsxRegistered,
+      t => t.stamps.cliImported,
+    ),
+  )
+  row(
+    'inventory read, spec files loaded, checks planned',
+    span(
+      t => t.stamps.cliImported,
+      t => t.runnerStartMs,
+    ),
+  )
+  row(
+    'runner start → first TCP connect',
+    span(
+      t => t.runnerStartMs,
+      t => t.stamps.firstConnect,
+    ),
+  )
+  row(
+    '**runner: every host connected and checked**',
+    span(
+      t => t.runnerStartMs,
+      t => t.runnerEndMs,
+    ),
+  )
+  row('  per host: connect + auth, median / max', t => `${ms(med(t.connectMs))} / ${ms(Math.max(...t.connectMs))}`)
   const phase = (label: string, pick: (h: HostTimings) => number | undefined) =>
-    row(`    ${label}, median / max`, (t) => {
+    row(`    ${label}, median / max`, t => {
       const values = (t.hostTimings ?? []).map(pick).filter((v): v is number => v !== undefined)
       return values.length === 0 ? '?' : `${ms(med(values))} / ${ms(Math.max(...values))}`
     })
-  phase('waiting for a handshake slot', (h) => h.connect?.queueMs)
-  phase('ssh_config (read once, in-process)', (h) => h.connect?.resolveMs)
-  phase('TCP connect', (h) => h.connect?.tcpMs)
-  phase('key exchange + host key', (h) => h.connect?.handshakeMs)
-  phase('authentication', (h) => h.connect?.authMs)
-  row('  per host: checks (probe round trip + HTTP), median / max', (t) => `${ms(med(t.checksMs))} / ${ms(Math.max(...t.checksMs))}`)
-  phase('probe round trips (time)', (h) => h.probeMs)
-  phase('HTTP requests (summed)', (h) => h.httpMs)
-  row('  slowest check (median over hosts)', (t) => `${t.slowestCheck.title}: ${ms(t.slowestCheck.medianMs)}`)
-  row('report rendered and written (console + JSON)', span((t) => t.runnerEndMs, (t) => t.stamps.mainReturned))
-  row('event loop drained → exit', span((t) => t.stamps.mainReturned, (t) => t.stamps.exit))
-  row('  handles still open after main() returned (one tick later)', (t) => countTypes(t.stamps.aliveAfterMainTick ?? t.stamps.aliveAfterMain ?? []))
-  row('**wall time (spawn → exit seen by the parent)**', (t) => ms(t.wallMs))
-  row('first TCP connect after (start-up cost)', (t) => (t.stamps.firstConnect === undefined ? '?' : ms(t.stamps.firstConnect)))
+  phase('waiting for a handshake slot', h => h.connect?.queueMs)
+  phase('ssh_config (read once, in-process)', h => h.connect?.resolveMs)
+  phase('TCP connect', h => h.connect?.tcpMs)
+  phase('key exchange + host key', h => h.connect?.handshakeMs)
+  phase('authentication', h => h.connect?.authMs)
+  row('  per host: checks (probe round trip + HTTP), median / max', t => `${ms(med(t.checksMs))} / ${ms(Math.max(...t.checksMs))}`)
+  phase('probe round trips (time)', h => h.probeMs)
+  phase('HTTP requests (summed)', h => h.httpMs)
+  row('  slowest check (median over hosts)', t => `${t.slowestCheck.title}: ${ms(t.slowestCheck.medianMs)}`)
+  row(
+    'report rendered and written (console + JSON)',
+    span(
+      t => t.runnerEndMs,
+      t => t.stamps.mainReturned,
+    ),
+  )
+  row(
+    'event loop drained → exit',
+    span(
+      t => t.stamps.mainReturned,
+      t => t.stamps.exit,
+    ),
+  )
+  row('  handles still open after main() returned (one tick later)', t =>
+    countTypes(t.stamps.aliveAfterMainTick ?? t.stamps.aliveAfterMain ?? []),
+  )
+  row('**wall time (spawn → exit seen by the parent)**', t => ms(t.wallMs))
+  row('first TCP connect after (start-up cost)', t => (t.stamps.firstConnect === undefined ? '?' : ms(t.stamps.firstConnect)))
   return lines
 }
 

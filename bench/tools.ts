@@ -46,11 +46,16 @@ export interface Invocation {
 
 export function invocation(tool: ToolName, ctx: RunContext, verifyBin = VERIFY_BIN): Invocation {
   switch (tool) {
-    case 'floor': return floor(ctx)
-    case 'verify': return verify(ctx, verifyBin)
-    case 'verify-1': return verify({ ...ctx, verifyWorkdir: oneCheckWorkdir(ctx.verifyWorkdir) }, verifyBin, 1)
-    case 'serverspec': return serverspec(ctx)
-    case 'testinfra': return testinfra(ctx)
+    case 'floor':
+      return floor(ctx)
+    case 'verify':
+      return verify(ctx, verifyBin)
+    case 'verify-1':
+      return verify({ ...ctx, verifyWorkdir: oneCheckWorkdir(ctx.verifyWorkdir) }, verifyBin, 1)
+    case 'serverspec':
+      return serverspec(ctx)
+    case 'testinfra':
+      return testinfra(ctx)
   }
 }
 
@@ -59,7 +64,7 @@ function floor(ctx: RunContext): Invocation {
   return {
     command: 'xargs',
     args: ['-a', ctx.fleet.hostsFile(ctx.count), '-P', '0', '-I', '{}', 'ssh', '-F', ctx.front.sshConfig, '{}', 'true'],
-    validate: (r) => expectExit(r, 0, 'floor'),
+    validate: r => expectExit(r, 0, 'floor'),
   }
 }
 
@@ -75,7 +80,7 @@ function verify(ctx: RunContext, bin: string, checksPerHost = CHECKS_PER_HOST): 
     args: [bin, '--hosts', 'fleet', '-i', ctx.front.hostsYaml(ctx.count), '--json', json, ...concurrency],
     cwd: ctx.verifyWorkdir,
     env: { ...process.env, NO_COLOR: '1' },
-    validate: (r) => {
+    validate: r => {
       expectExit(r, 0, 'verify')
       const result = JSON.parse(readFileSync(json, 'utf8')) as RunResult
       const want = checksPerHost * ctx.count
@@ -90,29 +95,53 @@ function serverspec(ctx: RunContext): Invocation {
     command: 'rake',
     args: ['-f', path.join(dir, 'Rakefile'), '-j', String(ctx.serverspecJobs), 'spec:all'],
     cwd: dir,
-    env: { ...process.env, BENCH_HOSTS_FILE: ctx.fleet.hostsFile(ctx.count), BENCH_SSH_CONFIG: ctx.front.sshConfig, BENCH_FLEET: ctx.fleet.fleetJson },
-    validate: (r) => {
+    env: {
+      ...process.env,
+      BENCH_HOSTS_FILE: ctx.fleet.hostsFile(ctx.count),
+      BENCH_SSH_CONFIG: ctx.front.sshConfig,
+      BENCH_FLEET: ctx.fleet.fleetJson,
+    },
+    validate: r => {
       expectExit(r, 0, 'serverspec')
       const clean = r.stdout.match(new RegExp(`^${CHECKS_PER_HOST} examples, 0 failures$`, 'gm'))?.length ?? 0
-      if (clean !== ctx.count) throw new Error(`serverspec: ${clean} of ${ctx.count} hosts reported "${CHECKS_PER_HOST} examples, 0 failures"\n${tail(r.stdout + r.stderr)}`)
+      if (clean !== ctx.count)
+        throw new Error(
+          `serverspec: ${clean} of ${ctx.count} hosts reported "${CHECKS_PER_HOST} examples, 0 failures"\n${tail(r.stdout + r.stderr)}`,
+        )
     },
   }
 }
 
 function testinfra(ctx: RunContext): Invocation {
   const dir = path.join(BENCH_DIR, 'testinfra')
-  const hosts = ctx.fleet.hosts.slice(0, ctx.count).map((h) => `ssh://${h.name}`).join(',')
+  const hosts = ctx.fleet.hosts
+    .slice(0, ctx.count)
+    .map(h => `ssh://${h.name}`)
+    .join(',')
   const config = ctx.front.sshConfigMux
   return {
     command: PYTHON,
-    args: ['-m', 'pytest', '-p', 'no:cacheprovider', '-q', '-n', String(ctx.testinfraWorkers), `--rootdir=${dir}`, `--hosts=${hosts}`, `--ssh-config=${config}`, path.join(dir, 'test_deploy.py')],
+    args: [
+      '-m',
+      'pytest',
+      '-p',
+      'no:cacheprovider',
+      '-q',
+      '-n',
+      String(ctx.testinfraWorkers),
+      `--rootdir=${dir}`,
+      `--hosts=${hosts}`,
+      `--ssh-config=${config}`,
+      path.join(dir, 'test_deploy.py'),
+    ],
     cwd: dir,
     env: { ...process.env, BENCH_FLEET: ctx.fleet.fleetJson },
     marker: config,
-    validate: (r) => {
+    validate: r => {
       expectExit(r, 0, 'testinfra')
       const passed = Number(/(\d+) passed/.exec(r.stdout)?.[1] ?? 0)
-      if (passed !== CHECKS_PER_HOST * ctx.count) throw new Error(`testinfra passed ${passed} tests, expected ${CHECKS_PER_HOST * ctx.count}\n${tail(r.stdout)}`)
+      if (passed !== CHECKS_PER_HOST * ctx.count)
+        throw new Error(`testinfra passed ${passed} tests, expected ${CHECKS_PER_HOST * ctx.count}\n${tail(r.stdout)}`)
     },
     after: () => stopControlMasters(ctx, config),
   }
@@ -121,7 +150,9 @@ function testinfra(ctx: RunContext): Invocation {
 /** Testinfra leaves a ControlPersist master per host; a later run must not find them warm. */
 function stopControlMasters(ctx: RunContext, config: string): void {
   try {
-    execFileSync('xargs', ['-a', ctx.fleet.hostsFile(ctx.count), '-P', '0', '-I', '{}', 'ssh', '-F', config, '-O', 'exit', '{}'], { stdio: 'ignore' })
+    execFileSync('xargs', ['-a', ctx.fleet.hostsFile(ctx.count), '-P', '0', '-I', '{}', 'ssh', '-F', config, '-O', 'exit', '{}'], {
+      stdio: 'ignore',
+    })
   } catch {
     // `-O exit` fails for a host that has no master (already gone): nothing to stop there
   }

@@ -25,8 +25,13 @@ function* files(dir) {
 function stale() {
   if (!existsSync(STAMP)) return true
   const built = statSync(STAMP).mtimeMs
-  const inputs = [...files(path.join(ROOT, 'src')), path.join(ROOT, 'tsconfig.build.json'), path.join(ROOT, 'tsconfig.json'), path.join(ROOT, 'package.json')]
-  return inputs.some((f) => statSync(f).mtimeMs > built)
+  const inputs = [
+    ...files(path.join(ROOT, 'src')),
+    path.join(ROOT, 'tsconfig.build.json'),
+    path.join(ROOT, 'tsconfig.json'),
+    path.join(ROOT, 'package.json'),
+  ]
+  return inputs.some(f => statSync(f).mtimeMs > built)
 }
 
 if (process.argv.includes('--if-stale') && !stale()) process.exit(0)
@@ -40,7 +45,9 @@ for (const file of files(DIST)) {
   const text = readFileSync(file, 'utf8')
   // `#private;` (a class with #fields) is an error for a user's compiler below ES2015 targets
   // (TS18028, e.g. module ESNext with no target); no public API relies on those classes' nominality
-  const rewritten = text.replace(RELATIVE_TS, (_m, head, spec, m, quote) => `${head}${spec}.${m}js${quote}`).replace(/^\s*#private;\n/gm, '')
+  const rewritten = text
+    .replace(RELATIVE_TS, (_m, head, spec, m, quote) => `${head}${spec}.${m}js${quote}`)
+    .replace(/^\s*#private;\n/gm, '')
   if (rewritten !== text) writeFileSync(file, rewritten)
 }
 // files tsc does not emit that modules read at run time (the HTML report's stylesheet and script)

@@ -27,7 +27,7 @@ const ALLOWED = new Set(['src/reporters/list.ts -> src/runner/plan.ts', 'src/rep
 const KNOWN = new Set([])
 
 function filesUnder(dir) {
-  return readdirSync(dir).flatMap((name) => {
+  return readdirSync(dir).flatMap(name => {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) return filesUnder(path)
     return /\.(ts|mts)$/.test(name) && !name.endsWith('.d.ts') ? [path] : []
@@ -38,14 +38,18 @@ function filesUnder(dir) {
 function importsOf(file) {
   const text = readFileSync(file, 'utf8')
   const found = new Set()
-  const patterns = [/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]/g, /import\(\s*['"](\.[^'"]+)['"]\s*\)/g, /(?:^|\n)\s*import\s*['"](\.[^'"]+)['"]/g]
+  const patterns = [
+    /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]/g,
+    /import\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+    /(?:^|\n)\s*import\s*['"](\.[^'"]+)['"]/g,
+  ]
   for (const pattern of patterns) for (const m of text.matchAll(pattern)) found.add(resolve(dirname(file), m[1]))
   return [...found]
 }
 
-const rel = (p) => relative(root, p)
+const rel = p => relative(root, p)
 const files = filesUnder(src)
-const graph = new Map(files.map((f) => [f, importsOf(f).filter((t) => t.startsWith(src))]))
+const graph = new Map(files.map(f => [f, importsOf(f).filter(t => t.startsWith(src))]))
 const problems = []
 
 for (const [from, targets] of graph) {
@@ -54,7 +58,8 @@ for (const [from, targets] of graph) {
     if (ALLOWED.has(edge) || KNOWN.has(edge)) continue
     if (rel(to) === 'src/cli.ts') problems.push(`${rel(from)} imports src/cli.ts: nothing imports the CLI`)
     for (const [a, b, why] of RULES) {
-      if (rel(from).startsWith(a) && rel(to).startsWith(b)) problems.push(`${rel(from)} imports ${rel(to)}: ${a} may not import ${b} (${why})`)
+      if (rel(from).startsWith(a) && rel(to).startsWith(b))
+        problems.push(`${rel(from)} imports ${rel(to)}: ${a} may not import ${b} (${why})`)
     }
   }
 }
@@ -93,4 +98,6 @@ if (problems.length > 0) {
   console.error(`check-imports: ${problems.length} problem(s) in ${files.length} modules:\n  ${problems.join('\n  ')}`)
   process.exit(1)
 }
-console.log(`check-imports: ${files.length} modules, ${[...graph.values()].reduce((n, t) => n + t.length, 0)} imports, layer rules hold, no circles`)
+console.log(
+  `check-imports: ${files.length} modules, ${[...graph.values()].reduce((n, t) => n + t.length, 0)} imports, layer rules hold, no circles`,
+)

@@ -22,9 +22,18 @@ const rounds = Number(values.rounds)
 const hosts = Number(values.hosts)
 const firstSeed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed)
 const kinds = values.kinds ? (values.kinds.split(',') as ChaosKind[]) : ALL_KINDS
-const unknown = kinds.filter((k) => !ALL_KINDS.includes(k))
-if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(hosts) || hosts < 1 || !Number.isInteger(firstSeed) || unknown.length > 0) {
-  process.stderr.write(`usage: npm run soak -- --rounds N [--seed S] [--hosts H] [--kinds ${ALL_KINDS.join(',')}] [--ssh-g] [--known-leak] [--connect-timeout S] [--check-timeout S]\n`)
+const unknown = kinds.filter(k => !ALL_KINDS.includes(k))
+if (
+  !Number.isInteger(rounds) ||
+  rounds < 1 ||
+  !Number.isInteger(hosts) ||
+  hosts < 1 ||
+  !Number.isInteger(firstSeed) ||
+  unknown.length > 0
+) {
+  process.stderr.write(
+    `usage: npm run soak -- --rounds N [--seed S] [--hosts H] [--kinds ${ALL_KINDS.join(',')}] [--ssh-g] [--known-leak] [--connect-timeout S] [--check-timeout S]\n`,
+  )
   process.exit(3)
 }
 
@@ -39,7 +48,15 @@ const failed: Array<{ seed: number; violations: string[] }> = []
 let known = 0
 try {
   for (let i = 0; i < rounds; i++) {
-    const report = await runRound(fleet, { seed: firstSeed + i, hosts, kinds, sshG: values['ssh-g'], knownLeak: values['known-leak'], ...timeouts, log: (line) => console.log(line) })
+    const report = await runRound(fleet, {
+      seed: firstSeed + i,
+      hosts,
+      kinds,
+      sshG: values['ssh-g'],
+      knownLeak: values['known-leak'],
+      ...timeouts,
+      log: line => console.log(line),
+    })
     addPerKind(total, report.perKind)
     known += report.known.length
     if (report.violations.length > 0) failed.push({ seed: report.seed, violations: report.violations })
@@ -47,9 +64,12 @@ try {
 } finally {
   await fleet.stop()
 }
-console.log(`\n${rounds} rounds × ${hosts} hosts (seeds ${firstSeed}…${firstSeed + rounds - 1}) in ${((performance.now() - started) / 1000).toFixed(1)}s; per fault kind:`)
+console.log(
+  `\n${rounds} rounds × ${hosts} hosts (seeds ${firstSeed}…${firstSeed + rounds - 1}) in ${((performance.now() - started) / 1000).toFixed(1)}s; per fault kind:`,
+)
 for (const line of perKindLines(total)) console.log(`  ${line}`)
 if (known > 0) console.log(`${known} rounds hit the known leak of issue 11 item 1 (--known-leak)`)
 if (failed.length === 0) console.log('no invariant violated')
-for (const { seed, violations } of failed) console.log(`seed ${seed}: ${violations.length} violations (replay: npm run soak -- --seed ${seed} --rounds 1 --hosts ${hosts})`)
+for (const { seed, violations } of failed)
+  console.log(`seed ${seed}: ${violations.length} violations (replay: npm run soak -- --seed ${seed} --rounds 1 --hosts ${hosts})`)
 process.exitCode = failed.length > 0 ? 1 : 0

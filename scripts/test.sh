@@ -8,6 +8,8 @@ npx tsc --noEmit -p .
 # the compiled package (dist/) that bin/verify.mjs runs; npm ci built it unless src/ changed since
 node scripts/build.mjs --if-stale
 node scripts/check-imports.mjs
+# one formatting (Prettier, .prettierrc.json): `npm run format` fixes what this reports
+npm run --silent format:check
 # the fact snippets (src/**/*.sh) and these scripts through shellcheck (installed when missing)
 bash scripts/check-shell.sh
 npx vitest run "$@"

@@ -32,31 +32,47 @@ export class VerifyError extends Error {
 }
 
 export class HostUnreachableError extends VerifyError {
-  constructor(message: string, options?: { cause?: unknown }) { super('unreachable', message, options) }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('unreachable', message, options)
+  }
 }
 export class AuthError extends VerifyError {
-  constructor(message: string, options?: { cause?: unknown }) { super('auth', message, options) }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('auth', message, options)
+  }
 }
 export class HostKeyError extends VerifyError {
-  constructor(message: string, options?: { cause?: unknown }) { super('host-key', message, options) }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('host-key', message, options)
+  }
 }
 export class TimeoutError extends VerifyError {
-  constructor(message: string, options?: { cause?: unknown }) { super('timeout', message, options) }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('timeout', message, options)
+  }
 }
 /** The host could not provide a fact: a tool is missing, permission denied, the fact hung or printed too much. */
 export class FactError extends VerifyError {
-  constructor(message: string, options?: { cause?: unknown }) { super('fact', message, options) }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('fact', message, options)
+  }
 }
 export class HttpError extends VerifyError {
-  constructor(message: string, options?: { cause?: unknown }) { super('http', message, options) }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('http', message, options)
+  }
 }
 /** The run was stopped (SIGINT/SIGTERM) before this check or host finished. */
 export class InterruptedError extends VerifyError {
-  constructor(message: string, options?: { cause?: unknown }) { super('interrupted', message, options) }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('interrupted', message, options)
+  }
 }
 /** The run's --deadline passed before this check or host finished. */
 export class DeadlineError extends VerifyError {
-  constructor(message: string, options?: { cause?: unknown }) { super('deadline', message, options) }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('deadline', message, options)
+  }
 }
 
 /**

@@ -282,7 +282,17 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 export function summarize(hosts: HostResult[]): RunSummary {
-  const s: RunSummary = { hosts: hosts.length, hostsFailed: 0, hostsErrored: 0, checks: 0, passed: 0, failed: 0, errors: 0, skipped: 0, hostsWithNoChecks: 0 }
+  const s: RunSummary = {
+    hosts: hosts.length,
+    hostsFailed: 0,
+    hostsErrored: 0,
+    checks: 0,
+    passed: 0,
+    failed: 0,
+    errors: 0,
+    skipped: 0,
+    hostsWithNoChecks: 0,
+  }
   for (const h of hosts) {
     if (h.noChecksApply) s.hostsWithNoChecks!++
     let failed = false
@@ -290,12 +300,17 @@ export function summarize(hosts: HostResult[]): RunSummary {
     for (const c of h.checks) {
       s.checks++
       if (c.status === 'passed') s.passed++
-      else if (c.status === 'failed') { s.failed++; failed = true }
-      else if (c.status === 'error') { s.errors++; errored = true; if (c.errorKind === 'spec') s.specErrors = (s.specErrors ?? 0) + 1 }
-      else if (c.status === 'waived') s.waived = (s.waived ?? 0) + 1
+      else if (c.status === 'failed') {
+        s.failed++
+        failed = true
+      } else if (c.status === 'error') {
+        s.errors++
+        errored = true
+        if (c.errorKind === 'spec') s.specErrors = (s.specErrors ?? 0) + 1
+      } else if (c.status === 'waived') s.waived = (s.waived ?? 0) + 1
       else s.skipped++
     }
-    const warned = h.checks.filter((c) => c.warning !== undefined).length
+    const warned = h.checks.filter(c => c.warning !== undefined).length
     if (warned > 0) s.warnings = (s.warnings ?? 0) + warned
     if (errored) s.hostsErrored++
     else if (failed) s.hostsFailed++

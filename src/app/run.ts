@@ -28,7 +28,14 @@ import { type CiDialect } from '../reporters/github.ts'
 import type { RunHooks } from '../commands/run-hooks.ts'
 import { loadRunWaivers } from '../waivers/load.ts'
 import { applyWaivers } from '../waivers/apply.ts'
-import { finishRollout, reportNothingToVerify, restrictPlan, selectRolloutHosts, waitPacing, type RolloutFlags } from '../commands/rollout.ts'
+import {
+  finishRollout,
+  reportNothingToVerify,
+  restrictPlan,
+  selectRolloutHosts,
+  waitPacing,
+  type RolloutFlags,
+} from '../commands/rollout.ts'
 
 export interface RunFlags extends RolloutFlags {
   hosts: string
@@ -98,12 +105,14 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
   let mark = performance.now()
   const startupMs = Math.round(mark)
   const lap = () => Math.round(-mark + (mark = performance.now()))
-  let redact: Redactor = (text) => text
+  let redact: Redactor = text => text
   let deadline: RunDeadline | undefined
   let sshOpening: ReturnType<typeof openSshSession> | undefined
   try {
     const unresolvedVars = new Map<string, Set<string>>()
-    const selection = overrides.hosts ? { hosts: overrides.hosts } : await selectRolloutHosts(flags.hosts, flags, (hosts) => resolveHosts({ ...flags, hosts }, unresolvedVars))
+    const selection = overrides.hosts
+      ? { hosts: overrides.hosts }
+      : await selectRolloutHosts(flags.hosts, flags, hosts => resolveHosts({ ...flags, hosts }, unresolvedVars))
     if (selection.nothingToVerify) return reportNothingToVerify(selection.nothingToVerify, flags, startedAt)
     const hosts = selection.hosts
     // the ssh_config check (an `ssh -G`) runs while the specs load; awaited where the session is needed
@@ -121,19 +130,37 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
     if (flags.dryRun) return printDryRun(plan, flags, redact)
     const waivers = await loadRunWaivers(flags)
     // the hard bound on the run from here on: it stops the hosts like an interrupt (runner/deadline.ts)
-    deadline = startDeadline(flags.deadline ?? defaultDeadlineMs({ hosts: plan.hosts.length, concurrency: flags.concurrency, connectTimeoutMs: flags.connectTimeout * 1000, checkTimeoutMs: (flags.checkTimeout ?? flags.timeout * 3) * 1000, waitMs: flags.wait }), interrupt.signal)
-    deadline.signal.addEventListener('abort', () => {
-      if (deadline!.reached && !interrupt.reason) process.stderr.write(`verify: --deadline reached: stopping; unfinished checks are reported as error: deadline\n`)
-    }, { once: true })
+    deadline = startDeadline(
+      flags.deadline ??
+        defaultDeadlineMs({
+          hosts: plan.hosts.length,
+          concurrency: flags.concurrency,
+          connectTimeoutMs: flags.connectTimeout * 1000,
+          checkTimeoutMs: (flags.checkTimeout ?? flags.timeout * 3) * 1000,
+          waitMs: flags.wait,
+        }),
+      interrupt.signal,
+    )
+    deadline.signal.addEventListener(
+      'abort',
+      () => {
+        if (deadline!.reached && !interrupt.reason)
+          process.stderr.write(`verify: --deadline reached: stopping; unfinished checks are reported as error: deadline\n`)
+      },
+      { once: true },
+    )
     // one ssh_config resolver and bastion pool for the run (ends the bastion connections when closed)
     const ssh = sshOpening!.session
     await sshOpening!.validated
     sshOpening = undefined
-    const pacer = new ConnectPacer({ ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec, maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint })
+    const pacer = new ConnectPacer({
+      ratePerSec: flags.connectRate ?? DEFAULT_PACING.ratePerSec,
+      maxPerEndpoint: flags.maxHandshakes ?? DEFAULT_PACING.maxPerEndpoint,
+    })
     const progress = overrides.quiet ? undefined : startProgress(plan.hosts.length, flags, redact)
     result = await runHosts(plan.hosts, {
-      onHostStart: (host) => progress?.hostStarted(host.name),
-      onHostDone: (host) => progress?.hostDone(host),
+      onHostStart: host => progress?.hostStarted(host.name),
+      onHostDone: host => progress?.hostDone(host),
       concurrency: flags.concurrency,
       timeoutSec: flags.timeout,
       checkTimeoutMs: (flags.checkTimeout ?? flags.timeout * 3) * 1000,
@@ -141,7 +168,8 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
       waitMs: flags.wait,
       pacing: waitPacing(flags),
       recordFacts: overrides.recordFacts,
-      createTransport: (host) => createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, channelTimeoutMs: flags.timeout * 1000, ssh, pacer }),
+      createTransport: host =>
+        createTransport(host, { connectTimeoutMs: flags.connectTimeout * 1000, channelTimeoutMs: flags.timeout * 1000, ssh, pacer }),
       signal: deadline.signal,
       secrets,
     }).finally(() => progress?.finish())
@@ -160,7 +188,14 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
   deadline?.dispose()
   result = markDeadline(markInterrupted(finishRollout(result, flags, flags.hosts), interrupt), deadline ?? { reached: false, atMs: 0 })
   if (timings) result = { ...result, timings }
-  result = { ...result, target: { hosts: flags.hosts, inventory: [flags.inventory].flat(), ...(flags.expectVersion === undefined ? {} : { expectVersion: flags.expectVersion }) } }
+  result = {
+    ...result,
+    target: {
+      hosts: flags.hosts,
+      inventory: [flags.inventory].flat(),
+      ...(flags.expectVersion === undefined ? {} : { expectVersion: flags.expectVersion }),
+    },
+  }
   overrides.onResult?.(redactRun(result, redact), redact)
   if (!overrides.quiet) report(redactRun(result, redact), flags)
   interrupt.dispose()
@@ -169,7 +204,13 @@ export async function runCommand(flags: RunFlags, overrides: { hosts?: HostSpec[
 
 /** Progress on stderr: redrawn on a terminal, a line per host in CI or a pipe, none with --quiet. */
 function startProgress(total: number, flags: RunFlags, redact: Redactor): Progress {
-  return new Progress({ total, stream: process.stderr, mode: progressMode(process.stderr, process.env, flags.quiet), verbose: flags.verbose, redact })
+  return new Progress({
+    total,
+    stream: process.stderr,
+    mode: progressMode(process.stderr, process.env, flags.quiet),
+    verbose: flags.verbose,
+    redact,
+  })
 }
 
 function planOptions(flags: RunFlags): PlanOptions {
@@ -207,13 +248,17 @@ function listPlan(plan: RunPlan, redact: Redactor): number {
 async function resolveHosts(flags: RunFlags, unresolved?: Map<string, Set<string>>): Promise<HostSpec[]> {
   const overrideVars = { ...parseVarArgs(flags.var), ...(flags.expectVersion === undefined ? {} : { expectVersion: flags.expectVersion }) }
   const inventoryPaths = [flags.inventory].flat()
-  const inventory = await loadInventories(inventoryPaths.map((p) => path.resolve(p)), flags.inventoryFormat)
+  const inventory = await loadInventories(
+    inventoryPaths.map(p => path.resolve(p)),
+    flags.inventoryFormat,
+  )
   for (const warning of inventory?.warnings ?? []) process.stderr.write(`warning: ${warning}\n`)
   const selected = selectHosts(inventory, flags.hosts, overrideVars, { inventoryPath: inventoryPaths.join(', ') })
   if (!flags.list) return resolveEnvRefsOrThrow(selected)
   const resolution = resolveEnvRefs(selected, process.env, { lenient: true })
   for (const [host, vars] of resolution.unresolved) unresolved?.set(host, vars)
-  for (const line of describeUnresolved(resolution.unresolved)) process.stderr.write(`note: ${line}: not validated, refers to an environment variable that is not set here\n`)
+  for (const line of describeUnresolved(resolution.unresolved))
+    process.stderr.write(`note: ${line}: not validated, refers to an environment variable that is not set here\n`)
   return resolution.hosts
 }
 

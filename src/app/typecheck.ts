@@ -44,18 +44,19 @@ function compilerOptions(ts: typeof TS, cwd: string): TS.CompilerOptions {
 export async function typecheckSpecs(files: readonly string[], cwd: string): Promise<TypeProblem[]> {
   const ts = loadTypeScript(cwd)
   if (!ts) return [{ message: TYPESCRIPT_MISSING }]
-  const program = ts.createProgram({ rootNames: files.map((f) => path.resolve(cwd, f)), options: compilerOptions(ts, cwd) })
-  const ownFiles = program.getSourceFiles().filter((sf) => isProjectFile(sf.fileName))
+  const program = ts.createProgram({ rootNames: files.map(f => path.resolve(cwd, f)), options: compilerOptions(ts, cwd) })
+  const ownFiles = program.getSourceFiles().filter(sf => isProjectFile(sf.fileName))
   const diagnostics = [
     ...program.getOptionsDiagnostics(),
     ...program.getGlobalDiagnostics(),
     // only the project's files are checked in full: the package's own sources were checked when it was built
-    ...ownFiles.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]),
+    ...ownFiles.flatMap(sf => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]),
   ]
-  return diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error).map((d) => toProblem(ts, d, cwd))
+  return diagnostics.filter(d => d.category === ts.DiagnosticCategory.Error).map(d => toProblem(ts, d, cwd))
 }
 
-export const TYPESCRIPT_MISSING = 'type check not run: verify check needs the typescript package (an optional peer dependency of postdeploy-verify): npm install --save-dev typescript'
+export const TYPESCRIPT_MISSING =
+  'type check not run: verify check needs the typescript package (an optional peer dependency of postdeploy-verify): npm install --save-dev typescript'
 
 /** The project's typescript, else one next to this package; undefined when neither has it. */
 function loadTypeScript(cwd: string): typeof TS | undefined {

@@ -57,32 +57,45 @@ export async function checkProject(flags: CheckFlags, cwd = process.cwd(), env: 
 
   const hosts = await checkInventory(flags, cwd, problems, notes)
   const resolution = resolveEnvRefs(hosts, env, { lenient: true })
-  for (const line of describeUnresolved(resolution.unresolved)) notes.push(`${line}: not checked, refers to an environment variable that is not set here`)
+  for (const line of describeUnresolved(resolution.unresolved))
+    notes.push(`${line}: not checked, refers to an environment variable that is not set here`)
 
   let redact = (text: string) => text
   let checks = 0
   if (files.length > 0) {
     // every file that loads is checked, whatever the others do
-    const { specs, problems: loadProblems } = await loadSpecFiles(files.map((f) => path.resolve(cwd, f)), cwd)
+    const { specs, problems: loadProblems } = await loadSpecFiles(
+      files.map(f => path.resolve(cwd, f)),
+      cwd,
+    )
     problems.push(...loadProblems)
-    const plan = planRun(resolution.hosts, specs, { unresolvedVars: resolution.unresolved, tags: flags.tags, excludeTags: flags.excludeTags, grep: flags.grep })
+    const plan = planRun(resolution.hosts, specs, {
+      unresolvedVars: resolution.unresolved,
+      tags: flags.tags,
+      excludeTags: flags.excludeTags,
+      grep: flags.grep,
+    })
     redact = makeRedactor(plan.secrets)
     problems.push(...plan.varProblems)
-    for (const entry of plan.hosts.flatMap((h) => h.entries.map((e) => ({ host: h.host.name, result: e.result })))) {
-      if (entry.result?.status === 'error') problems.push(`${entry.result.file}:${entry.result.line ?? 1}: on ${entry.host}: ${entry.result.message}`)
+    for (const entry of plan.hosts.flatMap(h => h.entries.map(e => ({ host: h.host.name, result: e.result })))) {
+      if (entry.result?.status === 'error')
+        problems.push(`${entry.result.file}:${entry.result.line ?? 1}: on ${entry.host}: ${entry.result.message}`)
     }
     // top-level ones are known without any host; nested ones show up when collecting for a host
-    const topLevel = specs.flatMap((spec) => spec.definitions.filter((d) => d.options.only).map((d) => (d.line === undefined ? d.file : `${d.file}:${d.line}`)))
-    for (const at of new Set([...topLevel, ...plan.focused])) problems.push(`${at}: only is left in: verify would run only the focused checks`)
+    const topLevel = specs.flatMap(spec =>
+      spec.definitions.filter(d => d.options.only).map(d => (d.line === undefined ? d.file : `${d.file}:${d.line}`)),
+    )
+    for (const at of new Set([...topLevel, ...plan.focused]))
+      problems.push(`${at}: only is left in: verify would run only the focused checks`)
     checks = plan.runnable
-    const collected = plan.hosts.flatMap((h) => h.entries.map((e) => e.check ?? e.result))
+    const collected = plan.hosts.flatMap(h => h.entries.map(e => e.check ?? e.result))
     problems.push(...(await checkWaivers(flags, cwd, collected, env)))
   }
-  const unique = [...new Set(problems)].map((p) => redact(sanitize(p)))
+  const unique = [...new Set(problems)].map(p => redact(sanitize(p)))
   const secs = ((performance.now() - started) / 1000).toFixed(1)
   const lines = [
     ...unique,
-    ...notes.map((n) => `note: ${redact(sanitize(n))}`),
+    ...notes.map(n => `note: ${redact(sanitize(n))}`),
     unique.length === 0
       ? `verify check: OK: ${files.length} spec ${files.length === 1 ? 'file' : 'files'} type-check, ${hosts.length} ${hosts.length === 1 ? "host's" : "hosts'"} vars match, ${checks} checks would run (${secs}s)`
       : `verify check: ${unique.length} ${unique.length === 1 ? 'problem' : 'problems'} (${secs}s)`,
@@ -99,7 +112,12 @@ function runFlagVars(flags: CheckFlags): Record<string, unknown> {
 }
 
 /** The waivers file's own problems (file:line), then waivers naming no check or already expired. */
-async function checkWaivers(flags: CheckFlags, cwd: string, checks: Array<{ id: string; path: string[] }>, env: NodeJS.ProcessEnv): Promise<string[]> {
+async function checkWaivers(
+  flags: CheckFlags,
+  cwd: string,
+  checks: Array<{ id: string; path: string[] }>,
+  env: NodeJS.ProcessEnv,
+): Promise<string[]> {
   try {
     const problems: string[] = []
     const waivers = await loadRunWaivers(flags, cwd, env, problems)
@@ -116,7 +134,10 @@ async function checkInventory(flags: CheckFlags, cwd: string, problems: string[]
   const shown = paths.join(', ')
   try {
     const overrideVars = { ...parseVarArgs(flags.var), ...runFlagVars(flags) }
-    const inventory = await loadInventories(paths.map((p) => path.resolve(cwd, p)), flags.inventoryFormat)
+    const inventory = await loadInventories(
+      paths.map(p => path.resolve(cwd, p)),
+      flags.inventoryFormat,
+    )
     for (const warning of inventory?.warnings ?? []) notes.push(warning)
     const narrow = (hosts: HostSpec[]) => {
       const limited = flags.limit === undefined ? hosts : applyLimit(hosts, flags.limit)

@@ -42,7 +42,7 @@ export async function startDemoDeploy(): Promise<DemoDeploy> {
     release,
     statusPort: (server.address() as AddressInfo).port,
     stop: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await new Promise<void>(resolve => server.close(() => resolve()))
       rmSync(base, { recursive: true, force: true })
     },
   }
@@ -56,7 +56,9 @@ function startDemoApp(): Promise<http.Server> {
     accesses++
     if (req.url?.startsWith('/server-status')) {
       res.setHeader('content-type', 'text/plain; charset=ISO-8859-1')
-      res.end(`Total Accesses: ${accesses}\nTotal kBytes: ${Math.ceil(accesses / 10)}\nUptime: ${Math.round((Date.now() - started) / 1000)}\nBusyWorkers: 1\nIdleWorkers: 4\nScoreboard: _W___\n`)
+      res.end(
+        `Total Accesses: ${accesses}\nTotal kBytes: ${Math.ceil(accesses / 10)}\nUptime: ${Math.round((Date.now() - started) / 1000)}\nBusyWorkers: 1\nIdleWorkers: 4\nScoreboard: _W___\n`,
+      )
       return
     }
     if (req.url === '/health') return void res.end(JSON.stringify({ status: 'ok', release: 'current' }))
@@ -64,7 +66,7 @@ function startDemoApp(): Promise<http.Server> {
     res.end('not found\n')
   })
   server.keepAliveTimeout = 1000
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
+  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve(server)))
 }
 
 export async function runDemo(flags: RunFlags): Promise<number> {
@@ -79,7 +81,9 @@ export async function runDemo(flags: RunFlags): Promise<number> {
   }
   const junit = flags.junit ?? 'reports/demo-junit.xml'
   try {
-    process.stdout.write(`demo: a sample deploy of "${deploy.app}" laid out in ${deploy.appsRoot}, app listening on 127.0.0.1:${deploy.statusPort}\n\n`)
+    process.stdout.write(
+      `demo: a sample deploy of "${deploy.app}" laid out in ${deploy.appsRoot}, app listening on 127.0.0.1:${deploy.statusPort}\n\n`,
+    )
     // the demo always runs the package's own example specs, wherever it is started from
     // its app is gone after the demo: its requests are not worth a request ledger in the user's directory
     process.env['VERIFY_STATE_DIR'] ??= path.join(deploy.appsRoot, '..', '.verify')

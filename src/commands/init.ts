@@ -59,7 +59,8 @@ function packageNotes(dir: string): string[] {
   }
   try {
     const pkg = JSON.parse(readFileSync(file, 'utf8')) as { type?: string }
-    if (pkg.type !== 'module') return ['package.json has no "type": "module": add it, or rename the spec to .spec.mts, so the spec loads as an ES module']
+    if (pkg.type !== 'module')
+      return ['package.json has no "type": "module": add it, or rename the spec to .spec.mts, so the spec loads as an ES module']
   } catch {
     return ['package.json is not valid JSON; specs need "type": "module" in it']
   }
@@ -67,7 +68,10 @@ function packageNotes(dir: string): string[] {
 }
 
 function safeName(name: string): string {
-  const cleaned = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '')
+  const cleaned = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
   return cleaned || 'app'
 }
 
@@ -140,15 +144,24 @@ describe('release', { vars: ReleaseVars }, ({ vars }) => {
 
 /** Type-checks the specs as verify runs them (ES modules the Node way, `.ts` imports), for the editor and `tsc`. */
 function tsconfigTemplate(): string {
-  const compilerOptions = { target: 'ES2022', lib: ['ES2023'], module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, allowImportingTsExtensions: true, types: ['node'] }
+  const compilerOptions = {
+    target: 'ES2022',
+    lib: ['ES2023'],
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    strict: true,
+    noEmit: true,
+    allowImportingTsExtensions: true,
+    types: ['node'],
+  }
   return `${JSON.stringify({ compilerOptions, include: ['specs'] }, null, 2)}\n`
 }
 
 export function renderInit(outcome: InitOutcome): string {
   const lines = [
-    ...outcome.written.map((f) => `wrote ${f}`),
-    ...outcome.skipped.map((f) => `kept ${f} (exists; --force overwrites)`),
-    ...outcome.notes.map((n) => `note: ${n}`),
+    ...outcome.written.map(f => `wrote ${f}`),
+    ...outcome.skipped.map(f => `kept ${f} (exists; --force overwrites)`),
+    ...outcome.notes.map(n => `note: ${n}`),
     '',
     'next: edit hosts.yaml, then  verify check  and  verify --hosts staging --expect-version <commit>',
     'or start from a host as it is:  verify generate --from-host web-1',

@@ -8,7 +8,7 @@ import { readResult } from './rollout.ts'
 
 export function mergeResults(files: readonly string[], threshold?: Threshold): RunResult {
   if (files.length === 0) throw new ConfigError('verify merge: give the JSON results to merge')
-  const runs = files.map((file) => ({ file, run: readResult(file) }))
+  const runs = files.map(file => ({ file, run: readResult(file) }))
   const seen = new Map<string, string>()
   const hosts: HostResult[] = []
   const problems: string[] = []
@@ -22,7 +22,7 @@ export function mergeResults(files: readonly string[], threshold?: Threshold): R
     }
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'))
-  const configErrors = runs.flatMap(({ file, run }) => run.configErrors.map((e) => `${file}: ${e}`))
+  const configErrors = runs.flatMap(({ file, run }) => run.configErrors.map(e => `${file}: ${e}`))
   const started = Math.min(...runs.map(({ run }) => Date.parse(run.startedAt)))
   const finished = Math.max(...runs.map(({ run }) => Date.parse(run.finishedAt)))
   const summary = summarize(hosts)

@@ -36,11 +36,18 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .description('combine the --json results of shards (or waves) into one report, applying --max-failing-hosts across all of them')
     .argument('<results...>', 'JSON results written by verify --json')
     .exitOverride()
-    .addOption(new Option('--max-failing-hosts <n|p%>', 'pass (exit 0) while at most this many hosts (or % of all merged hosts) failed or errored').argParser(thresholdArg))
+    .addOption(
+      new Option(
+        '--max-failing-hosts <n|p%>',
+        'pass (exit 0) while at most this many hosts (or % of all merged hosts) failed or errored',
+      ).argParser(thresholdArg),
+    )
     .option('--json <path>', 'write the merged JSON result')
     .option('--junit <path>', 'write the merged JUnit XML report')
     .option('--html <path>', 'write the merged HTML fleet report')
-    .addOption(new Option('--ci <dialect>', 'github: annotations and a job summary (default under GITHUB_ACTIONS=true)').choices(CI_DIALECTS))
+    .addOption(
+      new Option('--ci <dialect>', 'github: annotations and a job summary (default under GITHUB_ACTIONS=true)').choices(CI_DIALECTS),
+    )
     .addOption(new Option('--junit-flavor <flavor>', 'ant (default), jenkins, or gitlab (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--no-color', 'no colour even on a terminal')
     .action(async (files: string[], flags: ReportFlags & { maxFailingHosts?: Threshold }) => {
@@ -62,7 +69,9 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .option('--junit <path>', 'write a JUnit XML report')
     .addOption(new Option('--junit-flavor <flavor>', 'ant (default), jenkins, or gitlab (default under GITLAB_CI)').choices(JUNIT_FLAVORS))
     .option('--json <path>', 'write the JSON result again')
-    .addOption(new Option('--ci <dialect>', 'github: annotations and a job summary (default under GITHUB_ACTIONS=true)').choices(CI_DIALECTS))
+    .addOption(
+      new Option('--ci <dialect>', 'github: annotations and a job summary (default under GITHUB_ACTIONS=true)').choices(CI_DIALECTS),
+    )
     .option('--no-color', 'no colour even on a terminal')
     .action(async (file: string, flags: ReportFlags) => {
       const { readResult } = await import('./rollout.ts')
@@ -70,11 +79,19 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     })
   addSpecRunningCommands(program, ctx)
   ctx
-    .addRunOptions(program.command('serve').description('answer rollout controllers over HTTP: GET /v1/gate/<group> runs the specs there; 200 pass, 503 fail, 500 not verified (see docs/gates.md)'))
+    .addRunOptions(
+      program
+        .command('serve')
+        .description(
+          'answer rollout controllers over HTTP: GET /v1/gate/<group> runs the specs there; 200 pass, 503 fail, 500 not verified (see docs/gates.md)',
+        ),
+    )
     .option('--bind <address>', `address to listen on; beyond loopback a bearer token is required (env VERIFY_SERVE_TOKEN)`, '127.0.0.1')
     .addOption(new Option('--port <n>', 'port to listen on (0: any free port)').default(8080).argParser(intArg(0)))
     .addOption(new Option('--cache <seconds>', 'a finished result answers for its selection this long').default(5).argParser(intArg(0)))
-    .addOption(new Option('--max-runs <n>', 'runs at once (each on its own selection); more requests queue').default(2).argParser(intArg(1)))
+    .addOption(
+      new Option('--max-runs <n>', 'runs at once (each on its own selection); more requests queue').default(2).argParser(intArg(1)),
+    )
     .action(async (flags: import('./serve.ts').ServeFlags) => {
       const { runServe, untilStopped } = await import('./serve.ts')
       // a config problem (no token for a public bind) exits 3; else serve until SIGINT/SIGTERM, so
@@ -85,7 +102,7 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
     .command('init')
     .description('scaffold specs/ and hosts.yaml in this repository (never overwrites without --force)')
     .exitOverride()
-    .option('--app <name>', 'the app\'s name (default: this directory\'s name)')
+    .option('--app <name>', "the app's name (default: this directory's name)")
     .option('--apps-root <path>', 'where apps live on the hosts: releases under <path>/<app>/releases', '/apps')
     .option('--force', 'overwrite existing files')
     .action(async (flags: { app?: string; appsRoot: string; force?: boolean }) => {
@@ -94,50 +111,117 @@ export function addDeployCommands(program: Command, ctx: DeployCommandsContext):
       ctx.setExitCode(ExitCode.Ok)
     })
   ctx
-    .addRunOptions(program.command('generate').description('write a starting spec from a host\'s current state: release layouts, listening ports, processes, services'))
+    .addRunOptions(
+      program
+        .command('generate')
+        .description("write a starting spec from a host's current state: release layouts, listening ports, processes, services"),
+    )
     .requiredOption('--from-host <host>', 'the host to read (a host name, or [user@]address[:port])')
     .option('-o, --output <file>', 'spec file to write (default specs/<host>.spec.ts)')
-    .option('--roots <paths>', 'where to look for release layouts (comma-separated; default: the host\'s appsRoot var, /apps, /srv, /var/www, /opt, /home)')
+    .option(
+      '--roots <paths>',
+      "where to look for release layouts (comma-separated; default: the host's appsRoot var, /apps, /srv, /var/www, /opt, /home)",
+    )
     .option('--force', 'overwrite the output file')
-    .action(async (flags: { fromHost: string; output?: string; roots?: string; force?: boolean; inventory: string | string[]; inventoryFormat?: InventoryFormat }) => {
-      const { runGenerate, DEFAULT_ROOTS } = await import('./generate.ts')
-      const roots = flags.roots === undefined ? DEFAULT_ROOTS : flags.roots.split(',').map((r) => r.trim()).filter((r) => r !== '')
-      // the inventory's groups say where the generated spec applies (a broken inventory is reported by the run itself)
-      const inventory = await loadInventories([flags.inventory].flat().map((p) => path.resolve(p)), flags.inventoryFormat).catch(() => undefined)
-      const options = { roots, rootsGiven: flags.roots !== undefined, output: flags.output, force: flags.force, ...(inventory ? { groups: inventory.groups, inventoryHosts: inventory.hosts.size } : {}) }
-      ctx.setExitCode(await withConfigErrorsAsync(() => runGenerate(flags.fromHost, options, (hooks) => ctx.run({ ...flags, hosts: flags.fromHost }, hooks))))
-    })
+    .action(
+      async (flags: {
+        fromHost: string
+        output?: string
+        roots?: string
+        force?: boolean
+        inventory: string | string[]
+        inventoryFormat?: InventoryFormat
+      }) => {
+        const { runGenerate, DEFAULT_ROOTS } = await import('./generate.ts')
+        const roots =
+          flags.roots === undefined
+            ? DEFAULT_ROOTS
+            : flags.roots
+                .split(',')
+                .map(r => r.trim())
+                .filter(r => r !== '')
+        // the inventory's groups say where the generated spec applies (a broken inventory is reported by the run itself)
+        const inventory = await loadInventories(
+          [flags.inventory].flat().map(p => path.resolve(p)),
+          flags.inventoryFormat,
+        ).catch(() => undefined)
+        const options = {
+          roots,
+          rootsGiven: flags.roots !== undefined,
+          output: flags.output,
+          force: flags.force,
+          ...(inventory ? { groups: inventory.groups, inventoryHosts: inventory.hosts.size } : {}),
+        }
+        ctx.setExitCode(
+          await withConfigErrorsAsync(() =>
+            runGenerate(flags.fromHost, options, hooks => ctx.run({ ...flags, hosts: flags.fromHost }, hooks)),
+          ),
+        )
+      },
+    )
 }
 
 function addSpecRunningCommands(program: Command, ctx: DeployCommandsContext): void {
   ctx
-    .addRunOptions(program.command('snapshot').description('record every fact the specs read (plus pids, start times and clock offsets) per host, for --baseline and later comparison'))
+    .addRunOptions(
+      program
+        .command('snapshot')
+        .description(
+          'record every fact the specs read (plus pids, start times and clock offsets) per host, for --baseline and later comparison',
+        ),
+    )
     .requiredOption('--hosts <targets>', 'group, host name, `local`, or [user@]address[:port]; comma-separated mix')
     .requiredOption('-o, --output <file>', 'snapshot file to write (JSON)')
     .action(async (flags: { output: string; hosts: string }) => {
       const { runSnapshot } = await import('./snapshot.ts')
-      ctx.setExitCode(await withConfigErrorsAsync(() => runSnapshot(flags.output, (hooks) => ctx.run(flags, hooks))))
+      ctx.setExitCode(await withConfigErrorsAsync(() => runSnapshot(flags.output, hooks => ctx.run(flags, hooks))))
     })
   ctx
-    .addRunOptions(program.command('compare').description('run the same specs on two groups and report every fact that differs between paired hosts (migration parity); exit 0 same, 1 different, 2 host error'))
+    .addRunOptions(
+      program
+        .command('compare')
+        .description(
+          'run the same specs on two groups and report every fact that differs between paired hosts (migration parity); exit 0 same, 1 different, 2 host error',
+        ),
+    )
     .requiredOption('--hosts <targets>', 'the old side: group, host names, …')
     .requiredOption('--against <targets>', 'the new side: group, host names, …')
-    .addOption(new Option('--pair <how>', 'order (i-th with i-th), name:FROM=TO (web-1-old ↔ web-1-new), or reference (--hosts is one host, compared with each of --against)').default('order'))
-    .option('--ignore <field-or-fact>', 'also leave out this field name or fact key (globs: file:/var/log/*); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(
+      new Option(
+        '--pair <how>',
+        'order (i-th with i-th), name:FROM=TO (web-1-old ↔ web-1-new), or reference (--hosts is one host, compared with each of --against)',
+      ).default('order'),
+    )
+    .option(
+      '--ignore <field-or-fact>',
+      'also leave out this field name or fact key (globs: file:/var/log/*); repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--no-default-ignores', 'compare pids, start times, counters and clocks too')
-    .action(async (flags: { hosts: string; against: string; pair: string; ignore: string[]; defaultIgnores: boolean; json?: string; specs: string }) => {
-      const { runCompare } = await import('./compare.ts')
-      const { parsePairing } = await import('../app/compare/pair.ts')
-      ctx.setExitCode(
-        await withConfigErrorsAsync(() =>
-          runCompare(
-            { ...flags, pair: parsePairing(flags.pair) },
-            // each side is a quiet run of its own; the compare report replaces their reports
-            (hosts, hooks) => ctx.run({ ...flags, hosts, json: undefined, junit: undefined, maxFailingHosts: undefined }, hooks),
+    .action(
+      async (flags: {
+        hosts: string
+        against: string
+        pair: string
+        ignore: string[]
+        defaultIgnores: boolean
+        json?: string
+        specs: string
+      }) => {
+        const { runCompare } = await import('./compare.ts')
+        const { parsePairing } = await import('../app/compare/pair.ts')
+        ctx.setExitCode(
+          await withConfigErrorsAsync(() =>
+            runCompare(
+              { ...flags, pair: parsePairing(flags.pair) },
+              // each side is a quiet run of its own; the compare report replaces their reports
+              (hosts, hooks) => ctx.run({ ...flags, hosts, json: undefined, junit: undefined, maxFailingHosts: undefined }, hooks),
+            ),
           ),
-        ),
-      )
-    })
+        )
+      },
+    )
 }
 
 /** Console, then JUnit and JSON when asked: the same views a run writes. */
@@ -175,7 +259,7 @@ export async function withConfigErrorsAsync(fn: () => Promise<number>): Promise<
 }
 
 function intArg(min: number): (text: string) => number {
-  return (text) => {
+  return text => {
     const n = Number(text)
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}`)
     return n

@@ -40,15 +40,49 @@ export interface RolloutFlags {
 export function addRolloutOptions(command: Command): Command {
   return command
     .option('--limit <patterns>', 'narrow --hosts to names, globs (web-*) or groups; !pattern excludes; comma-separated')
-    .addOption(new Option('--shard <i/n>', 'verify only shard i of n: hosts sorted by name and dealt round-robin (for parallel CI jobs)').argParser(optionParser(parseShard)))
-    .addOption(new Option('--max-failing-hosts <n|p%>', 'pass (exit 0) while at most this many hosts (or this % of them) fail or error; the report names them').argParser(optionParser(parseThreshold)))
-    .addOption(new Option('--wait <duration>', 'retry a failing check with fresh facts until it passes or this runs out (90s, 2m); reports time-to-green').argParser(optionParser(parseDuration)))
-    .addOption(new Option('--interval <duration>', 'with --wait or --consecutive: a fixed pause between attempts (default: 0.5s doubling to 5s)').argParser(optionParser(parseDuration)))
-    .addOption(new Option('--consecutive <n>', 'a check is green only after n passes in a row, each with fresh facts (like Argo Rollouts consecutiveSuccessLimit)').argParser(optionParser(parseConsecutive)))
-    .addOption(new Option('--initial-delay <duration>', 'wait this long before each check\'s first attempt (like Argo Rollouts initialDelay)').argParser(optionParser(parseDuration)))
+    .addOption(
+      new Option('--shard <i/n>', 'verify only shard i of n: hosts sorted by name and dealt round-robin (for parallel CI jobs)').argParser(
+        optionParser(parseShard),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--max-failing-hosts <n|p%>',
+        'pass (exit 0) while at most this many hosts (or this % of them) fail or error; the report names them',
+      ).argParser(optionParser(parseThreshold)),
+    )
+    .addOption(
+      new Option(
+        '--wait <duration>',
+        'retry a failing check with fresh facts until it passes or this runs out (90s, 2m); reports time-to-green',
+      ).argParser(optionParser(parseDuration)),
+    )
+    .addOption(
+      new Option(
+        '--interval <duration>',
+        'with --wait or --consecutive: a fixed pause between attempts (default: 0.5s doubling to 5s)',
+      ).argParser(optionParser(parseDuration)),
+    )
+    .addOption(
+      new Option(
+        '--consecutive <n>',
+        'a check is green only after n passes in a row, each with fresh facts (like Argo Rollouts consecutiveSuccessLimit)',
+      ).argParser(optionParser(parseConsecutive)),
+    )
+    .addOption(
+      new Option(
+        '--initial-delay <duration>',
+        "wait this long before each check's first attempt (like Argo Rollouts initialDelay)",
+      ).argParser(optionParser(parseDuration)),
+    )
     .option('--rerun-failed <result.json>', 'verify again only the hosts and checks that failed or errored in an earlier --json result')
     .option('--baseline <snapshot.json>', 'a snapshot written by verify snapshot: specs read it with baseline() to assert on changes')
-    .addOption(new Option('--since <time>', 'when the deploy began (ISO 8601 or epoch seconds): sets the deployStartedAt var restart() compares start times with').argParser(optionParser(parseSinceFlag)))
+    .addOption(
+      new Option(
+        '--since <time>',
+        'when the deploy began (ISO 8601 or epoch seconds): sets the deployStartedAt var restart() compares start times with',
+      ).argParser(optionParser(parseSinceFlag)),
+    )
 }
 
 function parseConsecutive(text: string): number {
@@ -68,7 +102,7 @@ export function waitPacing(flags: RolloutFlags): WaitPacing | undefined {
 }
 
 function optionParser<T>(parse: (text: string) => T): (text: string) => T {
-  return (text) => {
+  return text => {
     try {
       return parse(text)
     } catch (error) {
@@ -87,7 +121,11 @@ export interface RolloutSelection {
  * The wave's hosts: `--hosts` (or `-`: stdin; or, with --rerun-failed and no --hosts, the hosts
  * that failed), resolved by `resolve`, then narrowed by --rerun-failed, --limit and --shard.
  */
-export async function selectRolloutHosts(hostsFlag: string | undefined, flags: RolloutFlags, resolve: (hosts: string) => Promise<HostSpec[]>): Promise<RolloutSelection> {
+export async function selectRolloutHosts(
+  hostsFlag: string | undefined,
+  flags: RolloutFlags,
+  resolve: (hosts: string) => Promise<HostSpec[]>,
+): Promise<RolloutSelection> {
   if (flags.baseline) installBaseline(readSnapshot(flags.baseline), flags.baseline)
   let hostsArg = hostsFlag
   if (hostsArg === '-') hostsArg = await readHostsFromStdin()
@@ -101,17 +139,22 @@ export async function selectRolloutHosts(hostsFlag: string | undefined, flags: R
   let selected = hosts
   if (flags.rerunFailed) {
     const failing = failedChecks(readResult(flags.rerunFailed))
-    selected = selected.filter((h) => failing.has(h.name))
-    if (selected.length === 0) return { hosts: [], nothingToVerify: `none of the selected hosts failed in ${flags.rerunFailed}: nothing to re-run` }
+    selected = selected.filter(h => failing.has(h.name))
+    if (selected.length === 0)
+      return { hosts: [], nothingToVerify: `none of the selected hosts failed in ${flags.rerunFailed}: nothing to re-run` }
   }
   if (flags.limit !== undefined) selected = applyLimit(selected, flags.limit)
   if (flags.shard) {
     selected = selectShard(selected, flags.shard)
-    if (selected.length === 0) return { hosts: [], nothingToVerify: `shard ${flags.shard.index}/${flags.shard.count} holds none of the ${hosts.length} selected hosts: nothing to verify in this job` }
+    if (selected.length === 0)
+      return {
+        hosts: [],
+        nothingToVerify: `shard ${flags.shard.index}/${flags.shard.count} holds none of the ${hosts.length} selected hosts: nothing to verify in this job`,
+      }
   }
   if (flags.since !== undefined) {
     const deployStartedAt = new Date(flags.since).toISOString()
-    selected = selected.map((h) => ({ ...h, vars: { ...h.vars, deployStartedAt } }))
+    selected = selected.map(h => ({ ...h, vars: { ...h.vars, deployStartedAt } }))
   }
   return { hosts: selected }
 }
@@ -137,12 +180,12 @@ export function restrictPlan(plan: RunPlan, flags: RolloutFlags): RunPlan {
   if (!flags.rerunFailed) return plan
   const failing = failedChecks(readResult(flags.rerunFailed))
   const hosts = plan.hosts
-    .map((hp) => {
+    .map(hp => {
       const ids = failing.get(hp.host.name) ?? new Set<string>()
-      const entries = hp.entries.filter((e) => ids.has(e.check?.id ?? e.result!.id))
-      return { ...hp, entries, runnable: entries.filter((e) => e.check).length }
+      const entries = hp.entries.filter(e => ids.has(e.check?.id ?? e.result!.id))
+      return { ...hp, entries, runnable: entries.filter(e => e.check).length }
     })
-    .filter((hp) => hp.entries.length > 0)
+    .filter(hp => hp.entries.length > 0)
   return { ...plan, hosts, runnable: hosts.reduce((n, h) => n + h.runnable, 0) }
 }
 
@@ -151,7 +194,7 @@ export function failedChecks(run: RunResult): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>()
   for (const host of run.hosts) {
     if (!isFailingHost(host)) continue
-    const ids = host.checks.filter((c) => host.status === 'error' || c.status === 'failed' || c.status === 'error').map((c) => c.id)
+    const ids = host.checks.filter(c => host.status === 'error' || c.status === 'failed' || c.status === 'error').map(c => c.id)
     out.set(host.host.name, new Set(ids))
   }
   return out
@@ -171,8 +214,10 @@ export function readResult(file: string): RunResult {
     throw new ConfigError(`${file}: not JSON (${(error as Error).message})`)
   }
   const run = parsed as Partial<RunResult>
-  if (typeof parsed !== 'object' || parsed === null || !Array.isArray(run.hosts)) throw new ConfigError(`${file}: not a verify --json result (no hosts list)`)
-  if (run.schemaVersion !== SCHEMA_VERSION) throw new ConfigError(`${file}: schemaVersion ${String(run.schemaVersion)}, this verify reads ${SCHEMA_VERSION}`)
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray(run.hosts))
+    throw new ConfigError(`${file}: not a verify --json result (no hosts list)`)
+  if (run.schemaVersion !== SCHEMA_VERSION)
+    throw new ConfigError(`${file}: schemaVersion ${String(run.schemaVersion)}, this verify reads ${SCHEMA_VERSION}`)
   results.set(file, parsed as RunResult)
   return parsed as RunResult
 }

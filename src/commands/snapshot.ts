@@ -27,8 +27,16 @@ type Run = (hooks: RunHooks) => Promise<number>
 
 export async function runSnapshot(output: string, run: Run): Promise<number> {
   let result: RunResult | undefined
-  let redact: (text: string) => string = (t) => t
-  await run({ extraSpecs: [await snapshotProbeSpec()], recordFacts: true, quiet: true, onResult: (r, red) => { result = r; redact = red } })
+  let redact: (text: string) => string = t => t
+  await run({
+    extraSpecs: [await snapshotProbeSpec()],
+    recordFacts: true,
+    quiet: true,
+    onResult: (r, red) => {
+      result = r
+      redact = red
+    },
+  })
   if (!result) throw new ConfigError('verify snapshot: the run produced no result')
   if (result.configErrors.length > 0) throw new ConfigError(result.configErrors.join('\n'))
   const snapshot = snapshotFromRun(result)
@@ -36,17 +44,18 @@ export async function runSnapshot(output: string, run: Run): Promise<number> {
   // (string by string: a search of the JSON text could match across a key and its value)
   writeSnapshot(redactStrings(JSON.parse(JSON.stringify(snapshot)) as Snapshot, redact), output)
   process.stdout.write(renderSnapshotSummary(snapshot, output))
-  return snapshot.hosts.some((h) => h.error) ? ExitCode.HostError : ExitCode.Ok
+  return snapshot.hosts.some(h => h.error) ? ExitCode.HostError : ExitCode.Ok
 }
 
 export function renderSnapshotSummary(s: Snapshot, output: string): string {
-  const lines = s.hosts.map((h) => {
+  const lines = s.hosts.map(h => {
     if (h.error) return `! ${h.name}: not recorded: ${h.error}`
     const failing = Object.entries(h.checks).filter(([, status]) => status === 'failed' || status === 'error').length
-    const offset = h.clockOffsetMs === undefined ? '' : `, clock ${h.clockOffsetMs >= 0 ? '+' : '−'}${(Math.abs(h.clockOffsetMs) / 1000).toFixed(1)}s`
+    const offset =
+      h.clockOffsetMs === undefined ? '' : `, clock ${h.clockOffsetMs >= 0 ? '+' : '−'}${(Math.abs(h.clockOffsetMs) / 1000).toFixed(1)}s`
     return `✓ ${h.name}: ${Object.keys(h.facts).length} facts, ${h.processes.length} processes${offset}${failing ? ` (${failing} checks did not pass then)` : ''}`
   })
-  const errored = s.hosts.filter((h) => h.error).length
+  const errored = s.hosts.filter(h => h.error).length
   lines.push('', `snapshot of ${s.hosts.length - errored} of ${s.hosts.length} hosts written to ${output}`)
   return `${lines.join('\n')}\n`
 }

@@ -74,7 +74,11 @@ export function readFact<T>(request: FactRequest<T>): Promise<T> {
   noteFact(request.key)
   const ctx = currentHost()
   const answer = ctx.facts.get(request)
-  if (ctx.factLog) answer.then((value) => recordFact(ctx, request.key, value), () => {})
+  if (ctx.factLog)
+    answer.then(
+      value => recordFact(ctx, request.key, value),
+      () => {},
+    )
   return answer
 }
 
@@ -129,14 +133,15 @@ export async function endHostSessions(ctx: HostContext): Promise<void> {
   const byKey = sessions.get(ctx)
   if (!byKey) return
   sessions.delete(ctx)
-  await Promise.all([...byKey.values()].map((s) => s.dispose().catch(() => undefined)))
+  await Promise.all([...byKey.values()].map(s => s.dispose().catch(() => undefined)))
 }
 
 /** The figures of every session of the host, summed. */
 export function hostSessionFigures(ctx: HostContext): HostSessionFigures {
   const out: HostSessionFigures = {}
   for (const session of sessions.get(ctx)?.values() ?? []) {
-    for (const [name, value] of Object.entries(session.figures?.() ?? {}) as Array<[keyof HostSessionFigures, number]>) out[name] = (out[name] ?? 0) + value
+    for (const [name, value] of Object.entries(session.figures?.() ?? {}) as Array<[keyof HostSessionFigures, number]>)
+      out[name] = (out[name] ?? 0) + value
   }
   return out
 }

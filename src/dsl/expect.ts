@@ -27,7 +27,8 @@ declare module 'expect' {
 type Predicate = (f: FileFacts) => boolean
 
 function describeActual(f: FileFacts): string {
-  if (f.isSymlink) return f.exists ? `a symlink to ${JSON.stringify(f.linkTarget)}` : `a dangling symlink to ${JSON.stringify(f.linkTarget)}`
+  if (f.isSymlink)
+    return f.exists ? `a symlink to ${JSON.stringify(f.linkTarget)}` : `a dangling symlink to ${JSON.stringify(f.linkTarget)}`
   if (!f.type) return 'missing'
   return `a ${f.type}`
 }
@@ -43,7 +44,8 @@ function fileMatcher(what: string, test: Predicate) {
       expected: `${this.isNot ? 'not ' : ''}${what}`,
       actual: describeActual(received),
       pass,
-      message: () => `expected ${JSON.stringify(received.path)} ${this.isNot ? 'not ' : ''}to be ${what}, but it is ${describeActual(received)}`,
+      message: () =>
+        `expected ${JSON.stringify(received.path)} ${this.isNot ? 'not ' : ''}to be ${what}, but it is ${describeActual(received)}`,
     }
   }
 }
@@ -53,10 +55,10 @@ function isFileFacts(value: unknown): value is FileFacts {
 }
 
 baseExpect.extend({
-  toExist: fileMatcher('present', (f) => f.exists),
-  toBeFile: fileMatcher('a file', (f) => f.isFile),
-  toBeDirectory: fileMatcher('a directory', (f) => f.isDirectory),
-  toBeSymlink: fileMatcher('a symlink', (f) => f.isSymlink),
+  toExist: fileMatcher('present', f => f.exists),
+  toBeFile: fileMatcher('a file', f => f.isFile),
+  toBeDirectory: fileMatcher('a directory', f => f.isDirectory),
+  toBeSymlink: fileMatcher('a symlink', f => f.isSymlink),
 })
 
 /** Errors carry what was received and what the matcher was given, for the report's expected/actual. */
@@ -68,7 +70,12 @@ interface MatcherResult {
 }
 
 // comparison matchers: the report keeps the operator, as Jest's own message does
-const COMPARISONS: Record<string, string> = { toBeLessThan: '<', toBeLessThanOrEqual: '<=', toBeGreaterThan: '>', toBeGreaterThanOrEqual: '>=' }
+const COMPARISONS: Record<string, string> = {
+  toBeLessThan: '<',
+  toBeLessThanOrEqual: '<=',
+  toBeGreaterThan: '>',
+  toBeGreaterThanOrEqual: '>=',
+}
 
 function annotate(error: unknown, received: unknown, args: unknown[], matcher: string | symbol, isNot: boolean): unknown {
   if (error === null || typeof error !== 'object') return error
@@ -80,9 +87,11 @@ function annotate(error: unknown, received: unknown, args: unknown[], matcher: s
     ;(error as { thrownByMatcher?: string }).thrownByMatcher = String(matcher)
     return error
   }
-  if (!('expected' in result) || result.expected === undefined) result.expected = args.length === 1 ? args[0] : args.length === 0 ? undefined : args
+  if (!('expected' in result) || result.expected === undefined)
+    result.expected = args.length === 1 ? args[0] : args.length === 0 ? undefined : args
   // a promise (`.resolves`/`.rejects`) prints as its async context, not a value: the message says what it settled to
-  if ((!('actual' in result) || result.actual === undefined) && !(received instanceof Promise)) result.actual = isFileFacts(received) ? describeActual(received) : received
+  if ((!('actual' in result) || result.actual === undefined) && !(received instanceof Promise))
+    result.actual = isFileFacts(received) ? describeActual(received) : received
   const operator = typeof matcher === 'string' ? COMPARISONS[matcher] : undefined
   if (operator && args.length === 1) result.expectedText = `${isNot ? 'not ' : ''}${operator} ${inspect(args[0])}`
   return error
@@ -96,7 +105,7 @@ export function isMatcherUsageError(error: unknown): boolean {
 // Jest's matchers put expected/actual in their message only; wrap each matcher call to keep them,
 // and to re-run a failure that involves a secret on redacted values (redacted-matcher.ts).
 function capture<T extends object>(target: T, received: unknown, chain: readonly PropertyKey[] = []): T {
-  const isNot = chain.filter((p) => p === 'not').length % 2 === 1
+  const isNot = chain.filter(p => p === 'not').length % 2 === 1
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver)
@@ -132,16 +141,19 @@ function capture<T extends object>(target: T, received: unknown, chain: readonly
  */
 function lazyCapture(received: unknown, chain: readonly PropertyKey[] = []): object {
   const full = () => chain.reduce<object>((o, p) => Reflect.get(o, p) as object, capture(baseExpect(received) as object, received))
-  return new Proxy({}, {
-    get(_obj, prop) {
-      if (prop === 'not' || prop === 'resolves' || prop === 'rejects') return lazyCapture(received, [...chain, prop])
-      const built = chain.reduce<object>((o, p) => Reflect.get(o, p) as object, capture(expectOnly(received, prop) as object, received))
-      return Reflect.get(built, prop)
+  return new Proxy(
+    {},
+    {
+      get(_obj, prop) {
+        if (prop === 'not' || prop === 'resolves' || prop === 'rejects') return lazyCapture(received, [...chain, prop])
+        const built = chain.reduce<object>((o, p) => Reflect.get(o, p) as object, capture(expectOnly(received, prop) as object, received))
+        return Reflect.get(built, prop)
+      },
+      has: (_obj, prop) => Reflect.has(full(), prop),
+      ownKeys: () => Reflect.ownKeys(full()),
+      getOwnPropertyDescriptor: (_obj, prop) => Reflect.getOwnPropertyDescriptor(full(), prop),
     },
-    has: (_obj, prop) => Reflect.has(full(), prop),
-    ownKeys: () => Reflect.ownKeys(full()),
-    getOwnPropertyDescriptor: (_obj, prop) => Reflect.getOwnPropertyDescriptor(full(), prop),
-  })
+  )
 }
 
 /** Jest's `.resolves`/`.rejects` use the error made at the expect() call only for a promise or a function. */
@@ -156,4 +168,7 @@ function mayResolve(received: unknown): boolean {
 }
 
 // a proxy, not Object.assign(fn, baseExpect): copying expect's members would load it (jest-expect.ts)
-export const expect = new Proxy(<T,>(received: T) => (mayResolve(received) ? capture(baseExpect(received), received) : lazyCapture(received)), { get: (_fn, prop) => Reflect.get(baseExpect, prop) }) as unknown as typeof baseExpect
+export const expect = new Proxy(
+  <T>(received: T) => (mayResolve(received) ? capture(baseExpect(received), received) : lazyCapture(received)),
+  { get: (_fn, prop) => Reflect.get(baseExpect, prop) },
+) as unknown as typeof baseExpect

@@ -22,7 +22,7 @@ export function jestExpect(): BaseExpect {
 export const baseExpect: BaseExpect = new Proxy((() => {}) as unknown as BaseExpect, {
   apply: (_target, thisArg, args) => Reflect.apply(jestExpect(), thisArg, args),
   get: (_target, prop) => {
-    if (prop === 'extend' && !loaded) return (matchers: Parameters<BaseExpect['extend']>[0]) => void pending.push((e) => e.extend(matchers))
+    if (prop === 'extend' && !loaded) return (matchers: Parameters<BaseExpect['extend']>[0]) => void pending.push(e => e.extend(matchers))
     return Reflect.get(jestExpect(), prop)
   },
 })

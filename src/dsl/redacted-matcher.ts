@@ -27,7 +27,7 @@ export function redactMatcherFailure(secrets: SecretRedactor | undefined, call: 
   if (settling && call.received instanceof Promise) {
     // the received promise has settled by now: re-run on a promise of its redacted outcome
     return call.received.then(
-      (value) => rerun(secrets, call, error, Promise.resolve(secrets.value(value))),
+      value => rerun(secrets, call, error, Promise.resolve(secrets.value(value))),
       (reason: unknown) => rerun(secrets, call, error, Promise.reject(secrets.value(reason))),
     )
   }
@@ -36,7 +36,12 @@ export function redactMatcherFailure(secrets: SecretRedactor | undefined, call: 
 
 function involvesSecret(secrets: SecretRedactor, call: MatcherCall, error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error)
-  return secrets.revealedIn(message) !== undefined || secrets.contains(call.received) || secrets.contains(call.args) || secrets.contains((error as MatcherError).matcherResult)
+  return (
+    secrets.revealedIn(message) !== undefined ||
+    secrets.contains(call.received) ||
+    secrets.contains(call.args) ||
+    secrets.contains((error as MatcherError).matcherResult)
+  )
 }
 
 /** The re-run's error; a re-run that passes (the secret decided the outcome) gives a generic failure. */
@@ -47,7 +52,11 @@ function rerun(secrets: SecretRedactor, call: MatcherCall, original: unknown, re
     let target = call.expect(received) as Record<PropertyKey, unknown>
     for (const modifier of call.chain) target = target[modifier] as Record<PropertyKey, unknown>
     const out = (target[call.matcher] as (...a: unknown[]) => unknown)(...args)
-    if (out instanceof Promise) return out.then(() => finish(undefined), (e: unknown) => finish(e))
+    if (out instanceof Promise)
+      return out.then(
+        () => finish(undefined),
+        (e: unknown) => finish(e),
+      )
     return finish(undefined)
   } catch (e) {
     return finish(e)
@@ -55,12 +64,25 @@ function rerun(secrets: SecretRedactor, call: MatcherCall, original: unknown, re
 }
 
 /** The re-run's error when it failed like the original and shows no secret; otherwise the generic one. */
-function safeError(secrets: SecretRedactor, call: MatcherCall, original: unknown, received: unknown, args: unknown[], rerunError: unknown): unknown {
+function safeError(
+  secrets: SecretRedactor,
+  call: MatcherCall,
+  original: unknown,
+  received: unknown,
+  args: unknown[],
+  rerunError: unknown,
+): unknown {
   const error = rerunError === undefined ? undefined : call.annotate(rerunError, received, args)
   const failedAlike = (error as MatcherError | undefined)?.matcherResult !== undefined || !(original as MatcherError).matcherResult
   if (error instanceof Error && failedAlike && secrets.revealedIn(error.message) === undefined) return error
-  const names = [...new Set([...secrets.namesIn(call.received), ...secrets.namesIn(call.args), ...secrets.namesIn(original instanceof Error ? original.message : '')])]
-  const shown = names.map((n) => `[secret:${n}]`).join(', ') || 'a secret'
+  const names = [
+    ...new Set([
+      ...secrets.namesIn(call.received),
+      ...secrets.namesIn(call.args),
+      ...secrets.namesIn(original instanceof Error ? original.message : ''),
+    ]),
+  ]
+  const shown = names.map(n => `[secret:${n}]`).join(', ') || 'a secret'
   const matcher = [...call.chain, call.matcher].map(String).join('.')
   const generic: MatcherError = new Error(`expect(received).${matcher}(…) failed; the values are withheld because they contain ${shown}`)
   generic.matcherResult = { pass: false, message: generic.message }

@@ -13,9 +13,7 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
   }
 }
 
-type StandardResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: ReadonlyArray<StandardIssue> }
+type StandardResult<Output> = { readonly value: Output; readonly issues?: undefined } | { readonly issues: ReadonlyArray<StandardIssue> }
 
 interface StandardIssue {
   readonly message: string
@@ -67,18 +65,21 @@ export interface VarIssue {
 }
 
 export type VarsValidation =
-  | { ok: true; value: Record<string, unknown>; secretPaths: VarPath[] }
-  | { ok: false; issues: VarIssue[]; secretPaths: VarPath[] }
+  { ok: true; value: Record<string, unknown>; secretPaths: VarPath[] } | { ok: false; issues: VarIssue[]; secretPaths: VarPath[] }
 
 /** Validates a host's merged vars against a spec's schema (synchronously: vars are plain data). */
 export function validateVars(schema: VarsSchema, vars: Record<string, unknown>): VarsValidation {
   const secretPaths = findSecretPaths(schema)
   const result = schema['~standard'].validate(vars)
   if (result instanceof Promise) {
-    return { ok: false, secretPaths, issues: [{ path: [], message: 'the vars schema is asynchronous; use a synchronous schema (no async refinements)' }] }
+    return {
+      ok: false,
+      secretPaths,
+      issues: [{ path: [], message: 'the vars schema is asynchronous; use a synchronous schema (no async refinements)' }],
+    }
   }
   if (result.issues) {
-    const issues = result.issues.map((issue) => describeIssue(issue, vars, secretPaths))
+    const issues = result.issues.map(issue => describeIssue(issue, vars, secretPaths))
     return { ok: false, secretPaths, issues }
   }
   if (result.value === null || typeof result.value !== 'object') {
@@ -93,10 +94,14 @@ export function validateVars(schema: VarsSchema, vars: Record<string, unknown>):
  * the text that was typed (a JSON scalar prints back as typed). What still fails says how
  * --var reads values and how to quote one.
  */
-export function validateVarsFromCommandLine(schema: VarsSchema, vars: Record<string, unknown>, fromCommandLine: (path: VarPath) => boolean): VarsValidation {
+export function validateVarsFromCommandLine(
+  schema: VarsSchema,
+  vars: Record<string, unknown>,
+  fromCommandLine: (path: VarPath) => boolean,
+): VarsValidation {
   const first = validateVars(schema, vars)
   if (first.ok) return first
-  const typed = first.issues.filter((issue) => fromCommandLine(issue.path) && isJsonScalar(valueAtPath(vars, issue.path)))
+  const typed = first.issues.filter(issue => fromCommandLine(issue.path) && isJsonScalar(valueAtPath(vars, issue.path)))
   let result: VarsValidation & { ok: false } = first
   if (typed.length > 0) {
     const asText = structuredClone(vars)
@@ -105,7 +110,9 @@ export function validateVarsFromCommandLine(schema: VarsSchema, vars: Record<str
     if (retried.ok) return retried
     result = retried
   }
-  const issues = result.issues.map((issue) => (fromCommandLine(issue.path) && issue.path.length > 0 ? { ...issue, message: `${issue.message} ${commandLineHint(issue.path)}` } : issue))
+  const issues = result.issues.map(issue =>
+    fromCommandLine(issue.path) && issue.path.length > 0 ? { ...issue, message: `${issue.message} ${commandLineHint(issue.path)}` } : issue,
+  )
   return { ...result, issues }
 }
 
@@ -148,13 +155,16 @@ interface IssueDetails {
 }
 
 function describeIssue(issue: StandardIssue, vars: Record<string, unknown>, secretPaths: VarPath[]): VarIssue {
-  const path = (issue.path ?? []).map((seg) => normalizeSegment(seg))
+  const path = (issue.path ?? []).map(seg => normalizeSegment(seg))
   const details = issue as StandardIssue & IssueDetails
   const name = formatVarPath(path)
   const actual = valueAtPath(vars, path)
-  const isSecret = secretPaths.some((p) => startsWith(path, p))
+  const isSecret = secretPaths.some(p => startsWith(path, p))
   if (details.code === 'unrecognized_keys' && details.keys) {
-    return { path, message: `${details.keys.map((k) => formatVarPath([...path, k])).join(', ')}: not a var this spec declares (its schema is strict)` }
+    return {
+      path,
+      message: `${details.keys.map(k => formatVarPath([...path, k])).join(', ')}: not a var this spec declares (its schema is strict)`,
+    }
   }
   const wanted = expectedText(details)
   if (actual === undefined && (details.code === 'invalid_type' || details.code === 'invalid_value')) {
@@ -168,7 +178,7 @@ function describeIssue(issue: StandardIssue, vars: Record<string, unknown>, secr
 }
 
 function expectedText(details: IssueDetails): string | undefined {
-  if (details.code === 'invalid_value' && details.values) return `one of ${details.values.map((v) => JSON.stringify(v)).join(', ')}`
+  if (details.code === 'invalid_value' && details.values) return `one of ${details.values.map(v => JSON.stringify(v)).join(', ')}`
   return details.expected
 }
 

@@ -26,23 +26,26 @@ function labelled(fn: When, whyNot: string): When {
 /** Applies on hosts in any of these groups (directly or through a parent group). */
 export function inGroup(...groups: string[]): When {
   const list = groups.join(' or ')
-  return labelled((host) => host.groups.some((g) => groups.includes(g)), `host is not in group ${list}`)
+  return labelled(host => host.groups.some(g => groups.includes(g)), `host is not in group ${list}`)
 }
 
 /** Applies on hosts in none of these groups. */
 export function notInGroup(...groups: string[]): When {
-  return labelled((host) => !host.groups.some((g) => groups.includes(g)), `host is in group ${groups.join(' or ')}`)
+  return labelled(host => !host.groups.some(g => groups.includes(g)), `host is in group ${groups.join(' or ')}`)
 }
 
 /** Applies on hosts where every one of these vars is set (not undefined or null). */
 export function hasVars(...names: string[]): When {
-  return labelled((host) => names.every((n) => host.vars[n] !== undefined && host.vars[n] !== null), `host does not set var ${names.join(', ')}`)
+  return labelled(
+    host => names.every(n => host.vars[n] !== undefined && host.vars[n] !== null),
+    `host does not set var ${names.join(', ')}`,
+  )
 }
 
 /** Applies when a var equals one of the values: `varIs('app', 'shop')`. */
 export function varIs(name: string, ...values: unknown[]): When {
-  const wanted = values.map((v) => JSON.stringify(v)).join(' or ')
-  return labelled((host) => values.includes(host.vars[name]), `var ${name} is not ${wanted}`)
+  const wanted = values.map(v => JSON.stringify(v)).join(' or ')
+  return labelled(host => values.includes(host.vars[name]), `var ${name} is not ${wanted}`)
 }
 
 /** Why `when` ruled a host out: the helper's wording, else the predicate's own source. */

@@ -11,7 +11,13 @@ const SSH_CONNECTIONS = new Set(['ssh', 'paramiko', 'smart'])
 const ENV_LOOKUP = /^\{\{\s*lookup\(\s*['"]env['"]\s*,\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\)\s*\}\}$/
 
 /** Checks one var where it is written, so a bad connection var is reported with its line. */
-export function checkVar(pair: Pair<unknown, unknown>, where: string, fail: (node: unknown, message: string) => void, warnings: string[], label: (node: unknown) => string): void {
+export function checkVar(
+  pair: Pair<unknown, unknown>,
+  where: string,
+  fail: (node: unknown, message: string) => void,
+  warnings: string[],
+  label: (node: unknown) => string,
+): void {
   const key = isScalar(pair.key) ? String(pair.key.value) : ''
   if (!key.startsWith('ansible_')) return
   const node = pair.value
@@ -19,7 +25,10 @@ export function checkVar(pair: Pair<unknown, unknown>, where: string, fail: (nod
   const at = `${where}: ${key}`
   if (PASSWORD_VARS.includes(key)) {
     if (typeof value !== 'string' || !ENV_LOOKUP.test(value.trim())) {
-      fail(node ?? pair.key, `${at}: verify takes passwords only from environment variables; write ${key}: "{{ lookup('env', 'NAME') }}" and set NAME (a literal or vaulted password is never read)`)
+      fail(
+        node ?? pair.key,
+        `${at}: verify takes passwords only from environment variables; write ${key}: "{{ lookup('env', 'NAME') }}" and set NAME (a literal or vaulted password is never read)`,
+      )
     }
     return
   }
@@ -27,7 +36,8 @@ export function checkVar(pair: Pair<unknown, unknown>, where: string, fail: (nod
     case 'ansible_port':
     case 'ansible_ssh_port': {
       const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
-      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) fail(node, `${at}: must be an integer from 1 to 65535, got ${JSON.stringify(value)}`)
+      if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+        fail(node, `${at}: must be an integer from 1 to 65535, got ${JSON.stringify(value)}`)
       return
     }
     case 'ansible_host':
@@ -45,12 +55,15 @@ export function checkVar(pair: Pair<unknown, unknown>, where: string, fail: (nod
       if (value !== 'sudo') fail(node, `${at}: only sudo is supported, got ${JSON.stringify(value)}`)
       return
     case 'ansible_connection':
-      if (typeof value !== 'string' || !(SSH_CONNECTIONS.has(value) || value === 'local')) fail(node, `${at}: verify connects over ssh or local, got ${JSON.stringify(value)}`)
+      if (typeof value !== 'string' || !(SSH_CONNECTIONS.has(value) || value === 'local'))
+        fail(node, `${at}: verify connects over ssh or local, got ${JSON.stringify(value)}`)
       return
     case 'ansible_ssh_common_args':
     case 'ansible_ssh_extra_args':
       if (typeof value === 'string' && stripProxyJump(value).trim() !== '') {
-        warnings.push(`${label(node)}: ${at}: only -J / -o ProxyJump=… are used from the ssh args; put other options (ProxyCommand, …) in ~/.ssh/config or --ssh-config`)
+        warnings.push(
+          `${label(node)}: ${at}: only -J / -o ProxyJump=… are used from the ssh args; put other options (ProxyCommand, …) in ~/.ssh/config or --ssh-config`,
+        )
       }
       return
   }
@@ -81,7 +94,9 @@ export function ansibleSettings(vars: Record<string, unknown>): {
   const envName = (key: string) => ENV_LOOKUP.exec(String(vars[key] ?? '').trim())?.[1]
   const portValue = vars.ansible_port ?? vars.ansible_ssh_port
   const port = portValue === undefined ? undefined : Number(portValue)
-  const jump = [text('ansible_ssh_common_args'), text('ansible_ssh_extra_args')].map((a) => (a ? PROXY_JUMP_ARG.exec(a)?.[1] : undefined)).find(Boolean)
+  const jump = [text('ansible_ssh_common_args'), text('ansible_ssh_extra_args')]
+    .map(a => (a ? PROXY_JUMP_ARG.exec(a)?.[1] : undefined))
+    .find(Boolean)
   const user = text('ansible_user') ?? text('ansible_ssh_user')
   const key = text('ansible_ssh_private_key_file')
   const passwordEnv = envName('ansible_password') ?? envName('ansible_ssh_pass') ?? envName('ansible_ssh_password')
@@ -96,7 +111,11 @@ export function ansibleSettings(vars: Record<string, unknown>): {
   const becomeFlag = parseBool(vars.ansible_become)
   const becomePasswordEnv = envName('ansible_become_password') ?? envName('ansible_become_pass')
   const become: BecomeSetting | undefined =
-    becomeFlag === undefined ? undefined : becomeFlag ? { user: text('ansible_become_user') ?? 'root', ...(becomePasswordEnv ? { passwordEnv: becomePasswordEnv } : {}) } : false
+    becomeFlag === undefined
+      ? undefined
+      : becomeFlag
+        ? { user: text('ansible_become_user') ?? 'root', ...(becomePasswordEnv ? { passwordEnv: becomePasswordEnv } : {}) }
+        : false
   const connection = text('ansible_connection')
   return { settings, ...(become !== undefined ? { become } : {}), ...(connection === 'local' ? { transport: 'local' as const } : {}) }
 }

@@ -25,7 +25,10 @@ export function isAnsibleShape(data: unknown): boolean {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return false
   const entries = Object.entries(data as Record<string, unknown>)
   if (entries.length === 0 || entries.every(([key]) => VERIFY_KEYS.has(key))) return false
-  return entries.every(([, value]) => value === null || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value as object).every((k) => GROUP_KEYS.has(k))))
+  return entries.every(
+    ([, value]) =>
+      value === null || (typeof value === 'object' && !Array.isArray(value) && Object.keys(value as object).every(k => GROUP_KEYS.has(k))),
+  )
 }
 
 /** Reads a parsed Ansible YAML inventory into a layer; its problems go with the layer, to be reported with the resolver's. */
@@ -62,7 +65,7 @@ export function ansibleLayer(src: YamlSource): InventoryLayer {
   const visitGroup = (name: string, keyNode: unknown, node: unknown, parent: LayerGroup | undefined): void => {
     if (!NAME_PATTERN.test(name)) fail(keyNode, `group "${name}": a name may only contain letters, digits, "_", "." and "-"`)
     const group = groupNamed(name, keyNode)
-    if (parent && !parent.children.some((c) => c.name === name)) parent.children.push({ name, at: src.of(keyNode) })
+    if (parent && !parent.children.some(c => c.name === name)) parent.children.push({ name, at: src.of(keyNode) })
     if (node === null || (isScalar(node) && node.value === null)) return
     if (!isMap(node)) return void fail(node, `group "${name}" must be a map with hosts, vars or children`)
     for (const pair of node.items as Array<Pair<unknown, unknown>>) {
@@ -125,8 +128,8 @@ export function ansibleLayer(src: YamlSource): InventoryLayer {
 /** `ungrouped`: hosts of `all` that no other group names, as Ansible defines it. */
 function addUngrouped(groups: Map<string, LayerGroup>): void {
   const all = groups.get('all')!
-  const grouped = new Set([...groups.values()].filter((g) => g.name !== 'all' && g.name !== 'ungrouped').flatMap((g) => g.hosts))
-  const ungrouped = all.hosts.filter((h) => !grouped.has(h))
+  const grouped = new Set([...groups.values()].filter(g => g.name !== 'all' && g.name !== 'ungrouped').flatMap(g => g.hosts))
+  const ungrouped = all.hosts.filter(h => !grouped.has(h))
   const existing = groups.get('ungrouped')
   if (existing) {
     for (const h of ungrouped) if (!existing.hosts.includes(h)) existing.hosts.push(h)
@@ -164,5 +167,5 @@ export function expandHostRange(pattern: string): string[] | string {
   }
   const rest = expandHostRange(tail)
   if (typeof rest === 'string') return rest
-  return items.flatMap((item) => rest.map((r) => `${head}${item}${r}`))
+  return items.flatMap(item => rest.map(r => `${head}${item}${r}`))
 }

@@ -19,10 +19,14 @@ export interface EnvResolution {
 }
 
 /** Resolves every `${env:NAME}`; `lenient` leaves unset ones in place instead of reporting them (`verify check`). */
-export function resolveEnvRefs(hosts: readonly HostSpec[], env: NodeJS.ProcessEnv = process.env, options: { lenient?: boolean } = {}): EnvResolution {
+export function resolveEnvRefs(
+  hosts: readonly HostSpec[],
+  env: NodeJS.ProcessEnv = process.env,
+  options: { lenient?: boolean } = {},
+): EnvResolution {
   const problems = new Map<string, { where: string; path: string; message: string; hosts: string[] }>()
   const unresolved = new Map<string, Set<string>>()
-  const resolved = hosts.map((host) => {
+  const resolved = hosts.map(host => {
     const report = (path: string[], message: string, missing: boolean): void => {
       const dotted = path.join('.')
       if (missing && options.lenient) {
@@ -40,7 +44,7 @@ export function resolveEnvRefs(hosts: readonly HostSpec[], env: NodeJS.ProcessEn
   })
   return {
     hosts: resolved,
-    problems: [...problems.values()].map((p) => `${p.where} ${hostList(p.hosts)}: ${p.path}: ${p.message}`),
+    problems: [...problems.values()].map(p => `${p.where} ${hostList(p.hosts)}: ${p.path}: ${p.message}`),
     unresolved,
   }
 }
@@ -48,7 +52,8 @@ export function resolveEnvRefs(hosts: readonly HostSpec[], env: NodeJS.ProcessEn
 /** resolveEnvRefs, throwing a ConfigError (exit 3) that lists every problem. */
 export function resolveEnvRefsOrThrow(hosts: readonly HostSpec[], env: NodeJS.ProcessEnv = process.env): HostSpec[] {
   const { hosts: resolved, problems } = resolveEnvRefs(hosts, env)
-  if (problems.length > 0) throw new ConfigError(`vars refer to environment variables that are not set:\n${problems.map((p) => `  ${p}`).join('\n')}`)
+  if (problems.length > 0)
+    throw new ConfigError(`vars refer to environment variables that are not set:\n${problems.map(p => `  ${p}`).join('\n')}`)
   return resolved
 }
 

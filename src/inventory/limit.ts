@@ -15,15 +15,20 @@ export interface Shard {
  * pattern starting with `!` removes what it matches. Only excludes: everything else kept.
  */
 export function applyLimit(hosts: readonly HostSpec[], limit: string): HostSpec[] {
-  const patterns = limit.split(',').map((p) => p.trim()).filter((p) => p !== '')
+  const patterns = limit
+    .split(',')
+    .map(p => p.trim())
+    .filter(p => p !== '')
   if (patterns.length === 0) throw new ConfigError(`--limit "${limit}" has no pattern`)
-  const includes = patterns.filter((p) => !p.startsWith('!'))
-  const excludes = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1))
-  const unmatched = [...includes, ...excludes].filter((p) => !hosts.some((h) => hostMatches(h, p)))
+  const includes = patterns.filter(p => !p.startsWith('!'))
+  const excludes = patterns.filter(p => p.startsWith('!')).map(p => p.slice(1))
+  const unmatched = [...includes, ...excludes].filter(p => !hosts.some(h => hostMatches(h, p)))
   if (unmatched.length > 0) {
-    throw new ConfigError(`--limit: ${unmatched.map((p) => `"${p}"`).join(', ')} match${unmatched.length === 1 ? 'es' : ''} none of the ${hosts.length} hosts selected by --hosts (${describeNames(hosts)})`)
+    throw new ConfigError(
+      `--limit: ${unmatched.map(p => `"${p}"`).join(', ')} match${unmatched.length === 1 ? 'es' : ''} none of the ${hosts.length} hosts selected by --hosts (${describeNames(hosts)})`,
+    )
   }
-  const kept = hosts.filter((h) => (includes.length === 0 || includes.some((p) => hostMatches(h, p))) && !excludes.some((p) => hostMatches(h, p)))
+  const kept = hosts.filter(h => (includes.length === 0 || includes.some(p => hostMatches(h, p))) && !excludes.some(p => hostMatches(h, p)))
   if (kept.length === 0) throw new ConfigError(`--limit "${limit}" leaves none of the ${hosts.length} selected hosts`)
   return kept
 }
@@ -44,7 +49,10 @@ export function globToRegExp(glob: string): RegExp {
     else if (ch === '?') re += '.'
     else if (ch === '[') {
       const end = glob.indexOf(']', i + 2)
-      if (end < 0) { re += '\\['; continue }
+      if (end < 0) {
+        re += '\\['
+        continue
+      }
       let body = glob.slice(i + 1, end)
       const negate = body.startsWith('!') || body.startsWith('^')
       if (negate) body = body.slice(1)
@@ -70,9 +78,9 @@ export function parseShard(text: string): Shard {
  * Every host lands in exactly one shard, whatever order --hosts listed them in.
  */
 export function selectShard(hosts: readonly HostSpec[], shard: Shard): HostSpec[] {
-  const sorted = [...hosts].map((h) => h.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const sorted = [...hosts].map(h => h.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const mine = new Set(sorted.filter((_, i) => i % shard.count === shard.index - 1))
-  return hosts.filter((h) => mine.has(h.name))
+  return hosts.filter(h => mine.has(h.name))
 }
 
 /**
@@ -82,14 +90,15 @@ export function selectShard(hosts: readonly HostSpec[], shard: Shard): HostSpec[
 export function parseHostList(text: string): string[] {
   return text
     .split('\n')
-    .map((line) => line.replace(/#.*$/, ''))
-    .flatMap((line) => line.split(/[,\s]+/))
-    .map((t) => t.trim())
-    .filter((t) => t !== '')
+    .map(line => line.replace(/#.*$/, ''))
+    .flatMap(line => line.split(/[,\s]+/))
+    .map(t => t.trim())
+    .filter(t => t !== '')
 }
 
 export async function readHostsFromStdin(stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
-  if (stdin.isTTY) throw new ConfigError('--hosts -: reads host names from stdin, but stdin is a terminal; pipe the list in (… | verify --hosts -)')
+  if (stdin.isTTY)
+    throw new ConfigError('--hosts -: reads host names from stdin, but stdin is a terminal; pipe the list in (… | verify --hosts -)')
   const chunks: Buffer[] = []
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
   const targets = parseHostList(Buffer.concat(chunks).toString('utf8'))
@@ -98,6 +107,9 @@ export async function readHostsFromStdin(stdin: NodeJS.ReadStream = process.stdi
 }
 
 function describeNames(hosts: readonly HostSpec[]): string {
-  const names = hosts.slice(0, 8).map((h) => h.name).join(', ')
+  const names = hosts
+    .slice(0, 8)
+    .map(h => h.name)
+    .join(', ')
   return hosts.length > 8 ? `${names}, …` : names
 }

@@ -78,4 +78,3 @@ async function readText(path: string): Promise<string | undefined> {
     throw new InventoryError(`cannot read ${displayPath(path)}: ${(err as Error).message}`, { cause: err })
   }
 }
-

@@ -30,7 +30,7 @@ function validateSchema(src: YamlSource): InventoryFile {
 }
 
 function varsAt(values: Record<string, unknown>, base: DataPath, src: YamlSource): LayerVars {
-  return { values, locate: (path) => src.at([...base, ...path], { key: true }) }
+  return { values, locate: path => src.at([...base, ...path], { key: true }) }
 }
 
 function collectGroups(data: InventoryFile, src: YamlSource): LayerGroup[] {
@@ -56,7 +56,8 @@ function collectMentions(data: InventoryFile, src: YamlSource): LayerHost[] {
         mentions.push({ name: host, kind: 'listed', settings: {}, vars: { values: {} }, group, at: src.at(['groups', group, 'hosts', i]) })
       })
     } else {
-      for (const [host, hostSettings] of Object.entries(hosts ?? {})) mentions.push(mention(host, hostSettings, group, ['groups', group, 'hosts', host], src))
+      for (const [host, hostSettings] of Object.entries(hosts ?? {}))
+        mentions.push(mention(host, hostSettings, group, ['groups', group, 'hosts', host], src))
     }
   }
   return mentions.sort((a, b) => comparePlaces(a.at, b.at))
@@ -77,7 +78,7 @@ function mention(name: string, settings: HostSettings | null, group: string | un
 function findDuplicateDefinitions(mentions: LayerHost[]): Problem[] {
   const first = new Map<string, Place>()
   const problems: Problem[] = []
-  for (const m of mentions.filter((m) => m.kind === 'defined')) {
+  for (const m of mentions.filter(m => m.kind === 'defined')) {
     const earlier = first.get(m.name)
     if (!earlier) first.set(m.name, m.at)
     else {

@@ -82,25 +82,34 @@ interface Merged {
 /** Resolves layers into an Inventory; throws an InventoryError listing every problem found. */
 export function resolveLayers(layers: readonly InventoryLayer[]): Inventory {
   const merged = mergeLayers(layers)
-  const problems = [...layers.flatMap((l) => l.problems), ...findReservedNames(layers), ...findUnknownGroups(layers, merged), ...findGroupCycles(merged.groups)]
-  if (problems.length > 0) failWith(problems, layers.map((l) => l.file))
+  const problems = [
+    ...layers.flatMap(l => l.problems),
+    ...findReservedNames(layers),
+    ...findUnknownGroups(layers, merged),
+    ...findGroupCycles(merged.groups),
+  ]
+  if (problems.length > 0)
+    failWith(
+      problems,
+      layers.map(l => l.file),
+    )
   const members = resolveGroupMembers(merged)
   const depths = measureGroupDepths(merged.groups)
   const hosts = new Map<string, HostSpec>()
   for (const host of merged.hosts.values()) {
     const hostGroups = [...merged.groups.values()]
-      .filter((g) => members.get(g.name)!.includes(host.name))
+      .filter(g => members.get(g.name)!.includes(host.name))
       .sort((a, b) => depths.get(a.name)! - depths.get(b.name)! || (a.priority ?? 1) - (b.priority ?? 1) || a.order - b.order)
     hosts.set(host.name, buildHostSpec(host, hostGroups, merged))
   }
   return {
-    file: layers.map((l) => l.file).join(' + '),
+    file: layers.map(l => l.file).join(' + '),
     defaults: merged.defaults,
-    vars: mergeVars(...merged.vars.map((v) => v.values)),
+    vars: mergeVars(...merged.vars.map(v => v.values)),
     hosts,
     groups: members,
-    groupSources: new Map([...merged.groups.values()].map((g) => [g.name, label(g.at)])),
-    warnings: [...layers.flatMap((l) => l.warnings), ...noteUndefinedHosts(merged.hosts)],
+    groupSources: new Map([...merged.groups.values()].map(g => [g.name, label(g.at)])),
+    warnings: [...layers.flatMap(l => l.warnings), ...noteUndefinedHosts(merged.hosts)],
   }
 }
 
@@ -147,7 +156,7 @@ function mergeGroup(groups: Map<string, MergedGroup>, g: LayerGroup): void {
 
 function dedupeByName<T extends { name: string }>(items: readonly T[]): T[] {
   const seen = new Set<string>()
-  return items.filter((item) => !seen.has(item.name) && seen.add(item.name))
+  return items.filter(item => !seen.has(item.name) && seen.add(item.name))
 }
 
 /** Copies only the fields that are set, so a later layer's missing field never erases an earlier one. */
@@ -158,21 +167,22 @@ function definedFields<T extends object>(value: T): Partial<T> {
 // ---------------------------------------------------------------- checks
 
 function findReservedNames(layers: readonly InventoryLayer[]): Problem[] {
-  const reserved = (name: string, what: string) => `"${name}" is reserved for the built-in local target (--hosts ${name}); rename this ${what}`
-  return layers.flatMap((layer) => [
-    ...layer.groups.filter((g) => RESERVED_NAMES.includes(g.name)).map((g) => ({ at: g.at, message: reserved(g.name, 'group') })),
-    ...layer.hosts.filter((h) => RESERVED_NAMES.includes(h.name)).map((h) => ({ at: h.at, message: reserved(h.name, 'host') })),
+  const reserved = (name: string, what: string) =>
+    `"${name}" is reserved for the built-in local target (--hosts ${name}); rename this ${what}`
+  return layers.flatMap(layer => [
+    ...layer.groups.filter(g => RESERVED_NAMES.includes(g.name)).map(g => ({ at: g.at, message: reserved(g.name, 'group') })),
+    ...layer.hosts.filter(h => RESERVED_NAMES.includes(h.name)).map(h => ({ at: h.at, message: reserved(h.name, 'host') })),
   ])
 }
 
 /** Every reference to a group no layer defines, where it is written. */
 function findUnknownGroups(layers: readonly InventoryLayer[], merged: Merged): Problem[] {
   const knownList = [...merged.groups.keys()].join(', ') || 'none'
-  return layers.flatMap((layer) =>
-    layer.groups.flatMap((g) =>
+  return layers.flatMap(layer =>
+    layer.groups.flatMap(g =>
       g.children
-        .filter((child) => !merged.groups.has(child.name))
-        .map((child) => ({
+        .filter(child => !merged.groups.has(child.name))
+        .map(child => ({
           at: child.at,
           message: merged.hosts.has(child.name)
             ? `group "${g.name}" includes "${child.name}" under groups:, but "${child.name}" is a host; list it under hosts:`
@@ -197,12 +207,15 @@ function findGroupCycles(groups: Map<string, MergedGroup>): Problem[] {
       const next = groups.get(child.name)
       if (!next) continue
       if (state.get(child.name) === 'visiting') {
-        const steps = stack.slice(stack.findIndex((s) => s.name === child.name))
-        const names = [...steps.map((s) => s.name), child.name]
+        const steps = stack.slice(stack.findIndex(s => s.name === child.name))
+        const names = [...steps.map(s => s.name), child.name]
         const elsewhere = steps.flatMap((s, i) =>
           i > 0 && s.at && s.at.file !== child.at.file ? [`${names[i - 1]} -> ${s.name} at ${exactLabel(s.at)}`] : [],
         )
-        problems.push({ at: child.at, message: `group cycle: ${names.join(' -> ')}${elsewhere.length > 0 ? ` (${elsewhere.join(', ')})` : ''}` })
+        problems.push({
+          at: child.at,
+          message: `group cycle: ${names.join(' -> ')}${elsewhere.length > 0 ? ` (${elsewhere.join(', ')})` : ''}`,
+        })
       } else if (!state.has(child.name)) {
         visit(next, child.at)
       }
@@ -222,17 +235,17 @@ function resolveGroupMembers(merged: Merged): Map<string, string[]> {
   const membersOf = (group: MergedGroup): string[] => {
     const cached = memo.get(group.name)
     if (cached) return cached
-    const all = new Set([...group.hosts, ...group.children.flatMap((c) => membersOf(merged.groups.get(c.name)!))])
+    const all = new Set([...group.hosts, ...group.children.flatMap(c => membersOf(merged.groups.get(c.name)!))])
     const sorted = [...all].sort((a, b) => order.get(a)! - order.get(b)!)
     memo.set(group.name, sorted)
     return sorted
   }
-  return new Map([...merged.groups.values()].map((g) => [g.name, membersOf(g)]))
+  return new Map([...merged.groups.values()].map(g => [g.name, membersOf(g)]))
 }
 
 /** 0 for a group no other group contains, else 1 + the depth of its deepest container. */
 function measureGroupDepths(groups: Map<string, MergedGroup>): Map<string, number> {
-  const parents = new Map<string, MergedGroup[]>([...groups.keys()].map((name) => [name, []]))
+  const parents = new Map<string, MergedGroup[]>([...groups.keys()].map(name => [name, []]))
   for (const g of groups.values()) for (const c of g.children) parents.get(c.name)?.push(g)
   const depths = new Map<string, number>()
   const depthOf = (g: MergedGroup): number => {
@@ -247,8 +260,8 @@ function measureGroupDepths(groups: Map<string, MergedGroup>): Map<string, numbe
 }
 
 function buildHostSpec(host: MergedHost, groups: MergedGroup[], merged: Merged): HostSpec {
-  const varLayers = [...merged.vars, ...groups.flatMap((g) => g.vars), ...host.vars]
-  const vars = mergeVars(...varLayers.map((l) => l.values))
+  const varLayers = [...merged.vars, ...groups.flatMap(g => g.vars), ...host.vars]
+  const vars = mergeVars(...varLayers.map(l => l.values))
   const conn = host.fromAnsible ? ansibleSettings(vars) : undefined
   const own = { ...host.settings, ...conn?.settings, ...(conn?.become !== undefined ? { become: conn.become } : {}) }
   const defaults = merged.defaults
@@ -260,17 +273,21 @@ function buildHostSpec(host: MergedHost, groups: MergedGroup[], merged: Merged):
     identityFile: own.identityFile ?? defaults.identityFile,
     knownHosts: own.knownHosts ?? defaults.knownHosts,
     transport: conn?.transport ?? 'ssh',
-    groups: groups.map((g) => g.name),
+    groups: groups.map(g => g.name),
     vars,
     source: label(host.at),
     ...withVarSources(traceVarSources(vars, varLayers)),
-    ...sshSettings(own, defaults, groups.map((g) => g.become)),
+    ...sshSettings(
+      own,
+      defaults,
+      groups.map(g => g.become),
+    ),
   }
 }
 
 function noteUndefinedHosts(hosts: Map<string, MergedHost>): string[] {
   return [...hosts.values()]
-    .filter((h) => !h.named)
+    .filter(h => !h.named)
     .map(({ name, firstMention: { at, group } }) => {
       return `${exactLabel(at)}: host "${name}" is listed in group "${group}" but defined nowhere; connecting to "${name}" as its address`
     })

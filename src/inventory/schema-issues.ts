@@ -4,13 +4,13 @@ import type { z } from 'zod'
 import type { DataPath, Problem, YamlSource } from './yaml-source.ts'
 
 export function describeIssues(issues: readonly z.core.$ZodIssue[], data: unknown, base: DataPath, src: YamlSource): Problem[] {
-  return issues.flatMap((issue) => describeIssue(issue, data, [...base, ...(issue.path as Array<string | number>)], src))
+  return issues.flatMap(issue => describeIssue(issue, data, [...base, ...(issue.path as Array<string | number>)], src))
 }
 
 function describeIssue(issue: z.core.$ZodIssue, data: unknown, path: DataPath, src: YamlSource): Problem[] {
   if (issue.code === 'invalid_union') return describeUnionIssue(issue, data, path, src)
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({
+    return issue.keys.map(key => ({
       at: src.at([...path, key], { key: true }),
       message: `${prefixFor(path)}unknown key "${key}" (${issue.message})`,
     }))
@@ -25,7 +25,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown, path: DataPath, s
 
 /** A union (group `hosts:`) fails in each branch; report the branch whose type matched, if one did. */
 function describeUnionIssue(issue: z.core.$ZodIssueInvalidUnion, data: unknown, path: DataPath, src: YamlSource): Problem[] {
-  const matched = issue.errors.filter((branch) => !isTypeMismatch(branch))
+  const matched = issue.errors.filter(branch => !isTypeMismatch(branch))
   if (matched.length === 1) return describeIssues(matched[0]!, data, path, src)
   return [{ at: src.at(path), message: `${prefixFor(path)}${issue.message}${describeActual(issue, valueAt(data, path))}` }]
 }

@@ -50,7 +50,7 @@ export function expandHome(path: string): string {
 function strictMap<T extends z.ZodRawShape>(shape: T, what: string) {
   const allowed = Object.keys(shape).join(', ')
   return z.strictObject(shape, {
-    error: (issue) => {
+    error: issue => {
       if (issue.code === 'unrecognized_keys') return `allowed keys: ${allowed}`
       if (issue.code === 'invalid_type') return `must be ${what} (keys: ${allowed})`
       return undefined
@@ -58,7 +58,9 @@ function strictMap<T extends z.ZodRawShape>(shape: T, what: string) {
   })
 }
 
-const Name = z.string({ error: 'must be a name' }).regex(NAME_PATTERN, { error: 'a name may only contain letters, digits, "_", "." and "-"' })
+const Name = z
+  .string({ error: 'must be a name' })
+  .regex(NAME_PATTERN, { error: 'a name may only contain letters, digits, "_", "." and "-"' })
 
 const portError = 'must be an integer from 1 to 65535'
 const Port = z.int({ error: portError }).min(1, { error: portError }).max(65535, { error: portError })
@@ -69,15 +71,13 @@ const Text = z.string({ error: 'must be a string' }).min(1, { error: 'must not b
 
 const Vars = z.record(z.string(), z.unknown(), { error: 'must be a map of var name -> value' })
 
-const EnvName = z.string({ error: 'must be an environment variable name' }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name (letters, digits, _)' })
+const EnvName = z
+  .string({ error: 'must be an environment variable name' })
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name (letters, digits, _)' })
 
 /** `become: true` (root), `become: appuser`, `become: { user, passwordEnv }`, or `false` to switch an inherited one off. */
 export const BecomeSchema = z.union(
-  [
-    z.boolean(),
-    Text,
-    strictMap({ user: Text.optional(), passwordEnv: EnvName.optional() }, 'a map with user and passwordEnv'),
-  ],
+  [z.boolean(), Text, strictMap({ user: Text.optional(), passwordEnv: EnvName.optional() }, 'a map with user and passwordEnv')],
   { error: 'must be true, false, a user name, or a map with user and passwordEnv' },
 )
 
@@ -106,9 +106,7 @@ const HostMap = z.record(Name, HostSettingsSchema.nullable())
 
 export const GroupSchema = strictMap(
   {
-    hosts: z
-      .union([z.array(Name), HostMap], { error: 'must be a list of host names or a map of host name -> settings' })
-      .optional(),
+    hosts: z.union([z.array(Name), HostMap], { error: 'must be a list of host names or a map of host name -> settings' }).optional(),
     groups: z.array(Name, { error: 'must be a list of group names' }).optional(),
     vars: Vars.optional(),
     become: BecomeSchema.optional(),

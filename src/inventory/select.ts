@@ -25,13 +25,16 @@ export function selectHosts(
   overrideVars: Record<string, unknown>,
   options: SelectOptions = {},
 ): HostSpec[] {
-  const targets = hostsArg.split(',').map((t) => t.trim()).filter((t) => t !== '')
-  const resolved = targets.map((target) => resolveTarget(target, inv, options))
-  const errors = resolved.flatMap((r) => ('error' in r ? [r.error] : []))
+  const targets = hostsArg
+    .split(',')
+    .map(t => t.trim())
+    .filter(t => t !== '')
+  const resolved = targets.map(target => resolveTarget(target, inv, options))
+  const errors = resolved.flatMap(r => ('error' in r ? [r.error] : []))
   if (errors.length > 0) throw new ConfigError(errors.join('\n'))
-  const hosts = dedupeByName(resolved.flatMap((r) => ('hosts' in r ? r.hosts : [])))
+  const hosts = dedupeByName(resolved.flatMap(r => ('hosts' in r ? r.hosts : [])))
   if (hosts.length === 0) throw new ConfigError(describeEmptySelection(hostsArg, resolved))
-  return hosts.map((host) => ({
+  return hosts.map(host => ({
     ...host,
     groups: [...host.groups],
     vars: mergeVars(host.vars, overrideVars),
@@ -68,7 +71,7 @@ function resolveTarget(target: string, inv: Inventory | undefined, options: Sele
 
 function selectGroup(group: string, inv: Inventory): Resolved {
   const names = inv.groups.get(group)!
-  return { hosts: names.map((name) => inv.hosts.get(name)!), emptyGroup: names.length === 0 ? group : undefined }
+  return { hosts: names.map(name => inv.hosts.get(name)!), emptyGroup: names.length === 0 ? group : undefined }
 }
 
 function localHost(): HostSpec {
@@ -110,7 +113,10 @@ function parseAdHocTarget(target: string, inv: Inventory | undefined): Resolved 
         groups: [],
         vars: {},
         // what the target spells out is explicit; the rest is defaulted and yields to ~/.ssh/config
-        ...sshSettings({ address: split.address, ...(user !== undefined ? { user } : {}), ...(split.port !== undefined ? { port } : {}) }, defaults),
+        ...sshSettings(
+          { address: split.address, ...(user !== undefined ? { user } : {}), ...(split.port !== undefined ? { port } : {}) },
+          defaults,
+        ),
       },
     ],
   }
@@ -163,14 +169,14 @@ function describeUnknownName(name: string, inv: Inventory | undefined, options: 
 }
 
 function describeEmptySelection(hostsArg: string, resolved: Resolved[]): string {
-  const empty = resolved.flatMap((r) => ('emptyGroup' in r && r.emptyGroup ? [r.emptyGroup] : []))
-  if (empty.length > 0) return `--hosts "${hostsArg}" selects no hosts: group ${empty.map((g) => `"${g}"`).join(', ')} has no hosts`
+  const empty = resolved.flatMap(r => ('emptyGroup' in r && r.emptyGroup ? [r.emptyGroup] : []))
+  if (empty.length > 0) return `--hosts "${hostsArg}" selects no hosts: group ${empty.map(g => `"${g}"`).join(', ')} has no hosts`
   return `--hosts "${hostsArg}" selects no hosts; give a group, a host name, an address or "local"`
 }
 
 function dedupeByName(hosts: HostSpec[]): HostSpec[] {
   const seen = new Set<string>()
-  return hosts.filter((h) => {
+  return hosts.filter(h => {
     if (seen.has(h.name)) return false
     seen.add(h.name)
     return true
@@ -184,7 +190,7 @@ const VAR_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Parses repeated `--var key=value` (later wins; `a.b=1` sets a nested key); throws ConfigError listing every bad item. */
 export function parseVarArgs(list: string[]): Record<string, unknown> {
   const vars: Record<string, unknown> = {}
-  const problems = list.flatMap((item) => {
+  const problems = list.flatMap(item => {
     const problem = applyVarArg(vars, item)
     return problem ? [`--var ${item}: ${problem}`] : []
   })
@@ -196,7 +202,7 @@ function applyVarArg(vars: Record<string, unknown>, item: string): string | unde
   const eq = item.indexOf('=')
   if (eq < 0) return 'expected key=value'
   const keys = item.slice(0, eq).split('.')
-  const bad = keys.find((k) => !VAR_KEY_PATTERN.test(k))
+  const bad = keys.find(k => !VAR_KEY_PATTERN.test(k))
   if (bad !== undefined) {
     return `"${item.slice(0, eq)}" is not a var name (letters, digits and _, not starting with a digit; dots for nested keys)`
   }

@@ -6,7 +6,18 @@ import type { BecomeSetting, ConnectionSettings } from './schema.ts'
 
 type SshFields = Pick<HostSpec, 'explicit' | 'identityEnv' | 'passphraseEnv' | 'passwordEnv' | 'knownHostsEnv' | 'proxyJump' | 'become'>
 
-const EXPLICIT_CANDIDATES: ConnectionField[] = ['address', 'port', 'user', 'identityFile', 'knownHosts', 'identityEnv', 'passphraseEnv', 'passwordEnv', 'knownHostsEnv', 'proxyJump']
+const EXPLICIT_CANDIDATES: ConnectionField[] = [
+  'address',
+  'port',
+  'user',
+  'identityFile',
+  'knownHosts',
+  'identityEnv',
+  'passphraseEnv',
+  'passwordEnv',
+  'knownHostsEnv',
+  'proxyJump',
+]
 
 /**
  * The host's SSH fields: its own settings over `defaults:`; `become` from the host, else the last
@@ -23,7 +34,7 @@ export function sshSettings(
   }
   const become = resolveBecome([defaults.become, ...groupBecome, own.become])
   return {
-    explicit: EXPLICIT_CANDIDATES.filter((field) => own[field as keyof typeof own] !== undefined),
+    explicit: EXPLICIT_CANDIDATES.filter(field => own[field as keyof typeof own] !== undefined),
     ...pick('identityEnv'),
     ...pick('passphraseEnv'),
     ...pick('passwordEnv'),

@@ -17,7 +17,7 @@ export function traceVarSources(merged: Record<string, unknown>, layers: readonl
   const visit = (value: Record<string, unknown>, path: string[]): void => {
     for (const [key, inner] of Object.entries(value)) {
       const at = [...path, key]
-      const layer = newestFirst.find((l) => hasPath(l.values, at))
+      const layer = newestFirst.find(l => hasPath(l.values, at))
       if (layer?.locate) setOwn(sources, at.join('.'), label(layer.locate(at)))
       if (isPlainObject(inner)) visit(inner, at)
     }

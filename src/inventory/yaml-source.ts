@@ -31,7 +31,12 @@ export class YamlSource {
     const lines = new LineCounter()
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
     const src = new YamlSource(file, doc, lines)
-    throwProblems(doc.errors.map((err) => ({ at: src.placeOf(skipBlanks(text, err.pos[0])), message: `YAML syntax error: ${err.message.split('\n')[0]}` })))
+    throwProblems(
+      doc.errors.map(err => ({
+        at: src.placeOf(skipBlanks(text, err.pos[0])),
+        message: `YAML syntax error: ${err.message.split('\n')[0]}`,
+      })),
+    )
     return src
   }
 
@@ -86,7 +91,7 @@ export function throwProblems(problems: readonly Problem[], files: readonly stri
 export function failWith(problems: readonly Problem[], files: readonly string[] = []): never {
   const rank = (p: Problem) => files.indexOf(p.at.file)
   const sorted = [...problems].sort((a, b) => rank(a) - rank(b) || comparePlaces(a.at, b.at))
-  throw new InventoryError(sorted.map((p) => `${exactLabel(p.at)}: ${p.message}`).join('\n'))
+  throw new InventoryError(sorted.map(p => `${exactLabel(p.at)}: ${p.message}`).join('\n'))
 }
 
 /** yaml places some errors on the line break before the token; point at the token (or the last one). */
@@ -103,7 +108,7 @@ function findNode(doc: Document, path: DataPath, wantKey: boolean): Node | undef
   for (const [i, seg] of path.entries()) {
     if (isAlias(node)) node = node.resolve(doc)
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg))
+      const pair = node.items.find(p => isScalar(p.key) && String(p.key.value) === String(seg))
       if (!pair) return found
       const key = isNode(pair.key) ? pair.key : undefined
       if (i === path.length - 1 && wantKey) return key ?? found

@@ -6,7 +6,7 @@ export function parseDuration(text: string): number {
   const trimmed = text.trim()
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)]
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
+  if (parts.length === 0 || parts.map(p => p[0]).join('') !== trimmed) {
     throw new Error(`"${text}" is not a duration (e.g. 90s, 2m, 1m30s, 500ms)`)
   }
   return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0))

@@ -19,5 +19,5 @@ export function firstLine(text: string): string {
 
 /** The first line that is not blank, or '' (a message's headline). */
 export function firstNonBlankLine(text: string): string {
-  return text.split('\n').find((line) => line.trim() !== '') ?? ''
+  return text.split('\n').find(line => line.trim() !== '') ?? ''
 }

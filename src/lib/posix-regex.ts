@@ -31,7 +31,9 @@ export function toPosixEre(re: RegExp): PosixPattern {
   const src = re.source
   let out = ''
   let i = 0
-  const fail = (what: string): never => { throw new UnsupportedPatternError(src, what) }
+  const fail = (what: string): never => {
+    throw new UnsupportedPatternError(src, what)
+  }
 
   /** An escape after `\` (i points at the escaped char); returns the literal char or a class. */
   const escape = (inClass: boolean): { literal?: string; cls?: string; negated?: string } => {
@@ -44,7 +46,10 @@ export function toPosixEre(re: RegExp): PosixPattern {
       if (inClass && e.inClass === '') return { negated: e.outside }
       return { cls: inClass ? e.inClass : e.outside }
     }
-    if (c in CONTROL_ESCAPES) { i++; return { literal: CONTROL_ESCAPES[c] } }
+    if (c in CONTROL_ESCAPES) {
+      i++
+      return { literal: CONTROL_ESCAPES[c] }
+    }
     if (c === 'n') fail('\\n (grep tests one line at a time)')
     if (c === 'b' || c === 'B') fail(`\\${c} (word boundaries are not POSIX)`)
     if (/[0-9]/.test(c)) fail(`\\${c} (backreferences and \\0 are not POSIX ERE)`)
@@ -72,7 +77,11 @@ export function toPosixEre(re: RegExp): PosixPattern {
       out += bracket()
     } else if (c === '(') {
       if (src[i + 1] === '?') {
-        if (src[i + 2] === ':') { out += '('; i += 3; continue }
+        if (src[i + 2] === ':') {
+          out += '('
+          i += 3
+          continue
+        }
         if (src[i + 2] === '<' && /[A-Za-z_]/.test(src[i + 3] ?? '')) {
           const close = src.indexOf('>', i)
           if (close < 0) fail('an unterminated group name')
@@ -91,7 +100,14 @@ export function toPosixEre(re: RegExp): PosixPattern {
       if (src[i] === '?') i++
     } else if (c === '{') {
       const interval = /^\{\d+(,\d*)?\}/.exec(src.slice(i))
-      if (interval) { out += interval[0]; i += interval[0].length; if (src[i] === '?') i++ } else { out += '\\{'; i++ }
+      if (interval) {
+        out += interval[0]
+        i += interval[0].length
+        if (src[i] === '?') i++
+      } else {
+        out += '\\{'
+        i++
+      }
     } else if (c === ']' || c === '}') {
       // literal outside a class in JavaScript; escaped so no grep reads it otherwise
       out += `\\${c}`
@@ -109,7 +125,10 @@ export function toPosixEre(re: RegExp): PosixPattern {
   function bracket(): string {
     i++
     let negate = false
-    if (src[i] === '^') { negate = true; i++ }
+    if (src[i] === '^') {
+      negate = true
+      i++
+    }
     const items: string[] = []
     let closeBracket = false
     let dash = false
@@ -122,8 +141,14 @@ export function toPosixEre(re: RegExp): PosixPattern {
       if (c === '\\') {
         i++
         const e = escape(true)
-        if (e.negated !== undefined) { alternatives.push(e.negated); continue }
-        if (e.cls !== undefined) { items.push(e.cls); continue }
+        if (e.negated !== undefined) {
+          alternatives.push(e.negated)
+          continue
+        }
+        if (e.cls !== undefined) {
+          items.push(e.cls)
+          continue
+        }
         item = e.literal!
       } else {
         if (c.charCodeAt(0) > 0x7f) fail('non-ASCII characters in [...]')

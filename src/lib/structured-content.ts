@@ -19,7 +19,11 @@ export function parseJsonContent(path: string, text: string): unknown {
     const position = /at position (\d+)/.exec(message)
     const { line, column } = lineColumn(text, position ? Number(position[1]) : text.length)
     const reason = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '')
-    throw new ExpectationError(`${path}:${line}:${column}: not valid JSON: ${reason}`, 'valid JSON', `a syntax error at line ${line}, column ${column}`)
+    throw new ExpectationError(
+      `${path}:${line}:${column}: not valid JSON: ${reason}`,
+      'valid JSON',
+      `a syntax error at line ${line}, column ${column}`,
+    )
   }
 }
 
@@ -39,7 +43,7 @@ export function parseYamlDocuments(path: string, text: string): unknown[] {
     const first = doc.errors[0]
     if (first) throw yamlFailure(path, first)
   }
-  return list.map((doc) => doc.toJS() as unknown)
+  return list.map(doc => doc.toJS() as unknown)
 }
 
 function yamlFailure(path: string, error: unknown): unknown {
@@ -48,5 +52,9 @@ function yamlFailure(path: string, error: unknown): unknown {
   const where = at ? `${path}:${at.line}:${at.col}` : path
   // the yaml package appends a code excerpt after the first line; the first line is the reason
   const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
-  return new ExpectationError(`${where}: not valid YAML: ${reason}`, 'valid YAML', at ? `a syntax error at line ${at.line}, column ${at.col}` : 'a syntax error')
+  return new ExpectationError(
+    `${where}: not valid YAML: ${reason}`,
+    'valid YAML',
+    at ? `a syntax error at line ${at.line}, column ${at.col}` : 'a syntax error',
+  )
 }

@@ -179,9 +179,9 @@ const OPERATOR = /^(<<|>>|<=|>=|==|!=|<|>|=)?\s*(\S+)$/
  */
 export function parseConstraint(constraint: string): VersionClause[] {
   const body = constraint.trim().replace(/^\((.*)\)$/s, '$1')
-  const parts = body.split(',').map((p) => p.trim())
-  if (parts.length === 0 || parts.some((p) => p === '')) throw new Error(`invalid version constraint ${JSON.stringify(constraint)}`)
-  return parts.map((part) => {
+  const parts = body.split(',').map(p => p.trim())
+  if (parts.length === 0 || parts.some(p => p === '')) throw new Error(`invalid version constraint ${JSON.stringify(constraint)}`)
+  return parts.map(part => {
     const match = OPERATOR.exec(part)
     if (!match) throw new Error(`invalid version constraint ${JSON.stringify(part)} (expected e.g. ">= 1.2.3")`)
     const raw = match[1] ?? '='
@@ -196,12 +196,18 @@ export function satisfiesVersion(version: string, constraint: string, scheme: Ve
 
 function holds(cmp: number, operator: VersionOperator): boolean {
   switch (operator) {
-    case '<': return cmp < 0
-    case '<=': return cmp <= 0
-    case '=': return cmp === 0
-    case '>=': return cmp >= 0
-    case '>': return cmp > 0
-    case '!=': return cmp !== 0
+    case '<':
+      return cmp < 0
+    case '<=':
+      return cmp <= 0
+    case '=':
+      return cmp === 0
+    case '>=':
+      return cmp >= 0
+    case '>':
+      return cmp > 0
+    case '!=':
+      return cmp !== 0
   }
 }
 

@@ -37,7 +37,10 @@ export class FactBatcher {
   /** Facts whose stdout or stderr hit the byte cap, with that cap: the report says so. */
   readonly truncated = new Map<string, number>()
 
-  constructor(private readonly transport: Transport, private readonly options: BatcherOptions) {}
+  constructor(
+    private readonly transport: Transport,
+    private readonly options: BatcherOptions,
+  ) {}
 
   /**
    * Time in round trips to the host so far (exec channel open → probe exit), ms. A batch still
@@ -101,7 +104,7 @@ export class FactBatcher {
     const started = (this.probeStartedAt = performance.now())
     const nonce = `V${randomBytes(16).toString('hex')}`
     const units = mergeGroups(batch, () => this.nextId++)
-    const byId = new Map(units.map((u) => [u.fact.id, u]))
+    const byId = new Map(units.map(u => [u.fact.id, u]))
     const settle = (id: number, fn: (u: Unit) => void) => {
       const u = byId.get(id)
       if (!u) return
@@ -110,10 +113,13 @@ export class FactBatcher {
     }
     const answer = (u: Unit, raw: RawFact) => {
       // a timed-out group answers every member with the timeout itself
-      if (!u.members || raw.timedOut) return u.pending.forEach((p) => this.resolveWith(p, raw))
+      if (!u.members || raw.timedOut) return u.pending.forEach(p => this.resolveWith(p, raw))
       let parts: RawFact[]
       try {
-        parts = u.members.split(raw, u.pending.map((p) => p.fact.request))
+        parts = u.members.split(
+          raw,
+          u.pending.map(p => p.fact.request),
+        )
       } catch (error) {
         for (const p of u.pending) p.reject(new FactError(`${u.fact.request.describe}: ${(error as Error).message}`, { cause: error }))
         return
@@ -134,31 +140,42 @@ export class FactBatcher {
       stdinHeld.abort()
       setTimeout(() => channelStop.abort(), STOP_GRACE_MS).unref()
     }
-    const clearTimers = () => { for (const t of timers.values()) clearTimeout(t); timers.clear() }
+    const clearTimers = () => {
+      for (const t of timers.values()) clearTimeout(t)
+      timers.clear()
+    }
     let fatal: string | undefined
-    const parser = new FrameParser(nonce, new Map(units.map((u) => [u.fact.id, u.fact.maxBytes])), {
-      onStart: (id) => {
+    const parser = new FrameParser(nonce, new Map(units.map(u => [u.fact.id, u.fact.maxBytes])), {
+      onStart: id => {
         const u = byId.get(id)
         if (!u) return
-        timers.set(id, setTimeout(() => stopFor(id, false), u.fact.timeoutSec * 1000))
+        timers.set(
+          id,
+          setTimeout(() => stopFor(id, false), u.fact.timeoutSec * 1000),
+        )
       },
       // the host would go on sending what the cap throws away (`yes`): stop it, as `head -c` would
-      onOverflow: (id) => stopFor(id, true),
+      onOverflow: id => stopFor(id, true),
       onFact: (id, raw) => {
         clearTimeout(timers.get(id))
         timers.delete(id)
-        settle(id, (u) => {
+        settle(id, u => {
           if (raw.truncated) for (const p of u.pending) this.truncated.set(p.fact.request.key, u.fact.maxBytes)
           answer(u, raw)
         })
       },
-      onFatal: (reason) => { fatal = reason },
+      onFatal: reason => {
+        fatal = reason
+      },
     })
     try {
       const result = await this.transport.exec({
-        script: buildScript(nonce, units.map((u) => u.fact)),
-        onStdout: (chunk) => parser.push(chunk),
-        onStderr: (chunk) => parser.pushStderr(chunk),
+        script: buildScript(
+          nonce,
+          units.map(u => u.fact),
+        ),
+        onStdout: chunk => parser.push(chunk),
+        onStderr: chunk => parser.pushStderr(chunk),
         holdStdin: stdinHeld.signal,
         signal: channelStop.signal,
         idleTimeoutMs: idleTimeoutMs(batch),
@@ -168,18 +185,32 @@ export class FactBatcher {
         const partial = parser.partial(overrun.id)
         // cut at the cap: what a writer stopped by SIGPIPE reports (141); else a timeout (124)
         const stopped = overrun.cut ? { exitCode: 141, timedOut: false } : { exitCode: 124, timedOut: true }
-        settle(overrun.id, (u) => {
+        settle(overrun.id, u => {
           if (partial?.truncated) for (const p of u.pending) this.truncated.set(p.fact.request.key, u.fact.maxBytes)
           answer(u, { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), truncated: false, ...partial, ...stopped })
         })
         // stopped for another fact's sake: the ones not run yet go in the next batch
         const started = new Set(parser.unfinished)
-        for (const [id, u] of [...byId]) if (!started.has(id)) { byId.delete(id); this.queue.unshift(...u.pending) }
+        for (const [id, u] of [...byId])
+          if (!started.has(id)) {
+            byId.delete(id)
+            this.queue.unshift(...u.pending)
+          }
       }
-      const why = fatal ?? (this.abort.signal.aborted ? 'the host run ended first' : `the probe exited ${result.exitCode}${result.stderr ? `: ${lastWords(result.stderr, nonce)}` : ''}`)
-      for (const id of [...byId.keys()]) settle(id, (u) => { for (const p of u.pending) p.reject(new FactError(`${p.fact.request.describe}: no answer (${why})`)) })
+      const why =
+        fatal ??
+        (this.abort.signal.aborted
+          ? 'the host run ended first'
+          : `the probe exited ${result.exitCode}${result.stderr ? `: ${lastWords(result.stderr, nonce)}` : ''}`)
+      for (const id of [...byId.keys()])
+        settle(id, u => {
+          for (const p of u.pending) p.reject(new FactError(`${p.fact.request.describe}: no answer (${why})`))
+        })
     } catch (error) {
-      for (const id of [...byId.keys()]) settle(id, (u) => { for (const p of u.pending) p.reject(error) })
+      for (const id of [...byId.keys()])
+        settle(id, u => {
+          for (const p of u.pending) p.reject(error)
+        })
     } finally {
       clearTimers()
       stdinHeld.abort()
@@ -193,7 +224,11 @@ export class FactBatcher {
     try {
       p.resolve(p.fact.request.parse(raw))
     } catch (error) {
-      p.reject(error instanceof VerifyError || error instanceof ExpectationError ? error : new FactError(`${p.fact.request.describe}: ${(error as Error).message}`, { cause: error }))
+      p.reject(
+        error instanceof VerifyError || error instanceof ExpectationError
+          ? error
+          : new FactError(`${p.fact.request.describe}: ${(error as Error).message}`, { cause: error }),
+      )
     }
   }
 }
@@ -214,7 +249,10 @@ function mergeGroups(batch: Pending[], nextId: () => number): Unit[] {
   const groups = new Map<string, Unit>()
   for (const p of batch) {
     const group = p.fact.request.group
-    if (!group) { units.push({ fact: p.fact, pending: [p] }); continue }
+    if (!group) {
+      units.push({ fact: p.fact, pending: [p] })
+      continue
+    }
     const unit = groups.get(group.name)
     if (unit) {
       unit.pending.push(p)
@@ -226,12 +264,19 @@ function mergeGroups(batch: Pending[], nextId: () => number): Unit[] {
     units.push(merged)
   }
   for (const unit of groups.values()) {
-    const members = unit.pending.map((p) => p.fact.request)
+    const members = unit.pending.map(p => p.fact.request)
     // a group of one still runs the group's snippet: its answer has the group's shape
     unit.fact = {
       ...unit.fact,
       id: nextId(),
-      request: { key: `group:${unit.members!.name}`, describe: unit.members!.describe(members.length), script: unit.members!.script, inline: true, args: members.flatMap((m) => m.args), parse: (raw) => raw },
+      request: {
+        key: `group:${unit.members!.name}`,
+        describe: unit.members!.describe(members.length),
+        script: unit.members!.script,
+        inline: true,
+        args: members.flatMap(m => m.args),
+        parse: raw => raw,
+      },
       maxBytes: unit.pending.reduce((sum, p) => sum + p.fact.maxBytes, 0),
     }
   }
@@ -240,7 +285,12 @@ function mergeGroups(batch: Pending[], nextId: () => number): Unit[] {
 
 /** The probe's stderr for a message, without the frame lines. */
 function lastWords(stderr: string, nonce: string): string {
-  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(`${nonce} `)).join('\n').trim().slice(-300)
+  return stderr
+    .split('\n')
+    .filter(l => l.trim() !== '' && !l.startsWith(`${nonce} `))
+    .join('\n')
+    .trim()
+    .slice(-300)
 }
 
 // Facts run in turn on the host, each under `timeout -k 2`: a frame arrives at least that often.
@@ -248,5 +298,5 @@ const IDLE_SLACK_MS = 5_000
 
 /** How long the probe may be silent before the host or connection counts as stalled. */
 function idleTimeoutMs(batch: readonly Pending[]): number {
-  return (Math.max(...batch.map((p) => p.fact.timeoutSec)) + 2) * 1000 + IDLE_SLACK_MS
+  return (Math.max(...batch.map(p => p.fact.timeoutSec)) + 2) * 1000 + IDLE_SLACK_MS
 }

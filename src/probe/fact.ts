@@ -82,7 +82,7 @@ export function defineFact<T>(definition: FactDefinition<T>): FactRequest<T> {
   const request: FactRequest<T> = {
     ...fields,
     args,
-    parse: (raw) => {
+    parse: raw => {
       if (cut !== undefined && raw.truncated) throw new FactError(`${request.describe}: ${cut}`)
       if (answers !== 'any' && !answers.includes(raw.exitCode)) throw failure(request, raw)
       return parse(raw, request)
@@ -92,7 +92,11 @@ export function defineFact<T>(definition: FactDefinition<T>): FactRequest<T> {
 }
 
 /** A snippet that failed because its path does not exist: that is an answer, not a broken host. */
-export function missingPathFailure(request: Pick<FactRequest<unknown>, 'describe'>, path: string, raw: RawFact): ExpectationError | FactError {
+export function missingPathFailure(
+  request: Pick<FactRequest<unknown>, 'describe'>,
+  path: string,
+  raw: RawFact,
+): ExpectationError | FactError {
   if (/No such file or directory|Not a directory/.test(raw.stderr.toString('utf8'))) {
     return new ExpectationError(`${request.describe}: ${path} does not exist`, 'an existing file', 'missing')
   }

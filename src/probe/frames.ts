@@ -44,7 +44,11 @@ export class FrameParser {
   /** The batch printed its last line: it was not cut short. */
   ended = false
 
-  constructor(nonce: string, private readonly caps: Map<number, number>, private readonly handlers: FrameHandlers) {
+  constructor(
+    nonce: string,
+    private readonly caps: Map<number, number>,
+    private readonly handlers: FrameHandlers,
+  ) {
     this.marker = Buffer.from(`\n${nonce} `)
   }
 

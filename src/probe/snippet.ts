@@ -23,7 +23,11 @@ export function snippetBody(text: string): string {
   const lines = text.split('\n')
   let start = 0
   while (start < lines.length && lines[start]!.startsWith('#')) start++
-  return lines.slice(start).filter((line) => !SHELLCHECK_DIRECTIVE.test(line)).join('\n').replace(/\n$/, '')
+  return lines
+    .slice(start)
+    .filter(line => !SHELLCHECK_DIRECTIVE.test(line))
+    .join('\n')
+    .replace(/\n$/, '')
 }
 
 const SHELLCHECK_DIRECTIVE = /^\s*# shellcheck /

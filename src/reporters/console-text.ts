@@ -24,7 +24,10 @@ export function valueLines(label: string, value: string): string[] {
 /** Message lines, sanitized, each wrapped at WRAP_WIDTH, at most MESSAGE_LINES of them. */
 export function messageLines(message: string): string[] {
   // one huge line (a 1 MiB value in Jest's message) is cut at VALUE_LINES wrapped lines, so the lines after it still show
-  const lines = sanitize(message).replace(/\n+$/, '').split('\n').flatMap((line) => wrapLine(truncate(line.replace(/\t/g, '  ').trimEnd(), WRAP_WIDTH * VALUE_LINES), WRAP_WIDTH))
+  const lines = sanitize(message)
+    .replace(/\n+$/, '')
+    .split('\n')
+    .flatMap(line => wrapLine(truncate(line.replace(/\t/g, '  ').trimEnd(), WRAP_WIDTH * VALUE_LINES), WRAP_WIDTH))
   if (lines.length <= MESSAGE_LINES) return lines
   return [...lines.slice(0, MESSAGE_LINES), `… ${lines.length - MESSAGE_LINES} more lines in the JUnit or JSON report`]
 }
@@ -36,7 +39,7 @@ export function markedBlock(marker: string, text: string, prefix: string): strin
 }
 
 export function indent(lines: string[], prefix: string): string[] {
-  return lines.map((line) => (line ? prefix + line : line))
+  return lines.map(line => (line ? prefix + line : line))
 }
 
 /** The first line with text, sanitized and cut at `max`. */

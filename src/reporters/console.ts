@@ -51,7 +51,7 @@ export function renderConsole(run: RunResult, opts: ConsoleOptions): string {
 }
 
 function makeStyle(color: boolean): Style {
-  const sgr = (open: number, close: number): Paint => (color ? (text) => `\u001b[${open}m${text}\u001b[${close}m` : (text) => text)
+  const sgr = (open: number, close: number): Paint => (color ? text => `\u001b[${open}m${text}\u001b[${close}m` : text => text)
   return { green: sgr(32, 39), red: sgr(31, 39), yellow: sgr(33, 39), dim: sgr(2, 22), bold: sgr(1, 22) }
 }
 
@@ -71,16 +71,17 @@ function hostBlock(host: HostResult, style: Style): string[] {
   const lines = [hostHeader(host, style)]
   if (host.error) lines.push(...markedBlock(style.yellow('!'), `${host.error.kind}: ${sanitize(host.error.message)}`, '  '))
   // checks that errored only because the host did: the error is stated once, above, with their count
-  const notRun = host.checks.filter((check) => repeatsHostError(check, host)).length
+  const notRun = host.checks.filter(check => repeatsHostError(check, host)).length
   if (notRun > 0) lines.push(`    ${style.dim(`(${plural(notRun, 'check')} not run because of it)`)}`)
   let file: string | undefined
-  for (const run of collapseSkips(host.checks.filter((check) => !repeatsHostError(check, host)))) {
+  for (const run of collapseSkips(host.checks.filter(check => !repeatsHostError(check, host)))) {
     const check = run[0]!
     // a file line whenever the spec file changes, so equal describe titles stay distinguishable
     if (check.file !== file) lines.push(`  ${style.dim(sanitizeLine(check.file))}`)
     file = check.file
     if (run.length === 1) lines.push(...checkLines(check, host, style))
-    else lines.push(`    ${statusMarker('skipped', style)} ${run.length} checks ${style.dim(`skipped: ${sanitizeLine(check.message ?? '')}`)}`)
+    else
+      lines.push(`    ${statusMarker('skipped', style)} ${run.length} checks ${style.dim(`skipped: ${sanitizeLine(check.message ?? '')}`)}`)
   }
   return lines
 }
@@ -90,11 +91,16 @@ function collapseSkips(checks: CheckResult[]): CheckResult[][] {
   const runs: CheckResult[][] = []
   for (const check of checks) {
     const last = runs.at(-1)
-    const same = last && check.status === 'skipped' && last[0]!.status === 'skipped' && last[0]!.file === check.file && last[0]!.message === check.message
+    const same =
+      last &&
+      check.status === 'skipped' &&
+      last[0]!.status === 'skipped' &&
+      last[0]!.file === check.file &&
+      last[0]!.message === check.message
     if (same) last.push(check)
     else runs.push([check])
   }
-  return runs.flatMap((run) => (run.length > SKIPS_LISTED ? [run] : run.map((c) => [c])))
+  return runs.flatMap(run => (run.length > SKIPS_LISTED ? [run] : run.map(c => [c])))
 }
 
 function hostHeader(host: HostResult, style: Style): string {
@@ -119,9 +125,11 @@ function checkLines(check: CheckResult, _host: HostResult, style: Style): string
   const time = check.status === 'skipped' ? '' : ` ${style.dim(formatMs(check.durationMs))}`
   const marker = check.warning ? style.yellow('⚠') : statusMarker(check.status, style)
   const head = `    ${marker} ${title}${time}${style.dim(waitNote(check))}`
-  if (check.status === 'passed') return [head, ...indent([...warningLines(check), ...attemptLines(check), ...noteLine(truncationNote(check), style)], '        ')]
+  if (check.status === 'passed')
+    return [head, ...indent([...warningLines(check), ...attemptLines(check), ...noteLine(truncationNote(check), style)], '        ')]
   if (check.status === 'skipped') return [`${head}${check.message ? style.dim(`  skipped: ${sanitizeLine(check.message)}`) : ''}`]
-  if (check.status === 'waived') return [`${head}  ${style.yellow(`waived: ${waiverText(check)}`)}`, ...indent(problemDetail(check).map(style.dim), '        ')]
+  if (check.status === 'waived')
+    return [`${head}  ${style.yellow(`waived: ${waiverText(check)}`)}`, ...indent(problemDetail(check).map(style.dim), '        ')]
   return [head, ...indent([...problemDetail(check), ...codeFrameLines(check, style), ...attemptLines(check)], '        ')]
 }
 
@@ -144,7 +152,11 @@ function codeFrameLines(check: CheckResult, style: Style): string[] {
   const at = check.failedAt
   if (!at || (check.status !== 'failed' && check.errorKind !== 'spec')) return []
   const where = `at ${sanitizeLine(at.file)}:${at.line}${at.column === undefined ? '' : `:${at.column}`}`
-  const frame = at.frame ? sanitize(at.frame).split('\n').map((line) => (line.startsWith('>') ? style.red(line) : style.dim(line))) : []
+  const frame = at.frame
+    ? sanitize(at.frame)
+        .split('\n')
+        .map(line => (line.startsWith('>') ? style.red(line) : style.dim(line)))
+    : []
   // a spec error's message already starts with file:line
   return [...(check.errorKind === 'spec' ? [] : [style.dim(where)]), ...frame]
 }
@@ -171,10 +183,13 @@ function groupedLines(hosts: HostResult[], style: Style): string[] {
   lines.push(...section('Failed checks', failed, 'failed on', style.red('✗'), style))
   lines.push(...section('Errored checks', errored, 'errored on', style.yellow('!'), style))
   lines.push(...section('Hosts that could not be verified', hostErrors, 'on', style.yellow('!'), style))
-  const unchecked = hosts.filter((host) => host.noChecksApply).map((host) => sanitizeLine(host.host.name))
-  if (unchecked.length > 0) lines.push(`${style.yellow('-')} no check applies on ${unchecked.length} ${unchecked.length === 1 ? 'host' : 'hosts'}: ${hostList(unchecked)}`)
+  const unchecked = hosts.filter(host => host.noChecksApply).map(host => sanitizeLine(host.host.name))
+  if (unchecked.length > 0)
+    lines.push(
+      `${style.yellow('-')} no check applies on ${unchecked.length} ${unchecked.length === 1 ? 'host' : 'hosts'}: ${hostList(unchecked)}`,
+    )
   lines.push(...groupedRolloutLines(hosts, style))
-  const passing = hosts.filter((host) => hostVerdict(host) === 'passed' && !host.noChecksApply).length
+  const passing = hosts.filter(host => hostVerdict(host) === 'passed' && !host.noChecksApply).length
   lines.push(`${style.green('✓')} ${passing}/${hosts.length} hosts passed every check`)
   return lines
 }
@@ -188,7 +203,8 @@ function section(title: string, groups: Group[], verb: string, marker: string, s
     lines.push(`  ${marker} ${title}`, ...indent(more, '    '))
     if (group.at) lines.push(style.dim(`      at ${group.at}`))
     lines.push(`      ${verb} ${ratio}: ${hostList(group.hosts)}`)
-    if (group.example) lines.push(...wrapLine(`e.g. ${group.example}`, WRAP_WIDTH).map((line, i) => style.dim(`${i === 0 ? '      ' : '        '}${line}`)))
+    if (group.example)
+      lines.push(...wrapLine(`e.g. ${group.example}`, WRAP_WIDTH).map((line, i) => style.dim(`${i === 0 ? '      ' : '        '}${line}`)))
   }
   const hidden = groups.length - GROUPS_LISTED
   if (hidden > 0) lines.push(style.dim(`  … and ${hidden} more (see the JUnit or JSON report)`))
@@ -204,7 +220,14 @@ function groupChecks(hosts: HostResult[], status: 'failed' | 'error', ranOn: Map
       const name = sanitizeLine(host.host.name)
       const group = groups.get(check.id)
       if (group) group.hosts.push(name)
-      else groups.set(check.id, { title: sanitizeLine(check.id), hosts: [name], of: ranOn.get(check.id), example: `${name}: ${checkSummary(check)}`, ...(check.failedAt ? { at: `${sanitizeLine(check.failedAt.file)}:${check.failedAt.line}` } : {}) })
+      else
+        groups.set(check.id, {
+          title: sanitizeLine(check.id),
+          hosts: [name],
+          of: ranOn.get(check.id),
+          example: `${name}: ${checkSummary(check)}`,
+          ...(check.failedAt ? { at: `${sanitizeLine(check.failedAt.file)}:${check.failedAt.line}` } : {}),
+        })
     }
   }
   return sortGroups([...groups.values()])
@@ -243,7 +266,7 @@ function hostList(names: string[]): string {
 }
 
 function maskHost(message: string, host: HostResult): string {
-  const needles = [host.host.address, host.host.name].map(sanitizeLine).filter((s) => s.length > 0)
+  const needles = [host.host.address, host.host.name].map(sanitizeLine).filter(s => s.length > 0)
   // longest first, so a name that contains the address is masked whole
   needles.sort((a, b) => b.length - a.length)
   return needles.reduce((text, needle) => text.replaceAll(needle, '<host>'), message)
@@ -268,7 +291,7 @@ function waiverText(check: CheckResult): string {
 
 /** A waiver that matched no check: probably a renamed check or a retired host, worth cleaning up. */
 function waiverWarningLines(run: RunResult, style: Style): string[] {
-  return (run.waivers?.unmatched ?? []).map((text) => style.yellow(`warning: ${sanitizeLine(text)}`))
+  return (run.waivers?.unmatched ?? []).map(text => style.yellow(`warning: ${sanitizeLine(text)}`))
 }
 
 function verdictLine(run: RunResult, style: Style): string {
@@ -279,7 +302,10 @@ function verdictLine(run: RunResult, style: Style): string {
   if (code === 2) return style.bold(style.yellow('ERROR (exit 2)')) + `: ${run.summary.hostsErrored} ${of} could not be fully verified`
   const bugs = run.summary.specErrors ?? 0
   if (bugs > 0 && run.configErrors.length === 0) {
-    return style.bold(style.red(`SPEC ERROR (exit ${code})`)) + `: ${plural(bugs, 'check')} hit a bug in the spec (above, with file:line): fix the spec; \`npx verify check\` finds most of these without a host`
+    return (
+      style.bold(style.red(`SPEC ERROR (exit ${code})`)) +
+      `: ${plural(bugs, 'check')} hit a bug in the spec (above, with file:line): fix the spec; \`npx verify check\` finds most of these without a host`
+    )
   }
   const why = run.configErrors.length > 0 ? 'CONFIG ERROR' : 'NOTHING VERIFIED'
   return style.bold(style.red(`${why} (exit ${code})`))
@@ -288,8 +314,8 @@ function verdictLine(run: RunResult, style: Style): string {
 // ---------------------------------------------------------------- helpers
 
 function hostVerdict(host: HostResult): 'passed' | 'failed' | 'error' {
-  if (host.status === 'error' || host.checks.some((c) => c.status === 'error')) return 'error'
-  return host.checks.some((c) => c.status === 'failed') ? 'failed' : 'passed'
+  if (host.status === 'error' || host.checks.some(c => c.status === 'error')) return 'error'
+  return host.checks.some(c => c.status === 'failed') ? 'failed' : 'passed'
 }
 
 function hostAddress(host: HostResult): string {
@@ -300,9 +326,9 @@ function hostAddress(host: HostResult): string {
 
 /** `3 checks: 1 passed, 1 failed, 1 error` with zero counts left out. */
 function checkCounts(checks: CheckResult[]): string {
-  const count = (status: CheckStatus) => checks.filter((c) => c.status === status).length
+  const count = (status: CheckStatus) => checks.filter(c => c.status === status).length
   const parts = (['passed', 'failed', 'waived', 'error', 'skipped'] as const)
-    .map((status) => [count(status), status] as const)
+    .map(status => [count(status), status] as const)
     .filter(([n]) => n > 0)
     .map(([n, status]) => (status === 'error' ? plural(n, 'error') : `${n} ${status}`))
   return `${plural(checks.length, 'check')}: ${parts.join(', ')}`
@@ -320,7 +346,10 @@ function repeatsHostError(check: CheckResult, host: HostResult): boolean {
 
 function checkSummary(check: CheckResult): string {
   if (check.status === 'failed' && (check.expected !== undefined || check.actual !== undefined)) {
-    return truncate(`expected ${sanitizeLine(check.expected ?? '?')}, actual ${sanitizeLine(check.actual ?? '?')}`, LINE_WIDTH * VALUE_LINES)
+    return truncate(
+      `expected ${sanitizeLine(check.expected ?? '?')}, actual ${sanitizeLine(check.actual ?? '?')}`,
+      LINE_WIDTH * VALUE_LINES,
+    )
   }
   const prefix = check.status === 'error' ? `${check.errorKind ?? 'error'}: ` : ''
   return prefix + headline(check.message ?? check.status)

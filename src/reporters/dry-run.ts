@@ -12,7 +12,9 @@ export function renderDryRun(hosts: readonly DryRunHost[]): string {
   for (const h of hosts) lines.push(...hostLines(h), '')
   const run = hosts.reduce((n, h) => n + h.checks.length, 0)
   const notRun = hosts.reduce((n, h) => n + h.notRun.length, 0)
-  lines.push(`dry run: ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}, ${run} checks would run, ${notRun} would not; nothing was connected to`)
+  lines.push(
+    `dry run: ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}, ${run} checks would run, ${notRun} would not; nothing was connected to`,
+  )
   return `${lines.join('\n')}\n`
 }
 
@@ -20,7 +22,8 @@ function hostLines(h: DryRunHost): string[] {
   const { host } = h
   const lines = [`== ${sanitizeLine(host.name)} (${sanitizeLine(target(host))})`]
   lines.push(`  checks that would run (${h.checks.length}):`)
-  for (const c of h.checks) lines.push(`    • ${sanitizeLine(c.path.join(' › '))}  ${sanitizeLine(c.file)}${c.line === undefined ? '' : `:${c.line}`}`)
+  for (const c of h.checks)
+    lines.push(`    • ${sanitizeLine(c.path.join(' › '))}  ${sanitizeLine(c.file)}${c.line === undefined ? '' : `:${c.line}`}`)
   if (h.notRun.length > 0) {
     lines.push(`  would not run (${h.notRun.length}):`)
     for (const r of h.notRun) {
@@ -29,20 +32,27 @@ function hostLines(h: DryRunHost): string[] {
     }
   }
   if (h.firstRound.length === 0) {
-    lines.push(h.checks.length === 0 ? '  no connection: nothing would run here' : '  round 1: no host fact is read before the checks\' first HTTP request or assertion')
+    lines.push(
+      h.checks.length === 0
+        ? '  no connection: nothing would run here'
+        : "  round 1: no host fact is read before the checks' first HTTP request or assertion",
+    )
   } else {
     lines.push(`  round 1: one connection, one exec channel running ${h.remoteCommand}, with this script on stdin${stdinNote(host)}:`)
     for (const script of h.firstRound) for (const line of sanitize(script).replace(/\n$/, '').split('\n')) lines.push(`    | ${line}`)
     lines.push('    (__vN, the frame marker, is drawn afresh for every round)')
   }
   if (h.laterFacts > 0) lines.push(`  later rounds: ${h.laterFacts} more facts, asked after round 1's answers`)
-  else if (h.firstRound.length > 0) lines.push('  later rounds: only checks that read a fact to decide what to ask next make one; they depend on the answers')
+  else if (h.firstRound.length > 0)
+    lines.push('  later rounds: only checks that read a fact to decide what to ask next make one; they depend on the answers')
   if (h.http.length > 0) {
     lines.push(`  HTTP requests (${h.http.length}):`)
     for (const r of h.http) {
-      const from = r.via === 'host' ? `via host: tunnelled through ${sanitizeLine(host.name)}'s SSH connection` : 'via runner: from this machine'
+      const from =
+        r.via === 'host' ? `via host: tunnelled through ${sanitizeLine(host.name)}'s SSH connection` : 'via runner: from this machine'
       lines.push(`    ${r.method} ${sanitizeLine(r.url)}  (${from})`)
-      for (const [name, value] of Object.entries(r.headers)) lines.push(`      ${sanitizeLine(name)}: ${SECRET_HEADER.test(name) ? '[hidden]' : sanitizeLine(String(value))}`)
+      for (const [name, value] of Object.entries(r.headers))
+        lines.push(`      ${sanitizeLine(name)}: ${SECRET_HEADER.test(name) ? '[hidden]' : sanitizeLine(String(value))}`)
       if (r.body) lines.push('      (with a request body)')
     }
   }
@@ -54,7 +64,6 @@ function target(host: HostSpec): string {
   const via = host.proxyJump ? `, via ${host.proxyJump}` : ''
   return `ssh ${host.user ? `${host.user}@` : ''}${host.address}:${host.port}${via}; ~/.ssh/config may still change it`
 }
-
 
 function stdinNote(host: HostSpec): string {
   return host.become?.passwordEnv ? ` (after the sudo password from $${host.become.passwordEnv} and a marker line)` : ''

@@ -43,10 +43,24 @@ function findings(run: RunResult): Finding[] {
       const name = sanitizeLine(host.host.name)
       const found = byKey.get(key)
       if (found) found.hosts.push(name)
-      else byKey.set(key, { level: 'error', title: `verify ${host.error.kind}: hosts could not be verified`, file: '', message: `e.g. ${name}: ${truncate(sanitizeLine(host.error.message), 400)}`, hosts: [name] })
+      else
+        byKey.set(key, {
+          level: 'error',
+          title: `verify ${host.error.kind}: hosts could not be verified`,
+          file: '',
+          message: `e.g. ${name}: ${truncate(sanitizeLine(host.error.message), 400)}`,
+          hosts: [name],
+        })
     }
     for (const check of host.checks) {
-      if (host.status === 'error' && host.error && check.status === 'error' && check.errorKind === host.error.kind && check.message === host.error.message) continue
+      if (
+        host.status === 'error' &&
+        host.error &&
+        check.status === 'error' &&
+        check.errorKind === host.error.kind &&
+        check.message === host.error.message
+      )
+        continue
       const level = check.status === 'failed' || check.status === 'error' ? 'error' : check.warning ? 'warning' : undefined
       if (!level) continue
       const kind = check.status === 'failed' ? 'failed' : check.status === 'error' ? `error: ${check.errorKind ?? 'error'}` : 'warning'
@@ -76,7 +90,8 @@ function describe(check: CheckResult): string {
   const w = check.warning
   const expected = w ? w.expected : check.expected
   const actual = w ? w.actual : check.actual
-  if (expected !== undefined || actual !== undefined) return `expected ${truncate(sanitizeLine(expected ?? '?'), 200)}, actual ${truncate(sanitizeLine(actual ?? '?'), 200)}`
+  if (expected !== undefined || actual !== undefined)
+    return `expected ${truncate(sanitizeLine(expected ?? '?'), 200)}, actual ${truncate(sanitizeLine(actual ?? '?'), 200)}`
   return truncate(sanitizeLine((w ? w.message : check.message) ?? check.status), 400)
 }
 
@@ -97,13 +112,23 @@ export function renderAnnotations(run: RunResult): string {
       continue
     }
     used[f.level]++
-    const props = [...(f.file ? [`file=${property(f.file)}`] : []), ...(f.line !== undefined ? [`line=${f.line}`] : []), ...(f.col !== undefined ? [`col=${f.col}`] : []), `title=${property(f.title)}`]
+    const props = [
+      ...(f.file ? [`file=${property(f.file)}`] : []),
+      ...(f.line !== undefined ? [`line=${f.line}`] : []),
+      ...(f.col !== undefined ? [`col=${f.col}`] : []),
+      `title=${property(f.title)}`,
+    ]
     lines.push(`::${f.level} ${props.join(',')}::${data(`${f.message}\n${hostNames(f.hosts, run.hosts.length)}`)}`)
   }
-  for (const err of run.configErrors.slice(0, ANNOTATIONS_PER_LEVEL - used.error)) lines.push(`::error title=verify configuration error::${data(err)}`)
+  for (const err of run.configErrors.slice(0, ANNOTATIONS_PER_LEVEL - used.error))
+    lines.push(`::error title=verify configuration error::${data(err)}`)
   if (left.error + left.warning > 0) {
-    const parts = [left.error ? `${left.error} more failing checks` : '', left.warning ? `${left.warning} more warnings` : ''].filter(Boolean)
-    lines.push(`::notice title=${property('verify: more findings than annotations')}::${data(`${parts.join(' and ')} not annotated (GitHub shows ${ANNOTATIONS_PER_LEVEL} per level): see the job summary or the JUnit/JSON report`)}`)
+    const parts = [left.error ? `${left.error} more failing checks` : '', left.warning ? `${left.warning} more warnings` : ''].filter(
+      Boolean,
+    )
+    lines.push(
+      `::notice title=${property('verify: more findings than annotations')}::${data(`${parts.join(' and ')} not annotated (GitHub shows ${ANNOTATIONS_PER_LEVEL} per level): see the job summary or the JUnit/JSON report`)}`,
+    )
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : ''
 }
@@ -131,22 +156,31 @@ export function renderGithubSummary(run: RunResult): string {
   ]
   const gate = describeGate(run)
   if (gate) out.push('', `Gate: ${md(gate)}`)
-  const sel = [run.target?.hosts ? `--hosts ${run.target.hosts}` : '', run.selection?.limit ? `--limit ${run.selection.limit}` : '', run.selection?.shard ? `--shard ${run.selection.shard}` : '', run.target?.expectVersion ? `--expect-version ${run.target.expectVersion}` : '', run.selection?.mergedFrom ? `merged from ${run.selection.mergedFrom.length} results` : '']
+  const sel = [
+    run.target?.hosts ? `--hosts ${run.target.hosts}` : '',
+    run.selection?.limit ? `--limit ${run.selection.limit}` : '',
+    run.selection?.shard ? `--shard ${run.selection.shard}` : '',
+    run.target?.expectVersion ? `--expect-version ${run.target.expectVersion}` : '',
+    run.selection?.mergedFrom ? `merged from ${run.selection.mergedFrom.length} results` : '',
+  ]
     .filter(Boolean)
-    .map((t) => `\`${code(t)}\``)
+    .map(t => `\`${code(t)}\``)
   if (sel.length > 0) out.push('', `Run: ${sel.join(' ')}`)
   for (const err of run.configErrors) out.push('', '```', err.replaceAll('```', "'''"), '```')
 
-  const top = findings(run).filter((f) => f.level === 'error')
+  const top = findings(run).filter(f => f.level === 'error')
   if (top.length > 0) {
     out.push('', '### Top failures', '', '| check | hosts | where | what |', '|---|---|---|---|')
-    for (const f of top.slice(0, 20)) out.push(`| ${md(f.title.replace(/^verify /, ''))} | ${f.hosts.length}: ${md(f.hosts.slice(0, 5).join(', '))}${f.hosts.length > 5 ? ', …' : ''} | ${f.file ? `\`${code(`${f.file}${f.line !== undefined ? `:${f.line}` : ''}`)}\`` : ''} | ${md(f.message)} |`)
+    for (const f of top.slice(0, 20))
+      out.push(
+        `| ${md(f.title.replace(/^verify /, ''))} | ${f.hosts.length}: ${md(f.hosts.slice(0, 5).join(', '))}${f.hosts.length > 5 ? ', …' : ''} | ${f.file ? `\`${code(`${f.file}${f.line !== undefined ? `:${f.line}` : ''}`)}\`` : ''} | ${md(f.message)} |`,
+      )
     if (top.length > 20) out.push('', `… and ${top.length - 20} more failing checks (JUnit/JSON report).`)
   }
 
-  const rows = run.hosts.map((h) => ({ h, v: verdictOf(h) })).sort((a, b) => RANK[a.v] - RANK[b.v])
-  const bad = rows.filter((r) => r.v !== 'passed')
-  const good = rows.filter((r) => r.v === 'passed')
+  const rows = run.hosts.map(h => ({ h, v: verdictOf(h) })).sort((a, b) => RANK[a.v] - RANK[b.v])
+  const bad = rows.filter(r => r.v !== 'passed')
+  const good = rows.filter(r => r.v === 'passed')
   out.push('', '### Hosts', '', '| host | verdict | failed | errors | passed | skipped | time |', '|---|---|--:|--:|--:|--:|--:|')
   let body = out.join('\n')
   const rowsOut: string[] = []
@@ -167,7 +201,7 @@ export function renderGithubSummary(run: RunResult): string {
   body += `\n${rowsOut.join('\n')}`
   if (cut > 0) body += `\n\n… ${cut} more failing hosts left out to keep this summary under 1 MiB (JUnit/JSON report).`
   if (good.length > 0) {
-    const names = good.map((r) => md(sanitizeLine(r.h.host.name)))
+    const names = good.map(r => md(sanitizeLine(r.h.host.name)))
     let list = names.join(', ')
     const room = SUMMARY_MAX_BYTES - Buffer.byteLength(body) - 256
     if (Buffer.byteLength(list) > room) list = `${truncate(list, Math.max(0, Math.floor(room / 4)))} (list cut)`
@@ -178,23 +212,28 @@ export function renderGithubSummary(run: RunResult): string {
 
 type Verdict = 'error' | 'failed' | 'warned' | 'passed'
 const RANK: Record<Verdict, number> = { error: 0, failed: 1, warned: 2, passed: 3 }
-const VERDICT_CELL: Record<Verdict, string> = { error: '⚠️ error', failed: '❌ failed', warned: '🟡 passed with warnings', passed: '✅ passed' }
+const VERDICT_CELL: Record<Verdict, string> = {
+  error: '⚠️ error',
+  failed: '❌ failed',
+  warned: '🟡 passed with warnings',
+  passed: '✅ passed',
+}
 
 function verdictOf(h: HostResult): Verdict {
-  if (h.status === 'error' || h.checks.some((c) => c.status === 'error')) return 'error'
-  if (h.checks.some((c) => c.status === 'failed')) return 'failed'
-  return h.checks.some((c) => c.warning) ? 'warned' : 'passed'
+  if (h.status === 'error' || h.checks.some(c => c.status === 'error')) return 'error'
+  if (h.checks.some(c => c.status === 'failed')) return 'failed'
+  return h.checks.some(c => c.warning) ? 'warned' : 'passed'
 }
 
 function hostRow(h: HostResult, v: Verdict): string {
-  const n = (status: CheckResult['status']) => h.checks.filter((c) => c.status === status).length
+  const n = (status: CheckResult['status']) => h.checks.filter(c => c.status === status).length
   const why = h.error ? ` (${md(h.error.kind)})` : ''
   return `| ${md(sanitizeLine(h.host.name))} | ${VERDICT_CELL[v]}${why} | ${n('failed')} | ${n('error')} | ${n('passed')} | ${n('skipped')} | ${(h.timings.totalMs / 1000).toFixed(1)}s |`
 }
 
 /** Text made inert in a Markdown table cell: no HTML, no pipes, no line breaks. */
 function md(text: string): string {
-  return truncate(sanitizeLine(text), 300).replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`)
+  return truncate(sanitizeLine(text), 300).replace(/[\\`*_[\]<>|]/g, c => `\\${c}`)
 }
 function code(text: string): string {
   return sanitizeLine(text).replaceAll('`', "'")

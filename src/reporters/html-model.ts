@@ -79,7 +79,13 @@ export function htmlData(run: RunResult): HtmlData {
     for (const check of host.checks) {
       if (byId.has(check.id)) continue
       byId.set(check.id, columns.length)
-      columns.push({ id: sanitizeLine(check.id), title: sanitizeLine(check.path.join(' › ')), file: sanitizeLine(check.file), ...(check.line === undefined ? {} : { line: check.line }), facts: [] })
+      columns.push({
+        id: sanitizeLine(check.id),
+        title: sanitizeLine(check.path.join(' › ')),
+        file: sanitizeLine(check.file),
+        ...(check.line === undefined ? {} : { line: check.line }),
+        facts: [],
+      })
     }
   }
   // a column's facts: those of its first run (not skipped) cell; most hosts read the same
@@ -92,7 +98,7 @@ export function htmlData(run: RunResult): HtmlData {
       columns[col]!.facts = check.facts.map(intern)
     }
   }
-  const hosts = run.hosts.map((host) => hostData(host, byId, columns, intern))
+  const hosts = run.hosts.map(host => hostData(host, byId, columns, intern))
   return {
     header: {
       verdict: VERDICTS[run.exitCode] ?? `exit ${run.exitCode}`,
@@ -150,14 +156,30 @@ function cellDetail(check: CheckResult, column: HtmlColumn, intern: (key: string
   const ownFacts = check.facts.map(intern)
   const sameFacts = ownFacts.length === column.facts.length && ownFacts.every((f, i) => f === column.facts[i])
   // the common case, a plain pass reading what the column reads, has nothing to add
-  if (sameFacts && check.status === 'passed' && !check.warning && (check.attempts ?? 1) <= 1 && !check.truncatedFacts?.length && !check.message) return undefined
+  if (
+    sameFacts &&
+    check.status === 'passed' &&
+    !check.warning &&
+    (check.attempts ?? 1) <= 1 &&
+    !check.truncatedFacts?.length &&
+    !check.message
+  )
+    return undefined
   const warning = check.warning
   const detail: HtmlCellDetail = {
     ...text('message', warning ? `warning: ${warning.message ?? ''}` : check.message),
     ...text('expected', warning?.expected ?? check.expected),
     ...text('actual', warning?.actual ?? check.actual),
     ...(check.errorKind ? { kind: check.errorKind } : {}),
-    ...(check.failedAt ? { at: { ...check.failedAt, file: sanitizeLine(check.failedAt.file), ...(check.failedAt.frame ? { frame: sanitize(check.failedAt.frame) } : {}) } } : {}),
+    ...(check.failedAt
+      ? {
+          at: {
+            ...check.failedAt,
+            file: sanitizeLine(check.failedAt.file),
+            ...(check.failedAt.frame ? { frame: sanitize(check.failedAt.frame) } : {}),
+          },
+        }
+      : {}),
     ...(check.timeToGreenMs !== undefined ? { timeToGreenMs: Math.round(check.timeToGreenMs) } : {}),
     ...(check.waitedMs !== undefined ? { waitedMs: Math.round(check.waitedMs) } : {}),
     ...(check.attempts !== undefined && check.attempts > 1 ? { attempts: check.attempts } : {}),

@@ -10,7 +10,10 @@ const asset = (name: string) => readFileSync(new URL(`./html/${name}`, import.me
 export function renderHtml(run: RunResult): string {
   const data = htmlData(run)
   // `<` escaped so no text can close the script element; U+2028/9 for older parsers
-  const json = JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
+  const json = JSON.stringify(data)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
   const title = `verify ${data.header.verdict}: ${data.header.summary.hosts} hosts, ${data.header.startedAt}`
   return `<!doctype html>
 <html lang="en">
@@ -43,5 +46,5 @@ export function renderHtml(run: RunResult): string {
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+  return text.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
 }

@@ -85,7 +85,13 @@ export function writeJunit(run: RunResult, path: string, flavor?: JunitFlavor): 
 /** Counts over the suites, so they always add up (junit-10 allows no `skipped` here). */
 function totals(run: RunResult, suites: XmlElement[]): XmlElement['attributes'] {
   const sum = (name: string) => suites.reduce((n, s) => n + Number(s.attributes?.find(([a]) => a === name)?.[1] ?? 0), 0)
-  return [['name', TOOL_SUITE], ['tests', sum('tests')], ['failures', sum('failures')], ['errors', sum('errors')], ['time', seconds(run.durationMs)]]
+  return [
+    ['name', TOOL_SUITE],
+    ['tests', sum('tests')],
+    ['failures', sum('failures')],
+    ['errors', sum('errors')],
+    ['time', seconds(run.durationMs)],
+  ]
 }
 
 interface CaseOut {
@@ -97,9 +103,15 @@ interface CaseOut {
   out?: string
 }
 
-function suiteElement(attrs: { name: string; hostname: string; timestamp: string; time: number; id: number }, properties: Array<[string, string]>, cases: CaseOut[], flavor: JunitFlavor, notes: { out: string[]; err: string[] }): XmlElement {
-  const count = (status: CaseOut['status']) => cases.filter((c) => c.status === status).length
-  const caseOut = cases.flatMap((c) => (c.out && flavor === 'ant' ? [`[${c.name}]\n${c.out}`] : []))
+function suiteElement(
+  attrs: { name: string; hostname: string; timestamp: string; time: number; id: number },
+  properties: Array<[string, string]>,
+  cases: CaseOut[],
+  flavor: JunitFlavor,
+  notes: { out: string[]; err: string[] },
+): XmlElement {
+  const count = (status: CaseOut['status']) => cases.filter(c => c.status === status).length
+  const caseOut = cases.flatMap(c => (c.out && flavor === 'ant' ? [`[${c.name}]\n${c.out}`] : []))
   if (flavor !== 'ant') for (const c of cases) if (c.out) c.element.children!.push(textEl('system-out', c.out))
   return el(
     'testsuite',
@@ -116,8 +128,17 @@ function suiteElement(attrs: { name: string; hostname: string; timestamp: string
       ['skipped', count('skipped')],
     ],
     [
-      el('properties', [], properties.map(([name, value]) => el('property', [['name', name], ['value', value]]))),
-      ...cases.map((c) => c.element),
+      el(
+        'properties',
+        [],
+        properties.map(([name, value]) =>
+          el('property', [
+            ['name', name],
+            ['value', value],
+          ]),
+        ),
+      ),
+      ...cases.map(c => c.element),
       textEl('system-out', [...notes.out, ...caseOut].join('\n\n')),
       textEl('system-err', notes.err.join('\n\n')),
     ],
@@ -129,12 +150,27 @@ function configSuite(run: RunResult, flavor: JunitFlavor, id: number): XmlElemen
     const message = sanitize(raw)
     // numbered so two similar errors stay two rows in GitLab
     const name = `config error ${i + 1}: ${truncate(headline(message), VALUE_MAX)}`
-    const testCase = el('testcase', [['classname', `${TOOL_SUITE}.config`], ['name', name], ['time', 0]])
-    testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(headline(message), SUMMARY_MAX)], ['type', 'config']]))
+    const testCase = el('testcase', [
+      ['classname', `${TOOL_SUITE}.config`],
+      ['name', name],
+      ['time', 0],
+    ])
+    testCase.children!.push(
+      textEl('error', contentIfLonger(message), [
+        ['message', truncate(headline(message), SUMMARY_MAX)],
+        ['type', 'config'],
+      ]),
+    )
     return { element: testCase, name, status: 'error' }
   })
   // 'localhost' is what Ant's schema asks for when no host applies
-  return suiteElement({ name: TOOL_SUITE, hostname: 'localhost', timestamp: run.startedAt, time: seconds(run.durationMs), id }, [], cases, flavor, { out: [], err: [] })
+  return suiteElement(
+    { name: TOOL_SUITE, hostname: 'localhost', timestamp: run.startedAt, time: seconds(run.durationMs), id },
+    [],
+    cases,
+    flavor,
+    { out: [], err: [] },
+  )
 }
 
 function hostSuite(host: HostResult, startedAt: string, flavor: JunitFlavor, id: number): XmlElement {
@@ -148,7 +184,7 @@ function hostSuite(host: HostResult, startedAt: string, flavor: JunitFlavor, id:
     properties.push(['noChecksApply', 'true'])
     notes.out.push(`no check applies to this host: every check was skipped on it (${host.checks.length}); see their reasons`)
   }
-  const cases = host.checks.map((check) => checkCase(name, check, flavor))
+  const cases = host.checks.map(check => checkCase(name, check, flavor))
   if (host.status === 'error') {
     const kind = host.error?.kind
     const message = sanitize(host.error?.message ?? 'host could not be verified')
@@ -156,19 +192,38 @@ function hostSuite(host: HostResult, startedAt: string, flavor: JunitFlavor, id:
     // the checks carry the host's error already; only a host with none gets a case, so CI still turns red
     if (host.checks.length === 0) cases.unshift(hostErrorCase(host, kind, message))
   }
-  return suiteElement({ name: sanitizeLine(name), hostname: sanitizeLine(name), timestamp: startedAt, time: seconds(host.timings.totalMs), id }, properties, cases, flavor, notes)
+  return suiteElement(
+    { name: sanitizeLine(name), hostname: sanitizeLine(name), timestamp: startedAt, time: seconds(host.timings.totalMs), id },
+    properties,
+    cases,
+    flavor,
+    notes,
+  )
 }
 
 function hostErrorCase(host: HostResult, kind: ErrorKind | undefined, message: string): CaseOut {
   const name = kind ? HOST_ERROR_TITLES[kind] : 'host could not be verified'
-  const testCase = el('testcase', [['classname', `${junitHostId(host.host.name)}.${HOST_CLASS}`], ['name', name], ['time', seconds(host.timings.connectMs ?? host.timings.totalMs)]])
-  testCase.children!.push(textEl('error', contentIfLonger(message), [['message', truncate(headline(message), SUMMARY_MAX)], ['type', kind ?? 'error']]))
+  const testCase = el('testcase', [
+    ['classname', `${junitHostId(host.host.name)}.${HOST_CLASS}`],
+    ['name', name],
+    ['time', seconds(host.timings.connectMs ?? host.timings.totalMs)],
+  ])
+  testCase.children!.push(
+    textEl('error', contentIfLonger(message), [
+      ['message', truncate(headline(message), SUMMARY_MAX)],
+      ['type', kind ?? 'error'],
+    ]),
+  )
   return { element: testCase, name, status: 'error' }
 }
 
 function checkCase(hostName: string, check: CheckResult, flavor: JunitFlavor): CaseOut {
   const name = sanitizeLine(check.path.at(-1) ?? check.id)
-  const attributes: XmlElement['attributes'] = [['classname', junitClassname(hostName, check)], ['name', name], ['time', seconds(check.durationMs)]]
+  const attributes: XmlElement['attributes'] = [
+    ['classname', junitClassname(hostName, check)],
+    ['name', name],
+    ['time', seconds(check.durationMs)],
+  ]
   // only GitLab's reader knows `file`; both strict schemas reject it
   if (flavor === 'gitlab') attributes.push(['file', normalizeFile(check.failedAt?.file ?? check.file)])
   const testCase = el('testcase', attributes)
@@ -176,18 +231,30 @@ function checkCase(hostName: string, check: CheckResult, flavor: JunitFlavor): C
   const at = check.failedAt ? failureLocation(check.failedAt) : ''
   if (check.status === 'failed') {
     const summary = failureSummary(check, message) + (check.failedAt ? ` (at ${locationText(check.failedAt)})` : '')
-    testCase.children!.push(textEl('failure', [failureContent(check, message), at].filter(Boolean).join('\n\n'), [['message', truncate(summary, SUMMARY_MAX + VALUE_MAX)], ['type', FAILURE_TYPE]]))
+    testCase.children!.push(
+      textEl('failure', [failureContent(check, message), at].filter(Boolean).join('\n\n'), [
+        ['message', truncate(summary, SUMMARY_MAX + VALUE_MAX)],
+        ['type', FAILURE_TYPE],
+      ]),
+    )
     return { element: testCase, name, status: 'failed', out: at || undefined }
   }
   if (check.status === 'waived') {
     // CI shows a waived failure as skipped, the justification as why, the failure itself in system-out
     const w = check.waiver
-    testCase.children!.push(el('skipped', [['message', truncate(sanitizeLine(`waived: ${w?.justification ?? ''} (until ${w?.expires ?? '?'})`), SUMMARY_MAX)]]))
+    testCase.children!.push(
+      el('skipped', [['message', truncate(sanitizeLine(`waived: ${w?.justification ?? ''} (until ${w?.expires ?? '?'})`), SUMMARY_MAX)]]),
+    )
     return { element: testCase, name, status: 'skipped', out: [failureContent(check, message), at].filter(Boolean).join('\n\n') }
   }
   if (check.status === 'error') {
     const summary = truncate(headline(message), SUMMARY_MAX) || 'error'
-    testCase.children!.push(textEl('error', [contentIfLonger(message), at].filter(Boolean).join('\n\n'), [['message', summary], ['type', check.errorKind ?? 'error']]))
+    testCase.children!.push(
+      textEl('error', [contentIfLonger(message), at].filter(Boolean).join('\n\n'), [
+        ['message', summary],
+        ['type', check.errorKind ?? 'error'],
+      ]),
+    )
     return { element: testCase, name, status: 'error', out: at || undefined }
   }
   if (check.status === 'skipped') {

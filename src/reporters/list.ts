@@ -7,10 +7,12 @@ import { sanitizeLine } from './sanitize.ts'
 export function renderList(plan: RunPlan): string {
   const lines: string[] = []
   for (const hostPlan of plan.hosts) lines.push(...hostLines(hostPlan), '')
-  const skipped = plan.hosts.reduce((n, h) => n + h.entries.filter((e) => e.result?.status === 'skipped').length, 0)
+  const skipped = plan.hosts.reduce((n, h) => n + h.entries.filter(e => e.result?.status === 'skipped').length, 0)
   const unchecked = plan.hosts.filter(noChecksApply).length
   const tail = unchecked > 0 ? `; no check applies on ${unchecked} ${unchecked === 1 ? 'host' : 'hosts'}` : ''
-  lines.push(`${plan.hosts.length} ${plan.hosts.length === 1 ? 'host' : 'hosts'}: ${plan.runnable} checks would run, ${skipped} skipped${tail} (nothing was connected to)`)
+  lines.push(
+    `${plan.hosts.length} ${plan.hosts.length === 1 ? 'host' : 'hosts'}: ${plan.runnable} checks would run, ${skipped} skipped${tail} (nothing was connected to)`,
+  )
   if (plan.focused.length > 0) lines.push(`focused: only is used at ${plan.focused.join(', ')}`)
   return `${lines.join('\n')}\n`
 }

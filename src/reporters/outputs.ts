@@ -21,18 +21,26 @@ export interface OutputFlags {
 
 /** The problem when more than one report asks for stdout; undefined when at most one does. */
 export function stdoutConflict(flags: OutputFlags): string | undefined {
-  const taking = (['junit', 'json', 'html'] as const).filter((name) => flags[name] === STDOUT)
-  return taking.length > 1 ? `only one report can go to stdout (-): ${taking.map((n) => `--${n} -`).join(', ')}` : undefined
+  const taking = (['junit', 'json', 'html'] as const).filter(name => flags[name] === STDOUT)
+  return taking.length > 1 ? `only one report can go to stdout (-): ${taking.map(n => `--${n} -`).join(', ')}` : undefined
 }
 
 /** Where the console report goes: stderr when a report file is stdout or the run has config errors. */
-export function consoleStream(run: RunResult, flags: OutputFlags, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): NodeJS.WritableStream {
+export function consoleStream(
+  run: RunResult,
+  flags: OutputFlags,
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): NodeJS.WritableStream {
   const taken = flags.junit === STDOUT || flags.json === STDOUT || flags.html === STDOUT
   return run.configErrors.length > 0 || taken ? io.stderr : io.stdout
 }
 
 /** JUnit, HTML and the CI dialect (the JSON comes last, from writeJsonReport, once timings are complete). */
-export function writeReports(run: RunResult, flags: OutputFlags, io: { env: NodeJS.ProcessEnv; stdout: NodeJS.WritableStream; console: NodeJS.WritableStream }): void {
+export function writeReports(
+  run: RunResult,
+  flags: OutputFlags,
+  io: { env: NodeJS.ProcessEnv; stdout: NodeJS.WritableStream; console: NodeJS.WritableStream },
+): void {
   if (flags.junit) emit(flags.junit, () => renderJunit(run, { flavor: junitFlavorFor(flags.junitFlavor, io.env) }), io.stdout)
   if (flags.html) emit(flags.html, () => renderHtml(run), io.stdout)
   // annotations travel with the console report: on stdout unless a report took it

@@ -42,7 +42,7 @@ export class Progress {
   constructor(private readonly options: ProgressOptions) {
     this.now = options.now ?? (() => performance.now())
     const redact = options.redact ?? ((text: string) => text)
-    this.write = (text) => void options.stream.write(redact(text))
+    this.write = text => void options.stream.write(redact(text))
     this.started = this.now()
     if (options.mode === 'live') {
       this.timer = setInterval(() => this.draw(), options.tickMs ?? 250)
@@ -67,7 +67,12 @@ export class Progress {
       else this.counts.skipped++
     }
     const name = sanitizeLine(result.host.name)
-    const bad = result.status === 'error' ? `${name} (${result.error?.kind ?? 'error'})` : failed + errors > 0 ? `${name} (${[failed ? `${failed} failed` : '', errors ? `${errors} errors` : ''].filter(Boolean).join(', ')})` : undefined
+    const bad =
+      result.status === 'error'
+        ? `${name} (${result.error?.kind ?? 'error'})`
+        : failed + errors > 0
+          ? `${name} (${[failed ? `${failed} failed` : '', errors ? `${errors} errors` : ''].filter(Boolean).join(', ')})`
+          : undefined
     if (bad) this.failing.push(bad)
     if (this.options.mode === 'lines') this.write(this.hostLines(result, failed, errors).join('\n') + '\n')
     else if (this.options.mode === 'live') this.draw()
@@ -83,14 +88,26 @@ export class Progress {
   private hostLines(result: HostResult, failed: number, errors: number): string[] {
     const width = String(this.options.total).length
     const mark = result.status === 'error' || errors > 0 ? '!' : failed > 0 ? '✗' : '✓'
-    const counts = [failed ? `${failed} failed` : '', errors ? `${errors} errors` : '', `${result.checks.filter((c) => c.status === 'passed').length} passed`].filter(Boolean).join(', ')
-    const why = result.status === 'error' ? `  ${result.error?.kind ?? 'error'}: ${truncate(sanitizeLine(result.error?.message ?? ''), 160)}` : ''
-    const lines = [`[${String(this.done).padStart(width)}/${this.options.total}] ${mark} ${sanitizeLine(result.host.name)}  ${counts}  ${(result.timings.totalMs / 1000).toFixed(1)}s${why}`]
+    const counts = [
+      failed ? `${failed} failed` : '',
+      errors ? `${errors} errors` : '',
+      `${result.checks.filter(c => c.status === 'passed').length} passed`,
+    ]
+      .filter(Boolean)
+      .join(', ')
+    const why =
+      result.status === 'error' ? `  ${result.error?.kind ?? 'error'}: ${truncate(sanitizeLine(result.error?.message ?? ''), 160)}` : ''
+    const lines = [
+      `[${String(this.done).padStart(width)}/${this.options.total}] ${mark} ${sanitizeLine(result.host.name)}  ${counts}  ${(result.timings.totalMs / 1000).toFixed(1)}s${why}`,
+    ]
     if (this.options.verbose) {
       for (const c of result.checks) {
         if (c.status !== 'failed' && c.status !== 'error') continue
         if (result.status === 'error' && c.errorKind === result.error?.kind) continue
-        const what = c.expected !== undefined || c.actual !== undefined ? `expected ${sanitizeLine(c.expected ?? '?')}, actual ${sanitizeLine(c.actual ?? '?')}` : `${c.errorKind ? `${c.errorKind}: ` : ''}${sanitizeLine((c.message ?? c.status).split('\n')[0] ?? '')}`
+        const what =
+          c.expected !== undefined || c.actual !== undefined
+            ? `expected ${sanitizeLine(c.expected ?? '?')}, actual ${sanitizeLine(c.actual ?? '?')}`
+            : `${c.errorKind ? `${c.errorKind}: ` : ''}${sanitizeLine((c.message ?? c.status).split('\n')[0] ?? '')}`
         lines.push(`      ${c.status === 'failed' ? '✗' : '!'} ${truncate(sanitizeLine(c.path.join(' › ')), 100)}: ${truncate(what, 160)}`)
       }
     }
@@ -101,17 +118,20 @@ export class Progress {
     const { total } = this.options
     const c = this.counts
     const secs = ((this.now() - this.started) / 1000).toFixed(1)
-    const lines = [`verify: ${this.done}/${total} hosts done · checks ${c.passed} passed, ${c.failed} failed, ${c.errors} errors · ${secs}s`]
+    const lines = [
+      `verify: ${this.done}/${total} hosts done · checks ${c.passed} passed, ${c.failed} failed, ${c.errors} errors · ${secs}s`,
+    ]
     if (this.failing.length > 0) {
       const named = this.failing.slice(-FAILING_NAMED).join(', ')
       lines.push(`failing (${this.failing.length}): ${this.failing.length > FAILING_NAMED ? '…, ' : ''}${named}`)
     }
     let slowest: [string, number] | undefined
     for (const entry of this.running) if (!slowest || entry[1] < slowest[1]) slowest = entry
-    if (slowest) lines.push(`running ${this.running.size}; slowest: ${sanitizeLine(slowest[0])} (${((this.now() - slowest[1]) / 1000).toFixed(1)}s)`)
+    if (slowest)
+      lines.push(`running ${this.running.size}; slowest: ${sanitizeLine(slowest[0])} (${((this.now() - slowest[1]) / 1000).toFixed(1)}s)`)
     const columns = this.options.stream.columns ?? 120
     // a line wider than the terminal would wrap, and the redraw would leave its tail behind
-    return lines.map((l) => truncate(l, Math.max(20, columns - 1)))
+    return lines.map(l => truncate(l, Math.max(20, columns - 1)))
   }
 
   private draw(): void {

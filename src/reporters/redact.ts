@@ -11,8 +11,8 @@ export type Redactor = (text: string) => string
 /** A function replacing every secret value, as it is or in any encoding src/secrets knows, by `[secret:name]`. */
 export function makeRedactor(secrets: readonly SecretValue[] | SecretRedactor): Redactor {
   const redactor = secrets instanceof SecretRedactor ? secrets : new SecretRedactor(secrets)
-  if (redactor.empty) return (text) => text
-  return (text) => redactor.text(text)
+  if (redactor.empty) return text => text
+  return text => redactor.text(text)
 }
 
 /** A copy of the run with every string redacted (keys stay as they are). */
@@ -30,7 +30,7 @@ export function redactStrings<T>(value: T, redact: Redactor): T {
 
 function redactDeep(value: unknown, redact: Redactor): unknown {
   if (typeof value === 'string') return redact(value)
-  if (Array.isArray(value)) return value.map((item) => redactDeep(item, redact))
+  if (Array.isArray(value)) return value.map(item => redactDeep(item, redact))
   if (value === null || typeof value !== 'object') return value
   const out: Record<string, unknown> = {}
   for (const [key, inner] of Object.entries(value)) out[key] = redactDeep(inner, redact)

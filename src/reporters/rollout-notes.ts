@@ -26,9 +26,12 @@ export function attemptLines(check: CheckResult): string[] {
   const log = check.attemptLog
   if (!log || log.length <= 1) return []
   const shown = log.length > 20 ? [...log.slice(0, 10), undefined, ...log.slice(-9)] : log
-  const marks = shown.map((a) => (a ? `${a.status === 'passed' ? '✓' : a.status === 'failed' ? '✗' : '!'} ${seconds(a.atMs)}` : '…'))
-  const lastFailure = [...log].reverse().find((a) => a.status !== 'passed' && a.message)
-  return [`attempts: ${marks.join(' · ')}`, ...(lastFailure ? [`  last not passing (${seconds(lastFailure.atMs)}): ${truncate(sanitizeLine(lastFailure.message!), 200)}`] : [])]
+  const marks = shown.map(a => (a ? `${a.status === 'passed' ? '✓' : a.status === 'failed' ? '✗' : '!'} ${seconds(a.atMs)}` : '…'))
+  const lastFailure = [...log].reverse().find(a => a.status !== 'passed' && a.message)
+  return [
+    `attempts: ${marks.join(' · ')}`,
+    ...(lastFailure ? [`  last not passing (${seconds(lastFailure.atMs)}): ${truncate(sanitizeLine(lastFailure.message!), 200)}`] : []),
+  ]
 }
 
 /** A warn-severity check that failed: one line under it. */
@@ -53,27 +56,34 @@ export function gateLines(run: RunResult, paint: Paints): string[] {
 /** For many hosts: warnings and slow warm-ups, grouped by check. */
 export function groupedRolloutLines(hosts: HostResult[], paint: Paints): string[] {
   const lines: string[] = []
-  const warned = groupBy(hosts, (c) => c.warning !== undefined)
+  const warned = groupBy(hosts, c => c.warning !== undefined)
   if (warned.size > 0) {
     lines.push('Warnings (not failing the gate):')
     for (const [id, entries] of [...warned].slice(0, LISTED)) {
       lines.push(`  ${paint.yellow('⚠')} ${sanitizeLine(id)}`)
-      lines.push(`      on ${entries.length}: ${entries.slice(0, 10).map((e) => e.host).join(', ')}${entries.length > 10 ? ', …' : ''}`)
+      lines.push(
+        `      on ${entries.length}: ${entries
+          .slice(0, 10)
+          .map(e => e.host)
+          .join(', ')}${entries.length > 10 ? ', …' : ''}`,
+      )
       lines.push(paint.dim(`      e.g. ${entries[0]!.host}: ${warningLines(entries[0]!.check)[0] ?? ''}`))
     }
   }
-  const waited = groupBy(hosts, (c) => (c.attempts ?? 1) > 1)
+  const waited = groupBy(hosts, c => (c.attempts ?? 1) > 1)
   if (waited.size > 0) {
     lines.push('Time to green (--wait):')
     for (const [id, entries] of [...waited].slice(0, LISTED)) {
-      const green = entries.filter((e) => e.check.timeToGreenMs !== undefined).sort((a, b) => a.check.timeToGreenMs! - b.check.timeToGreenMs!)
+      const green = entries.filter(e => e.check.timeToGreenMs !== undefined).sort((a, b) => a.check.timeToGreenMs! - b.check.timeToGreenMs!)
       const never = entries.length - green.length
       const slowest = green.at(-1)
       const median = green[Math.floor((green.length - 1) / 2)]
       const parts = [
-        green.length > 0 ? `green on ${green.length} after waiting, median ${seconds(median!.check.timeToGreenMs!)}, slowest ${seconds(slowest!.check.timeToGreenMs!)} (${slowest!.host})` : '',
+        green.length > 0
+          ? `green on ${green.length} after waiting, median ${seconds(median!.check.timeToGreenMs!)}, slowest ${seconds(slowest!.check.timeToGreenMs!)} (${slowest!.host})`
+          : '',
         never > 0 ? `never green on ${never}` : '',
-      ].filter((p) => p !== '')
+      ].filter(p => p !== '')
       lines.push(`  ${sanitizeLine(id)}`)
       lines.push(paint.dim(`      ${parts.join('; ')}`))
     }
@@ -119,6 +129,7 @@ export function describeGate(run: RunResult): string | undefined {
   const n = gate.failingHosts.length
   const list = gate.failingHosts.slice(0, 10).join(', ') + (n > 10 ? `, … (+${n - 10} more)` : '')
   if (n === 0) return `--max-failing-hosts ${gate.maxFailingHosts}: no host failed`
-  if (gate.tolerated) return `--max-failing-hosts ${gate.maxFailingHosts} tolerated ${n} failing host${n === 1 ? '' : 's'} of ${run.hosts.length} (allowed ${gate.allowed}): ${list}`
+  if (gate.tolerated)
+    return `--max-failing-hosts ${gate.maxFailingHosts} tolerated ${n} failing host${n === 1 ? '' : 's'} of ${run.hosts.length} (allowed ${gate.allowed}): ${list}`
   return `--max-failing-hosts ${gate.maxFailingHosts}: ${n} failing host${n === 1 ? '' : 's'} of ${run.hosts.length} exceed${n === 1 ? 's' : ''} the ${gate.allowed} allowed: ${list}`
 }

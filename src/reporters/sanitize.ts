@@ -6,8 +6,7 @@
 // An unterminated string command loses only its introducer, so a stray ESC cannot swallow the rest of a message.
 // The C1 CSI (U+009B) is not an introducer here: text decoded from UTF-8 holds it only as a
 // character of its own, so CONTROL drops that one character and keeps the text after it.
-const ANSI_SEQUENCE =
-  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[\]PX^_][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g
+const ANSI_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[\]PX^_][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g
 
 // C0 except tab and newline, DEL, C1 (a lone 0x9b is a CSI on some terminals), bidi
 // overrides that can make a line read differently than it is, and the XML-illegal U+FFFE/U+FFFF.
@@ -26,10 +25,7 @@ export function stripAnsi(text: string): string {
  * CRLF becomes LF, lone surrogates become U+FFFD; tabs and newlines stay.
  */
 export function sanitize(text: string): string {
-  return stripAnsi(text)
-    .replace(/\r\n?/g, '\n')
-    .replace(CONTROL, '')
-    .replace(LONE_SURROGATE, '\ufffd')
+  return stripAnsi(text).replace(/\r\n?/g, '\n').replace(CONTROL, '').replace(LONE_SURROGATE, '\ufffd')
 }
 
 /** sanitize, then folds whitespace runs (newlines included) into one space: for titles and attributes. */

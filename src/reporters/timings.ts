@@ -14,13 +14,13 @@ const CONNECT_ROWS: Array<[string, keyof ConnectTimings]> = [
 ]
 
 const HOST_ROWS: Row[] = [
-  ...CONNECT_ROWS.map(([label, key]): Row => [`  ${label}`, (t) => t.connect?.[key]]),
-  ['connect, all phases and retries', (t) => t.connectMs],
-  ['  probe round trips (time)', (t) => t.probeMs],
-  ['  probe round trips (count)', (t) => t.rounds],
-  ['  HTTP requests (summed)', (t) => t.httpMs],
-  ['checks', (t) => t.checksMs],
-  ['host, in all', (t) => t.totalMs],
+  ...CONNECT_ROWS.map(([label, key]): Row => [`  ${label}`, t => t.connect?.[key]]),
+  ['connect, all phases and retries', t => t.connectMs],
+  ['  probe round trips (time)', t => t.probeMs],
+  ['  probe round trips (count)', t => t.rounds],
+  ['  HTTP requests (summed)', t => t.httpMs],
+  ['checks', t => t.checksMs],
+  ['host, in all', t => t.totalMs],
 ]
 
 export function renderTimings(result: RunResult): string {
@@ -43,16 +43,28 @@ export function renderTimings(result: RunResult): string {
     ]
     for (const [label, value] of contact) if (value !== undefined) lines.push(`  ${label.padEnd(40)}${String(value).padStart(8)}`)
   }
-  const connected = result.hosts.filter((h) => h.timings.connectMs !== undefined)
+  const connected = result.hosts.filter(h => h.timings.connectMs !== undefined)
   if (connected.length > 0) {
-    lines.push('', `Per host (${connected.length} connected)${' '.repeat(Math.max(1, 22 - String(connected.length).length))}median      p95      max`)
+    lines.push(
+      '',
+      `Per host (${connected.length} connected)${' '.repeat(Math.max(1, 22 - String(connected.length).length))}median      p95      max`,
+    )
     for (const [label, pick] of HOST_ROWS) {
-      const values = connected.map((h) => pick(h.timings)).filter((v): v is number => v !== undefined).sort((a, b) => a - b)
+      const values = connected
+        .map(h => pick(h.timings))
+        .filter((v): v is number => v !== undefined)
+        .sort((a, b) => a - b)
       if (values.length === 0) continue
-      lines.push(`  ${label.padEnd(40)}${[0.5, 0.95, 1].map((q) => String(quantile(values, q)).padStart(8)).join(' ')}`)
+      lines.push(`  ${label.padEnd(40)}${[0.5, 0.95, 1].map(q => String(quantile(values, q)).padStart(8)).join(' ')}`)
     }
-    const retried = connected.filter((h) => (h.timings.connect?.attempts ?? 1) > 1)
-    if (retried.length > 0) lines.push(`  handshakes retried on ${retried.length} host${retried.length === 1 ? '' : 's'}: ${retried.slice(0, 5).map((h) => `${h.host.name} (${h.timings.connect!.attempts} attempts)`).join(', ')}${retried.length > 5 ? ', …' : ''}`)
+    const retried = connected.filter(h => (h.timings.connect?.attempts ?? 1) > 1)
+    if (retried.length > 0)
+      lines.push(
+        `  handshakes retried on ${retried.length} host${retried.length === 1 ? '' : 's'}: ${retried
+          .slice(0, 5)
+          .map(h => `${h.host.name} (${h.timings.connect!.attempts} attempts)`)
+          .join(', ')}${retried.length > 5 ? ', …' : ''}`,
+      )
     lines.push('', `Slowest: ${slowest(connected).join(', ')}`)
   }
   return `${lines.join('\n')}\n`
@@ -67,5 +79,5 @@ function slowest(hosts: HostResult[]): string[] {
   return [...hosts]
     .sort((a, b) => b.timings.totalMs - a.timings.totalMs)
     .slice(0, 3)
-    .map((h) => `${h.host.name} ${h.timings.totalMs} ms (connect ${h.timings.connectMs ?? 0}, checks ${h.timings.checksMs ?? 0})`)
+    .map(h => `${h.host.name} ${h.timings.totalMs} ms (connect ${h.timings.connectMs ?? 0}, checks ${h.timings.checksMs ?? 0})`)
 }

@@ -7,7 +7,8 @@ import type { CheckResult } from '../model.ts'
 export type DeclaredCheck = Pick<CollectedCheck, 'id' | 'file' | 'line' | 'path'> & Partial<Pick<CollectedCheck, 'tags' | 'definedAt'>>
 
 /** How the check ended; it took no time and read no fact unless said. */
-export type CheckOutcome = Omit<CheckResult, 'id' | 'file' | 'line' | 'path' | 'tags' | 'source' | 'durationMs' | 'facts'> & Partial<Pick<CheckResult, 'durationMs' | 'facts'>>
+export type CheckOutcome = Omit<CheckResult, 'id' | 'file' | 'line' | 'path' | 'tags' | 'source' | 'durationMs' | 'facts'> &
+  Partial<Pick<CheckResult, 'durationMs' | 'facts'>>
 
 export function checkResult(check: DeclaredCheck, outcome: CheckOutcome): CheckResult {
   const { durationMs = 0, facts = [], ...rest } = outcome

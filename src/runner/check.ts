@@ -54,7 +54,8 @@ export function describeFailure(error: unknown): Outcome {
     if (/Matcher error: received value (?!must be a promise)/.test(plain(err.message))) return failed(plain(err.message), usage, err)
     return specError(err)
   }
-  if (error instanceof ExpectationError) return { status: 'failed', message: plain(error.message), expected: error.expected, actual: error.actual, ...located(error) }
+  if (error instanceof ExpectationError)
+    return { status: 'failed', message: plain(error.message), expected: error.expected, actual: error.actual, ...located(error) }
   if (error instanceof VerifyError) return { status: 'error', errorKind: error.kind, message: plain(error.message) }
   if (err && (err as { thrownByMatcher?: string }).thrownByMatcher !== undefined) return specError(err)
   const thrown = err ?? new Error(String(error))
@@ -86,7 +87,9 @@ function specError(err: Error): Outcome {
   return {
     status: 'error',
     errorKind: 'spec',
-    message: plain(`${where}${err.name}: ${err.message}${suggestion(err)}\na bug in the spec, not in the host: fix the spec (\`npx verify check\` finds most of these without a host)`),
+    message: plain(
+      `${where}${err.name}: ${err.message}${suggestion(err)}\na bug in the spec, not in the host: fix the spec (\`npx verify check\` finds most of these without a host)`,
+    ),
     ...(at ? { failedAt: at } : {}),
   }
 }
@@ -102,7 +105,7 @@ function suggestion(err: Error): string {
   if (!name?.startsWith('to')) return ''
   // every matcher registered so far, Jest's and verify's (extend registers them globally)
   const known = Object.keys(jestExpect()(undefined))
-  const close = known.find((k) => k.toLowerCase() === name.toLowerCase()) ?? known.find((k) => editDistance(k, name) <= 2)
+  const close = known.find(k => k.toLowerCase() === name.toLowerCase()) ?? known.find(k => editDistance(k, name) <= 2)
   return close && close !== name ? ` (did you mean ${close}?)` : ''
 }
 
@@ -110,7 +113,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
     const current = [i]
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
     previous = current
   }
   return previous[b.length]!
@@ -127,7 +131,7 @@ function plain(text: string): string {
 
 /** The first stack frame inside a spec, so a crash points at the spec line, not ours. */
 function specFrame(err: Error): string {
-  const frame = (err.stack ?? '').split('\n').find((l) => /\.spec\.[cm]?[jt]s/.test(l))
+  const frame = (err.stack ?? '').split('\n').find(l => /\.spec\.[cm]?[jt]s/.test(l))
   if (!frame) return ''
   const location = /\(?([^()\s]+\.spec\.[cm]?[jt]s:\d+:\d+)\)?$/.exec(frame.trim())?.[1] ?? frame.trim()
   return ` (at ${location.replace(`${process.cwd()}/`, '').replace(/^file:\/\//, '')})`

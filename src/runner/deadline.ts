@@ -43,15 +43,18 @@ export interface RunDeadline {
 export function startDeadline(deadlineMs: number, outer?: AbortSignal, stderr: NodeJS.WritableStream = process.stderr): RunDeadline {
   const controller = new AbortController()
   let stuck: NodeJS.Timeout | undefined
-  const timer = setTimeout(() => {
-    controller.abort(new DeadlineError(`the run's --deadline of ${minutesOrSeconds(deadlineMs)} passed before this finished`))
-    // the bound must hold even if stopping hangs: better no report than a job that never ends
-    stuck = setTimeout(() => {
-      stderr.write(`verify: still stopping ${STUCK_AFTER_MS / 1000}s after --deadline; exiting without reports\n`)
-      process.exit(ExitCode.HostError)
-    }, STUCK_AFTER_MS)
-    stuck.unref()
-  }, Math.max(0, deadlineMs - performance.now()))
+  const timer = setTimeout(
+    () => {
+      controller.abort(new DeadlineError(`the run's --deadline of ${minutesOrSeconds(deadlineMs)} passed before this finished`))
+      // the bound must hold even if stopping hangs: better no report than a job that never ends
+      stuck = setTimeout(() => {
+        stderr.write(`verify: still stopping ${STUCK_AFTER_MS / 1000}s after --deadline; exiting without reports\n`)
+        process.exit(ExitCode.HostError)
+      }, STUCK_AFTER_MS)
+      stuck.unref()
+    },
+    Math.max(0, deadlineMs - performance.now()),
+  )
   const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal
   return {
     signal,

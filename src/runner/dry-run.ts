@@ -45,21 +45,21 @@ export async function dryRun(plan: RunPlan, options: DryRunOptions): Promise<Dry
 }
 
 async function dryRunHost(plan: HostPlan, options: DryRunOptions): Promise<DryRunHost> {
-  const checks = plan.entries.flatMap((e) => (e.check ? [e.check] : []))
-  const notRun = plan.entries.flatMap((e) => (e.result ? [e.result] : []))
+  const checks = plan.entries.flatMap(e => (e.check ? [e.check] : []))
+  const notRun = plan.entries.flatMap(e => (e.result ? [e.result] : []))
   const transport = new RecordingTransport(plan.host)
   const facts = new FactBatcher(transport, { timeoutSec: options.timeoutSec, maxBytes: options.maxBytes })
   const log: DryRunLog = { http: [] }
   const ctx: HostContext = { host: plan.host, transport, facts, timeoutMs: options.timeoutSec * 1000, dryRun: log }
   try {
     // every fact comes back unanswered at once, so no check waits; a short deadline guards spec code that would
-    await runInHost(ctx, () => Promise.all(checks.map((c) => runCheck(c, 5_000))))
+    await runInHost(ctx, () => Promise.all(checks.map(c => runCheck(c, 5_000))))
   } finally {
     facts.close()
   }
   return {
     host: plan.host,
-    checks: checks.map((c) => ({ file: c.file, line: c.line, path: c.path })),
+    checks: checks.map(c => ({ file: c.file, line: c.line, path: c.path })),
     notRun,
     firstRound: transport.scripts.slice(0, 1),
     laterFacts: transport.laterFacts,
@@ -96,7 +96,7 @@ class RecordingTransport implements Transport {
 }
 
 function countFacts(script: string): number {
-  return script.split('\n').filter((line) => line.startsWith('__vfact ')).length
+  return script.split('\n').filter(line => line.startsWith('__vfact ')).length
 }
 
 function remoteCommand(host: HostSpec): string {

@@ -29,13 +29,13 @@ export function allowedFailures(threshold: Threshold, hosts: number): number {
 
 /** A host that failed a check or could not be verified (skipped-only hosts are not failing). */
 export function isFailingHost(host: HostResult): boolean {
-  return host.status === 'error' || host.checks.some((c) => c.status === 'failed' || c.status === 'error')
+  return host.status === 'error' || host.checks.some(c => c.status === 'failed' || c.status === 'error')
 }
 
 /** The run with the threshold applied: `gate` filled in, and exit 0 when the failures are tolerated. */
 export function applyThreshold(run: RunResult, threshold: Threshold): RunResult {
   const strictExitCode = run.exitCode
-  const failingHosts = run.hosts.filter(isFailingHost).map((h) => h.host.name)
+  const failingHosts = run.hosts.filter(isFailingHost).map(h => h.host.name)
   const allowed = allowedFailures(threshold, run.hosts.length)
   // only host outcomes are tolerated: config errors and "nothing verified" keep exit 3
   const tolerable = strictExitCode === ExitCode.Failed || strictExitCode === ExitCode.HostError

@@ -40,8 +40,15 @@ const STOPPED_CLOSE_GRACE_MS = 1_000
 export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promise<HostResult> {
   const { host } = plan
   const started = performance.now()
-  const checks = plan.entries.flatMap((e) => (e.check ? [e.check] : []))
-  const summary = { name: host.name, address: host.address, port: host.port, user: host.user, transport: host.transport, groups: host.groups }
+  const checks = plan.entries.flatMap(e => (e.check ? [e.check] : []))
+  const summary = {
+    name: host.name,
+    address: host.address,
+    port: host.port,
+    user: host.user,
+    transport: host.transport,
+    groups: host.groups,
+  }
   if (checks.length === 0) {
     // nothing to run: no connection; flagged when nothing (not even a spec error) concerns the host
     const flagged = noChecksApply(plan) ? { noChecksApply: true } : {}
@@ -64,7 +71,10 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
       host: summary,
       status: 'error',
       error: { kind, message },
-      checks: inOrder(plan, checks.map((c) => erroredCheck(c, kind, message))),
+      checks: inOrder(
+        plan,
+        checks.map(c => erroredCheck(c, kind, message)),
+      ),
       timings: { connectMs: ms(started), totalMs: ms(started), ...connectPhases(transport) },
       execChannels: transport.execCount,
     }
@@ -80,17 +90,30 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
     ...(options.secrets ? { secrets: options.secrets } : {}),
   }
   try {
-    const policy = { waitMs: options.waitMs ?? 0, ...(options.pacing ? { pacing: options.pacing } : {}), forget: (keys: readonly string[]) => facts.forget(keys), ...(signal ? { signal } : {}) }
+    const policy = {
+      waitMs: options.waitMs ?? 0,
+      ...(options.pacing ? { pacing: options.pacing } : {}),
+      forget: (keys: readonly string[]) => facts.forget(keys),
+      ...(signal ? { signal } : {}),
+    }
     const checksStarted = performance.now()
     const outcomes = await runInHost(ctx, () =>
-      Promise.all(checks.map((c) => untilInterrupted(signal, runCheckWithPolicies(c, () => runCheck(c, options.checkTimeoutMs), policy), () => interruptedCheck(c, signal!, ms(checksStarted))))),
+      Promise.all(
+        checks.map(c =>
+          untilInterrupted(
+            signal,
+            runCheckWithPolicies(c, () => runCheck(c, options.checkTimeoutMs), policy),
+            () => interruptedCheck(c, signal!, ms(checksStarted)),
+          ),
+        ),
+      ),
     )
     // secrets out first (the wait policy needed the facts' real keys), so no cap can cut one in half
     const redact = redactResult(options.secrets)
     const truncated = new Map([...facts.truncated].map(([key, bytes]) => [redact.text(key), bytes]))
-    const results = outcomes.map((r) => noteTruncatedFacts(capResultTexts(redact.result(r)), truncated))
+    const results = outcomes.map(r => noteTruncatedFacts(capResultTexts(redact.result(r)), truncated))
     // a lost connection or an interrupted run: the host was not fully verified
-    const lost = results.find((r) => r.errorKind === 'unreachable' || r.errorKind === 'interrupted' || r.errorKind === 'deadline')
+    const lost = results.find(r => r.errorKind === 'unreachable' || r.errorKind === 'interrupted' || r.errorKind === 'deadline')
     const { httpMs, httpRequests } = hostSessionFigures(ctx)
     return {
       host: summary,
@@ -120,7 +143,7 @@ export async function verifyHost(plan: HostPlan, options: HostRunOptions): Promi
 /** The plan's entries in declaration order, each run check replaced by its result. */
 function inOrder(plan: HostPlan, results: CheckResult[]): CheckResult[] {
   let next = 0
-  return plan.entries.map((e) => e.result ?? results[next++]!)
+  return plan.entries.map(e => e.result ?? results[next++]!)
 }
 
 function erroredCheck(check: CollectedCheck, kind: ErrorKind, message: string): CheckResult {
@@ -135,8 +158,8 @@ function hostError(error: unknown, secrets: SecretRedactor | undefined): { kind:
 
 /** Secrets replaced in texts and check results (every string: message, expected, actual, fact keys, warning). */
 function redactResult(secrets: SecretRedactor | undefined): { text(t: string): string; result(r: CheckResult): CheckResult } {
-  if (!secrets || secrets.empty) return { text: (t) => t, result: (r) => r }
-  return { text: (t) => secrets.text(t), result: (r) => secrets.value(r) }
+  if (!secrets || secrets.empty) return { text: t => t, result: r => r }
+  return { text: t => secrets.text(t), result: r => secrets.value(r) }
 }
 
 function connectPhases(transport: Transport): Pick<HostTimings, 'connect'> {
@@ -150,5 +173,7 @@ function ms(since: number): number {
 
 /** Fact answers as JSON holds them (Dates as ISO text), sorted by key. */
 function recordedFacts(log: Map<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries([...log].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => [key, JSON.parse(JSON.stringify(value) ?? 'null')]))
+  return Object.fromEntries(
+    [...log].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => [key, JSON.parse(JSON.stringify(value) ?? 'null')]),
+  )
 }

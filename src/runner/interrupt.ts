@@ -78,7 +78,12 @@ export function interruptedMessage(signal: AbortSignal): string {
 /** The result of a check that was still running (or never started) when the run was stopped (by a signal, or by --deadline: runner/deadline.ts). */
 export function interruptedCheck(check: DeclaredCheck, signal: AbortSignal, durationMs = 0): CheckResult {
   const deadline = signal.reason instanceof DeadlineError ? signal.reason : undefined
-  return checkResult(check, { status: 'error', errorKind: deadline ? 'deadline' : 'interrupted', message: deadline ? deadline.message : interruptedMessage(signal), durationMs })
+  return checkResult(check, {
+    status: 'error',
+    errorKind: deadline ? 'deadline' : 'interrupted',
+    message: deadline ? deadline.message : interruptedMessage(signal),
+    durationMs,
+  })
 }
 
 /** `work`, or `onInterrupt()` as soon as the signal aborts, whichever comes first (work is then left to settle unobserved). */
@@ -91,8 +96,14 @@ export function untilInterrupted<T>(signal: AbortSignal | undefined, work: Promi
     // once the work is done its waiter goes: a later abort must not run onInterrupt (it would
     // close a finished host's transport), and nothing of a finished host may stay reachable
     work.then(
-      (value) => { stop(); resolve(value) },
-      (error: unknown) => { stop(); reject(error) },
+      value => {
+        stop()
+        resolve(value)
+      },
+      (error: unknown) => {
+        stop()
+        reject(error)
+      },
     )
   })
 }
@@ -112,10 +123,14 @@ function onAbort(signal: AbortSignal, waiter: () => void): () => void {
   if (!set) {
     const all = (set = new Set())
     waiters.set(signal, all)
-    signal.addEventListener('abort', () => {
-      for (const w of [...all]) w()
-      all.clear()
-    }, { once: true })
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const w of [...all]) w()
+        all.clear()
+      },
+      { once: true },
+    )
   }
   set.add(waiter)
   return () => set.delete(waiter)

@@ -75,9 +75,12 @@ function liveTimers(): string[] {
 
 /** The first frame outside Node's own code and this module: who set the timer. */
 function callerFrame(stack: string): string {
-  const frames = stack.split('\n').slice(1).map((l) => l.trim().replace(/^at /, ''))
+  const frames = stack
+    .split('\n')
+    .slice(1)
+    .map(l => l.trim().replace(/^at /, ''))
   // this module's own frame, compiled (dist/…/live-handles.js) or not, is not where the timer was set
-  return frames.find((f) => !f.includes('node:') && !/live-handles\.(ts|js)/.test(f)) ?? frames[0] ?? '?'
+  return frames.find(f => !f.includes('node:') && !/live-handles\.(ts|js)/.test(f)) ?? frames[0] ?? '?'
 }
 
 function debugOn(env: NodeJS.ProcessEnv): boolean {
@@ -113,7 +116,9 @@ export function watchExit(env: NodeJS.ProcessEnv = process.env, stderr: NodeJS.W
   setTimeout(() => {
     const live = liveHandles()
     const where = debugOn(env) ? '' : ` (${DEBUG_HANDLES_ENV}=1 also says where each timer was set)`
-    stderr.write(`verify: still running ${BACKSTOP_MS}ms after the report, held by what a spec (or verify) left open${where}; exiting:\n${live.map((l) => `  ${l}`).join('\n')}\n`)
+    stderr.write(
+      `verify: still running ${BACKSTOP_MS}ms after the report, held by what a spec (or verify) left open${where}; exiting:\n${live.map(l => `  ${l}`).join('\n')}\n`,
+    )
     process.exit()
   }, BACKSTOP_MS).unref()
   if (!debugOn(env)) return
@@ -124,7 +129,9 @@ export function watchExit(env: NodeJS.ProcessEnv = process.env, stderr: NodeJS.W
     const live = liveHandles()
     if (live.length === 0) return
     if (performance.now() - outputAt < SETTLE_MS) return void setTimeout(poll, POLL_MS).unref()
-    stderr.write(`${LIVE_HANDLES_HEADER} (${SETTLE_MS}ms after its last output), keeping the process alive:\n${live.map((l) => `  ${l}`).join('\n')}\n`)
+    stderr.write(
+      `${LIVE_HANDLES_HEADER} (${SETTLE_MS}ms after its last output), keeping the process alive:\n${live.map(l => `  ${l}`).join('\n')}\n`,
+    )
   }
   setTimeout(poll, 0).unref()
 }

@@ -12,7 +12,7 @@ export async function loadSpecs(pattern: string, cwd = process.cwd()): Promise<L
   const files = (await glob(pattern, { cwd, absolute: true, ignore: ['**/node_modules/**'] })).sort()
   if (files.length === 0) throw new ConfigError(`no spec files match ${pattern} (in ${cwd})`)
   const { specs, problems } = await loadSpecFiles(files, cwd)
-  if (problems.length > 0) throw new ConfigError(`spec files could not be loaded:\n${problems.map((p) => `  ${p}`).join('\n')}`)
+  if (problems.length > 0) throw new ConfigError(`spec files could not be loaded:\n${problems.map(p => `  ${p}`).join('\n')}`)
   return specs
 }
 
@@ -42,7 +42,12 @@ function describeLoadError(rel: string, abs: string, error: unknown, cwd: string
   if (/require\(\) (of )?ES Module|require\(esm\)/.test(err.message)) {
     return `${rel}: loaded as CommonJS; specs are ES modules: add "type": "module" to the package.json next to your specs (or name the file .spec.mts)`
   }
-  const message = err.message.replaceAll(abs, rel).split('\n').filter((l) => l.trim() !== '').slice(0, 4).join(' ')
+  const message = err.message
+    .replaceAll(abs, rel)
+    .split('\n')
+    .filter(l => l.trim() !== '')
+    .slice(0, 4)
+    .join(' ')
   // thrown by a module the spec imports: point at the line that threw, in the user's own file
   const origin = located ? '' : projectFrame(err, cwd)
   return `${where}: ${err.name === 'Error' ? '' : `${err.name}: `}${message}${origin ? ` (at ${origin})` : ''}`

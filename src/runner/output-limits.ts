@@ -8,12 +8,13 @@ export const RESULT_TEXT_CAP = 64 * 1024
 
 /** Adds `truncatedFacts` and, to a failure or error, a note saying the output it saw was cut. */
 export function noteTruncatedFacts(result: CheckResult, truncated: ReadonlyMap<string, number>): CheckResult {
-  const cut = result.facts.filter((key) => truncated.has(key))
+  const cut = result.facts.filter(key => truncated.has(key))
   if (cut.length === 0) return result
   const noted: CheckResult = { ...result, truncatedFacts: cut }
   if (result.status === 'failed' || result.status === 'error') {
-    const what = cut.map((key) => `${key} (cut at ${truncated.get(key)} bytes)`).join(', ')
-    noted.message = `${result.message ?? ''}\n[output truncated: ${what}; the check saw only the start of it: raise --max-output (or the resource's maxBytes) to see more]`.trimStart()
+    const what = cut.map(key => `${key} (cut at ${truncated.get(key)} bytes)`).join(', ')
+    noted.message =
+      `${result.message ?? ''}\n[output truncated: ${what}; the check saw only the start of it: raise --max-output (or the resource's maxBytes) to see more]`.trimStart()
   }
   return noted
 }

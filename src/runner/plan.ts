@@ -50,7 +50,7 @@ export interface RunPlan {
 }
 
 export function planRun(hosts: readonly HostSpec[], specs: readonly LoadedSpec[], options: PlanOptions = {}): RunPlan {
-  const collected = hosts.map((host) => ({ host, collections: specs.map((spec) => collectChecks(spec, host)) }))
+  const collected = hosts.map(host => ({ host, collections: specs.map(spec => collectChecks(spec, host)) }))
   const focused = new Set<string>()
   for (const { collections } of collected) {
     for (const c of collections) for (const check of c.checks) if (check.only && check.skipped === undefined) focused.add(location(check))
@@ -65,10 +65,10 @@ export function planRun(hosts: readonly HostSpec[], specs: readonly LoadedSpec[]
         const reason = check.skipped ?? filterReason(check, options, focused)
         entries.push(reason === undefined ? { check } : { result: skippedResult(check, reason) })
       }
-      varProblems.push(...c.varProblems.filter((p) => !isUnresolved(host, p.varPath, options)).map((p) => describeVarProblem(host, p)))
+      varProblems.push(...c.varProblems.filter(p => !isUnresolved(host, p.varPath, options)).map(p => describeVarProblem(host, p)))
       for (const secretPath of c.secretPaths) addSecret(secrets, secretPath, valueAtPath(host.vars, secretPath))
     }
-    return { host, entries, runnable: entries.filter((e) => e.check).length }
+    return { host, entries, runnable: entries.filter(e => e.check).length }
   })
   return {
     hosts: plans,
@@ -81,24 +81,30 @@ export function planRun(hosts: readonly HostSpec[], specs: readonly LoadedSpec[]
 
 /** Nothing runs on the host and nothing went wrong there: every check was skipped (flagged in reports). */
 export function noChecksApply(plan: HostPlan): boolean {
-  return plan.runnable === 0 && plan.entries.every((e) => e.result?.status === 'skipped')
+  return plan.runnable === 0 && plan.entries.every(e => e.result?.status === 'skipped')
 }
 
 /** The config error for var problems: every one, up to a screenful. */
 export function varProblemsMessage(problems: readonly string[], max = 50): string {
   const shown = problems.slice(0, max)
   const more = problems.length - shown.length
-  return [`host vars do not match what the specs declare (nothing was connected to):`, ...shown.map((p) => `  ${p}`), ...(more > 0 ? [`  … and ${more} more`] : [])].join('\n')
+  return [
+    `host vars do not match what the specs declare (nothing was connected to):`,
+    ...shown.map(p => `  ${p}`),
+    ...(more > 0 ? [`  … and ${more} more`] : []),
+  ].join('\n')
 }
 
 function filterReason(check: CollectedCheck, options: PlanOptions, focused: ReadonlySet<string>): string | undefined {
-  const excluded = options.excludeTags?.find((t) => check.tags.includes(t))
+  const excluded = options.excludeTags?.find(t => check.tags.includes(t))
   if (excluded !== undefined) return `tagged ${excluded} (--exclude-tags)`
-  if (options.tags && options.tags.length > 0 && !options.tags.some((t) => check.tags.includes(t))) {
+  if (options.tags && options.tags.length > 0 && !options.tags.some(t => check.tags.includes(t))) {
     return `not tagged ${options.tags.join(' or ')} (--tags)`
   }
-  if (options.grep && !options.grep.test(check.path.join(' › ')) && !options.grep.test(check.file)) return `title does not match --grep ${options.grep.source}`
-  if (focused.size > 0 && !check.only) return `not focused: only is used at ${[...focused].slice(0, 3).join(', ')}${focused.size > 3 ? ', …' : ''}`
+  if (options.grep && !options.grep.test(check.path.join(' › ')) && !options.grep.test(check.file))
+    return `title does not match --grep ${options.grep.source}`
+  if (focused.size > 0 && !check.only)
+    return `not focused: only is used at ${[...focused].slice(0, 3).join(', ')}${focused.size > 3 ? ', …' : ''}`
   return undefined
 }
 
@@ -113,7 +119,10 @@ function skippedResult(check: CollectedCheck, reason: string): CheckResult {
 function specErrorResult(file: string, line: number | undefined, path: string[], error: unknown): CheckResult {
   const outcome = describeFailure(error)
   const message = `describe body threw while collecting checks: ${outcome.message}`
-  return checkResult({ id: checkId(file, path), file, line, path }, { status: 'error', errorKind: 'spec', message, ...(outcome.failedAt ? { failedAt: outcome.failedAt } : {}) })
+  return checkResult(
+    { id: checkId(file, path), file, line, path },
+    { status: 'error', errorKind: 'spec', message, ...(outcome.failedAt ? { failedAt: outcome.failedAt } : {}) },
+  )
 }
 
 /** `hosts.yaml:12 web-3: statusPort is required (number) — specs/blog.spec.ts:8 "Blog"`. */

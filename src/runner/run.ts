@@ -18,7 +18,7 @@ export async function runHosts(plans: readonly HostPlan[], options: RunOptions):
   const startedAt = new Date()
   const limit = pLimit(Math.max(1, options.concurrency))
   const results = await Promise.all(
-    plans.map((plan) =>
+    plans.map(plan =>
       limit(async () => {
         options.onHostStart?.(plan.host)
         const result = await verifyHost(plan, options)

@@ -7,6 +7,10 @@ export function applySeverity(result: CheckResult, severity: 'warn' | undefined)
   if (severity !== 'warn') return result
   if (result.status !== 'failed') return { ...result, severity }
   const { message, expected, actual, ...rest } = result
-  const warning = { ...(message === undefined ? {} : { message }), ...(expected === undefined ? {} : { expected }), ...(actual === undefined ? {} : { actual }) }
+  const warning = {
+    ...(message === undefined ? {} : { message }),
+    ...(expected === undefined ? {} : { expected }),
+    ...(actual === undefined ? {} : { actual }),
+  }
   return { ...rest, status: 'passed', severity, warning }
 }

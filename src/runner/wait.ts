@@ -71,10 +71,16 @@ export async function runWithWait(policy: WaitPolicy, hooks: AttemptHooks): Prom
     const result = await hooks.attempt()
     for (const f of result.facts) facts.add(f)
     const elapsed = Math.round(now() - started)
-    log.push({ atMs: Math.round(attemptStart - started), status: result.status, durationMs: Math.round(now() - attemptStart), ...(result.status === 'passed' ? {} : { message: attemptMessage(result.message) }) })
+    log.push({
+      atMs: Math.round(attemptStart - started),
+      status: result.status,
+      durationMs: Math.round(now() - attemptStart),
+      ...(result.status === 'passed' ? {} : { message: attemptMessage(result.message) }),
+    })
     const withLog = attempts > 1 ? { attemptLog: log } : {}
     streak = result.status === 'passed' ? streak + 1 : 0
-    if (streak >= needed) return policy.budgetMs <= 0 && needed === 1 ? result : { ...result, facts: [...facts], attempts, timeToGreenMs: elapsed, ...withLog }
+    if (streak >= needed)
+      return policy.budgetMs <= 0 && needed === 1 ? result : { ...result, facts: [...facts], attempts, timeToGreenMs: elapsed, ...withLog }
     if (needed === 1 && policy.budgetMs <= 0) return result
     const remaining = policy.budgetMs - elapsed
     const passing = result.status === 'passed'
@@ -83,7 +89,8 @@ export async function runWithWait(policy: WaitPolicy, hooks: AttemptHooks): Prom
     if (!another) return streakShort({ ...result, facts: [...facts], attempts, waitedMs: elapsed, ...withLog }, streak, needed)
     // the last pause is cut to the budget, so a final attempt still happens right at its end
     await sleep(policy.budgetMs > 0 ? Math.min(delay, remaining) : delay)
-    if (hooks.signal?.aborted) return streakShort({ ...result, facts: [...facts], attempts, waitedMs: Math.round(now() - started), ...withLog }, streak, needed)
+    if (hooks.signal?.aborted)
+      return streakShort({ ...result, facts: [...facts], attempts, waitedMs: Math.round(now() - started), ...withLog }, streak, needed)
     if (policy.intervalMs === undefined) delay = Math.min(delay * 2, maxDelay)
     hooks.forget(result.facts)
   }
@@ -100,7 +107,11 @@ export interface AttemptRecord {
 /** A check that passed its last attempt but not the N in a row it needed is not green. */
 function streakShort(result: CheckResult, streak: number, needed: number): CheckResult {
   if (result.status !== 'passed' || streak >= needed) return result
-  return { ...result, status: 'failed', message: `passed ${streak} of the ${needed} consecutive attempts needed (--consecutive ${needed}) before the wait ran out` }
+  return {
+    ...result,
+    status: 'failed',
+    message: `passed ${streak} of the ${needed} consecutive attempts needed (--consecutive ${needed}) before the wait ran out`,
+  }
 }
 
 /** An attempt's message in the log: its first line, at most 200 characters. */
@@ -127,14 +138,17 @@ export async function runCheckWithPolicies(
 ): Promise<CheckResult> {
   // a warn check never gates, so it is not waited for unless it asks with its own budget
   const budgetMs = check.waitMs ?? (check.severity === 'warn' ? 0 : options.waitMs)
-  const result = await runWithWait({ budgetMs, ...options.pacing }, { attempt, forget: options.forget, ...(options.signal ? { signal: options.signal } : {}) })
+  const result = await runWithWait(
+    { budgetMs, ...options.pacing },
+    { attempt, forget: options.forget, ...(options.signal ? { signal: options.signal } : {}) },
+  )
   return applySeverity(result, check.severity)
 }
 
 /** A pause that ends early (and leaves no timer behind) when the run is stopped. */
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.resolve()
-  return new Promise<void>((resolve) => {
+  return new Promise<void>(resolve => {
     const done = () => {
       clearTimeout(timer)
       signal?.removeEventListener('abort', done)

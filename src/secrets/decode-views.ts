@@ -67,7 +67,12 @@ class ViewBuilder {
   done(name: string): View | undefined {
     this.flush()
     if (!this.changed) return undefined
-    return { text: this.parts.join(''), from: this.from.subarray(0, this.length), to: this.to.subarray(0, this.length), via: [...this.view.via, name] }
+    return {
+      text: this.parts.join(''),
+      from: this.from.subarray(0, this.length),
+      to: this.to.subarray(0, this.length),
+      via: [...this.view.via, name],
+    }
   }
 
   private flush(): void {
@@ -84,7 +89,7 @@ class ViewBuilder {
 const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', '0': '\0' }
 
 /** JSON, JavaScript and C-style backslash escapes: `\\`, `\"`, `\n`, `\u00e9`, `\u{1F600}`, `\xE9`. */
-export const backslashDecoder: Decoder = (view) => {
+export const backslashDecoder: Decoder = view => {
   const text = view.text
   if (!text.includes('\\')) return undefined
   const out = new ViewBuilder(view)
@@ -112,7 +117,7 @@ export const backslashDecoder: Decoder = (view) => {
 }
 
 function makePercentDecoder(name: string, plusAsSpace: boolean): Decoder {
-  return (view) => {
+  return view => {
     const text = view.text
     if (!text.includes('%') && !(plusAsSpace && text.includes('+'))) return undefined
     const out = new ViewBuilder(view)
@@ -167,7 +172,7 @@ export const formDecoder = makePercentDecoder('form', true)
 const ENTITIES: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', apos: "'", nbsp: '\u00a0' }
 
 /** XML and HTML character references: `&quot;`, `&#34;`, `&#x22;`. */
-export const xmlDecoder: Decoder = (view) => {
+export const xmlDecoder: Decoder = view => {
   const text = view.text
   if (!text.includes('&')) return undefined
   const out = new ViewBuilder(view)
@@ -186,9 +191,9 @@ export const xmlDecoder: Decoder = (view) => {
 }
 
 /** POSIX shell words: quotes removed, `'\''` joined, backslashes resolved (a command line as the spec wrote it). */
-export const shellDecoder: Decoder = (view) => decodeShell(view, undefined, 'shell')
+export const shellDecoder: Decoder = view => decodeShell(view, undefined, 'shell')
 /** The same, read as if inside single quotes already (the text is a quoted word's inside: `a'\''b`). */
-export const shellQuotedDecoder: Decoder = (view) => decodeShell(view, "'", 'shell-quoted')
+export const shellQuotedDecoder: Decoder = view => decodeShell(view, "'", 'shell-quoted')
 
 function decodeShell(view: View, startQuote: "'" | undefined, name: string): View | undefined {
   const text = view.text
@@ -278,7 +283,8 @@ export function blockDecodings(encoded: string, minLength: number): string[] {
   const base64 = encoded.replace(/-/g, '+').replace(/_/g, '/')
   for (let k = 0; k < 4 && encoded.length - k >= minLength; k++) out.push(Buffer.from(base64.slice(k), 'base64').toString('utf8'))
   if (/^[0-9a-fA-F]+$/.test(encoded)) {
-    for (let k = 0; k < 2 && encoded.length - k >= minLength; k++) out.push(Buffer.from(encoded.slice(k, k + ((encoded.length - k) & ~1)), 'hex').toString('utf8'))
+    for (let k = 0; k < 2 && encoded.length - k >= minLength; k++)
+      out.push(Buffer.from(encoded.slice(k, k + ((encoded.length - k) & ~1)), 'hex').toString('utf8'))
   }
   return out
 }

@@ -42,10 +42,10 @@ export class SecretRedactor {
     for (const { name, value } of secrets) if (value !== '' && !this.#byValue.has(value)) this.#byValue.set(value, name)
     // longest first, so a secret containing another is replaced whole
     this.#secrets = [...this.#byValue].map(([value, name]) => ({ name, value })).sort((a, b) => b.value.length - a.value.length)
-    const names = [...new Set(this.#secrets.map((s) => s.name))]
-    this.#labels = names.length > 0 ? new RegExp(names.map((n) => escapeRegExp(label(n))).join('|'), 'g') : undefined
-    const blockable = this.#secrets.filter((s) => s.value.length >= MIN_BLOCK_SECRET).map((s) => Buffer.byteLength(s.value))
-    this.#anchors = this.#secrets.map((s) => (s.value.match(/[A-Za-z0-9]+/g) ?? ['']).reduce((a, b) => (b.length > a.length ? b : a)))
+    const names = [...new Set(this.#secrets.map(s => s.name))]
+    this.#labels = names.length > 0 ? new RegExp(names.map(n => escapeRegExp(label(n))).join('|'), 'g') : undefined
+    const blockable = this.#secrets.filter(s => s.value.length >= MIN_BLOCK_SECRET).map(s => Buffer.byteLength(s.value))
+    this.#anchors = this.#secrets.map(s => (s.value.match(/[A-Za-z0-9]+/g) ?? ['']).reduce((a, b) => (b.length > a.length ? b : a)))
     this.#minBlockRun = blockable.length > 0 ? Math.max(4, Math.floor((4 * Math.min(...blockable)) / 3)) : Infinity
     this.#encodedBlock = new RegExp(`(?:[A-Za-z0-9_-]|%2[BbFf]|%3[Dd]){${Number.isFinite(this.#minBlockRun) ? this.#minBlockRun : 1e6},}`)
   }
@@ -74,7 +74,11 @@ export class SecretRedactor {
    * unless it holds a percent-encoded base64 run.
    */
   private views(text: string): View[] {
-    return decodedViews(text, text.length > DEEP_SEARCH_LIMIT ? 1 : 2, (view) => this.#anchors.some((a) => view.text.includes(a)) || this.#encodedBlock.test(view.text))
+    return decodedViews(
+      text,
+      text.length > DEEP_SEARCH_LIMIT ? 1 : 2,
+      view => this.#anchors.some(a => view.text.includes(a)) || this.#encodedBlock.test(view.text),
+    )
   }
 
   /**
@@ -219,7 +223,7 @@ export class SecretRedactor {
         if (name !== undefined) found.push({ from: run.from, to: run.to, name })
       }
     }
-    const kept = found.filter((span) => !this.insideLabel(text, span))
+    const kept = found.filter(span => !this.insideLabel(text, span))
     return merge(kept)
   }
 

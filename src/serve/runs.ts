@@ -33,7 +33,7 @@ export class GateRuns<T> {
     if (cached && this.now() - cached.finishedAt < this.cacheMs) return { ...cached, shared: true }
     const inFlight = this.running.get(key)
     if (inFlight) return { ...(await inFlight), shared: true }
-    const promise = this.limited(run).then((value) => {
+    const promise = this.limited(run).then(value => {
       const done = { value, finishedAt: this.now() }
       if (this.cacheMs > 0) this.cache.set(key, done)
       return done
@@ -49,7 +49,7 @@ export class GateRuns<T> {
   private async limited(run: () => Promise<T>): Promise<T> {
     if (this.active >= this.maxRuns) {
       if (this.queue.length >= this.maxQueued) throw new GateBusyError(`${this.active} runs going and ${this.queue.length} waiting`)
-      await new Promise<void>((resolve) => this.queue.push(resolve))
+      await new Promise<void>(resolve => this.queue.push(resolve))
     }
     this.active++
     this.started++

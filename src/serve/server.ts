@@ -52,7 +52,10 @@ export function verdictOf(run: RunResult): { verdict: Verdict; status: number } 
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message)
   }
 }
@@ -63,7 +66,12 @@ export async function startGateServer(options: GateServerOptions): Promise<GateS
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now()
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), remote: req.socket.remoteAddress, method: req.method, path: (req.url ?? '').slice(0, 200) }
+    const entry: Record<string, unknown> = {
+      time: new Date().toISOString(),
+      remote: req.socket.remoteAddress,
+      method: req.method,
+      path: (req.url ?? '').slice(0, 200),
+    }
     let status = 500
     try {
       const url = new URL(req.url ?? '/', 'http://gate')
@@ -91,7 +99,11 @@ export async function startGateServer(options: GateServerOptions): Promise<GateS
       const known = error instanceof HttpError
       const busy = error instanceof GateBusyError
       status = known ? error.status : busy ? 429 : 500
-      entry.error = known ? error.message : busy ? `too many runs queued (${error.message}): retry later` : `internal error: ${(error as Error).message}`
+      entry.error = known
+        ? error.message
+        : busy
+          ? `too many runs queued (${error.message}): retry later`
+          : `internal error: ${(error as Error).message}`
       if (busy) res.setHeader('Retry-After', '5')
       // a body the client is still sending is not read: close once the answer is out
       if (status === 413) res.setHeader('Connection', 'close')
@@ -112,17 +124,22 @@ export async function startGateServer(options: GateServerOptions): Promise<GateS
   return {
     url: `http://${host}:${address.port}`,
     runs,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    }),
+    close: () =>
+      new Promise<void>(resolve => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
   }
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): number {
   if (res.headersSent) return status
   const text = `${JSON.stringify(body)}\n`
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' })
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  })
   res.end(text)
   return status
 }
@@ -162,9 +179,10 @@ function parseBody(text: string): GateSelection {
   const { groups, limit, ...rest } = (body ?? {}) as Record<string, unknown>
   if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object')
   if (Object.keys(rest).length > 0) throw new HttpError(400, `unknown field(s): ${Object.keys(rest).join(', ')} (only groups and limit)`)
-  if (!Array.isArray(groups) || groups.length === 0 || groups.length > 64 || !groups.every((g) => typeof g === 'string')) {
+  if (!Array.isArray(groups) || groups.length === 0 || groups.length > 64 || !groups.every(g => typeof g === 'string')) {
     throw new HttpError(400, '"groups" must be a list of 1 to 64 group or host names')
   }
-  if (limit !== undefined && (typeof limit !== 'string' || !LIMIT.test(limit))) throw new HttpError(400, '"limit" must be a --limit pattern (names, globs, !exclusions, comma-separated)')
+  if (limit !== undefined && (typeof limit !== 'string' || !LIMIT.test(limit)))
+    throw new HttpError(400, '"limit" must be a --limit pattern (names, globs, !exclusions, comma-separated)')
   return { names: (groups as string[]).map(checkName), ...(limit === undefined ? {} : { limit }) }
 }

@@ -20,5 +20,15 @@ export interface TransportOptions {
 export function createTransport(host: HostSpec, options: TransportOptions): Transport {
   if (host.transport === 'local') return new LocalTransport()
   // each attempt gets what is left of the one connect deadline (retry.ts)
-  return new RetryingTransport(host, (connectTimeoutMs) => new SshTransport({ host, connectTimeoutMs, ...(options.ssh ? { session: options.ssh } : {}), ...(options.channelTimeoutMs ? { channelTimeoutMs: options.channelTimeoutMs } : {}) }), { ...DEFAULT_RETRY, deadlineMs: options.connectTimeoutMs, ...(options.pacer ? { pacer: options.pacer } : {}) })
+  return new RetryingTransport(
+    host,
+    connectTimeoutMs =>
+      new SshTransport({
+        host,
+        connectTimeoutMs,
+        ...(options.ssh ? { session: options.ssh } : {}),
+        ...(options.channelTimeoutMs ? { channelTimeoutMs: options.channelTimeoutMs } : {}),
+      }),
+    { ...DEFAULT_RETRY, deadlineMs: options.connectTimeoutMs, ...(options.pacer ? { pacer: options.pacer } : {}) },
+  )
 }

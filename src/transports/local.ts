@@ -43,7 +43,9 @@ export class LocalTransport implements Transport {
       else holdStdin.addEventListener('abort', endStdin, { once: true })
     }
     // At once, not once the child is reaped: its subshells hold stdout open, so that would wait for the fact itself.
-    const stop = () => { if (child.pid) stopGroup(child.pid) }
+    const stop = () => {
+      if (child.pid) stopGroup(child.pid)
+    }
     signal?.addEventListener('abort', stop, { once: true })
     const result = await child.finally(() => {
       signal?.removeEventListener('abort', stop)
@@ -60,7 +62,10 @@ export class LocalTransport implements Transport {
   openTcp(host: string, port: number): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port })
-      socket.once('connect', () => { socket.off('error', reject); resolve(socket) })
+      socket.once('connect', () => {
+        socket.off('error', reject)
+        resolve(socket)
+      })
       socket.once('error', reject)
     })
   }

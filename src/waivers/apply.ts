@@ -7,7 +7,12 @@ import { isExpired, type Waiver, type WaiverFile } from './load.ts'
 
 /** `*` matches any run of characters; everything else literally. */
 export function globRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map(part => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  )
 }
 
 /** The check id, or its full title (`describe › it`), equals the waiver's check or matches its `*` pattern. */
@@ -21,9 +26,9 @@ export function waiverCoversCheck(waiver: Pick<Waiver, 'check'>, check: Pick<Che
 /** No `hosts:` covers every host; otherwise a name, group or pattern must match the host or one of its groups. */
 export function waiverCoversHost(waiver: Pick<Waiver, 'hosts'>, host: Pick<HostResult['host'], 'name' | 'groups'>): boolean {
   if (!waiver.hosts) return true
-  return waiver.hosts.some((pattern) => {
+  return waiver.hosts.some(pattern => {
     const re = globRegExp(pattern)
-    return re.test(host.name) || host.groups.some((g) => re.test(g))
+    return re.test(host.name) || host.groups.some(g => re.test(g))
   })
 }
 
@@ -33,16 +38,18 @@ export function expiredMessage(waiver: Pick<Waiver, 'expires' | 'justification'>
 
 export function applyWaivers(run: RunResult, waivers: WaiverFile, now: Date): RunResult {
   const used = new Set<Waiver>()
-  const hosts = run.hosts.map((host) => ({
+  const hosts = run.hosts.map(host => ({
     ...host,
-    checks: host.checks.map((check) => {
-      const waiver = waivers.waivers.find((w) => waiverCoversCheck(w, check) && waiverCoversHost(w, host.host))
+    checks: host.checks.map(check => {
+      const waiver = waivers.waivers.find(w => waiverCoversCheck(w, check) && waiverCoversHost(w, host.host))
       if (!waiver) return check
       used.add(waiver)
       return check.status === 'failed' ? waive(check, waiver, now) : check
     }),
   }))
-  const unmatched = waivers.waivers.filter((w) => !used.has(w)).map((w) => `${w.source}: waiver for "${w.check}"${w.hosts ? ` on ${w.hosts.join(', ')}` : ''} matches no check of this run`)
+  const unmatched = waivers.waivers
+    .filter(w => !used.has(w))
+    .map(w => `${w.source}: waiver for "${w.check}"${w.hosts ? ` on ${w.hosts.join(', ')}` : ''} matches no check of this run`)
   const summary = summarize(hosts)
   return { ...run, hosts, summary, exitCode: exitCodeFor(summary, run.configErrors), waivers: { file: waivers.file, unmatched } }
 }

@@ -80,7 +80,7 @@ function readWaivers(text: string, file: string, problems: string[]): WaiverFile
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
   const at = (node: unknown) => `${file}:${lines.linePos((node as Node | undefined)?.range?.[0] ?? 0).line}`
-  problems.push(...doc.errors.map((err) => `${file}:${lines.linePos(err.pos[0]).line}: YAML syntax error: ${err.message.split('\n')[0]}`))
+  problems.push(...doc.errors.map(err => `${file}:${lines.linePos(err.pos[0]).line}: YAML syntax error: ${err.message.split('\n')[0]}`))
   if (problems.length > 0) return { file, waivers: [] }
   const root = doc.contents
   // an empty file waives nothing
@@ -106,14 +106,17 @@ function readWaivers(text: string, file: string, problems: string[]): WaiverFile
     const expires = dateField(item.get('expires', true), at(item), entryProblems)
     const hosts = hostsField(item.get('hosts', true), at, entryProblems)
     problems.push(...entryProblems)
-    if (entryProblems.length === 0) waivers.push({ check: check!, justification: justification!, expires: expires!, source: at(item), ...(hosts ? { hosts } : {}) })
+    if (entryProblems.length === 0)
+      waivers.push({ check: check!, justification: justification!, expires: expires!, source: at(item), ...(hosts ? { hosts } : {}) })
   }
   return { file, waivers }
 }
 
 function stringField(node: unknown, name: string, entryAt: string, problems: string[]): string | undefined {
   if (node === undefined) {
-    problems.push(`${entryAt}: waiver without ${name}${name === 'justification' ? ' (say why the failure is accepted, and who decided)' : ''}`)
+    problems.push(
+      `${entryAt}: waiver without ${name}${name === 'justification' ? ' (say why the failure is accepted, and who decided)' : ''}`,
+    )
     return undefined
   }
   const value = isScalar(node) ? node.value : undefined
@@ -154,7 +157,12 @@ function hostsField(node: unknown, at: (node: unknown) => string, problems: stri
 }
 
 /** The run's waivers (`--waivers`, or waivers.yaml beside the inventory) and the time to judge them at; undefined when there is no file. */
-export async function loadRunWaivers(flags: { waivers?: string; inventory: string | string[] }, cwd = process.cwd(), env = process.env, problems?: string[]): Promise<{ file: WaiverFile; now: Date } | undefined> {
+export async function loadRunWaivers(
+  flags: { waivers?: string; inventory: string | string[] },
+  cwd = process.cwd(),
+  env = process.env,
+  problems?: string[],
+): Promise<{ file: WaiverFile; now: Date } | undefined> {
   const path = waiversPath(flags.waivers, flags.inventory, cwd)
   if (!path) return undefined
   return { file: await loadWaivers(path, cwd, problems), now: waiverNow(env) }

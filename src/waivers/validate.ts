@@ -7,10 +7,13 @@ import { isExpired, type WaiverFile } from './load.ts'
 export function waiverProblems(waivers: WaiverFile, checks: ReadonlyArray<Pick<CheckResult, 'id' | 'path'>>, now: Date): string[] {
   const problems: string[] = []
   for (const waiver of waivers.waivers) {
-    if (!checks.some((check) => waiverCoversCheck(waiver, check))) {
-      problems.push(`${waiver.source}: waiver for "${waiver.check}": no such check in the specs (give a check id \`file::describe › it\`, its full title, or a pattern with *)`)
+    if (!checks.some(check => waiverCoversCheck(waiver, check))) {
+      problems.push(
+        `${waiver.source}: waiver for "${waiver.check}": no such check in the specs (give a check id \`file::describe › it\`, its full title, or a pattern with *)`,
+      )
     }
-    if (isExpired(waiver, now)) problems.push(`${waiver.source}: waiver for "${waiver.check}" expired on ${waiver.expires}: ${waiver.justification}`)
+    if (isExpired(waiver, now))
+      problems.push(`${waiver.source}: waiver for "${waiver.check}" expired on ${waiver.expires}: ${waiver.justification}`)
   }
   return problems
 }

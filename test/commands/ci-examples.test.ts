@@ -12,10 +12,10 @@ const read = (name: string) => readFileSync(path.join(DIR, name), 'utf8')
 /** `npx verify [sub] --flag …` commands in a file, with ${…} / $VAR expanded to nothing that matters. */
 function verifyCommands(text: string): Array<{ sub: string; flags: string[] }> {
   const joined = text.replace(/\n\s+(?=--)/g, ' ').replaceAll('${VERIFY}', 'npx verify')
-  return [...joined.matchAll(/npx verify((?: [^\n"]*)?)/g)].map((m) => {
+  return [...joined.matchAll(/npx verify((?: [^\n"]*)?)/g)].map(m => {
     const words = m[1]!.trim().split(/\s+/)
     const sub = ['merge', 'report'].includes(words[0]!) ? words[0]! : ''
-    return { sub, flags: words.filter((w) => w.startsWith('--')).concat(m[1]!.includes('${JUNIT}') ? ['--junit-flavor'] : []) }
+    return { sub, flags: words.filter(w => w.startsWith('--')).concat(m[1]!.includes('${JUNIT}') ? ['--junit-flavor'] : []) }
   })
 }
 
@@ -49,12 +49,15 @@ describe('examples/ci', () => {
   })
 
   it('passes only flags verify takes', async () => {
-    const commands = ['.gitlab-ci.yml', 'Jenkinsfile', 'github-verify.yml'].flatMap((f) => verifyCommands(read(f)).map((c) => ({ ...c, file: f })))
+    const commands = ['.gitlab-ci.yml', 'Jenkinsfile', 'github-verify.yml'].flatMap(f =>
+      verifyCommands(read(f)).map(c => ({ ...c, file: f })),
+    )
     expect(commands.length).toBeGreaterThanOrEqual(8)
     const helps = new Map<string, string>()
     for (const c of commands) {
       if (!helps.has(c.sub)) helps.set(c.sub, await helpOf(c.sub))
-      for (const flag of c.flags) expect(helps.get(c.sub), `${c.file}: verify ${c.sub} ${flag}`).toMatch(new RegExp(`(^|[ ,])${flag}( |,|$)`, 'm'))
+      for (const flag of c.flags)
+        expect(helps.get(c.sub), `${c.file}: verify ${c.sub} ${flag}`).toMatch(new RegExp(`(^|[ ,])${flag}( |,|$)`, 'm'))
     }
   })
 })

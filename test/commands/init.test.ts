@@ -18,7 +18,10 @@ describe('verify init', () => {
     const imported = /import \{ ([^}]+) \} from 'postdeploy-verify'/.exec(spec)![1]!.split(', ')
     for (const name of imported) expect(spec.split(name).length - 1, name).toBeGreaterThan(1)
     for (const used of ['restart(', 'hasVars(', 'release(', 'file(', 'z.object(']) expect(imported).toContain(used.split(/[.(]/)[0])
-    expect(JSON.parse(readFileSync(path.join(dir, 'tsconfig.json'), 'utf8'))).toMatchObject({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true }, include: ['specs'] })
+    expect(JSON.parse(readFileSync(path.join(dir, 'tsconfig.json'), 'utf8'))).toMatchObject({
+      compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true },
+      include: ['specs'],
+    })
     expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('.verify/\n')
     expect(JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).type).toBe('module')
     expect(readFileSync(path.join(dir, 'hosts.yaml'), 'utf8')).toMatch(/app: my-blog\n.*\n {2}appsRoot: \/apps\n/)

@@ -49,7 +49,7 @@ describe('verify merge', () => {
     expect(() => mergeResults([path.join(dir, 'missing.json')])).toThrow(/no such result file/)
   })
 
-  it('keeps each shard\'s config errors, prefixed with its file, and never tolerates them', () => {
+  it("keeps each shard's config errors, prefixed with its file, and never tolerates them", () => {
     const a = write('c1.json', [], ['hosts.yaml:3: bad'])
     const b = write('c2.json', [host('web-2', 'passed')])
     const merged = mergeResults([a, b], parseThreshold('100%'))

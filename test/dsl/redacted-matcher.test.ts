@@ -32,7 +32,13 @@ describe('a failed matcher involving a secret', () => {
     ['toStrictEqual on JSON', () => expect(JSON.stringify({ t: TOKEN })).toStrictEqual('{}')],
     ['resolves.toEqual', () => expect(Promise.resolve({ t: TOKEN })).resolves.toEqual({ t: 'x' })],
     ['rejects.toThrow', () => expect(Promise.reject(new Error(`bad ${TOKEN}`))).rejects.toThrow('other')],
-    ['toThrow', () => expect(() => { throw new Error(`bad ${TOKEN}`) }).toThrow('other')],
+    [
+      'toThrow',
+      () =>
+        expect(() => {
+          throw new Error(`bad ${TOKEN}`)
+        }).toThrow('other'),
+    ],
   ]
   for (const [name, assertion] of cases) {
     it(`${name}: fails, shows [secret:token], never the value`, async () => {

@@ -14,7 +14,7 @@ function host(name: string, groups: string[] = [], vars: Record<string, unknown>
 }
 
 const load = (body: () => void): Promise<LoadedSpec> => loadSpec('specs/x.spec.ts', async () => body())
-const summary = (spec: LoadedSpec, h: HostSpec) => collectChecks(spec, h).checks.map((c) => [c.path.join(' › '), c.skipped ?? 'runs'])
+const summary = (spec: LoadedSpec, h: HostSpec) => collectChecks(spec, h).checks.map(c => [c.path.join(' › '), c.skipped ?? 'runs'])
 
 suite('describe / it forms', () => {
   test('accept options between title and body, and keep the two-argument form', async () => {
@@ -27,13 +27,16 @@ suite('describe / it forms', () => {
       it('top-level', { tags: ['x'] }, () => {})
     })
     const { checks } = collectChecks(spec, host('h'))
-    assert(checks.map((c) => [c.path, c.tags])).toEqual([
+    assert(checks.map(c => [c.path, c.tags])).toEqual([
       [['plain', 'a'], []],
       [['with options', 'b'], ['web']],
-      [['with options', 'c'], ['web', 'slow']],
+      [
+        ['with options', 'c'],
+        ['web', 'slow'],
+      ],
       [['top-level'], ['x']],
     ])
-    assert(checks.every((c) => c.id.startsWith('specs/x.spec.ts::'))).toBe(true)
+    assert(checks.every(c => c.id.startsWith('specs/x.spec.ts::'))).toBe(true)
   })
 
   test('skip: .skip with an optional reason, or { skip: "reason" }; a skipped describe is one entry', async () => {
@@ -65,7 +68,7 @@ suite('describe / it forms', () => {
       it('c', { only: true }, () => {})
       it('d', () => {})
     })
-    assert(collectChecks(spec, host('h')).checks.map((c) => [c.path.at(-1), c.only])).toEqual([
+    assert(collectChecks(spec, host('h')).checks.map(c => [c.path.at(-1), c.only])).toEqual([
       ['a', true],
       ['b', true],
       ['c', true],
@@ -75,13 +78,16 @@ suite('describe / it forms', () => {
 
   test('each: a row per describe or check, with $key, %s, %j and %# in the title', async () => {
     const spec = await load(() => {
-      describe.each([{ app: 'blog', port: 1 }, { app: 'shop', port: 2 }])('$app', { tags: ['app'] }, (row, { host }) => {
+      describe.each([
+        { app: 'blog', port: 1 },
+        { app: 'shop', port: 2 },
+      ])('$app', { tags: ['app'] }, (row, { host }) => {
         it(`listens on ${row.port} on ${host.name}`, () => {})
       })
-      it.each(['/', '/cart'])('GET %s', (page) => assert(page).toBeTypeOf('string'))
+      it.each(['/', '/cart'])('GET %s', page => assert(page).toBeTypeOf('string'))
       it.each([1, 2])('same title', () => {})
     })
-    assert(collectChecks(spec, host('h')).checks.map((c) => c.path.join(' › '))).toEqual([
+    assert(collectChecks(spec, host('h')).checks.map(c => c.path.join(' › '))).toEqual([
       'blog › listens on 1 on h',
       'shop › listens on 2 on h',
       'GET /',
@@ -94,7 +100,11 @@ suite('describe / it forms', () => {
 
   test('it.each passes the row to the check function', async () => {
     const seen: string[] = []
-    const spec = await load(() => it.each(['a', 'b'])('row %s', (row) => { seen.push(row) }))
+    const spec = await load(() =>
+      it.each(['a', 'b'])('row %s', row => {
+        seen.push(row)
+      }),
+    )
     for (const c of collectChecks(spec, host('h')).checks) await c.fn()
     assert(seen).toEqual(['a', 'b'])
   })
@@ -120,7 +130,7 @@ suite('when: per host', () => {
       it('status page', { when: hasVars('statusPort') }, () => {})
       it('blog only', { when: varIs('app', 'shop') }, () => {})
       it('not on workers', { when: notInGroup('workers') }, () => {})
-      it('custom', { when: (h) => h.vars.app === 'shop' }, () => {})
+      it('custom', { when: h => h.vars.app === 'shop' }, () => {})
     })
     assert(summary(spec, web)).toEqual([
       ['web › serves', 'runs'],
@@ -142,7 +152,11 @@ suite('when: per host', () => {
 
   test('the describe body runs only on hosts it applies to', async () => {
     const ran: string[] = []
-    const spec = await load(() => describe('web', { when: inGroup('web') }, ({ host }) => { ran.push(host.name) }))
+    const spec = await load(() =>
+      describe('web', { when: inGroup('web') }, ({ host }) => {
+        ran.push(host.name)
+      }),
+    )
     collectChecks(spec, web)
     collectChecks(spec, worker)
     assert(ran).toEqual(['web-1'])
@@ -150,21 +164,31 @@ suite('when: per host', () => {
 
   test('a when that throws errors that block on that host only', async () => {
     const spec = await load(() => {
-      it('fragile', { when: (h) => (h.vars.app as string).length > 0 }, () => {})
+      it('fragile', { when: h => (h.vars.app as string).length > 0 }, () => {})
       it('fine', () => {})
     })
     const out = collectChecks(spec, host('bare'))
-    assert(out.checks.map((c) => c.path[0])).toEqual(['fine'])
+    assert(out.checks.map(c => c.path[0])).toEqual(['fine'])
     assert(String(out.errors[0]!.error)).toMatch(/when\(\) threw/)
   })
 })
 
 suite('typed vars', () => {
-  const Vars = z.object({ app: z.string(), statusPort: z.number().int(), root: z.string().default('/apps'), token: secret(z.string()).optional() })
+  const Vars = z.object({
+    app: z.string(),
+    statusPort: z.number().int(),
+    root: z.string().default('/apps'),
+    token: secret(z.string()).optional(),
+  })
 
   test('the body gets the parsed vars (defaults applied); the host is not mutated', async () => {
     let seen: unknown
-    const spec = await load(() => describe('typed', { vars: Vars }, ({ vars }) => { seen = vars; it('x', () => {}) }))
+    const spec = await load(() =>
+      describe('typed', { vars: Vars }, ({ vars }) => {
+        seen = vars
+        it('x', () => {})
+      }),
+    )
     const h = host('web-1', [], { app: 'blog', statusPort: 5000, other: 1 })
     const out = collectChecks(spec, h)
     assert(out.varProblems).toEqual([])
@@ -177,9 +201,11 @@ suite('typed vars', () => {
     const spec = await load(() => describe('typed', { vars: Vars }, () => it('x', () => {})))
     const out = collectChecks(spec, host('web-3', [], { app: 'blog', statusPort: 'abc' }))
     assert(out.checks).toEqual([])
-    assert(out.varProblems.map((p) => [p.path, p.varPath, p.message])).toEqual([[['typed'], ['statusPort'], 'statusPort must be a number, got "abc"']])
+    assert(out.varProblems.map(p => [p.path, p.varPath, p.message])).toEqual([
+      [['typed'], ['statusPort'], 'statusPort must be a number, got "abc"'],
+    ])
     const missing = collectChecks(spec, host('web-4', [], { app: 'blog' }))
-    assert(missing.varProblems.map((p) => p.message)).toEqual(['statusPort is required (number)'])
+    assert(missing.varProblems.map(p => p.message)).toEqual(['statusPort is required (number)'])
   })
 
   test('vars are only validated where the block applies', async () => {
@@ -203,8 +229,8 @@ suite('collect errors', () => {
       describe('async', (async () => {}) as never)
     })
     const out = collectChecks(spec, host('h'))
-    assert(out.checks.map((c) => c.path.join(' › '))).toEqual(['outer › kept', 'outer › also kept'])
-    assert(out.errors.map((e) => [e.path.join(' › '), String(e.error)])).toEqual([
+    assert(out.checks.map(c => c.path.join(' › '))).toEqual(['outer › kept', 'outer › also kept'])
+    assert(out.errors.map(e => [e.path.join(' › '), String(e.error)])).toEqual([
       ['outer › broken', 'Error: boom'],
       ['async', assert.stringMatching(/must be synchronous/)],
     ])
@@ -221,7 +247,7 @@ suite('one registry per process', () => {
       copy.describe('from the copy', () => copy.it('a', () => {}))
       it('from the original', () => {})
     })
-    assert(collectChecks(spec, host('h')).checks.map((c) => c.path.join(' › '))).toEqual(['from the copy › a', 'from the original'])
+    assert(collectChecks(spec, host('h')).checks.map(c => c.path.join(' › '))).toEqual(['from the copy › a', 'from the original'])
   })
 })
 

@@ -35,7 +35,7 @@ export function typedVars(): void {
   })
   describe.skip('later', { vars: BlogVars }, ({ vars }) => expectTypeOf(vars.app).toEqualTypeOf<string>(), 'not yet')
   describe.only('focus', { vars: BlogVars }, ({ vars }) => expectTypeOf(vars.app).toEqualTypeOf<string>())
-  it.each([1, 2])('row %s', (n) => expectTypeOf(n).toEqualTypeOf<number>())
+  it.each([1, 2])('row %s', n => expectTypeOf(n).toEqualTypeOf<number>())
 
   // without a schema, vars stay loosely typed (what hosts.yaml holds)
   describe('untyped', ({ vars }) => {

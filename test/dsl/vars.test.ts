@@ -21,7 +21,7 @@ describe('validateVars', () => {
   it('says which var is missing or wrong, and what it should be', () => {
     const result = validateVars(Schema, { statusPort: 'abc', mode: 'sync', db: { password: 7 } })
     expect(result.ok).toBe(false)
-    expect(!result.ok && result.issues.map((i) => [formatVarPath(i.path), i.message])).toEqual([
+    expect(!result.ok && result.issues.map(i => [formatVarPath(i.path), i.message])).toEqual([
       ['app', 'app is required (string)'],
       ['statusPort', 'statusPort must be a number, got "abc"'],
       ['mode', 'mode must be one of "push", "pull", got "sync"'],

@@ -6,7 +6,6 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeWorkdir, runCli, REPO_ROOT, type Workdir } from '../support/workdir.ts'
 
-
 const EXAMPLE_SPECS = ['blog-release.spec.ts', 'shop.spec.ts', 'shared']
 let work: Workdir
 
@@ -59,20 +58,30 @@ describe('status page', { vars: StatusVars }, ({ vars }) => {
     try {
       const run = await runCli(['check'], { cwd: work.dir })
       expect(run.exitCode, run.stdout + run.stderr).toBe(3)
-      expect(run.stderr).toMatch(/^specs\/status\.spec\.ts:7:\d+: TS2551: Property 'statusPrt' does not exist on type .*Did you mean 'statusPort'\?/m)
-      expect(run.stderr).toMatch(/^hosts\.yaml:5 web-2: statusPort is required \(number\) — specs\/blog-release\.spec\.ts:\d+ "Blog release"$/m)
+      expect(run.stderr).toMatch(
+        /^specs\/status\.spec\.ts:7:\d+: TS2551: Property 'statusPrt' does not exist on type .*Did you mean 'statusPort'\?/m,
+      )
+      expect(run.stderr).toMatch(
+        /^hosts\.yaml:5 web-2: statusPort is required \(number\) — specs\/blog-release\.spec\.ts:\d+ "Blog release"$/m,
+      )
       expect(run.stderr).toMatch(/^hosts\.yaml:5 web-2: statusPort is required \(number\) — specs\/status\.spec\.ts:5 "status page"$/m)
       expect(run.stderr).toMatch(/^hosts\.yaml:6 jobs-1: statusPort is required \(number\) — specs\/status\.spec\.ts:5 "status page"$/m)
       expect(run.stderr).toMatch(/verify check: 4 problems/)
     } finally {
       work.write('hosts.yaml', HOSTS.replace('  web-2:\n', '  web-2: { vars: { statusPort: 5001 } }\n'))
-      work.write('specs/status.spec.ts', `import { describe, it } from 'postdeploy-verify'\ndescribe('status page', () => it('answers', () => {}))\n`)
+      work.write(
+        'specs/status.spec.ts',
+        `import { describe, it } from 'postdeploy-verify'\ndescribe('status page', () => it('answers', () => {}))\n`,
+      )
     }
   })
 
   it('reports a spec that does not load, a broken inventory and a left-over only (exit 3)', async () => {
     work.write('broken/syntax.spec.ts', `import { describe, it } from 'postdeploy-verify'\ndescribe('x', () => {\n  const = 1\n})\n`)
-    work.write('broken/focus.spec.ts', `import { describe, it } from 'postdeploy-verify'\ndescribe('x', () => {\n  it.only('focused', () => {})\n})\ndescribe.only('y', () => {})\n`)
+    work.write(
+      'broken/focus.spec.ts',
+      `import { describe, it } from 'postdeploy-verify'\ndescribe('x', () => {\n  it.only('focused', () => {})\n})\ndescribe.only('y', () => {})\n`,
+    )
     work.write('broken.yaml', 'hosts:\n  web-1: { port: "abc" }\n')
     const run = await runCli(['check', '--specs', 'broken/*.spec.ts', '-i', 'broken.yaml'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(3)
@@ -84,7 +93,7 @@ describe('status page', { vars: StatusVars }, ({ vars }) => {
   })
 })
 
-describe('verify check with the run\'s flags', () => {
+describe("verify check with the run's flags", () => {
   const VERSION_SPEC = `import { describe, it, expect, z } from 'postdeploy-verify'
 
 const ReleaseVars = z.object({ expectVersion: z.string(), statusPort: z.number() })
@@ -95,15 +104,37 @@ describe('release', { vars: ReleaseVars }, ({ vars }) => {
 `
   let project: Workdir
   beforeAll(() => {
-    project = makeWorkdir({ 'hosts.yaml': 'hosts:\n  web-1: { vars: { statusPort: 5000 } }\n  web-2: { vars: { statusPort: 5001 } }\n', 'specs/release.spec.ts': VERSION_SPEC })
+    project = makeWorkdir({
+      'hosts.yaml': 'hosts:\n  web-1: { vars: { statusPort: 5000 } }\n  web-2: { vars: { statusPort: 5001 } }\n',
+      'specs/release.spec.ts': VERSION_SPEC,
+    })
   })
   afterAll(() => project?.remove())
 
-  it('accepts --expect-version and the run\'s other flags, which set vars and narrow the selection as for a run (exit 0)', async () => {
+  it("accepts --expect-version and the run's other flags, which set vars and narrow the selection as for a run (exit 0)", async () => {
     const missing = await runCli(['check'], { cwd: project.dir })
     expect(missing.exitCode).toBe(3)
     expect(missing.stderr).toMatch(/web-1: expectVersion is required \(string\)/)
-    const run = await runCli(['check', '--expect-version', '20261121', '--since', '2026-11-21T12:00:00Z', '--wait', '2m', '--limit', 'web-*', '--shard', '1/2', '--junit', 'never-written.xml', '--tags', 'smoke'], { cwd: project.dir })
+    const run = await runCli(
+      [
+        'check',
+        '--expect-version',
+        '20261121',
+        '--since',
+        '2026-11-21T12:00:00Z',
+        '--wait',
+        '2m',
+        '--limit',
+        'web-*',
+        '--shard',
+        '1/2',
+        '--junit',
+        'never-written.xml',
+        '--tags',
+        'smoke',
+      ],
+      { cwd: project.dir },
+    )
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     // --limit and --shard narrowed the hosts to web-1; --tags left nothing to run on them, which check reports as 0 checks, not a problem
     expect(run.stdout).toMatch(/verify check: OK: 1 spec file type-check, 1 host's vars match, 0 checks would run/)
@@ -118,6 +149,8 @@ describe('release', { vars: ReleaseVars }, ({ vars }) => {
   it('says how --var reads values, and how to quote one, when its value still does not fit', async () => {
     const run = await runCli(['check', '--var', 'expectVersion=20261121', '--var', 'statusPort=08080'], { cwd: project.dir })
     expect(run.exitCode).toBe(3)
-    expect(run.stderr).toMatch(/--var web-1: statusPort must be a number, got "08080" \(set by --var, which reads a value as JSON when it parses, else as text: --var statusPort=8080 is a number, --var 'statusPort="8080"' text, --var 'statusPort=\["a","b"\]' a list\)/)
+    expect(run.stderr).toMatch(
+      /--var web-1: statusPort must be a number, got "08080" \(set by --var, which reads a value as JSON when it parses, else as text: --var statusPort=8080 is a number, --var 'statusPort="8080"' text, --var 'statusPort=\["a","b"\]' a list\)/,
+    )
   })
 })

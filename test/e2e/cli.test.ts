@@ -16,7 +16,12 @@ let work: Workdir
 const CLOSED_ADDRESS = '127.0.0.250'
 
 function inventory(fleet: Fleet, extraHosts = ''): string {
-  const hosts = fleet.hosts.map((h, i) => `  ${h.name}: { address: ${h.address}, vars: { appsRoot: ${JSON.stringify(path.join(h.root, 'apps'))}, statusPort: ${apps[i]!.port} } }`).join('\n')
+  const hosts = fleet.hosts
+    .map(
+      (h, i) =>
+        `  ${h.name}: { address: ${h.address}, vars: { appsRoot: ${JSON.stringify(path.join(h.root, 'apps'))}, statusPort: ${apps[i]!.port} } }`,
+    )
+    .join('\n')
   return `defaults:
   port: ${fleet.port}
   user: ${fleet.user}
@@ -29,7 +34,10 @@ ${hosts}
 ${extraHosts}
 groups:
   staging:
-    hosts: [${fleet.hosts.slice(0, 3).map((h) => h.name).join(', ')}]
+    hosts: [${fleet.hosts
+      .slice(0, 3)
+      .map(h => h.name)
+      .join(', ')}]
   with-down:
     hosts: [${fleet.hosts[0]!.name}, down]
   changed-key:
@@ -44,18 +52,19 @@ beforeAll(async () => {
   work = makeWorkdir()
   copyFileSync(path.join(REPO_ROOT, 'specs', 'blog-release.spec.ts'), work.write('specs/blog-release.spec.ts', ''))
   // the modules the example spec shares with the other example apps
-  for (const shared of readdirSync(path.join(REPO_ROOT, 'specs', 'shared'))) copyFileSync(path.join(REPO_ROOT, 'specs', 'shared', shared), work.write(`specs/shared/${shared}`, ''))
+  for (const shared of readdirSync(path.join(REPO_ROOT, 'specs', 'shared')))
+    copyFileSync(path.join(REPO_ROOT, 'specs', 'shared', shared), work.write(`specs/shared/${shared}`, ''))
   work.write('hosts.yaml', inventory(fleet, `  down: { address: ${CLOSED_ADDRESS}, vars: { statusPort: 1 } }`))
 })
 
 afterAll(async () => {
-  await Promise.all(apps?.map((a) => a.close()) ?? [])
+  await Promise.all(apps?.map(a => a.close()) ?? [])
   await fleet?.stop()
   work?.remove()
 })
 
 const parseXml = (file: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(file, 'utf8'))
-const asArray = <T,>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x])
+const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x])
 
 /** Names, types, modes, owners, sizes and mtimes of everything under a tree. */
 function snapshot(root: string): string[] {
@@ -74,11 +83,11 @@ function snapshot(root: string): string[] {
 
 describe('verify --hosts <group> over real sshd', () => {
   it('passes the deploy postconditions on every host of the group, writes JUnit and JSON, exits 0, leaves the hosts unchanged', async () => {
-    const before = fleet.hosts.map((h) => snapshot(h.root))
+    const before = fleet.hosts.map(h => snapshot(h.root))
     const channelsBefore = await fleet.execChannels()
     const run = await runCli(['--hosts', 'staging', '--junit', 'out/junit.xml', '--json', 'out/result.json'], { cwd: work.dir })
     // stderr holds the progress, one line per finished host (no terminal), and nothing else
-    expect(run.stderr.split('\n').filter((line) => line !== '' && !/^\[\d\/3\] ✓ host-\d {2}8 passed {2}\d+\.\ds$/.test(line))).toEqual([])
+    expect(run.stderr.split('\n').filter(line => line !== '' && !/^\[\d\/3\] ✓ host-\d {2}8 passed {2}\d+\.\ds$/.test(line))).toEqual([])
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     for (const h of fleet.hosts.slice(0, 3)) expect(run.stdout).toContain(h.name)
     expect(run.stdout).toMatch(/3 hosts?, 24 checks: 24 passed, 0 failed, 0 errors/)
@@ -91,7 +100,7 @@ describe('verify --hosts <group> over real sshd', () => {
 
     const json = readResult(work.dir, 'out/result.json')
     expect(json.schemaVersion).toBe(1)
-    expect(json.hosts.every((h) => h.status === 'verified' && h.checks.every((c) => c.status === 'passed'))).toBe(true)
+    expect(json.hosts.every(h => h.status === 'verified' && h.checks.every(c => c.status === 'passed'))).toBe(true)
     expect(json.hosts[0]!.checks[0]!.facts).toContain(`file:${path.join(fleet.hosts[0]!.root, 'apps/blog/current')}`)
 
     // ≤ 2 exec channels per host: the independent checks share one batch; content/listing ride along
@@ -100,7 +109,7 @@ describe('verify --hosts <group> over real sshd', () => {
     expect(channels.get(fleet.hosts[3]!.address)).toBe(channelsBefore.get(fleet.hosts[3]!.address))
 
     // read-only: the hosts' trees are exactly as before (the run was as non-root verifytest)
-    expect(fleet.hosts.map((h) => snapshot(h.root))).toEqual(before)
+    expect(fleet.hosts.map(h => snapshot(h.root))).toEqual(before)
   })
 
   it('--timings tells the time from process start to the first connection attempt and to the first byte from a host', async () => {
@@ -125,17 +134,17 @@ describe('verify --hosts <group> over real sshd', () => {
       expect(run.stdout).toMatch(/host-3[\s\S]*was restarted[\s\S]*Received: +50\d/)
       expect(run.stdout).toContain('specs/blog-release.spec.ts')
       const json = readResult(work.dir, 'r.json')
-      const symlink = json.hosts[1]!.checks.find((c) => c.path.at(-1) === 'current points into releases/')!
+      const symlink = json.hosts[1]!.checks.find(c => c.path.at(-1) === 'current points into releases/')!
       expect(symlink).toMatchObject({ status: 'failed', actual: 'a dangling symlink to /srv/elsewhere/blog' })
       expect(symlink.expected).toMatch(/^inside \/.*\/releases\/$/)
       expect(symlink.line).toBeGreaterThan(1)
       // the failing expect is in the shared module the spec calls: that is the line shown
       expect(symlink.failedAt).toMatchObject({ file: 'specs/shared/release-layout.ts', line: expect.any(Number) })
-      const counter = json.hosts[2]!.checks.find((c) => c.path.at(-1)?.startsWith('was restarted'))!
+      const counter = json.hosts[2]!.checks.find(c => c.path.at(-1)?.startsWith('was restarted'))!
       // 10 besides verify's own requests to the page, the comparison kept
       expect(counter).toMatchObject({ status: 'failed', expected: expect.stringMatching(/^< 1\d$/) })
       expect(Number(counter.actual)).toBeGreaterThanOrEqual(500)
-      expect(json.hosts[0]!.checks.every((c) => c.status === 'passed')).toBe(true)
+      expect(json.hosts[0]!.checks.every(c => c.status === 'passed')).toBe(true)
     } finally {
       pointCurrent(appRoot, path.join(appRoot, 'releases', RELEASES[1]!))
       apps[2]!.accesses = 0
@@ -143,7 +152,9 @@ describe('verify --hosts <group> over real sshd', () => {
   })
 
   it('an unreachable host is an error for that host only; the others still report (exit 2)', async () => {
-    const run = await runCli(['--hosts', 'with-down', '--junit', 'down.xml', '--json', 'down.json', '--connect-timeout', '5'], { cwd: work.dir })
+    const run = await runCli(['--hosts', 'with-down', '--junit', 'down.xml', '--json', 'down.json', '--connect-timeout', '5'], {
+      cwd: work.dir,
+    })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
     expect(junitSchemaErrors(path.join(work.dir, 'down.xml'))).toBe('')
     expect(run.stdout).toMatch(/down[\s\S]*(refused|unreachable)/i)
@@ -167,10 +178,13 @@ describe('verify --hosts <group> over real sshd', () => {
     const target = fleet.hosts[3]!
     const knownHosts = readFileSync(fleet.knownHosts, 'utf8')
       .split('\n')
-      .map((l) => (l.startsWith(`[${target.address}]:`) ? `[${target.address}]:${fleet.port} ${pub}` : l))
+      .map(l => (l.startsWith(`[${target.address}]:`) ? `[${target.address}]:${fleet.port} ${pub}` : l))
       .join('\n')
     work.write('changed_known_hosts', knownHosts)
-    work.write('changed.yaml', readFileSync(path.join(work.dir, 'hosts.yaml'), 'utf8').replace(fleet.knownHosts, path.join(work.dir, 'changed_known_hosts')))
+    work.write(
+      'changed.yaml',
+      readFileSync(path.join(work.dir, 'hosts.yaml'), 'utf8').replace(fleet.knownHosts, path.join(work.dir, 'changed_known_hosts')),
+    )
     const before = (await fleet.execChannels()).get(target.address)
     const run = await runCli(['--hosts', 'changed-key', '-i', 'changed.yaml', '--json', 'k.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
@@ -188,7 +202,9 @@ describe('hostile values and hung facts', () => {
     const root = fleet.hosts[0]!.root
     const odd = [`it's "odd"`, 'spa ce', 'new\nline', '-rf']
     for (const n of odd) writeFileSync(path.join(root, n), 'x')
-    work.write('hostile/hostile.spec.ts', `
+    work.write(
+      'hostile/hostile.spec.ts',
+      `
 import { describe, it, expect, file, directory } from 'postdeploy-verify'
 describe('hostile', ({ vars }) => {
   const odd = ${JSON.stringify(odd)}
@@ -200,7 +216,8 @@ describe('hostile', ({ vars }) => {
     })
   }
 })
-`)
+`,
+    )
     const run = await runCli(['--hosts', 'host-1', '--specs', 'hostile/*.spec.ts', '--var', `root=${root}`], { cwd: work.dir })
     expect(run.stdout).toMatch(/8 passed/)
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
@@ -208,18 +225,21 @@ describe('hostile', ({ vars }) => {
   })
 
   it('a fact that hangs errors only the checks that need it, within its time limit (exit 2)', async () => {
-    work.write('hang/hang.spec.ts', `
+    work.write(
+      'hang/hang.spec.ts',
+      `
 import { describe, it, expect, file, command } from 'postdeploy-verify'
 describe('hang', ({ vars }) => {
   it('hangs', async () => { expect((await command('sleep 60')).exitStatus).toBe(0) })
   it('still answers', async () => { expect(await file(vars.appsRoot + '/blog/current')).toBeSymlink() })
   it('also answers', async () => { expect((await command('echo hi')).stdout).toBe('hi\\n') })
 })
-`)
+`,
+    )
     const run = await runCli(['--hosts', 'host-1', '--specs', 'hang/*.spec.ts', '--timeout', '2', '--json', 'h.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
     const checks = readResult(work.dir, 'h.json').hosts[0]!.checks
-    expect(checks.map((c) => [c.path.at(-1), c.status, c.errorKind])).toEqual([
+    expect(checks.map(c => [c.path.at(-1), c.status, c.errorKind])).toEqual([
       ['hangs', 'error', 'timeout'],
       ['still answers', 'passed', undefined],
       ['also answers', 'passed', undefined],
@@ -230,7 +250,9 @@ describe('hang', ({ vars }) => {
 
 describe('a check whose own code has a bug', () => {
   it('is a spec error pointing at the spec line, not a host error; the others pass (exit 3)', async () => {
-    work.write('crash/crash.spec.ts', `
+    work.write(
+      'crash/crash.spec.ts',
+      `
 import { describe, it, expect, file } from 'postdeploy-verify'
 describe('crash', ({ vars }) => {
   it('throws', async () => {
@@ -239,7 +261,8 @@ describe('crash', ({ vars }) => {
   })
   it('fine', async () => { expect(await file(vars.appsRoot + '/blog/current')).toBeSymlink() })
 })
-`)
+`,
+    )
     const run = await runCli(['--hosts', 'host-1', '--specs', 'crash/*.spec.ts', '--json', 'c.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(3)
     const [throws, fine] = readResult(work.dir, 'c.json').hosts[0]!.checks

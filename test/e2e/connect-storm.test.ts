@@ -31,7 +31,7 @@ beforeAll(async () => {
       fleetDefaults(fleet),
       `vars: { root: ${JSON.stringify(h.root)} }`,
       'hosts:',
-      ...names.map((n) => `  ${n}: { address: ${h.address} }`),
+      ...names.map(n => `  ${n}: { address: ${h.address} }`),
       'groups:',
       `  storm:\n    hosts: [${names.join(', ')}]`,
       '',
@@ -45,7 +45,10 @@ afterAll(async () => {
 })
 
 function drops(since: number): number {
-  return readFileSync(fleet.logFile, 'utf8').slice(since).split('\n').filter((l) => /past MaxStartups/.test(l)).length
+  return readFileSync(fleet.logFile, 'utf8')
+    .slice(since)
+    .split('\n')
+    .filter(l => /past MaxStartups/.test(l)).length
 }
 
 async function run(extra: string[]) {
@@ -60,7 +63,7 @@ describe(`${ALIASES} aliases of one sshd (MaxStartups 10:30:100)`, () => {
   it('default pacing: every host verified, zero errors', async () => {
     const { cli, result, drops } = await run([])
     expect(result.configErrors, cli.stderr).toEqual([])
-    const errors = result.hosts.filter((h) => h.status === 'error').map((h) => `${h.host.name}: ${h.error?.message}`)
+    const errors = result.hosts.filter(h => h.status === 'error').map(h => `${h.host.name}: ${h.error?.message}`)
     expect(errors, cli.stdout + cli.stderr).toEqual([])
     expect(cli.exitCode).toBe(0)
     expect(result.summary).toMatchObject({ hosts: ALIASES, passed: ALIASES })
@@ -70,10 +73,12 @@ describe(`${ALIASES} aliases of one sshd (MaxStartups 10:30:100)`, () => {
   it('unpaced (--connect-rate 0 --max-handshakes 0): sshd drops handshakes, and a drop is never reported as a host that is down', async () => {
     const { cli, result, drops } = await run(['--connect-rate', '0', '--max-handshakes', '0'])
     expect(drops, 'the storm is real: sshd logs "past MaxStartups"').toBeGreaterThan(0)
-    const errors = result.hosts.filter((h) => h.status === 'error')
+    const errors = result.hosts.filter(h => h.status === 'error')
     // retried with jittered backoff; a host dropped on every attempt says why
     for (const h of errors) expect(h.error?.message).toMatch(/MaxStartups/)
-    expect(result.hosts.filter((h) => h.status === 'verified')).toHaveLength(ALIASES - errors.length)
-    console.log(`connect-storm: ${ALIASES} aliases, unpaced: ${cli.ms} ms, ${drops} handshakes dropped by sshd, ${errors.length} hosts errored after retries`)
+    expect(result.hosts.filter(h => h.status === 'verified')).toHaveLength(ALIASES - errors.length)
+    console.log(
+      `connect-storm: ${ALIASES} aliases, unpaced: ${cli.ms} ms, ${drops} handshakes dropped by sshd, ${errors.length} hosts errored after retries`,
+    )
   })
 })

@@ -33,12 +33,14 @@ beforeAll(() => {
 afterAll(() => work?.remove())
 
 it('--consecutive 3 is green only after three passes in a row; the console and JSON show every attempt', async () => {
-  const run = await runCli(['--hosts', 'local', '--wait', '30s', '--consecutive', '3', '--interval', '200ms', '--json', 'result.json'], { cwd: work.dir })
+  const run = await runCli(['--hosts', 'local', '--wait', '30s', '--consecutive', '3', '--interval', '200ms', '--json', 'result.json'], {
+    cwd: work.dir,
+  })
   expect(run.exitCode, run.stdout + run.stderr).toBe(0)
   const result = readResult(work.dir, 'result.json')
   const check = result.hosts[0]!.checks[0]!
   expect(check).toMatchObject({ status: 'passed', attempts: 5 })
-  expect(check.attemptLog!.map((a) => a.status)).toEqual(['passed', 'failed', 'passed', 'passed', 'passed'])
+  expect(check.attemptLog!.map(a => a.status)).toEqual(['passed', 'failed', 'passed', 'passed', 'passed'])
   expect(check.timeToGreenMs).toBeGreaterThanOrEqual(4 * 200)
   expect(run.stdout).toMatch(/attempts: ✓ 0\.0s · ✗ \d+\.\ds · ✓ \d+\.\ds · ✓ \d+\.\ds · ✓ \d+\.\ds/)
   expect(run.stdout).toMatch(/last not passing \(\d+\.\ds\): expect\(received\)\.not\.toBe\(expected\)/)
@@ -46,7 +48,10 @@ it('--consecutive 3 is green only after three passes in a row; the console and J
 
 it('without enough attempts before --wait runs out, the check fails and says how far it got', async () => {
   // a check that always passes, but the budget ends before its third attempt (the pause is cut to the budget: two attempts)
-  const run = await runCli(['--hosts', 'local', '--specs', 'steady/*.spec.ts', '--wait', '500ms', '--consecutive', '3', '--interval', '2s'], { cwd: work.dir })
+  const run = await runCli(
+    ['--hosts', 'local', '--specs', 'steady/*.spec.ts', '--wait', '500ms', '--consecutive', '3', '--interval', '2s'],
+    { cwd: work.dir },
+  )
   expect(run.exitCode, run.stdout + run.stderr).toBe(1)
   expect(run.stdout).toMatch(/passed [12] of the 3 consecutive attempts needed \(--consecutive 3\)/)
 })

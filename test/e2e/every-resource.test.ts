@@ -54,8 +54,27 @@ beforeAll(async () => {
   apps = await Promise.all(fleet.hosts.map(() => startStatusApp()))
   const certDir = path.join(fleet.dir, 'tls')
   mkdirSync(certDir)
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(certDir, 'key.pem'),
-    '-out', path.join(certDir, 'cert.pem'), '-days', '30', '-subj', '/CN=blog.example.com'], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      path.join(certDir, 'key.pem'),
+      '-out',
+      path.join(certDir, 'cert.pem'),
+      '-days',
+      '30',
+      '-subj',
+      '/CN=blog.example.com',
+    ],
+    { stdio: 'ignore' },
+  )
   const cert = readFileSync(path.join(certDir, 'cert.pem'))
   for (const h of fleet.hosts) {
     layDeploy(h.root)
@@ -67,7 +86,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await Promise.all(apps?.map((a) => a.close()) ?? [])
+  await Promise.all(apps?.map(a => a.close()) ?? [])
   await fleet?.stop()
   work?.remove()
 })
@@ -79,9 +98,11 @@ it(`one check of every resource on ${HOSTS} hosts: all pass, at most 2 exec chan
   const failures = notPassed(result)
   expect(failures, run.stdout + run.stderr).toEqual([])
   expect(run.exitCode).toBe(0)
-  expect(result.hosts.map((h) => h.checks.length)).toEqual(fleet.hosts.map(() => 22))
+  expect(result.hosts.map(h => h.checks.length)).toEqual(fleet.hosts.map(() => 22))
   const after = await fleet.execChannels()
-  const perHost = fleet.hosts.map((h) => after.get(h.address)! - (before.get(h.address) ?? 0))
+  const perHost = fleet.hosts.map(h => after.get(h.address)! - (before.get(h.address) ?? 0))
   for (const n of perHost) expect(n).toBeLessThanOrEqual(2)
-  console.log(`every resource once, ${HOSTS} hosts × 22 checks: wall ${run.ms} ms (CLI process start to exit); exec channels per host: ${perHost.join(',')}`)
+  console.log(
+    `every resource once, ${HOSTS} hosts × 22 checks: wall ${run.ms} ms (CLI process start to exit); exec channels per host: ${perHost.join(',')}`,
+  )
 })

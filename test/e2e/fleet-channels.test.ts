@@ -52,15 +52,18 @@ beforeAll(async () => {
   fleet = await startFleet({ hosts: 10, name: 'channels' })
   apps = await Promise.all(fleet.hosts.map(() => startStatusApp()))
   for (const h of fleet.hosts) layDeploy(h.root)
-  const hosts = fleet.hosts.map((h, i) => `  ${h.name}: { address: ${h.address}, vars: { appsRoot: ${JSON.stringify(path.join(h.root, 'apps'))}, statusPort: ${apps[i]!.port} } }`)
+  const hosts = fleet.hosts.map(
+    (h, i) =>
+      `  ${h.name}: { address: ${h.address}, vars: { appsRoot: ${JSON.stringify(path.join(h.root, 'apps'))}, statusPort: ${apps[i]!.port} } }`,
+  )
   work = makeWorkdir({
     'specs/twenty-two.spec.ts': SPEC,
-    'hosts.yaml': `${fleetDefaults(fleet)}\nhosts:\n${hosts.join('\n')}\ngroups:\n  fleet:\n    hosts: [${fleet.hosts.map((h) => h.name).join(', ')}]\n`,
+    'hosts.yaml': `${fleetDefaults(fleet)}\nhosts:\n${hosts.join('\n')}\ngroups:\n  fleet:\n    hosts: [${fleet.hosts.map(h => h.name).join(', ')}]\n`,
   })
 })
 
 afterAll(async () => {
-  await Promise.all(apps?.map((a) => a.close()) ?? [])
+  await Promise.all(apps?.map(a => a.close()) ?? [])
   await fleet?.stop()
   work?.remove()
 })
@@ -72,20 +75,30 @@ it('10 hosts × 22 checks: all pass, at most 2 exec channels per host', async ()
   const channels = await fleet.execChannels()
   expect([...channels.values()]).toHaveLength(10)
   for (const [address, count] of channels) expect(count, address).toBeLessThanOrEqual(2)
-  console.log(`10 hosts × 22 checks: wall ${run.ms} ms (CLI process start to exit); exec channels per host: ${[...channels.values()].join(',')}`)
+  console.log(
+    `10 hosts × 22 checks: wall ${run.ms} ms (CLI process start to exit); exec channels per host: ${[...channels.values()].join(',')}`,
+  )
 
   // --timings: the phases are in the JSON result, and printed on stderr
   const result = readResult(work.dir, 'result.json')
   const t = result.timings!
-  for (const phase of ['startupMs', 'inventoryMs', 'specsMs', 'planMs', 'hostsMs', 'reportMs'] as const) expect(t[phase], phase).toBeGreaterThanOrEqual(0)
+  for (const phase of ['startupMs', 'inventoryMs', 'specsMs', 'planMs', 'hostsMs', 'reportMs'] as const)
+    expect(t[phase], phase).toBeGreaterThanOrEqual(0)
   expect(t.startupMs).toBeGreaterThan(0)
   expect(t.hostsMs).toBeLessThanOrEqual(run.ms)
   for (const h of result.hosts) {
     const { connect, connectMs, rounds, probeMs, httpMs, checksMs } = h.timings
-    expect(connect).toMatchObject({ queueMs: expect.any(Number), resolveMs: expect.any(Number), tcpMs: expect.any(Number), handshakeMs: expect.any(Number), authMs: expect.any(Number), attempts: 1 })
+    expect(connect).toMatchObject({
+      queueMs: expect.any(Number),
+      resolveMs: expect.any(Number),
+      tcpMs: expect.any(Number),
+      handshakeMs: expect.any(Number),
+      authMs: expect.any(Number),
+      attempts: 1,
+    })
     const phases = connect!.queueMs! + connect!.resolveMs! + connect!.tcpMs! + connect!.handshakeMs! + connect!.authMs!
     expect(phases).toBeLessThanOrEqual(connectMs! + 5) // rounding, one ms per phase
-    expect(rounds).toBe(channels.get(fleet.hosts.find((f) => f.name === h.host.name)!.address))
+    expect(rounds).toBe(channels.get(fleet.hosts.find(f => f.name === h.host.name)!.address))
     expect(probeMs).toBeGreaterThan(0)
     expect(probeMs).toBeLessThanOrEqual(checksMs! + 1)
     expect(httpMs).toBeGreaterThan(0) // status page and health check, tunnelled

@@ -39,12 +39,16 @@ describe('verify under GitHub Actions', () => {
 
   it('annotates the failing check at its spec line, with the console report on stderr', () => {
     expect(run.stderr).toMatch(/FAIL \(exit 1\)/)
-    expect(run.stderr).toMatch(/^::error file=specs\/release\.spec\.ts,line=\d+(,col=\d+)?,title=verify failed%3A release › has its marker file::expected true, actual false%0Aon 1\/1 host: local$/m)
+    expect(run.stderr).toMatch(
+      /^::error file=specs\/release\.spec\.ts,line=\d+(,col=\d+)?,title=verify failed%3A release › has its marker file::expected true, actual false%0Aon 1\/1 host: local$/m,
+    )
   })
 
   it('appends the job summary to $GITHUB_STEP_SUMMARY', () => {
     const md = readFileSync(path.join(work.dir, 'summary.md'), 'utf8')
-    expect(md).toMatch(/^## ❌ verify: FAIL \(exit 1\)\n\n1 hosts: 0 passed, 1 failed, 0 could not be verified · 2 checks: 1 passed, 1 failed, 0 errors, 0 skipped/)
+    expect(md).toMatch(
+      /^## ❌ verify: FAIL \(exit 1\)\n\n1 hosts: 0 passed, 1 failed, 0 could not be verified · 2 checks: 1 passed, 1 failed, 0 errors, 0 skipped/,
+    )
     expect(md).toContain('| failed: release › has its marker file | 1: local | `specs/release.spec.ts:')
     expect(md).toMatch(/\| local \| ❌ failed \| 1 \| 0 \| 1 \| 0 \| \d+\.\ds \|/)
   })

@@ -64,17 +64,24 @@ describe('verify generate --from-host', () => {
     // no --roots: the inventory's appsRoot var is where the release layouts are
     const gen = await runCli(['generate', '--from-host', 'host-1'], { cwd: work.dir })
     expect(gen.exitCode, gen.stdout + gen.stderr).toBe(0)
-    expect(gen.stdout).toMatch(/wrote specs\/host-1\.spec\.ts from host-1: 1 release layout, \d+ listening ports?, \d+ process(es)?, \d+ services?; runs on blog/)
+    expect(gen.stdout).toMatch(
+      /wrote specs\/host-1\.spec\.ts from host-1: 1 release layout, \d+ listening ports?, \d+ process(es)?, \d+ services?; runs on blog/,
+    )
     const spec = readFileSync(path.join(work.dir, 'specs/host-1.spec.ts'), 'utf8')
     process.stdout.write(`\n--- generated spec ---\n${spec}`)
     // where it applies, and paths from vars: no path of host-1 is written into the spec
     expect(spec).toContain('{ when: inGroup("blog"), vars: Vars }, ({ host, vars }) => {')
     expect(spec).toContain('expect(await release(`${vars.appsRoot}/${vars.app}`, { revisionFile: "REVISION" })).toPointInsideReleases()')
-    expect(spec).toContain(`it("listens on tcp ${fleet.port} (the SSH port)", async () => expect(await port(host.port)).toBeListeningOn(host.address))`)
+    expect(spec).toContain(
+      `it("listens on tcp ${fleet.port} (the SSH port)", async () => expect(await port(host.port)).toBeListeningOn(host.address))`,
+    )
     expect(spec).not.toContain(fleet.hosts[0]!.root)
     expect(spec).not.toMatch(/memfd:/)
     // imports: exactly what the spec uses
-    const imported = /import \{ ([^}]+) \} from 'postdeploy-verify'/.exec(spec)![1]!.split(', ').map((n) => n.split(' as ').at(-1)!)
+    const imported = /import \{ ([^}]+) \} from 'postdeploy-verify'/
+      .exec(spec)![1]!
+      .split(', ')
+      .map(n => n.split(' as ').at(-1)!)
     for (const name of imported) expect(spec.split(new RegExp(`\\b${name}\\(|\\b${name}\\.`)).length - 1, name).toBeGreaterThan(0)
 
     const check = await runCli(['check'], { cwd: work.dir })
@@ -82,18 +89,23 @@ describe('verify generate --from-host', () => {
 
     // the machine's processes come and go with other test runs (the fleet shares one machine): run the rest of the spec
     const stable = /(releases\/|rollback|version being|listens on)/
-    const run = await runCli(['--hosts', 'fleet', '--expect-version', '3f9c2ab', '--grep', stable.source, '--json', 'gen.json'], { cwd: work.dir })
+    const run = await runCli(['--hosts', 'fleet', '--expect-version', '3f9c2ab', '--grep', stable.source, '--json', 'gen.json'], {
+      cwd: work.dir,
+    })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     process.stdout.write(`\n--- the generated spec on the fleet ---\n${run.stdout}`)
     const result = readResult(work.dir, 'gen.json')
-    const [blog1, blog2] = result.hosts.map((h) => h.checks.filter((c) => stable.test(c.path.at(-1)!)))
+    const [blog1, blog2] = result.hosts.map(h => h.checks.filter(c => stable.test(c.path.at(-1)!)))
     for (const checks of [blog1!, blog2!]) {
       expect(checks.length).toBeGreaterThanOrEqual(5)
-      expect(checks.every((c) => c.status === 'passed'), JSON.stringify(checks)).toBe(true)
+      expect(
+        checks.every(c => c.status === 'passed'),
+        JSON.stringify(checks),
+      ).toBe(true)
     }
     // host-3 is not in blog: the whole describe is skipped there, with the reason, and it is not connected to
     const shop = result.hosts[2]!
-    expect(shop.checks.map((c) => [c.status, c.message])).toEqual([['skipped', 'host is not in group blog']])
+    expect(shop.checks.map(c => [c.status, c.message])).toEqual([['skipped', 'host is not in group blog']])
     expect(shop.execChannels).toBe(0)
 
     const again = await runCli(['generate', '--from-host', 'host-1'], { cwd: work.dir })

@@ -19,7 +19,6 @@ import type { CheckResult } from '../../src/model.ts'
 const TOKEN = 'rt-9f2c"$(id)`x`-7'
 const ENV = { SHOP_READINESS_TOKEN: TOKEN }
 
-
 const EXAMPLE_SPECS = ['blog-release.spec.ts', 'shop.spec.ts', 'shared']
 let fleet: Fleet
 let blogApp: StatusApp
@@ -33,7 +32,7 @@ function startStorefront(): Promise<http.Server> {
     else res.statusCode = req.url === '/' || req.url === '/cart' ? 200 : 404
     res.end()
   })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
+  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve(server)))
 }
 
 // web-1: blog; shop-1: shop web; jobs-1: shop worker; db-1: nothing of ours runs there
@@ -81,18 +80,24 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await blogApp?.close()
-  await new Promise((resolve) => storefront?.close(resolve))
+  await new Promise(resolve => storefront?.close(resolve))
   await fleet?.stop()
   work?.remove()
 })
 
-const parseXml = (file: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(path.join(work.dir, file), 'utf8'))
-const byStatus = (checks: CheckResult[]) => Object.fromEntries(['passed', 'skipped', 'failed', 'error'].map((s) => [s, checks.filter((c) => c.status === s).map((c) => c.path.join(' › '))]))
+const parseXml = (file: string) =>
+  new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(path.join(work.dir, file), 'utf8'))
+const byStatus = (checks: CheckResult[]) =>
+  Object.fromEntries(
+    ['passed', 'skipped', 'failed', 'error'].map(s => [s, checks.filter(c => c.status === s).map(c => c.path.join(' › '))]),
+  )
 
 /** sshd connections per host address, from its log. */
 function connections(): Map<string, number> {
   const log = readFileSync(fleet.logFile, 'utf8')
-  return new Map(fleet.hosts.map((h) => [h.address, log.split('\n').filter((l) => l.includes(`on ${h.address} port`) && /Connection from/.test(l)).length]))
+  return new Map(
+    fleet.hosts.map(h => [h.address, log.split('\n').filter(l => l.includes(`on ${h.address} port`) && /Connection from/.test(l)).length]),
+  )
 }
 
 describe('a mixed group over real sshd', () => {
@@ -102,20 +107,26 @@ describe('a mixed group over real sshd', () => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     const json = readResult(work.dir, 'out/all.json')
     const [web, shop, jobs, db] = json.hosts
-    expect(json.hosts.map((h) => h.host.name)).toEqual(['web-1', 'shop-1', 'jobs-1', 'db-1'])
+    expect(json.hosts.map(h => h.host.name)).toEqual(['web-1', 'shop-1', 'jobs-1', 'db-1'])
 
     expect(byStatus(web!.checks)).toMatchObject({ skipped: ['Shop release'], failed: [], error: [] })
-    expect(web!.checks.filter((c) => c.status === 'passed')).toHaveLength(8)
-    expect(web!.checks.find((c) => c.status === 'skipped')!.message).toBe('var app is not "shop"')
+    expect(web!.checks.filter(c => c.status === 'passed')).toHaveLength(8)
+    expect(web!.checks.find(c => c.status === 'skipped')!.message).toBe('var app is not "shop"')
 
     expect(byStatus(shop!.checks)).toMatchObject({ skipped: ['Blog release', 'Shop release › job runner'], failed: [], error: [] })
-    expect(byStatus(shop!.checks).passed).toEqual(expect.arrayContaining(['Shop release › storefront › GET / answers 200', 'Shop release › storefront › is ready to take orders', 'Shop release › keeps between 1 and 3 releases']))
+    expect(byStatus(shop!.checks).passed).toEqual(
+      expect.arrayContaining([
+        'Shop release › storefront › GET / answers 200',
+        'Shop release › storefront › is ready to take orders',
+        'Shop release › keeps between 1 and 3 releases',
+      ]),
+    )
     expect(byStatus(jobs!.checks)).toMatchObject({ skipped: ['Blog release', 'Shop release › storefront'], failed: [], error: [] })
     expect(byStatus(jobs!.checks).passed).toContain('Shop release › job runner › has its queue config')
-    expect(jobs!.checks.find((c) => c.path.join(' › ') === 'Shop release › storefront')!.message).toBe('host is not in group shop-web')
+    expect(jobs!.checks.find(c => c.path.join(' › ') === 'Shop release › storefront')!.message).toBe('host is not in group shop-web')
 
     // the shared example's checks say where they are written
-    expect(shop!.checks.find((c) => c.path.at(-1) === 'shared/log exists')!.source).toMatch(/^specs\/shared\/release-layout\.ts:\d+$/)
+    expect(shop!.checks.find(c => c.path.at(-1) === 'shared/log exists')!.source).toMatch(/^specs\/shared\/release-layout\.ts:\d+$/)
 
     // nothing applies on db-1: flagged, and never connected to
     expect(db).toMatchObject({ noChecksApply: true, execChannels: 0 })
@@ -129,35 +140,54 @@ describe('a mixed group over real sshd', () => {
     expect(run.stdout).toMatch(/jobs-1[\s\S]*- Shop release › storefront {2}skipped: host is not in group shop-web/)
     expect(run.stdout).toMatch(/no check applies on 1 host\nPASS \(exit 0\)/)
 
-    const suites = parseXml('out/all.xml').testsuites.testsuite as Array<{ name: string; skipped: string; testcase: Array<{ name: string; skipped?: { message: string } }> }>
-    const jobsSuite = suites.find((s) => s.name === 'jobs-1')!
-    expect(jobsSuite.testcase.find((c) => c.name === 'storefront')!.skipped).toEqual({ message: 'host is not in group shop-web' })
-    expect((suites.find((s) => s.name === 'db-1') as unknown as { 'system-out': string })['system-out']).toContain('no check applies to this host')
+    const suites = parseXml('out/all.xml').testsuites.testsuite as Array<{
+      name: string
+      skipped: string
+      testcase: Array<{ name: string; skipped?: { message: string } }>
+    }>
+    const jobsSuite = suites.find(s => s.name === 'jobs-1')!
+    expect(jobsSuite.testcase.find(c => c.name === 'storefront')!.skipped).toEqual({ message: 'host is not in group shop-web' })
+    expect((suites.find(s => s.name === 'db-1') as unknown as { 'system-out': string })['system-out']).toContain(
+      'no check applies to this host',
+    )
   })
 
   it('--tags, --exclude-tags and --grep narrow the run; what they leave out is skipped with the flag named', async () => {
     const run = await runCli(['--hosts', 'shop', '--tags', 'smoke', '--json', 'out/smoke.json'], { cwd: work.dir, env: ENV })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     const [shop, jobs] = readResult(work.dir, 'out/smoke.json').hosts
-    expect(byStatus(shop!.checks).passed).toEqual(['Shop release › storefront › GET / answers 200', 'Shop release › storefront › GET /cart answers 200'])
-    expect(shop!.checks.find((c) => c.path.at(-1) === 'shared/log exists')!.message).toBe('not tagged smoke (--tags)')
+    expect(byStatus(shop!.checks).passed).toEqual([
+      'Shop release › storefront › GET / answers 200',
+      'Shop release › storefront › GET /cart answers 200',
+    ])
+    expect(shop!.checks.find(c => c.path.at(-1) === 'shared/log exists')!.message).toBe('not tagged smoke (--tags)')
     // the worker has no smoke check: flagged
     expect(jobs!.noChecksApply).toBe(true)
 
-    const grep = await runCli(['--hosts', 'shop-1', '--grep', 'storefront', '--exclude-tags', 'smoke', '--json', 'out/grep.json'], { cwd: work.dir, env: ENV })
+    const grep = await runCli(['--hosts', 'shop-1', '--grep', 'storefront', '--exclude-tags', 'smoke', '--json', 'out/grep.json'], {
+      cwd: work.dir,
+      env: ENV,
+    })
     expect(grep.exitCode, grep.stdout + grep.stderr).toBe(0)
     const checks = readResult(work.dir, 'out/grep.json').hosts[0]!.checks
     expect(byStatus(checks).passed).toEqual(['Shop release › storefront › is ready to take orders'])
-    expect(checks.find((c) => c.path.at(-1) === 'current points into releases/')!.message).toBe('title does not match --grep storefront')
+    expect(checks.find(c => c.path.at(-1) === 'current points into releases/')!.message).toBe('title does not match --grep storefront')
   })
 
   it('a missing or mistyped var stops the run before connecting to any host, naming the hosts.yaml line (exit 3)', async () => {
-    work.write('bad-vars.yaml', inventory({ blogVars: '{ app: blog }' }).replace(/(shop-1: \{ address: [^,]+, vars: \{ )/, '$1httpPort: "eighty", '))
+    work.write(
+      'bad-vars.yaml',
+      inventory({ blogVars: '{ app: blog }' }).replace(/(shop-1: \{ address: [^,]+, vars: \{ )/, '$1httpPort: "eighty", '),
+    )
     const before = connections()
     const run = await runCli(['--hosts', 'all', '-i', 'bad-vars.yaml', '--json', 'out/bad.json'], { cwd: work.dir, env: ENV })
     expect(run.exitCode, run.stdout + run.stderr).toBe(3)
-    expect(run.stderr).toMatch(/^ +bad-vars\.yaml:3 web-1: statusPort is required \(number\) — specs\/blog-release\.spec\.ts:\d+ "Blog release"$/m)
-    expect(run.stderr).toMatch(/^ +bad-vars\.yaml:4 shop-1: httpPort must be a number, got "eighty" — specs\/shop\.spec\.ts:\d+ "Shop release"$/m)
+    expect(run.stderr).toMatch(
+      /^ +bad-vars\.yaml:3 web-1: statusPort is required \(number\) — specs\/blog-release\.spec\.ts:\d+ "Blog release"$/m,
+    )
+    expect(run.stderr).toMatch(
+      /^ +bad-vars\.yaml:4 shop-1: httpPort must be a number, got "eighty" — specs\/shop\.spec\.ts:\d+ "Shop release"$/m,
+    )
     expect(connections()).toEqual(before)
     expect(readResult(work.dir, 'out/bad.json').configErrors[0]).toMatch(/nothing was connected to/)
   })
@@ -172,7 +202,9 @@ describe('a mixed group over real sshd', () => {
   })
 
   it('a secret var never reaches the console, JSON or JUnit, even when a check prints it', async () => {
-    work.write('leak/leak.spec.ts', `
+    work.write(
+      'leak/leak.spec.ts',
+      `
 import { describe, it, expect, command, http, inGroup, secret, z } from 'postdeploy-verify'
 describe('leaks', { when: inGroup('shop-web'), vars: z.object({ readinessToken: secret(z.string()), httpPort: z.number() }) }, ({ vars }) => {
   it('echoes the token', async () => {
@@ -182,10 +214,19 @@ describe('leaks', { when: inGroup('shop-web'), vars: z.object({ readinessToken: 
   it('throws it', () => { throw new Error('token is ' + vars.readinessToken) })
   it('sends it', async () => { expect((await http('http://127.0.0.1:' + vars.httpPort + '/ready?t=' + encodeURIComponent(vars.readinessToken), { via: 'host' })).status).toBe(418) })
 })
-`)
-    const run = await runCli(['--hosts', 'shop-1', '--specs', 'leak/*.spec.ts', '--json', 'out/leak.json', '--junit', 'out/leak.xml'], { cwd: work.dir, env: ENV })
+`,
+    )
+    const run = await runCli(['--hosts', 'shop-1', '--specs', 'leak/*.spec.ts', '--json', 'out/leak.json', '--junit', 'out/leak.xml'], {
+      cwd: work.dir,
+      env: ENV,
+    })
     expect(run.exitCode, run.stdout + run.stderr).toBeGreaterThanOrEqual(1)
-    const outputs = [run.stdout, run.stderr, readFileSync(path.join(work.dir, 'out/leak.json'), 'utf8'), readFileSync(path.join(work.dir, 'out/leak.xml'), 'utf8')]
+    const outputs = [
+      run.stdout,
+      run.stderr,
+      readFileSync(path.join(work.dir, 'out/leak.json'), 'utf8'),
+      readFileSync(path.join(work.dir, 'out/leak.xml'), 'utf8'),
+    ]
     for (const text of outputs) {
       expect(text).not.toContain('rt-9f2c')
       expect(text).not.toContain(encodeURIComponent(TOKEN).slice(0, 12))

@@ -51,7 +51,7 @@ function layHost(root: string, certPem: string): void {
 }
 
 function inventory(): string {
-  const hosts = fleet.hosts.map((h) => {
+  const hosts = fleet.hosts.map(h => {
     const vars = {
       root: h.root,
       address: h.address,
@@ -67,14 +67,9 @@ function inventory(): string {
     }
     return `  ${h.name}: { address: ${h.address}, vars: ${JSON.stringify(vars)} }`
   })
-  return [
-    fleetDefaults(fleet),
-    'hosts:',
-    ...hosts,
-    'groups:',
-    `  three: { hosts: [${fleet.hosts.map((h) => h.name).join(', ')}] }`,
-    '',
-  ].join('\n')
+  return [fleetDefaults(fleet), 'hosts:', ...hosts, 'groups:', `  three: { hosts: [${fleet.hosts.map(h => h.name).join(', ')}] }`, ''].join(
+    '\n',
+  )
 }
 
 // Each check asks for all its facts at once (Promise.all), so every check's facts land in
@@ -171,7 +166,14 @@ describe('system catalogue', ({ vars }) => {
 
 // Every value that reaches a host goes in as data: the spec passes only if each one is read
 // as a (non-existent) path, name or pattern, or refused before anything is sent.
-const EVIL = (root: string) => [`$(touch ${root}/pwned)`, `\`touch ${root}/pwned\``, `'; touch ${root}/pwned; '`, `x\ntouch ${root}/pwned`, '-rf', `it's "quoted"`]
+const EVIL = (root: string) => [
+  `$(touch ${root}/pwned)`,
+  `\`touch ${root}/pwned\``,
+  `'; touch ${root}/pwned; '`,
+  `x\ntouch ${root}/pwned`,
+  '-rf',
+  `it's "quoted"`,
+]
 const HOSTILE_SPEC = `
 import { describe, it, expect, file, mount, iface, host, kernelParam, cron, x509 } from 'postdeploy-verify'
 
@@ -225,16 +227,37 @@ beforeAll(async () => {
   fleet = await startFleet({ hosts: 3, name: 'mount-network-kernel-cron-x509-file' })
   const certDir = path.join(fleet.dir, 'tls')
   mkdirSync(certDir)
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'),
-    '-days', '30', '-subj', '/O=Acme, Inc./CN=blog.example.com', '-addext', 'subjectAltName=DNS:blog.example.com,DNS:www.example.com'], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      path.join(certDir, 'key.pem'),
+      '-out',
+      path.join(certDir, 'cert.pem'),
+      '-days',
+      '30',
+      '-subj',
+      '/O=Acme, Inc./CN=blog.example.com',
+      '-addext',
+      'subjectAltName=DNS:blog.example.com,DNS:www.example.com',
+    ],
+    { stdio: 'ignore' },
+  )
   const certPem = readFileSync(path.join(certDir, 'cert.pem'), 'utf8')
-  tlsServer = tls.createServer({ key: readFileSync(path.join(certDir, 'key.pem')), cert: certPem }, (socket) => socket.end())
-  await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve))
+  tlsServer = tls.createServer({ key: readFileSync(path.join(certDir, 'key.pem')), cert: certPem }, socket => socket.end())
+  await new Promise<void>(resolve => tlsServer.listen(0, '127.0.0.1', resolve))
   tlsPort = (tlsServer.address() as net.AddressInfo).port
   const probe = net.createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
   closedPort = (probe.address() as net.AddressInfo).port
-  await new Promise((resolve) => probe.close(resolve))
+  await new Promise(resolve => probe.close(resolve))
 
   for (const h of fleet.hosts) layHost(h.root, certPem)
   const conf = readFileSync(path.join(fleet.hosts[0]!.root, 'nginx.conf'))
@@ -266,7 +289,7 @@ afterAll(async () => {
       sh('crontab', ['-u', TEST_USER, '-r'])
     }
   }
-  await new Promise((resolve) => tlsServer?.close(resolve) ?? resolve(undefined))
+  await new Promise(resolve => tlsServer?.close(resolve) ?? resolve(undefined))
   await fleet?.stop()
   work?.remove()
 })

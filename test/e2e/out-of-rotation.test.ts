@@ -30,7 +30,14 @@ afterAll(async () => {
 })
 
 it('fails with "still receiving traffic" while requests arrive, and passes when they stop', async () => {
-  const loop = setInterval(() => void fetch(`http://127.0.0.1:${app.port}/health`).then((r) => r.arrayBuffer(), () => undefined), 50)
+  const loop = setInterval(
+    () =>
+      void fetch(`http://127.0.0.1:${app.port}/health`).then(
+        r => r.arrayBuffer(),
+        () => undefined,
+      ),
+    50,
+  )
   let busy
   try {
     busy = await runCli(['--hosts', 'local'], { cwd: work.dir })
@@ -38,7 +45,9 @@ it('fails with "still receiving traffic" while requests arrive, and passes when 
     clearInterval(loop)
   }
   expect(busy.exitCode, busy.stdout + busy.stderr).toBe(1)
-  expect(busy.stdout).toMatch(/still receiving traffic: \d+ requests in 1s \(besides verify's own \d+\), is the host out of the load balancer\?/)
+  expect(busy.stdout).toMatch(
+    /still receiving traffic: \d+ requests in 1s \(besides verify's own \d+\), is the host out of the load balancer\?/,
+  )
 
   await untilQuiet(app) // the loop's last requests land (late under load)
   const quiet = await runCli(['--hosts', 'local'], { cwd: work.dir })
@@ -47,8 +56,8 @@ it('fails with "still receiving traffic" while requests arrive, and passes when 
 
 /** Until the app's counter has not moved for half a second. */
 async function untilQuiet(target: RestartableApp): Promise<void> {
-  for (let last = -1; last !== target.accesses; ) {
+  for (let last = -1; last !== target.accesses;) {
     last = target.accesses
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await new Promise(resolve => setTimeout(resolve, 500))
   }
 }

@@ -27,7 +27,8 @@ beforeAll(() => {
     'typo/specs/a.spec.ts': SPEC('    expect(current).toBeSymLink()'),
     'unreachable/specs/a.spec.ts': SPEC('    expect(current).toBeSymlink()'),
   })
-  for (const project of ['broken', 'typo', 'unreachable']) mkdirSync(path.join(work.dir, project, 'apps/blog/releases/1'), { recursive: true })
+  for (const project of ['broken', 'typo', 'unreachable'])
+    mkdirSync(path.join(work.dir, project, 'apps/blog/releases/1'), { recursive: true })
   symlinkSync('releases/1', path.join(work.dir, 'typo/apps/blog/current'))
 })
 
@@ -40,7 +41,12 @@ const checkOf = (project: string) => readResult(work.dir, project, 'r.json').hos
 it('an assertion on a missing value fails (exit 1) with the expect line, never "could not be verified"', async () => {
   const result = await run('broken', 'local')
   expect(result.exitCode, result.stdout + result.stderr).toBe(1)
-  expect(checkOf('broken')).toMatchObject({ status: 'failed', expected: '/releases/', actual: 'undefined', failedAt: { file: 'specs/a.spec.ts', line: 7 } })
+  expect(checkOf('broken')).toMatchObject({
+    status: 'failed',
+    expected: '/releases/',
+    actual: 'undefined',
+    failedAt: { file: 'specs/a.spec.ts', line: 7 },
+  })
   expect(result.stdout).toMatch(/^ +> 7 \|     expect\(current\.linkTarget\)\.toMatch\(\/releases\/\)$/m)
   expect(result.stdout).toMatch(/FAIL \(exit 1\): 1 of 1 host failed a check/)
 })
@@ -49,7 +55,9 @@ it('a mistyped matcher is a spec error (exit 3) with file:line and the fix', asy
   const result = await run('typo', 'local')
   expect(result.exitCode, result.stdout + result.stderr).toBe(3)
   expect(checkOf('typo')).toMatchObject({ status: 'error', errorKind: 'spec', failedAt: { file: 'specs/a.spec.ts', line: 7, column: 21 } })
-  expect(result.stdout).toContain('spec: specs/a.spec.ts:7:21: TypeError: expect(...).toBeSymLink is not a function (did you mean toBeSymlink?)')
+  expect(result.stdout).toContain(
+    'spec: specs/a.spec.ts:7:21: TypeError: expect(...).toBeSymLink is not a function (did you mean toBeSymlink?)',
+  )
   expect(result.stdout).toMatch(/npx verify check/)
   expect(result.stdout).toMatch(/SPEC ERROR \(exit 3\)/)
 })

@@ -49,12 +49,22 @@ function listen(host: string): Promise<number> {
 
 /** A listener owned by the fleet user (perl is Essential on Debian): its owner is visible to that user. */
 async function listenAsFleetUser(user: string): Promise<{ port: number; pid: number }> {
-  const ids = asRoot ? { uid: Number(execFileSync('id', ['-u', user]).toString()), gid: Number(execFileSync('id', ['-g', user]).toString()) } : {}
-  const child = spawn('perl', ['-MIO::Socket::INET', '-e', '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 5) or die "$!"; $| = 1; print $s->sockport, "\\n"; sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'], ...ids })
+  const ids = asRoot
+    ? { uid: Number(execFileSync('id', ['-u', user]).toString()), gid: Number(execFileSync('id', ['-g', user]).toString()) }
+    : {}
+  const child = spawn(
+    'perl',
+    [
+      '-MIO::Socket::INET',
+      '-e',
+      '$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 5) or die "$!"; $| = 1; print $s->sockport, "\\n"; sleep 1000',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], ...ids },
+  )
   children.push(child)
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
-    child.once('exit', (code) => reject(new Error(`perl listener exited ${code}`)))
+    child.once('exit', code => reject(new Error(`perl listener exited ${code}`)))
   })
   return { port, pid: child.pid! }
 }
@@ -150,10 +160,24 @@ beforeAll(async () => {
   ;({ port: userPort, pid: userPortPid } = await listenAsFleetUser(fleet.user))
   const [name, , uid, gid, , home, shell] = execFileSync('getent', ['passwd', fleet.user]).toString().trim().split(':')
   const vars = {
-    marker: MARKER, pidFile: path.join(dir, 'app.pid'), procPid: realProc.pid, procUser: os.userInfo().username, startedAfter: started,
-    rootPort, userPort, userPortPid, v6Port, asRoot, testPid: globalThis.process.pid,
+    marker: MARKER,
+    pidFile: path.join(dir, 'app.pid'),
+    procPid: realProc.pid,
+    procUser: os.userInfo().username,
+    startedAfter: started,
+    rootPort,
+    userPort,
+    userPortPid,
+    v6Port,
+    asRoot,
+    testPid: globalThis.process.pid,
     systemdRunning: existsSync('/run/systemd/system'),
-    user: name, uid: Number(uid), gid: Number(gid), home, shell, group: execFileSync('id', ['-gn', fleet.user]).toString().trim(),
+    user: name,
+    uid: Number(uid),
+    gid: Number(gid),
+    home,
+    shell,
+    group: execFileSync('id', ['-gn', fleet.user]).toString().trim(),
   }
   work = makeFleetProject(fleet, { files: { 'specs/catalogue.spec.ts': spec(vars) } })
   await untilRunning(realProc.pid, [MARKER, '1000']) // sleep exec'd under its argv0
@@ -161,7 +185,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) killTree(c)
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
+  await Promise.all(servers.map(s => new Promise(r => s.close(r))))
   await fleet?.stop()
   work?.remove()
   if (dir) rmSync(dir, { recursive: true, force: true })
@@ -181,37 +205,54 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     if (failures.length > 0) {
       // kept past the run (CI's /tmp outlives it): every process on the machine around the run
       const file = path.join(os.tmpdir(), `verify-process-port-service-pkg-user-group-failure-${tag}.json`)
-      writeFileSync(file, JSON.stringify({ failures, stdout: run.stdout, stderr: run.stderr, before: machineBefore, after: everyProcess() }, null, 1))
+      writeFileSync(
+        file,
+        JSON.stringify({ failures, stdout: run.stdout, stderr: run.stderr, before: machineBefore, after: everyProcess() }, null, 1),
+      )
       console.log(`process-port-service-pkg-user-group: the machine's processes around the failed run are in ${file}`)
     }
     // any process outside the run carrying a hostile name, before or after it, is named here
-    expect(failures, `${run.stdout}${run.stderr}\nprocesses carrying ${PWNED} before the run: ${JSON.stringify(carriersBefore)}, after: ${JSON.stringify(carriers())}`).toEqual([])
+    expect(
+      failures,
+      `${run.stdout}${run.stderr}\nprocesses carrying ${PWNED} before the run: ${JSON.stringify(carriersBefore)}, after: ${JSON.stringify(carriers())}`,
+    ).toEqual([])
     expect(run.exitCode).toBe(0)
-    expect(result.hosts.map((h) => h.checks.length)).toEqual([6, 6, 6])
+    expect(result.hosts.map(h => h.checks.length)).toEqual([6, 6, 6])
     const after = await fleet.execChannels()
     for (const h of fleet.hosts) expect(after.get(h.address)! - before.get(h.address)!).toBeLessThanOrEqual(2)
     expect(existsSync(PWNED)).toBe(false)
-    console.log(`process-port-service-pkg-user-group: 3 hosts × 6 checks in ${run.ms} ms, exec channels per host: ${fleet.hosts.map((h) => after.get(h.address)! - before.get(h.address)!).join(', ')}`)
+    console.log(
+      `process-port-service-pkg-user-group: 3 hosts × 6 checks in ${run.ms} ms, exec channels per host: ${fleet.hosts.map(h => after.get(h.address)! - before.get(h.address)!).join(', ')}`,
+    )
   })
 
-  it('over ssh the probe never matches itself: a process carrying the probe\'s own command line is found, the probe is not', async () => {
+  it("over ssh the probe never matches itself: a process carrying the probe's own command line is found, the probe is not", async () => {
     const probeText = processTableFact().script.split('\n')[0]!
     const twin = spawn('sleep', ['1001'], { stdio: 'ignore', argv0: probeText })
     children.push(twin)
     await untilRunning(twin.pid, [probeText, '1001'])
-    const transport = new SshTransport({ host: fleetHostSpecs(fleet)[0]!, connectTimeoutMs: 10_000, env: { HOME: '/nonexistent-home', PATH: globalThis.process.env.PATH } })
+    const transport = new SshTransport({
+      host: fleetHostSpecs(fleet)[0]!,
+      connectTimeoutMs: 10_000,
+      env: { HOME: '/nonexistent-home', PATH: globalThis.process.env.PATH },
+    })
     try {
       await transport.connect()
-      const ctx: HostContext = { host: fleetHostSpecs(fleet)[0]!, transport, facts: new FactBatcher(transport, { timeoutSec: 20, maxBytes: 1024 * 1024 }), timeoutMs: 20_000 }
+      const ctx: HostContext = {
+        host: fleetHostSpecs(fleet)[0]!,
+        transport,
+        facts: new FactBatcher(transport, { timeoutSec: 20, maxBytes: 1024 * 1024 }),
+        timeoutMs: 20_000,
+      }
       const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: probeText }), readFact(processTableFact())]))
       expect(matches.pids).toContain(twin.pid)
       const { excludedPids } = table.probe
       // sshd's session: the batch's /bin/sh -s (the login shell exec'd it), its watchdog, awk
       expect(excludedPids).toContain(table.probe.pid)
       expect(excludedPids.length).toBeGreaterThanOrEqual(3)
-      expect(matches.pids.filter((pid) => excludedPids.includes(pid))).toEqual([])
+      expect(matches.pids.filter(pid => excludedPids.includes(pid))).toEqual([])
       // sshd, the probe's ancestor outside its session, is an ordinary process to match
-      const sshd = table.processes.filter((p) => p.name === 'sshd' && p.args.includes(fleet.dir))
+      const sshd = table.processes.filter(p => p.name === 'sshd' && p.args.includes(fleet.dir))
       expect(sshd.length).toBeGreaterThan(0)
     } finally {
       twin.kill('SIGKILL')
@@ -226,9 +267,12 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
     // and left a child of its own: neither carries the marker; that probe's watchdog does, in the
     // same session
     const busy: FactRequest<string> = {
-      key: 'busy', describe: 'busy', args: [hostile], timeoutSec: 20,
+      key: 'busy',
+      describe: 'busy',
+      args: [hostile],
+      timeoutSec: 20,
       script: `sh -c 'sleep 6' child "$1" & exec sh -c 'sleep 6; wait' execd "$1"`,
-      parse: (raw) => `exit ${raw.exitCode}`,
+      parse: raw => `exit ${raw.exitCode}`,
     }
     const outside = spawn('setsid', ['sh', '-c', 'sleep 9', 'outside', hostile], { stdio: 'ignore' })
     children.push(outside)
@@ -241,15 +285,20 @@ describe('process, port, service, pkg, user, group over real sshd', () => {
       const otherFacts = new FactBatcher(other, { timeoutSec: 20, maxBytes: 1024 * 1024 })
       const running = otherFacts.get(busy)
       // the other probe's processes carrying the argument, once settled: the exec'd fact, its child
-      const carrying = () => pidsWithCmdline('other-probe').filter((pid) => pid !== outside.pid)
+      const carrying = () => pidsWithCmdline('other-probe').filter(pid => pid !== outside.pid)
       expect(await waitFor(() => carrying().length === 2, 5000)).toBe(true)
       const before = carrying()
-      const ctx: HostContext = { host: h1!, transport: reader, facts: new FactBatcher(reader, { timeoutSec: 20, maxBytes: 1024 * 1024 }), timeoutMs: 20_000 }
+      const ctx: HostContext = {
+        host: h1!,
+        transport: reader,
+        facts: new FactBatcher(reader, { timeoutSec: 20, maxBytes: 1024 * 1024 }),
+        timeoutMs: 20_000,
+      }
       const [matches, table] = await runInHost(ctx, () => Promise.all([proc({ args: hostile }), readFact(processTableFact())]))
       // still running after the read, so running during it: seen, and left out
       expect(carrying()).toEqual(before)
       expect(table.probe.excludedPids).toEqual(expect.arrayContaining(before))
-      expect(matches.processes.map((p) => p.args)).toEqual([`sh -c sleep 9 outside ${hostile}`])
+      expect(matches.processes.map(p => p.args)).toEqual([`sh -c sleep 9 outside ${hostile}`])
       expect(matches.pids).toEqual([outside.pid])
       expect(await running).toBe('exit 0')
     } finally {

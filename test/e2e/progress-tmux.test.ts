@@ -38,18 +38,26 @@ beforeAll(async () => {
       const n = f * 10 + i + 1
       // staggered warm-ups; every seventh host runs the wrong release
       const vars = { delay: 1 + ((n * 7) % 12), release: n % 7 === 3 ? 'r41' : 'r42' }
-      lines.push(`  web-${String(n).padStart(2, '0')}: { address: ${h.address}, port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts}, vars: ${JSON.stringify(vars)} }`)
+      lines.push(
+        `  web-${String(n).padStart(2, '0')}: { address: ${h.address}, port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${fleet.knownHosts}, vars: ${JSON.stringify(vars)} }`,
+      )
     }),
   )
-  work = makeWorkdir({ 'hosts.yaml': `hosts:\n${lines.join('\n')}\ngroups:\n  fleet:\n    hosts: [${lines.map((_, i) => `web-${String(i + 1).padStart(2, '0')}`).join(', ')}]\n`, 'specs/app.spec.ts': SPEC })
+  work = makeWorkdir({
+    'hosts.yaml': `hosts:\n${lines.join('\n')}\ngroups:\n  fleet:\n    hosts: [${lines.map((_, i) => `web-${String(i + 1).padStart(2, '0')}`).join(', ')}]\n`,
+    'specs/app.spec.ts': SPEC,
+  })
   const script = path.join(work.dir, 'run.sh')
-  writeFileSync(script, `cd ${work.dir}\nenv -u CI NO_COLOR=1 node ${path.join(REPO_ROOT, 'bin/verify.mjs')} --hosts fleet --timeout 30\necho "EXIT=$?"\nsleep 600\n`)
+  writeFileSync(
+    script,
+    `cd ${work.dir}\nenv -u CI NO_COLOR=1 node ${path.join(REPO_ROOT, 'bin/verify.mjs')} --hosts fleet --timeout 30\necho "EXIT=$?"\nsleep 600\n`,
+  )
   tmux('new-session', '-d', '-s', SESSION, '-x', '150', '-y', '40', `sh ${script}`)
 }, 180_000)
 
 afterAll(async () => {
   if (existsSync('/usr/bin/tmux')) spawnSync('tmux', ['-L', SOCKET, 'kill-server'])
-  await Promise.all(fleets.map((f) => f.stop()))
+  await Promise.all(fleets.map(f => f.stop()))
   work?.remove()
 })
 

@@ -14,8 +14,10 @@ import { readResult, REPO_ROOT, runCli, type Workdir } from '../support/workdir.
 /** Every ```ts block of the README, named by its `// specs/….spec.ts` first line when it has one. */
 function readmeSpecs(): Record<string, string> {
   const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8')
-  const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!)
-  return Object.fromEntries(blocks.map((code, i) => [/^\/\/ (specs\/\S+\.spec\.ts)\n/.exec(code)?.[1] ?? `specs/readme-${i + 1}.spec.ts`, code]))
+  const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map(m => m[1]!)
+  return Object.fromEntries(
+    blocks.map((code, i) => [/^\/\/ (specs\/\S+\.spec\.ts)\n/.exec(code)?.[1] ?? `specs/readme-${i + 1}.spec.ts`, code]),
+  )
 }
 
 const SPECS = readmeSpecs()
@@ -26,18 +28,17 @@ let work: Workdir
 beforeAll(async () => {
   fleet = await startFleet({ hosts: 2, name: 'readme' })
   apps = await Promise.all(fleet.hosts.map(() => startStatusApp()))
-  const [relative, absolute] = fleet.hosts.map((h) => layDeploy(h.root).appRoot)
+  const [relative, absolute] = fleet.hosts.map(h => layDeploy(h.root).appRoot)
   pointCurrent(relative!, `releases/${RELEASES[1]}`)
   pointCurrent(absolute!, path.join(absolute!, 'releases', RELEASES[1]!))
   work = makeFleetProject(fleet, { apps, groups: { web: [0, 1] }, files: SPECS })
 })
 
 afterAll(async () => {
-  await Promise.all(apps.map((app) => app.close()))
+  await Promise.all(apps.map(app => app.close()))
   await fleet?.stop()
   work?.remove()
 })
-
 
 it('the README has the examples this test runs', () => {
   expect(Object.keys(SPECS)).toEqual(['specs/blog-release.spec.ts', 'specs/readme-2.spec.ts'])
@@ -55,7 +56,7 @@ describe('on a relative and an absolute current link', () => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     const result = readResult(work.dir, 'out/ok.json')
     for (const host of result.hosts) {
-      expect(host.checks.map((c) => [c.path.join(' › '), c.status])).toEqual([
+      expect(host.checks.map(c => [c.path.join(' › '), c.status])).toEqual([
         ['Blog release › current points into releases/', 'passed'],
         ['Blog release › was restarted (out of rotation, so few accesses)', 'passed'],
         ['Blog › current points into releases/', 'passed'],
@@ -69,7 +70,7 @@ describe('with current missing on the relative-link host', () => {
   let run: Awaited<ReturnType<typeof runCli>>
   const spec = 'specs/blog-release.spec.ts'
   // the line of the README's first assertion on current, counted in the spec file as written
-  const line = SPECS[spec]!.split('\n').findIndex((l) => l.includes('expect(current).toBeSymlink()')) + 1
+  const line = SPECS[spec]!.split('\n').findIndex(l => l.includes('expect(current).toBeSymlink()')) + 1
 
   beforeAll(async () => {
     rmSync(path.join(fleet.hosts[0]!.root, 'apps/blog/current'))
@@ -79,14 +80,14 @@ describe('with current missing on the relative-link host', () => {
   it('fails (exit 1), never an error: a broken deploy is not an unreachable host', () => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(1)
     const [broken, fine] = readResult(work.dir, 'out/missing.json').hosts
-    expect(broken!.checks.filter((c) => c.status !== 'passed').map((c) => [c.path.join(' › '), c.status])).toEqual([
+    expect(broken!.checks.filter(c => c.status !== 'passed').map(c => [c.path.join(' › '), c.status])).toEqual([
       ['Blog release › current points into releases/', 'failed'],
       ['Blog › current points into releases/', 'failed'],
     ])
-    expect(fine!.checks.every((c) => c.status === 'passed')).toBe(true)
+    expect(fine!.checks.every(c => c.status === 'passed')).toBe(true)
   })
 
-  it('the JSON has the failing expect\'s file:line and a code frame', () => {
+  it("the JSON has the failing expect's file:line and a code frame", () => {
     const check = readResult(work.dir, 'out/missing.json').hosts[0]!.checks[0]!
     expect(check).toMatchObject({ expected: '"a symlink"', actual: '"missing"', failedAt: { file: spec, line } })
     expect(check.failedAt!.frame).toMatch(new RegExp(`^> +${line} \\|     expect\\(current\\)\\.toBeSymlink\\(\\)$`, 'm'))

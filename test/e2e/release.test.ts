@@ -44,12 +44,12 @@ it('checks version, rollback target and layout in one fact per host; a broken ro
   const json = readResult(work.dir, 'r.json')
   expect(run.exitCode, run.stdout + run.stderr).toBe(2)
   const [h1, h2, h3] = json.hosts
-  expect(h1!.checks.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed'])
+  expect(h1!.checks.map(c => c.status)).toEqual(['passed', 'passed', 'passed', 'passed'])
   expect(h1!.checks[0]!.facts).toEqual([expect.stringMatching(/^release:/)])
-  const rollback = h2!.checks.find((c) => c.path.at(-1) === 'the rollback target is intact')!
+  const rollback = h2!.checks.find(c => c.path.at(-1) === 'the rollback target is intact')!
   expect(rollback).toMatchObject({ status: 'failed', actual: '"releases/20261120T101500/REVISION is missing"' })
-  expect(h2!.checks.filter((c) => c.status === 'passed')).toHaveLength(3)
-  expect(h3!.checks.every((c) => c.status === 'error' && c.errorKind === 'fact' && /permission denied/.test(c.message ?? ''))).toBe(true)
+  expect(h2!.checks.filter(c => c.status === 'passed')).toHaveLength(3)
+  expect(h3!.checks.every(c => c.status === 'error' && c.errorKind === 'fact' && /permission denied/.test(c.message ?? ''))).toBe(true)
   // all four checks share one fact: one exec channel per host
   const after = await fleet.execChannels()
   for (const h of fleet.hosts) expect(after.get(h.address)! - before.get(h.address)!).toBe(1)

@@ -46,13 +46,13 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await Promise.all(apps?.map((a) => a.close()) ?? [])
+  await Promise.all(apps?.map(a => a.close()) ?? [])
   await fleet?.stop()
   work?.remove()
 })
 
 function check(result: RunResult, host: number, title: string) {
-  return result.hosts[host]!.checks.find((c) => c.path.at(-1) === title)!
+  return result.hosts[host]!.checks.find(c => c.path.at(-1) === title)!
 }
 
 it('ten consecutive runs without a deploy time (the counter decides) stay green, with a snapshot in between', async () => {
@@ -70,7 +70,7 @@ it('ten consecutive runs without a deploy time (the counter decides) stay green,
 }, 240_000)
 
 it('with --since the uptime decides: green however busy the counter, red for an app up since before the deploy', async () => {
-  const since = new Date(Math.min(...apps.map((a) => a.startedAt)) - 5_000).toISOString()
+  const since = new Date(Math.min(...apps.map(a => a.startedAt)) - 5_000).toISOString()
   const green = await runCli(['--hosts', 'fleet', '--since', since, '--var', 'decidedBy=uptime'], { cwd: work.dir })
   expect(green.exitCode, green.stdout + green.stderr).toBe(0)
   // the app's uptime counts whole seconds with 1 s tolerance: a deploy time now must fall after its start (the clock is the point)
@@ -86,8 +86,18 @@ it('a --wait retry loop through the restart goes green, with and without a deplo
     for (const app of apps) app.accesses = 500
     // up since before the deploy, beyond the uptime's 1 s tolerance (the clock is the point)
     await sleep(1_500)
-    const args = ['--hosts', 'fleet', '--wait', '30s', '--json', 'wait.json', '--var', `decidedBy=${since ? 'uptime' : 'counter'}`, ...(since ? ['--since', new Date().toISOString()] : [])]
-    const started = apps.map((a) => a.accesses)
+    const args = [
+      '--hosts',
+      'fleet',
+      '--wait',
+      '30s',
+      '--json',
+      'wait.json',
+      '--var',
+      `decidedBy=${since ? 'uptime' : 'counter'}`,
+      ...(since ? ['--since', new Date().toISOString()] : []),
+    ]
+    const started = apps.map(a => a.accesses)
     const run = runCli(args, { cwd: work.dir })
     // restart once verify is checking, so its first attempts fail and are retried
     expect(await waitFor(() => apps.every((a, i) => a.accesses > started[i]!), 30_000), 'verify never reached the apps').toBe(true)

@@ -47,13 +47,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) killTree(c)
-  await Promise.all(apps?.map((a) => a.close()) ?? [])
+  await Promise.all(apps?.map(a => a.close()) ?? [])
   await fleet?.stop()
   work?.remove()
 })
 
-it('passes only where every worker started after --since and the status counter dropped, discounting verify\'s own requests', async () => {
-  const old = fleet.hosts.map((h) => [startWorker(h.name), startWorker(h.name)])
+it("passes only where every worker started after --since and the status counter dropped, discounting verify's own requests", async () => {
+  const old = fleet.hosts.map(h => [startWorker(h.name), startWorker(h.name)])
   // the apps' uptime counts whole seconds and a second of tolerance applies: start them well before
   // the deploy (the clock is the point: fixed waits)
   await sleep(3000)
@@ -62,7 +62,7 @@ it('passes only where every worker started after --since and the status counter 
   // the deploy: host-1 all restarted; host-2 workers only; host-3 app and one worker
   const killed = [...old[0]!, ...old[1]!, old[2]![0]!]
   for (const w of killed) killTree(w)
-  const fresh = [0, 0, 1, 1, 2].map((h) => startWorker(fleet.hosts[h]!.name))
+  const fresh = [0, 0, 1, 1, 2].map(h => startWorker(fleet.hosts[h]!.name))
   await apps[0]!.restart(100)
   await apps[2]!.restart(100)
   // the old workers are gone and the new ones run under their tag
@@ -72,18 +72,22 @@ it('passes only where every worker started after --since and the status counter 
   const run = await runCli(['--hosts', 'fleet', '--since', since.toISOString(), '--json', 'restart.json'], { cwd: work.dir })
   expect(run.exitCode, run.stdout + run.stderr).toBe(1)
   const json = readResult(work.dir, 'restart.json')
-  const [h1, h2, h3] = json.hosts.map((h) => h.checks[0]!)
+  const [h1, h2, h3] = json.hosts.map(h => h.checks[0]!)
   expect(h1!.status).toBe('passed')
   expect(h2!.status).toBe('failed')
   // with --since the page's uptime decides: host-2's app has been up since before the deploy
   expect(h2!.message).toMatch(/server-status\?auto has been up \d+s, since \S+, before the deploy began \(\S+\): the app was not restarted/)
   expect(h2!.message).not.toMatch(/started before the deploy/)
   expect(h3!.status).toBe('failed')
-  expect(h3!.message).toMatch(new RegExp(`1 of 2 processes matching args "verify-e2e-worker-${NONCE}-host-3 " started before the deploy \\(.*host time, clock offset [+−]\\d+\\.\\ds vs the runner\\): pid ${old[2]![1]!.pid} \\(sh\\)`))
+  expect(h3!.message).toMatch(
+    new RegExp(
+      `1 of 2 processes matching args "verify-e2e-worker-${NONCE}-host-3 " started before the deploy \\(.*host time, clock offset [+−]\\d+\\.\\ds vs the runner\\): pid ${old[2]![1]!.pid} \\(sh\\)`,
+    ),
+  )
   expect(h3!.message).not.toMatch(/accesses|has been up/)
   // the report says how many requests verify made to each host's app
-  expect(json.hosts.map((h) => h.httpRequests)).toEqual([1, 1, 1])
-  expect(json.hosts.every((h) => h.execChannels === 1)).toBe(true)
+  expect(json.hosts.map(h => h.httpRequests)).toEqual([1, 1, 1])
+  expect(json.hosts.every(h => h.execChannels === 1)).toBe(true)
 })
 
 it('without --since the process half cannot pass', async () => {

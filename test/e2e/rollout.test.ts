@@ -24,8 +24,8 @@ describe('blog', ({ vars }) => {
 })
 `
 
-const hostNames = (run: RunResult) => run.hosts.map((h) => h.host.name)
-const asArray = <T,>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x])
+const hostNames = (run: RunResult) => run.hosts.map(h => h.host.name)
+const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x])
 
 beforeAll(async () => {
   fleet = await startFleet({ hosts: 5, name: 'rollout' })
@@ -52,7 +52,7 @@ describe('choosing the wave', () => {
     expect(hostNames(readResult(work.dir, 'limit.json'))).toEqual(['host-2', 'host-4'])
     expect(readResult(work.dir, 'limit.json').selection).toEqual({ limit: 'host-[2-4],!host-3' })
     const after = await fleet.execChannels()
-    expect(fleet.hosts.map((h) => after.get(h.address)! - before.get(h.address)!)).toEqual([0, 1, 0, 1, 0])
+    expect(fleet.hosts.map(h => after.get(h.address)! - before.get(h.address)!)).toEqual([0, 1, 0, 1, 0])
   })
 
   it('a --limit that matches nothing is a config error (exit 3), not a smaller wave', async () => {
@@ -62,22 +62,30 @@ describe('choosing the wave', () => {
   })
 
   it('--hosts - reads the wave from stdin (lines, commas, comments)', async () => {
-    const run = await runCli(['--hosts', '-', '--json', 'stdin.json'], { cwd: work.dir, input: '# wave 2, as the load balancer drained it\nhost-5\nhost-1, host-3\n' })
+    const run = await runCli(['--hosts', '-', '--json', 'stdin.json'], {
+      cwd: work.dir,
+      input: '# wave 2, as the load balancer drained it\nhost-5\nhost-1, host-3\n',
+    })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     expect(hostNames(readResult(work.dir, 'stdin.json'))).toEqual(['host-5', 'host-1', 'host-3'])
     expect(readResult(work.dir, 'stdin.json').selection).toEqual({ fromStdin: true })
   })
 
   it('--shard i/n splits the group: every host in exactly one shard; verify merge recombines them', async () => {
-    const runs = await Promise.all([1, 2, 3].map((i) => runCli(['--hosts', 'fleet', '--shard', `${i}/3`, '--json', `shard-${i}.json`], { cwd: work.dir })))
+    const runs = await Promise.all(
+      [1, 2, 3].map(i => runCli(['--hosts', 'fleet', '--shard', `${i}/3`, '--json', `shard-${i}.json`], { cwd: work.dir })),
+    )
     for (const r of runs) expect(r.exitCode, r.stdout + r.stderr).toBe(0)
-    const shards = [1, 2, 3].map((i) => hostNames(readResult(work.dir, `shard-${i}.json`)))
+    const shards = [1, 2, 3].map(i => hostNames(readResult(work.dir, `shard-${i}.json`)))
     expect(shards).toEqual([['host-1', 'host-4'], ['host-2', 'host-5'], ['host-3']])
 
-    const merged = await runCli(['merge', 'shard-1.json', 'shard-2.json', 'shard-3.json', '--json', 'merged.json', '--junit', 'merged.xml'], { cwd: work.dir })
+    const merged = await runCli(
+      ['merge', 'shard-1.json', 'shard-2.json', 'shard-3.json', '--json', 'merged.json', '--junit', 'merged.xml'],
+      { cwd: work.dir },
+    )
     expect(merged.exitCode, merged.stdout + merged.stderr).toBe(0)
     const m = readResult(work.dir, 'merged.json')
-    expect(hostNames(m).sort()).toEqual(fleet.hosts.map((h) => h.name))
+    expect(hostNames(m).sort()).toEqual(fleet.hosts.map(h => h.name))
     expect(m.summary).toMatchObject({ hosts: 5, checks: 15, failed: 0 })
     expect(merged.stdout).toMatch(/merged 3 results: 5 hosts/)
   })
@@ -94,13 +102,19 @@ describe('gating', () => {
   it('--max-failing-hosts tolerates a bad canary-sized failure, names the host, and exits 0; JUnit still shows the failure', async () => {
     const restore = breakHost(1)
     try {
-      const run = await runCli(['--hosts', 'fleet', '--max-failing-hosts', '1', '--json', 'gate.json', '--junit', 'gate.xml'], { cwd: work.dir })
+      const run = await runCli(['--hosts', 'fleet', '--max-failing-hosts', '1', '--json', 'gate.json', '--junit', 'gate.xml'], {
+        cwd: work.dir,
+      })
       expect(run.exitCode, run.stdout + run.stderr).toBe(0)
       expect(run.stdout).toMatch(/--max-failing-hosts 1 tolerated 1 failing host of 5 \(allowed 1\): host-2/)
       const json = readResult(work.dir, 'gate.json')
       expect(json.gate).toEqual({ maxFailingHosts: '1', allowed: 1, failingHosts: ['host-2'], tolerated: true, strictExitCode: 1 })
-      const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(path.join(work.dir, 'gate.xml'), 'utf8'))
-      const failures = asArray(xml.testsuites.testsuite).flatMap((s: { testcase: unknown }) => asArray(s.testcase as Array<{ failure?: unknown }>)).filter((c) => c.failure)
+      const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+        readFileSync(path.join(work.dir, 'gate.xml'), 'utf8'),
+      )
+      const failures = asArray(xml.testsuites.testsuite)
+        .flatMap((s: { testcase: unknown }) => asArray(s.testcase as Array<{ failure?: unknown }>))
+        .filter(c => c.failure)
       expect(failures).toHaveLength(1)
 
       const strict = await runCli(['--hosts', 'fleet', '--max-failing-hosts', '10%'], { cwd: work.dir })
@@ -148,10 +162,10 @@ describe('gating', () => {
     expect(rerun.exitCode, rerun.stdout + rerun.stderr).toBe(0)
     const json = readResult(work.dir, 'rerun.json')
     expect(hostNames(json)).toEqual(['host-3'])
-    expect(json.hosts[0]!.checks.map((c) => c.path.at(-1))).toEqual(['current points inside releases/'])
+    expect(json.hosts[0]!.checks.map(c => c.path.at(-1))).toEqual(['current points inside releases/'])
     expect(json.selection).toEqual({ rerunOf: 'full.json' })
     const after = await fleet.execChannels()
-    expect(fleet.hosts.map((h) => after.get(h.address)! - before.get(h.address)!)).toEqual([0, 0, 1, 0, 0])
+    expect(fleet.hosts.map(h => after.get(h.address)! - before.get(h.address)!)).toEqual([0, 0, 1, 0, 0])
 
     const nothing = await runCli(['--rerun-failed', 'rerun.json'], { cwd: work.dir })
     expect(nothing.exitCode).toBe(0)

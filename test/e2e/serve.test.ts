@@ -41,9 +41,15 @@ afterAll(async () => {
 
 /** Starts `verify serve` and resolves with its URL once it listens. */
 async function startServe(args: string[], env: Record<string, string> = {}): Promise<string> {
-  serve = execa('node', [path.join(REPO_ROOT, 'bin/verify.mjs'), 'serve', ...args], { cwd: work.dir, env: { NO_COLOR: '1', ...env }, reject: false })
+  serve = execa('node', [path.join(REPO_ROOT, 'bin/verify.mjs'), 'serve', ...args], {
+    cwd: work.dir,
+    env: { NO_COLOR: '1', ...env },
+    reject: false,
+  })
   started.push(serve)
-  serve.stderr!.on('data', (chunk: Buffer) => { serveLog += chunk.toString() })
+  serve.stderr!.on('data', (chunk: Buffer) => {
+    serveLog += chunk.toString()
+  })
   return new Promise((resolve, reject) => {
     let out = ''
     serve!.stdout!.on('data', (chunk: Buffer) => {
@@ -51,7 +57,7 @@ async function startServe(args: string[], env: Record<string, string> = {}): Pro
       const url = /listening on (http:\/\/\S+)/.exec(out)?.[1]
       if (url) resolve(url)
     })
-    void serve!.then((r) => reject(new Error(`serve exited ${r.exitCode}: ${out}${serveLog}`)))
+    void serve!.then(r => reject(new Error(`serve exited ${r.exitCode}: ${out}${serveLog}`)))
   })
 }
 
@@ -76,9 +82,9 @@ describe('verify serve', () => {
       if (res.statusCode === 200) break
       // the deploy finishes after the second failed poll
       if (polls.length === 2) pointCurrent(appRoot, path.join(appRoot, 'releases', RELEASES[1]!))
-      await new Promise((r) => setTimeout(r, 500)) // the poller's interval: the point, not a wait for something
+      await new Promise(r => setTimeout(r, 500)) // the poller's interval: the point, not a wait for something
     }
-    console.log(`polls of /v1/gate/canary: ${polls.map((p) => `${p.status} ${p.verdict} failed=${p.failed}`).join(' → ')}`)
+    console.log(`polls of /v1/gate/canary: ${polls.map(p => `${p.status} ${p.verdict} failed=${p.failed}`).join(' → ')}`)
     expect(polls).toEqual([
       { status: 503, verdict: 'fail', failed: 1 },
       { status: 503, verdict: 'fail', failed: 1 },
@@ -88,17 +94,19 @@ describe('verify serve', () => {
     expect((await request(`${url}/v1/gate/${fleet.hosts[0]!.address}`)).statusCode).toBe(404)
     expect((await request(`${url}/v1/gate/local`)).statusCode).toBe(404)
     // the log line follows the answer: give the pipe a moment
-    const logLines = () => serveLog.split('\n').filter((l) => l.startsWith('{'))
+    const logLines = () => serveLog.split('\n').filter(l => l.startsWith('{'))
     await waitFor(() => logLines().length >= 5, 5_000)
-    const log = logLines().map((l) => JSON.parse(l) as Record<string, unknown>)
+    const log = logLines().map(l => JSON.parse(l) as Record<string, unknown>)
     console.log(`serve's request log:\n${logLines().join('\n')}`)
-    expect(log.map((l) => l.status)).toEqual([503, 503, 200, 404, 404])
+    expect(log.map(l => l.status)).toEqual([503, 503, 200, 404, 404])
     expect(log[2]).toMatchObject({ remote: '127.0.0.1', selection: { names: ['canary'] }, verdict: 'pass', exitCode: 0 })
   })
 
   it('beyond loopback with VERIFY_SERVE_TOKEN: no token or a wrong one is 401, the right one runs the gate', async () => {
     serveLog = ''
-    const url = (await startServe(['--bind', '0.0.0.0', '--port', '0', '--expect-version', RELEASES[1]!], { VERIFY_SERVE_TOKEN: 'e2e-token-9f8e' })).replace('0.0.0.0', '127.0.0.1')
+    const url = (
+      await startServe(['--bind', '0.0.0.0', '--port', '0', '--expect-version', RELEASES[1]!], { VERIFY_SERVE_TOKEN: 'e2e-token-9f8e' })
+    ).replace('0.0.0.0', '127.0.0.1')
     expect((await request(`${url}/v1/gate/stable`)).statusCode).toBe(401)
     expect((await request(`${url}/v1/gate/stable`, { headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401)
     const ok = await request(`${url}/v1/gate/stable`, { headers: { authorization: 'Bearer e2e-token-9f8e' } })

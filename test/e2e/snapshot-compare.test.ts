@@ -95,10 +95,16 @@ describe('verify compare', () => {
     const run = await runCli(['compare', '--hosts', 'old', '--against', 'new', '--json', 'parity.json'], { cwd: work.dir })
     expect(run.exitCode, run.stdout + run.stderr).toBe(1)
     const report = JSON.parse(readFileSync(path.join(work.dir, 'parity.json'), 'utf8')) as CompareReport
-    expect(report).toMatchObject({ kind: 'verify-compare', schemaVersion: 1, pairing: 'by order', old: { hosts: ['host-1', 'host-2'] }, new: { hosts: ['host-3', 'host-4'] } })
+    expect(report).toMatchObject({
+      kind: 'verify-compare',
+      schemaVersion: 1,
+      pairing: 'by order',
+      old: { hosts: ['host-1', 'host-2'] },
+      new: { hosts: ['host-3', 'host-4'] },
+    })
     expect(report.pairs[0]).toMatchObject({ old: 'host-1', new: 'host-3', differences: [], checks: [] })
     const diffs = report.pairs[1]!.differences
-    expect(diffs.map((d) => [d.field, d.old, d.new])).toEqual([
+    expect(diffs.map(d => [d.field, d.old, d.new])).toEqual([
       ['entries[config.yml.orig]', undefined, expect.objectContaining({ path: 'config.yml.orig', mode: '0644' })],
       ['entries[log].mode', '0755', '0700'],
       // 0700 and owned by root: the non-root verify user can no longer look inside
@@ -112,11 +118,31 @@ describe('verify compare', () => {
   })
 
   it('pairs every host against one reference host; --ignore leaves a field out', async () => {
-    const run = await runCli(['compare', '--hosts', 'host-1', '--against', 'new', '--pair', 'reference', '--ignore', 'mode', '--ignore', 'tree:*config.yml.orig*', '--json', 'ref.json'], { cwd: work.dir })
+    const run = await runCli(
+      [
+        'compare',
+        '--hosts',
+        'host-1',
+        '--against',
+        'new',
+        '--pair',
+        'reference',
+        '--ignore',
+        'mode',
+        '--ignore',
+        'tree:*config.yml.orig*',
+        '--json',
+        'ref.json',
+      ],
+      { cwd: work.dir },
+    )
     const report = JSON.parse(readFileSync(path.join(work.dir, 'ref.json'), 'utf8')) as CompareReport
-    expect(report.pairs.map((p) => [p.old, p.new])).toEqual([['host-1', 'host-3'], ['host-1', 'host-4']])
+    expect(report.pairs.map(p => [p.old, p.new])).toEqual([
+      ['host-1', 'host-3'],
+      ['host-1', 'host-4'],
+    ])
     // mode ignored: only the stray file remains
-    expect(report.pairs[1]!.differences.map((d) => d.field)).toEqual(['entries[config.yml.orig]', 'unreadable'])
+    expect(report.pairs[1]!.differences.map(d => d.field)).toEqual(['entries[config.yml.orig]', 'unreadable'])
     expect(report.ignored).toContain('mode')
     expect(run.exitCode).toBe(1)
   })
@@ -139,8 +165,13 @@ describe('verify snapshot and --baseline', () => {
     const snapshot = JSON.parse(readFileSync(path.join(work.dir, 'before.json'), 'utf8')) as Snapshot
     expect(snapshot).toMatchObject({ kind: 'verify-snapshot', schemaVersion: 1 })
     const host = snapshot.hosts[0]!
-    expect(Object.keys(host.facts).some((k) => k.startsWith('tree:'))).toBe(true)
-    expect(host.processes.filter((p) => p.args.includes(TAG)).map((p) => p.pid).sort()).toEqual(workers.map((w) => w.pid).sort())
+    expect(Object.keys(host.facts).some(k => k.startsWith('tree:'))).toBe(true)
+    expect(
+      host.processes
+        .filter(p => p.args.includes(TAG))
+        .map(p => p.pid)
+        .sort(),
+    ).toEqual(workers.map(w => w.pid).sort())
     expect(host.hostTakenAt).toBeDefined()
 
     // the deploy: a new release, current switched, one worker restarted so far (a second later: the clock is the point)
@@ -155,7 +186,11 @@ describe('verify snapshot and --baseline', () => {
     const partial = await runCli(['--hosts', 'host-1', '--specs', 'change/*.spec.ts', '--baseline', 'before.json'], { cwd: work.dir })
     expect(partial.exitCode, partial.stdout + partial.stderr).toBe(1)
     expect(partial.stdout).toMatch(new RegExp(`✓ the deploy changed what it should, and only that › current changed`))
-    expect(partial.stdout).toMatch(new RegExp(`every worker restarted[\\s\\S]*1 of 2 processes matching args "${TAG}" started before the deploy[\\s\\S]*pid ${workers[1]!.pid}`))
+    expect(partial.stdout).toMatch(
+      new RegExp(
+        `every worker restarted[\\s\\S]*1 of 2 processes matching args "${TAG}" started before the deploy[\\s\\S]*pid ${workers[1]!.pid}`,
+      ),
+    )
 
     killTree(workers[1]!)
     const third = worker()

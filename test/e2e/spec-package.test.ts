@@ -54,7 +54,13 @@ beforeAll(async () => {
   mkdirSync(source)
   writeFileSync(
     path.join(source, 'package.json'),
-    JSON.stringify({ name: '@acme/release-specs', version: '1.2.0', type: 'module', exports: { '.': { types: './index.d.ts', default: './index.js' } }, peerDependencies: { 'postdeploy-verify': '*' } }),
+    JSON.stringify({
+      name: '@acme/release-specs',
+      version: '1.2.0',
+      type: 'module',
+      exports: { '.': { types: './index.d.ts', default: './index.js' } },
+      peerDependencies: { 'postdeploy-verify': '*' },
+    }),
   )
   writeFileSync(path.join(source, 'index.js'), PACKAGE_JS)
   writeFileSync(path.join(source, 'index.d.ts'), PACKAGE_DTS)
@@ -74,12 +80,12 @@ afterAll(() => {
 const run = (out: string, root = appRoot) => runCli(['--hosts', 'local', '--var', `appRoot=${root}`, '--json', out], { cwd: work.dir })
 
 describe('a spec package from npm', () => {
-  it('declares its checks through the project\'s postdeploy-verify (exit 0)', async () => {
+  it("declares its checks through the project's postdeploy-verify (exit 0)", async () => {
     expect(existsSync(path.join(installed(), 'index.js'))).toBe(true)
     const result = await run('one.json')
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     const checks = readResult(work.dir, 'one.json').hosts[0]!.checks
-    expect(checks.map((c) => [c.path.join(' › '), c.status])).toEqual([
+    expect(checks.map(c => [c.path.join(' › '), c.status])).toEqual([
       ['blog release (from @acme/release-specs) › current is a symlink', 'passed'],
       ['blog release (from @acme/release-specs) › records its revision', 'passed'],
       ['blog › has shared/log', 'passed'],
@@ -105,7 +111,7 @@ describe('a spec package from npm', () => {
       const broken = await run('broken.json', path.join(tmp, 'nowhere'))
       expect(broken.exitCode, broken.stdout + broken.stderr).toBe(1)
       const checks = readResult(work.dir, 'broken.json').hosts[0]!.checks
-      expect(checks.map((c) => [c.path.at(-1), c.status, c.errorKind])).toEqual([
+      expect(checks.map(c => [c.path.at(-1), c.status, c.errorKind])).toEqual([
         ['current is a symlink', 'failed', undefined],
         ['records its revision', 'failed', undefined],
         ['has shared/log', 'failed', undefined],
@@ -116,7 +122,7 @@ describe('a spec package from npm', () => {
     }
   })
 
-  it('type-checks against the package\'s declarations with verify check', async () => {
+  it("type-checks against the package's declarations with verify check", async () => {
     const result = await runCli(['check', '--hosts', 'local', '--var', `appRoot=${appRoot}`], { cwd: work.dir })
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     work.write('specs/typo.spec.ts', `import { releaseChecks } from '@acme/release-specs'\nreleaseChecks({ titel: 'x' })\n`)

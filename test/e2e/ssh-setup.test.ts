@@ -23,9 +23,10 @@ afterAll(async () => {
   work?.remove()
 })
 
-
 function connectionsTo(address: string): number {
-  return readFileSync(fleet.logFile, 'utf8').split('\n').filter((l) => l.includes(` on ${address} port ${fleet.port}`) && l.includes('Connection from')).length
+  return readFileSync(fleet.logFile, 'utf8')
+    .split('\n')
+    .filter(l => l.includes(` on ${address} port ${fleet.port}`) && l.includes('Connection from')).length
 }
 
 describe('ssh_config, a bastion, and layered inventories', () => {
@@ -44,7 +45,10 @@ Host *
 `,
     )
     // the shared base: defaults that ssh_config overrides (a defaulted user never hides User), group vars
-    work.write('inventory/base.yaml', `defaults:\n  user: nobody-by-default\n  port: 2\nvars:\n  greeting: hi\ngroups:\n  apps:\n    vars: { role: app }\n`)
+    work.write(
+      'inventory/base.yaml',
+      `defaults:\n  user: nobody-by-default\n  port: 2\nvars:\n  greeting: hi\ngroups:\n  apps:\n    vars: { role: app }\n`,
+    )
     work.write(
       'inventory/staging.yaml',
       `hosts:\n${behind.map((h, i) => `  app-${i + 1}: { vars: { expectAddress: ${JSON.stringify(h.address)} } }`).join('\n')}\ngroups:\n  apps:\n    hosts: [app-1, app-2, app-3]\n`,
@@ -63,16 +67,46 @@ describe('behind the bastion', ({ vars }) => {
 `,
     )
     const before = connectionsTo(bastion!.address)
-    const run = await runCli(['-i', 'inventory/base.yaml', '-i', 'inventory/staging.yaml', '-F', 'ssh_config', '--hosts', 'apps', '--specs', 'bastion/*.spec.ts', '--json', 'bastion.json'], { cwd: work.dir })
+    const run = await runCli(
+      [
+        '-i',
+        'inventory/base.yaml',
+        '-i',
+        'inventory/staging.yaml',
+        '-F',
+        'ssh_config',
+        '--hosts',
+        'apps',
+        '--specs',
+        'bastion/*.spec.ts',
+        '--json',
+        'bastion.json',
+      ],
+      { cwd: work.dir },
+    )
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     expect(run.stdout).toMatch(/3 hosts?, 6 checks: 6 passed/)
     expect(connectionsTo(bastion!.address) - before).toBe(1)
-    expect(readResult(work.dir, 'bastion.json').hosts.map((h) => h.host.name)).toEqual(['app-1', 'app-2', 'app-3'])
+    expect(readResult(work.dir, 'bastion.json').hosts.map(h => h.host.name)).toEqual(['app-1', 'app-2', 'app-3'])
   })
 
   it('stops before any host with exit 3 when the ssh_config is broken', async () => {
     work.write('broken_config', 'Hostt typo\n')
-    const run = await runCli(['-i', 'inventory/base.yaml', '-i', 'inventory/staging.yaml', '-F', 'broken_config', '--hosts', 'apps', '--specs', 'bastion/*.spec.ts'], { cwd: work.dir })
+    const run = await runCli(
+      [
+        '-i',
+        'inventory/base.yaml',
+        '-i',
+        'inventory/staging.yaml',
+        '-F',
+        'broken_config',
+        '--hosts',
+        'apps',
+        '--specs',
+        'bastion/*.spec.ts',
+      ],
+      { cwd: work.dir },
+    )
     expect(run.exitCode).toBe(3)
     expect(run.stderr).toMatch(/broken_config.*Bad configuration option: hostt/)
   })
@@ -82,14 +116,23 @@ describe('first contact with --accept-new-host-keys', () => {
   it('records the key, then trusts it strictly; a changed key fails even with the flag', async () => {
     const knownHosts = path.join(work.dir, 'tofu', 'known_hosts')
     const host = fleet.hosts[1]!
-    work.write('tofu.yaml', `hosts:\n  h: { address: ${host.address}, port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${knownHosts} }\n`)
-    work.write('tofu/ok.spec.ts', `import { describe, it, expect, command } from 'postdeploy-verify'\ndescribe('t', () => { it('runs', async () => { expect((await command('true')).exitStatus).toBe(0) }) })\n`)
+    work.write(
+      'tofu.yaml',
+      `hosts:\n  h: { address: ${host.address}, port: ${fleet.port}, user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${knownHosts} }\n`,
+    )
+    work.write(
+      'tofu/ok.spec.ts',
+      `import { describe, it, expect, command } from 'postdeploy-verify'\ndescribe('t', () => { it('runs', async () => { expect((await command('true')).exitStatus).toBe(0) }) })\n`,
+    )
     const args = ['-i', 'tofu.yaml', '-F', 'none', '--hosts', 'h', '--specs', 'tofu/*.spec.ts']
     const first = await runCli([...args, '--accept-new-host-keys'], { cwd: work.dir })
     expect(first.exitCode, first.stdout + first.stderr).toBe(0)
     expect(first.stderr).toMatch(/note: .*first contact, host key ssh-ed25519 SHA256:\S+ .*added to .*tofu\/known_hosts/)
     expect((await runCli(args, { cwd: work.dir })).exitCode).toBe(0)
-    execFileSync('sh', ['-c', `ssh-keygen -q -t ed25519 -N '' -f ${work.dir}/impostor && printf '[%s]:%s %s\\n' ${host.address} ${fleet.port} "$(cut -d' ' -f1,2 ${work.dir}/impostor.pub)" > ${knownHosts}`])
+    execFileSync('sh', [
+      '-c',
+      `ssh-keygen -q -t ed25519 -N '' -f ${work.dir}/impostor && printf '[%s]:%s %s\\n' ${host.address} ${fleet.port} "$(cut -d' ' -f1,2 ${work.dir}/impostor.pub)" > ${knownHosts}`,
+    ])
     const changed = await runCli([...args, '--accept-new-host-keys'], { cwd: work.dir })
     expect(changed.exitCode).toBe(2)
     expect(changed.stdout + changed.stderr).toContain('HOST KEY CHANGED')
@@ -161,10 +204,28 @@ describe('vault', ({ vars }) => {
 
   async function verify(hosts: string, env: Record<string, string>, tag: string) {
     const run = await runCli(
-      ['-i', 'ansible/inventory.yml', '-F', 'none', '--hosts', hosts, '--specs', 'become/*.spec.ts', '--junit', `${tag}.xml`, '--json', `${tag}.json`],
+      [
+        '-i',
+        'ansible/inventory.yml',
+        '-F',
+        'none',
+        '--hosts',
+        hosts,
+        '--specs',
+        'become/*.spec.ts',
+        '--junit',
+        `${tag}.xml`,
+        '--json',
+        `${tag}.json`,
+      ],
       { cwd: work.dir, env: { VERIFY_KNOWN_HOSTS: readFileSync(fleet.knownHosts, 'utf8'), VERIFY_KEY_PASSPHRASE: passphrase, ...env } },
     )
-    const everything = [run.stdout, run.stderr, readFileSync(path.join(work.dir, `${tag}.xml`), 'utf8'), readFileSync(path.join(work.dir, `${tag}.json`), 'utf8')].join('\n')
+    const everything = [
+      run.stdout,
+      run.stderr,
+      readFileSync(path.join(work.dir, `${tag}.xml`), 'utf8'),
+      readFileSync(path.join(work.dir, `${tag}.json`), 'utf8'),
+    ].join('\n')
     for (const secret of secrets()) expect(everything).not.toContain(secret)
     return run
   }

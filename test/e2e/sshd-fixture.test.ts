@@ -15,7 +15,7 @@ describe('sshd fixture', () => {
   })
 
   it('describes three hosts on consecutive loopback aliases', async () => {
-    expect(fleet.hosts.map((h) => [h.name, h.address])).toEqual([
+    expect(fleet.hosts.map(h => [h.name, h.address])).toEqual([
       ['host-1', '127.0.0.2'],
       ['host-2', '127.0.0.3'],
       ['host-3', '127.0.0.4'],
@@ -26,13 +26,20 @@ describe('sshd fixture', () => {
 
   it('lets OpenSSH log in with strict host key checking and counts the session on its host only', async () => {
     const result = await execa('ssh', [
-      '-i', fleet.identityFile,
-      '-o', `UserKnownHostsFile=${fleet.knownHosts}`,
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'IdentitiesOnly=yes',
-      '-F', '/dev/null',
-      '-p', String(fleet.port),
+      '-i',
+      fleet.identityFile,
+      '-o',
+      `UserKnownHostsFile=${fleet.knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-F',
+      '/dev/null',
+      '-p',
+      String(fleet.port),
       `${fleet.user}@127.0.0.3`,
       'true',
     ])
@@ -60,7 +67,7 @@ describe('countExecChannels', () => {
       'Starting session: command for verifytest from 127.0.0.1 port 40000 id 1',
       'Connection from 127.0.0.1 port 40000 on 127.0.0.3 port 2222',
       'Starting session: shell on pts/0 for verifytest from 127.0.0.1 port 40000 id 0',
-      'Starting session: subsystem \'sftp\' for verifytest from 127.0.0.1 port 40000 id 1',
+      "Starting session: subsystem 'sftp' for verifytest from 127.0.0.1 port 40000 id 1",
     ].join('\n')
     const counts = countExecChannels(log, [{ address: '127.0.0.2' }, { address: '127.0.0.3' }, { address: '127.0.0.4' }])
     expect(Object.fromEntries(counts)).toEqual({ '127.0.0.2': 2, '127.0.0.3': 1, '127.0.0.4': 0 })

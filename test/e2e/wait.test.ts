@@ -50,7 +50,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await Promise.all(apps?.map((a) => a.close()) ?? [])
+  await Promise.all(apps?.map(a => a.close()) ?? [])
   await fleet?.stop()
   work?.remove()
 })
@@ -67,9 +67,12 @@ async function deploy(i: number): Promise<void> {
 
 it('waits through a deploy: current switched and app restarted mid-wait, every check goes green, time-to-green reported', async () => {
   const started = performance.now()
-  const run = runCli(['--hosts', 'fleet', '--expect-version', NEW_REVISION, '--wait', '30s', '--json', 'wait.json', '--junit', 'wait.xml'], { cwd: work.dir })
+  const run = runCli(
+    ['--hosts', 'fleet', '--expect-version', NEW_REVISION, '--wait', '30s', '--json', 'wait.json', '--junit', 'wait.xml'],
+    { cwd: work.dir },
+  )
   // deploy only once verify is checking (its first status request reached the app), whatever the machine's load
-  expect(await waitFor(() => apps.every((a) => a.accesses > 500), 30_000), 'timed out waiting for verify to start checking').toBe(true)
+  expect(await waitFor(() => apps.every(a => a.accesses > 500), 30_000), 'timed out waiting for verify to start checking').toBe(true)
   // the deploy's own timing is the point: host-1 mid-wait, host-2 well after it
   await sleep(700)
   await deploy(0)
@@ -79,7 +82,7 @@ it('waits through a deploy: current switched and app restarted mid-wait, every c
   const wall = performance.now() - started
   expect(done.exitCode, done.stdout + done.stderr).toBe(0)
   const json = readResult(work.dir, 'wait.json')
-  const byHost = json.hosts.map((h) => Object.fromEntries(h.checks.map((c) => [c.path.at(-1)!, c])))
+  const byHost = json.hosts.map(h => Object.fromEntries(h.checks.map(c => [c.path.at(-1)!, c])))
   for (const checks of byHost) {
     for (const c of Object.values(checks)) expect(c.status).toBe('passed')
     const version = checks['current is the new release']!

@@ -7,7 +7,9 @@ import { expandHostRange, looksLikeAnsible } from '../../src/inventory/ansible.t
 import { loadInventories } from '../../src/inventory/load.ts'
 
 let dir: string
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'ansible-inv-')) })
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ansible-inv-'))
+})
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 function file(name: string, text: string): string {
@@ -67,7 +69,15 @@ describe('Ansible YAML inventory', () => {
 
   it('reads groups, children, ranges and vars with Ansible precedence', async () => {
     const inv = (await loadInventories([file('inventory.yml', INVENTORY)]))!
-    expect([...inv.hosts.keys()]).toEqual(['lonely.example.com', 'web01.example.com', 'web02.example.com', 'web03.example.com', 'web-canary', 'db1', 'control'])
+    expect([...inv.hosts.keys()]).toEqual([
+      'lonely.example.com',
+      'web01.example.com',
+      'web02.example.com',
+      'web03.example.com',
+      'web-canary',
+      'db1',
+      'control',
+    ])
     expect(inv.groups.get('webservers')).toEqual(['web01.example.com', 'web02.example.com', 'web03.example.com', 'web-canary'])
     expect(inv.groups.get('staging')).toEqual(['web01.example.com', 'web02.example.com', 'web03.example.com', 'web-canary', 'db1'])
     expect(inv.groups.get('all')).toHaveLength(7)
@@ -75,7 +85,14 @@ describe('Ansible YAML inventory', () => {
     const canary = inv.hosts.get('web-canary')!
     // webservers is nested deeper than staging, so its role wins; host vars win over both
     expect(canary.vars).toMatchObject({ app: 'blog', env: 'staging', role: 'web', weight: 0 })
-    expect(canary).toMatchObject({ address: '10.0.1.50', port: 2222, user: 'deploy', identityFile: join(homedir(), '.ssh/deploy_ed25519'), become: { user: 'root' }, transport: 'ssh' })
+    expect(canary).toMatchObject({
+      address: '10.0.1.50',
+      port: 2222,
+      user: 'deploy',
+      identityFile: join(homedir(), '.ssh/deploy_ed25519'),
+      become: { user: 'root' },
+      transport: 'ssh',
+    })
     // Ansible's connection vars are explicit wherever they are set: they win over ~/.ssh/config
     expect(canary.explicit).toEqual(expect.arrayContaining(['address', 'port', 'user', 'identityFile']))
     expect(canary.source).toMatch(/inventory\.yml:12$/)
@@ -86,7 +103,11 @@ describe('Ansible YAML inventory', () => {
 
   it('maps become, bastion args and ansible_connection: local', async () => {
     const inv = (await loadInventories([file('inventory2.yml', INVENTORY)]))!
-    expect(inv.hosts.get('db1')).toMatchObject({ address: '10.0.2.10', become: { user: 'postgres', passwordEnv: 'DB_SUDO_PASSWORD' }, proxyJump: 'ops@bastion.example.com:2200' })
+    expect(inv.hosts.get('db1')).toMatchObject({
+      address: '10.0.2.10',
+      become: { user: 'postgres', passwordEnv: 'DB_SUDO_PASSWORD' },
+      proxyJump: 'ops@bastion.example.com:2200',
+    })
     expect(inv.hosts.get('control')!.transport).toBe('local')
     expect(inv.hosts.get('lonely.example.com')!.become).toBeUndefined()
   })
@@ -111,7 +132,9 @@ describe('Ansible YAML inventory', () => {
     expect(err).toBeInstanceOf(InventoryError)
     const lines = (err as Error).message.split('\n')
     expect(lines).toHaveLength(6)
-    expect(lines[0]).toMatch(/bad\.yml:4:25: host "web1": ansible_password: verify takes passwords only from environment variables; write ansible_password: "\{\{ lookup\('env', 'NAME'\) \}\}"/)
+    expect(lines[0]).toMatch(
+      /bad\.yml:4:25: host "web1": ansible_password: verify takes passwords only from environment variables; write ansible_password: "\{\{ lookup\('env', 'NAME'\) \}\}"/,
+    )
     expect(lines[1]).toMatch(/bad\.yml:5:30: .*only sudo is supported, got "su"/)
     expect(lines[2]).toMatch(/bad\.yml:7:21: .*ansible_port: must be an integer from 1 to 65535, got "http"/)
     expect(lines[3]).toMatch(/bad\.yml:8:21: .*Jinja templates are not evaluated/)

@@ -75,7 +75,9 @@ describe('${env:NAME}', () => {
       literal: '${env:NOT_A_REF}',
       region: 'eu-west-1',
     })
-    expect(resolveEnvRefsOrThrow(selectHosts(inv, 'web-2', {}), { DB_PASSWORD: 'x', REGION: 'us-east-1' })[0]!.vars.region).toBe('us-east-1')
+    expect(resolveEnvRefsOrThrow(selectHosts(inv, 'web-2', {}), { DB_PASSWORD: 'x', REGION: 'us-east-1' })[0]!.vars.region).toBe(
+      'us-east-1',
+    )
   })
 
   it('an unset variable is an error naming the line, the hosts, the var and the variable', () => {
@@ -101,6 +103,8 @@ describe('${env:NAME}', () => {
 
   it('a malformed reference is an error even in lenient mode', () => {
     const [host] = selectHosts(inv, 'web-2', { bad: '${env:9LIVES}' })
-    expect(resolveEnvRefs([host!], {}, { lenient: true }).problems).toEqual([`--var web-2: bad: "\${env:9LIVES}" is not a valid reference (write \${env:NAME}, NAME letters, digits and _)`])
+    expect(resolveEnvRefs([host!], {}, { lenient: true }).problems).toEqual([
+      `--var web-2: bad: "\${env:9LIVES}" is not a valid reference (write \${env:NAME}, NAME letters, digits and _)`,
+    ])
   })
 })

@@ -6,7 +6,9 @@ import { InventoryError } from '../../src/errors.ts'
 import { loadInventories, loadInventory } from '../../src/inventory/load.ts'
 
 let dir: string
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'layered-inv-')) })
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'layered-inv-'))
+})
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 function file(name: string, text: string): string {
@@ -56,7 +58,13 @@ describe('--inventory given several times', () => {
     expect(inv.groups.get('staging')).toEqual(['web-1', 'web-2', 'db-1'])
     const web2 = inv.hosts.get('web-2')!
     expect(web2.vars).toEqual({ app: 'blog', env: 'staging', db: { host: 'db.staging.internal', port: 5432 }, role: 'web', weight: 2 })
-    expect(web2).toMatchObject({ address: '10.1.0.11'.replace('11', '12'), user: 'deploy', knownHosts: '/etc/verify/known_hosts', proxyJump: 'bastion-staging', become: { user: 'root' } })
+    expect(web2).toMatchObject({
+      address: '10.1.0.11'.replace('11', '12'),
+      user: 'deploy',
+      knownHosts: '/etc/verify/known_hosts',
+      proxyJump: 'bastion-staging',
+      become: { user: 'root' },
+    })
     expect(web2.explicit).toEqual(['address'])
     expect(web2.source).toMatch(/staging\.yaml:8$/)
     expect(inv.hosts.get('db-1')).toMatchObject({ user: 'postgres', become: { user: 'postgres' }, vars: { role: 'db' } })
@@ -76,13 +84,21 @@ describe('--inventory given several times', () => {
     expect(err).toBeInstanceOf(InventoryError)
     expect((err as Error).message).toMatch(/broken\.yaml:3:19: group "prod" includes unknown group "nosuch"/)
     const schema = file('schema.yaml', 'hosts:\n  web-1: { adress: 10.0.0.1 }\n')
-    await expect(loadInventories([file('base4.yaml', BASE), schema])).rejects.toThrow(/schema\.yaml:2:\d+: hosts\.web-1: unknown key "adress"/)
+    await expect(loadInventories([file('base4.yaml', BASE), schema])).rejects.toThrow(
+      /schema\.yaml:2:\d+: hosts\.web-1: unknown key "adress"/,
+    )
     const cycle = file('cycle.yaml', 'groups:\n  web:\n    groups: [db]\n  db:\n    groups: [web]\n')
     await expect(loadInventories([cycle, file('empty.yaml', '')])).rejects.toThrow(/cycle\.yaml:\d+:\d+: group cycle/)
   })
 
   it('resolves one hosts.yaml the same through layers as through the single-file loader', async () => {
-    const single = file('single.yaml', `${BASE}hosts:\n  web-9: { address: 10.9.9.9, vars: { weight: 1 } }\n  db-9:\n`.replace('groups:\n  web:\n    vars', 'groups:\n  web:\n    hosts: [web-9]\n    vars'))
+    const single = file(
+      'single.yaml',
+      `${BASE}hosts:\n  web-9: { address: 10.9.9.9, vars: { weight: 1 } }\n  db-9:\n`.replace(
+        'groups:\n  web:\n    vars',
+        'groups:\n  web:\n    hosts: [web-9]\n    vars',
+      ),
+    )
     const direct = await loadInventory(single)
     const layered = (await loadInventories([single, file('nothing.yaml', '')]))!
     for (const name of ['web-9', 'db-9']) expect(layered.hosts.get(name)).toEqual(direct.hosts.get(name))

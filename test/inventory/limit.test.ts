@@ -2,10 +2,17 @@ import { describe, expect, it } from 'vitest'
 import { applyLimit, globToRegExp, parseHostList, parseShard, selectShard } from '../../src/inventory/limit.ts'
 import type { HostSpec } from '../../src/model.ts'
 
-const host = (name: string, groups: string[] = [], address = `${name}.example.com`): HostSpec => ({ name, address, port: 22, transport: 'ssh', groups, vars: {} })
-const web = ['web-1', 'web-2', 'web-3', 'web-10'].map((n) => host(n, ['web', n === 'web-1' ? 'canary' : 'rest']))
+const host = (name: string, groups: string[] = [], address = `${name}.example.com`): HostSpec => ({
+  name,
+  address,
+  port: 22,
+  transport: 'ssh',
+  groups,
+  vars: {},
+})
+const web = ['web-1', 'web-2', 'web-3', 'web-10'].map(n => host(n, ['web', n === 'web-1' ? 'canary' : 'rest']))
 const hosts = [...web, host('db-1', ['db'], '10.0.0.5')]
-const names = (hs: HostSpec[]) => hs.map((h) => h.name)
+const names = (hs: HostSpec[]) => hs.map(h => h.name)
 
 describe('--limit', () => {
   it('narrows by name, glob, class, group and address glob, keeping the selection order', () => {
@@ -44,9 +51,9 @@ describe('--shard', () => {
   it('deals sorted names round-robin: every host in exactly one shard, whatever the input order', () => {
     const many = Array.from({ length: 11 }, (_, i) => host(`h-${String(i).padStart(2, '0')}`))
     const shuffled = [...many].reverse()
-    const shards = [1, 2, 3].map((index) => names(selectShard(shuffled, { index, count: 3 })))
+    const shards = [1, 2, 3].map(index => names(selectShard(shuffled, { index, count: 3 })))
     expect(shards.flat().sort()).toEqual(names(many))
-    expect(shards.map((s) => s.length)).toEqual([4, 4, 3])
+    expect(shards.map(s => s.length)).toEqual([4, 4, 3])
     // the same shard from a differently ordered selection holds the same hosts
     expect(names(selectShard(many, { index: 2, count: 3 })).sort()).toEqual([...shards[1]!].sort())
     expect(shards[0]).toEqual(['h-09', 'h-06', 'h-03', 'h-00'])
@@ -59,7 +66,12 @@ describe('--shard', () => {
 
 describe('--hosts - (stdin)', () => {
   it('reads one per line or comma-separated, ignoring blanks and comments', () => {
-    expect(parseHostList('web-1\nweb-2, web-3\n\n# drained:\n  deploy@10.0.0.7:2222  # new box\n')).toEqual(['web-1', 'web-2', 'web-3', 'deploy@10.0.0.7:2222'])
+    expect(parseHostList('web-1\nweb-2, web-3\n\n# drained:\n  deploy@10.0.0.7:2222  # new box\n')).toEqual([
+      'web-1',
+      'web-2',
+      'web-3',
+      'deploy@10.0.0.7:2222',
+    ])
     expect(parseHostList('\n# nothing\n')).toEqual([])
   })
 })

@@ -33,8 +33,8 @@ async function loadError(yaml: string): Promise<string> {
 
 function dedent(text: string): string {
   const lines = text.replace(/^\n/, '').split('\n')
-  const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => l.match(/^ */)![0].length))
-  return lines.map((l) => l.slice(indent)).join('\n')
+  const indent = Math.min(...lines.filter(l => l.trim() !== '').map(l => l.match(/^ */)![0].length))
+  return lines.map(l => l.slice(indent)).join('\n')
 }
 
 describe('loadInventory: hosts and defaults', () => {
@@ -110,7 +110,9 @@ describe('loadInventory: hosts and defaults', () => {
           hosts: [web-3]
     `)
     expect(inv.hosts.get('web-3')).toMatchObject({ address: 'web-3', groups: ['web'], source: `${file}:3` })
-    expect(inv.warnings).toEqual([`${file}:3:13: host "web-3" is listed in group "web" but defined nowhere; connecting to "web-3" as its address`])
+    expect(inv.warnings).toEqual([
+      `${file}:3:13: host "web-3" is listed in group "web" but defined nowhere; connecting to "web-3" as its address`,
+    ])
   })
 
   it('allows a name that is both a host and a group (selection decides)', async () => {
@@ -321,10 +323,7 @@ describe('loadInventory: errors name file:line', () => {
         c: { groups: [a] }
         d: { groups: [d] }
     `)
-    expect(message.split('\n')).toEqual([
-      `${file}:4:17: group cycle: a -> b -> c -> a`,
-      `${file}:5:17: group cycle: d -> d`,
-    ])
+    expect(message.split('\n')).toEqual([`${file}:4:17: group cycle: a -> b -> c -> a`, `${file}:5:17: group cycle: d -> d`])
   })
 
   it('reserves "local" for the built-in local target', async () => {

@@ -8,7 +8,7 @@ import { loadInventories, loadInventory } from '../../src/inventory/load.ts'
 
 const calls = vi.hoisted(() => ({ parsed: [] as string[], read: [] as string[] }))
 
-vi.mock('yaml', async (importOriginal) => {
+vi.mock('yaml', async importOriginal => {
   const yaml = await importOriginal<typeof import('yaml')>()
   return {
     ...yaml,
@@ -19,7 +19,7 @@ vi.mock('yaml', async (importOriginal) => {
   }
 })
 
-vi.mock('node:fs/promises', async (importOriginal) => {
+vi.mock('node:fs/promises', async importOriginal => {
   const fs = await importOriginal<typeof import('node:fs/promises')>()
   return {
     ...fs,
@@ -31,7 +31,9 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 })
 
 let dir: string
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'parse-once-')) })
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'parse-once-'))
+})
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 beforeEach(() => {
   calls.parsed.length = 0

@@ -36,7 +36,7 @@ afterAll(async () => {
 })
 
 function names(hosts: Array<{ name: string }>): string[] {
-  return hosts.map((h) => h.name)
+  return hosts.map(h => h.name)
 }
 
 function configError(fn: () => unknown): string {
@@ -98,7 +98,7 @@ describe('selectHosts: vars', () => {
 
   it('gives ad-hoc and local targets only the overrides', () => {
     const hosts = selectHosts(inv, 'local,10.0.0.5', { build: 7 })
-    expect(hosts.map((h) => h.vars)).toEqual([{ build: 7 }, { build: 7 }])
+    expect(hosts.map(h => h.vars)).toEqual([{ build: 7 }, { build: 7 }])
   })
 })
 
@@ -137,7 +137,7 @@ describe('selectHosts: local and ad-hoc addresses', () => {
       { name: 'ops@[::1]', address: '::1', port: 22, user: 'ops' },
       { name: 'fe80::2', address: 'fe80::2', port: 22, user: undefined },
     ])
-    expect(hosts.every((h) => h.transport === 'ssh')).toBe(true)
+    expect(hosts.every(h => h.transport === 'ssh')).toBe(true)
   })
 
   it('rejects malformed addresses with the reason', () => {

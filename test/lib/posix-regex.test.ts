@@ -34,8 +34,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 function grepLines(re: RegExp): number[] {
   const { ere, ignoreCase } = toPosixEre(re)
   try {
-    const out = execFileSync('grep', ['-n', '-E', ...(ignoreCase ? ['-i'] : []), '-e', ere, '--', file], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } })
-    return out.split('\n').filter((l) => l !== '').map((l) => Number(l.split(':')[0]))
+    const out = execFileSync('grep', ['-n', '-E', ...(ignoreCase ? ['-i'] : []), '-e', ere, '--', file], {
+      encoding: 'utf8',
+      env: { ...process.env, LC_ALL: 'C' },
+    })
+    return out
+      .split('\n')
+      .filter(l => l !== '')
+      .map(l => Number(l.split(':')[0]))
   } catch (error) {
     if ((error as { status?: number }).status === 1) return []
     throw error
@@ -48,10 +54,42 @@ function jsLines(re: RegExp): number[] {
 
 describe('toPosixEre: grep -E on the host matches the same lines as the RegExp here', () => {
   const patterns: RegExp[] = [
-    /listen \d+;/, /^listen\s+\d+/, /^\s*server_name\s.*example/, /[\w-z]{6}/,
-    /TLSv1\.[23]/, /^#/, /loglevel warn/i, /app-\d+\.\d+\.\d+/, /[\]^\-[\\]/, /\t/, /\$\d+\.\d{2}/, /\(approx\)/, /\{x\}/,
-    /^$/, /x\{2\}y/, /a{3}\+/, /(?:listen|ssl)_?\w+ \d+/, /(?<port>\d{4})/, /[^a-z ;#]/, /[\d.]+;$/, /\w+=\S+/, /[\s\S]/, /[^]/, /[\S]{20}/, /[a\W]{2}/,
-    /ssl.*?;/, /a+?/, /\W\W/, /\D{3,}/, /[a-c\d]{2}/, /[-a]/, /[a-]/, /[\^]/, /[\\]/, /\//, /end}/,
+    /listen \d+;/,
+    /^listen\s+\d+/,
+    /^\s*server_name\s.*example/,
+    /[\w-z]{6}/,
+    /TLSv1\.[23]/,
+    /^#/,
+    /loglevel warn/i,
+    /app-\d+\.\d+\.\d+/,
+    /[\]^\-[\\]/,
+    /\t/,
+    /\$\d+\.\d{2}/,
+    /\(approx\)/,
+    /\{x\}/,
+    /^$/,
+    /x\{2\}y/,
+    /a{3}\+/,
+    /(?:listen|ssl)_?\w+ \d+/,
+    /(?<port>\d{4})/,
+    /[^a-z ;#]/,
+    /[\d.]+;$/,
+    /\w+=\S+/,
+    /[\s\S]/,
+    /[^]/,
+    /[\S]{20}/,
+    /[a\W]{2}/,
+    /ssl.*?;/,
+    /a+?/,
+    /\W\W/,
+    /\D{3,}/,
+    /[a-c\d]{2}/,
+    /[-a]/,
+    /[a-]/,
+    /[\^]/,
+    /[\\]/,
+    /\//,
+    /end}/,
   ]
   for (const re of patterns) {
     it(String(re), () => {
@@ -62,9 +100,16 @@ describe('toPosixEre: grep -E on the host matches the same lines as the RegExp h
 
 describe('toPosixEre refuses what POSIX ERE would read differently', () => {
   const refused: Array<[RegExp, RegExp]> = [
-    [/(?=x)/, /lookahead/], [/(?<!x)y/, /lookahead/], [/\bword\b/, /word boundaries/], [/(a)\1/, /backreferences/],
-    [/a\nb/, /one line at a time/], [/\u00e9/, /\\u escapes/], [/é/, /non-ASCII/], [/[é]/, /non-ASCII/],
-    [/[^\S\d]/, /inside \[\^\.\.\.\]/], [/[]/, /empty class/],
+    [/(?=x)/, /lookahead/],
+    [/(?<!x)y/, /lookahead/],
+    [/\bword\b/, /word boundaries/],
+    [/(a)\1/, /backreferences/],
+    [/a\nb/, /one line at a time/],
+    [/\u00e9/, /\\u escapes/],
+    [/é/, /non-ASCII/],
+    [/[é]/, /non-ASCII/],
+    [/[^\S\d]/, /inside \[\^\.\.\.\]/],
+    [/[]/, /empty class/],
   ]
   for (const [re, why] of refused) {
     it(String(re), () => {

@@ -1,7 +1,14 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { compareDebian, compareRpmEvr, parseConstraint, parseDebianVersion, rpmvercmp, satisfiesVersion } from '../../src/lib/version-compare.ts'
+import {
+  compareDebian,
+  compareRpmEvr,
+  parseConstraint,
+  parseDebianVersion,
+  rpmvercmp,
+  satisfiesVersion,
+} from '../../src/lib/version-compare.ts'
 
 // [a, b, sign of compare(a, b)] — each row also checked against `dpkg --compare-versions` when dpkg is present.
 const DEBIAN: Array<[string, string, -1 | 0 | 1]> = [
@@ -115,7 +122,10 @@ describe('RPM version ordering', () => {
 describe('version constraints', () => {
   it('parses operators, conjunctions and parentheses', () => {
     expect(parseConstraint('>= 1.2.3')).toEqual([{ operator: '>=', version: '1.2.3' }])
-    expect(parseConstraint('(>= 1.2, < 2)')).toEqual([{ operator: '>=', version: '1.2' }, { operator: '<', version: '2' }])
+    expect(parseConstraint('(>= 1.2, < 2)')).toEqual([
+      { operator: '>=', version: '1.2' },
+      { operator: '<', version: '2' },
+    ])
     expect(parseConstraint('1:2.0-1')).toEqual([{ operator: '=', version: '1:2.0-1' }])
     expect(parseConstraint('<< 2')).toEqual([{ operator: '<', version: '2' }])
     expect(parseConstraint('>>2')).toEqual([{ operator: '>', version: '2' }])

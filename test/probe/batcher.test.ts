@@ -11,7 +11,7 @@ const raw = (key: string, script: string, args: string[] = [], extra: Partial<Fa
   describe: key,
   script,
   args,
-  parse: (r) => r,
+  parse: r => r,
   ...extra,
 })
 
@@ -33,7 +33,7 @@ describe('FactBatcher over /bin/sh', () => {
   it('answers 25 facts requested in the same tick with one exec', async () => {
     const { batcher, transport } = makeBatcher()
     const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => batcher.get(raw(`f${i}`, 'echo "$1"', [String(i)]))))
-    expect(answers.map((a) => a.stdout.toString().trim())).toEqual(Array.from({ length: 25 }, (_, i) => String(i)))
+    expect(answers.map(a => a.stdout.toString().trim())).toEqual(Array.from({ length: 25 }, (_, i) => String(i)))
     expect(transport.execCount).toBe(1)
     expect(batcher.rounds).toBe(1)
   })
@@ -53,7 +53,7 @@ describe('FactBatcher over /bin/sh', () => {
     expect(await waitFor(() => batcher.probeMs === batcher.probeMs, 10_000)).toBe(true)
     expect(batcher.probeMs).toBeGreaterThanOrEqual(300)
     const done = batcher.probeMs
-    await new Promise((r) => setTimeout(r, 50)) // time passing is the point: nothing in flight, nothing counted
+    await new Promise(r => setTimeout(r, 50)) // time passing is the point: nothing in flight, nothing counted
     expect(batcher.probeMs).toBe(done) // nothing in flight: no longer counting
   })
 
@@ -70,7 +70,7 @@ describe('FactBatcher over /bin/sh', () => {
     const hostile = [`$(touch ${marker})`, `\`touch ${marker}\``, `a'b"c`, `x\ntouch ${marker}`, `-n`, ` spaced out `, `;touch ${marker};`]
     const { batcher } = makeBatcher()
     const answers = await Promise.all(hostile.map((h, i) => batcher.get(raw(`h${i}`, 'printf "%s" "$1"', [h]))))
-    expect(answers.map((a) => a.stdout.toString())).toEqual(hostile)
+    expect(answers.map(a => a.stdout.toString())).toEqual(hostile)
     expect(existsSync(marker)).toBe(false)
   })
 
@@ -84,7 +84,11 @@ describe('FactBatcher over /bin/sh', () => {
     const { batcher, transport } = makeBatcher(1)
     const started = Date.now()
     const tag = `verify-hung-${process.pid}-${Date.now()}`
-    const [before, hung, after] = await Promise.all([batcher.get(raw('before', 'echo before')), batcher.get(raw('hung', 'exec sleep 30', [tag])), batcher.get(raw('after', 'echo after'))])
+    const [before, hung, after] = await Promise.all([
+      batcher.get(raw('before', 'echo before')),
+      batcher.get(raw('hung', 'exec sleep 30', [tag])),
+      batcher.get(raw('after', 'echo after')),
+    ])
     expect(before.stdout.toString()).toBe('before\n')
     expect(hung.timedOut).toBe(true)
     expect(after.stdout.toString()).toBe('after\n')
@@ -92,13 +96,19 @@ describe('FactBatcher over /bin/sh', () => {
     expect(transport.execCount).toBe(2)
     // the watchdog killed the batch's process group: nothing of the hung fact is left running
     const { execFileSync } = await import('node:child_process')
-    const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes(tag))
+    const left = execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter(l => l.includes(tag))
     expect(left).toEqual([])
   })
 
   it('caps a fact that prints too much and says so', async () => {
     const { batcher } = makeBatcher(10, 1000)
-    const [big, small] = await Promise.all([batcher.get(raw('big', 'yes hello | head -c 5000000')), batcher.get(raw('small', 'echo small'))])
+    const [big, small] = await Promise.all([
+      batcher.get(raw('big', 'yes hello | head -c 5000000')),
+      batcher.get(raw('small', 'echo small')),
+    ])
     expect(big.truncated).toBe(true)
     expect(big.stdout.length).toBe(1000)
     expect(small.stdout.toString()).toBe('small\n')
@@ -114,7 +124,12 @@ describe('FactBatcher over /bin/sh', () => {
 
   it('turns a parse failure into a FactError for that fact only', async () => {
     const { batcher } = makeBatcher()
-    const bad = batcher.get({ ...raw('bad', 'echo x'), parse: () => { throw new Error('unparseable') } })
+    const bad = batcher.get({
+      ...raw('bad', 'echo x'),
+      parse: () => {
+        throw new Error('unparseable')
+      },
+    })
     const good = batcher.get(raw('good', 'echo y'))
     await expect(bad).rejects.toBeInstanceOf(FactError)
     await expect(bad).rejects.toThrow(/bad: unparseable/)
@@ -138,7 +153,7 @@ describe('FactBatcher rounds', () => {
       return batcher.get(raw(second, `echo ${second}`))
     }
     const answers = await Promise.all([chain('a', '0', 'a2'), chain('b', '0.3', 'b2')])
-    expect(answers.map((a) => a.stdout.toString())).toEqual(['a2\n', 'b2\n'])
+    expect(answers.map(a => a.stdout.toString())).toEqual(['a2\n', 'b2\n'])
     expect(transport.execCount).toBe(2)
   })
 })

@@ -21,7 +21,9 @@ class RecordingTransport implements Transport {
     this.scripts.push(options.script)
     return { exitCode: 0, stderr: '' }
   }
-  async openTcp(): Promise<never> { throw new Error('no TCP in this test') }
+  async openTcp(): Promise<never> {
+    throw new Error('no TCP in this test')
+  }
   async close(): Promise<void> {}
 }
 
@@ -34,17 +36,27 @@ async function benchBatch(): Promise<string> {
   const revisionFile = `${app}/current/REVISION`
   // the first fact each check awaits, in declaration order (http and serverStatus read no fact)
   const asks = () => [
-    file(`${app}/current`), file(revisionFile), file(revisionFile).content, file(releases), directory(releases),
-    file(`${releases}/20260101/REVISION`), file(`${app}/shared/log`), file(`${app}/current/public`), file(app),
-    proc('blog-app'), port(5000, { owner: false }), pkg('bash'), user('www-data'),
+    file(`${app}/current`),
+    file(revisionFile),
+    file(revisionFile).content,
+    file(releases),
+    directory(releases),
+    file(`${releases}/20260101/REVISION`),
+    file(`${app}/shared/log`),
+    file(`${app}/current/public`),
+    file(app),
+    proc('blog-app'),
+    port(5000, { owner: false }),
+    pkg('bash'),
+    user('www-data'),
   ]
-  await runInHost(ctx, () => Promise.allSettled(asks().map((a) => Promise.resolve(a))))
+  await runInHost(ctx, () => Promise.allSettled(asks().map(a => Promise.resolve(a))))
   facts.close()
   // the nonce is random per batch
   return transport.scripts[0]!.replace(/V[0-9a-f]{32}/g, 'V<nonce>')
 }
 
-describe('the bench spec\'s first batch', () => {
+describe("the bench spec's first batch", () => {
   it('is the script recorded in fixtures/bench-batch.txt (UPDATE_GOLDEN=1 rewrites it)', async () => {
     const script = await benchBatch()
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, script)

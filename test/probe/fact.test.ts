@@ -3,20 +3,35 @@ import { describe, expect, it } from 'vitest'
 import { ExpectationError, FactError } from '../../src/errors.ts'
 import { defineFact, missingPathFailure, type RawFact } from '../../src/probe/fact.ts'
 
-const raw = (exitCode: number, stdout = '', stderr = '', truncated = false): RawFact => ({ stdout: Buffer.from(stdout), stderr: Buffer.from(stderr), exitCode, truncated, timedOut: false })
+const raw = (exitCode: number, stdout = '', stderr = '', truncated = false): RawFact => ({
+  stdout: Buffer.from(stdout),
+  stderr: Buffer.from(stderr),
+  exitCode,
+  truncated,
+  timedOut: false,
+})
 const text = (r: RawFact) => r.stdout.toString()
 
 describe('defineFact', () => {
-  it('parses exit 0; any other status is factFailure with the host\'s words; args default to none', () => {
+  it("parses exit 0; any other status is factFailure with the host's words; args default to none", () => {
     const fact = defineFact({ key: 'k', describe: 'read x', script: 'cat x', parse: text })
     expect(fact.args).toEqual([])
     expect(fact.parse(raw(0, 'hello'))).toBe('hello')
-    expect(() => fact.parse(raw(2, '', 'cat: x: Permission denied'))).toThrow(new FactError('read x: failed with exit 2: cat: x: Permission denied'))
+    expect(() => fact.parse(raw(2, '', 'cat: x: Permission denied'))).toThrow(
+      new FactError('read x: failed with exit 2: cat: x: Permission denied'),
+    )
     expect(() => fact.parse(raw(127, '', 'sh: cat: not found'))).toThrow(/a required command is missing on the host/)
   })
 
   it('answers: statuses that are answers ("any": parse reads the status); failure: the error for the others', () => {
-    const grep = defineFact({ key: 'g', describe: 'search f', script: 'grep -c', answers: [0, 1], failure: (request, r) => missingPathFailure(request, 'f', r), parse: (r) => r.exitCode })
+    const grep = defineFact({
+      key: 'g',
+      describe: 'search f',
+      script: 'grep -c',
+      answers: [0, 1],
+      failure: (request, r) => missingPathFailure(request, 'f', r),
+      parse: r => r.exitCode,
+    })
     expect(grep.parse(raw(1, '0'))).toBe(1)
     expect(() => grep.parse(raw(2, '', 'grep: f: No such file or directory'))).toThrow(ExpectationError)
     const any = defineFact({ key: 'a', describe: 'a', script: 'x', answers: 'any', parse: (r, request) => `${request.key} ${r.exitCode}` })

@@ -26,14 +26,20 @@ function parser(caps: Record<number, number> = {}) {
       order.push(id)
       facts.set(id, { ...raw, stdout: raw.stdout.toString('latin1'), stderr: raw.stderr.toString('latin1') })
     },
-    onStart: (id) => started.push(id),
-    onOverflow: (id) => overflows.push(id),
-    onFatal: (reason) => fatal.push(reason),
+    onStart: id => started.push(id),
+    onOverflow: id => overflows.push(id),
+    onFatal: reason => fatal.push(reason),
   })
   return { p, facts, order, started, overflows, fatal }
 }
 
-const answer = (stdout: string, stderr = '', exitCode = 0, truncated = false): Frame => ({ stdout, stderr, exitCode, truncated, timedOut: false })
+const answer = (stdout: string, stderr = '', exitCode = 0, truncated = false): Frame => ({
+  stdout,
+  stderr,
+  exitCode,
+  truncated,
+  timedOut: false,
+})
 
 // Both streams of a two-fact batch, with what a host can put around and inside the frames.
 const NOISE_OUT = 'Welcome to host-1\nLast login: Mon Dec  7 14:00:00 2026\n' + `${N.slice(0, 12)}` // ends in a marker's first bytes
@@ -92,7 +98,7 @@ describe('FrameParser: chunk boundaries', () => {
     expect(r.p.ended).toBe(true)
   })
 
-  it('gives the same answers cut at every pair of offsets in a fact\'s closing marker and the next one\'s opening', () => {
+  it("gives the same answers cut at every pair of offsets in a fact's closing marker and the next one's opening", () => {
     const from = OUT.indexOf(Z(0, 0)) - 1
     const to = OUT.indexOf(S(1)) + S(1).length + 1
     for (let a = from; a <= to; a++) {
@@ -145,7 +151,7 @@ describe('FrameParser: payloads', () => {
     const payload = Buffer.concat([all, invalid, all])
     const r = parser()
     const bytes: RawFact[] = []
-    const p = new FrameParser(N, new Map(), { onFact: (_id, raw) => bytes.push(raw), onFatal: (reason) => r.fatal.push(reason) })
+    const p = new FrameParser(N, new Map(), { onFact: (_id, raw) => bytes.push(raw), onFatal: reason => r.fatal.push(reason) })
     p.push(Buffer.concat([Buffer.from(S(7)), payload, Buffer.from(Z(7, 0))]))
     // stderr in 3-byte chunks: a multi-byte sequence never arrives whole
     const err = Buffer.concat([Buffer.from(S(7)), payload, Buffer.from(Zerr(7))])
@@ -160,7 +166,12 @@ describe('FrameParser: payloads', () => {
     const r = parser()
     r.p.push(`${S(0)}${Z(0, 0)}${S(1)}${N}${Z(1, 1)}`)
     r.p.pushStderr(`${S(0)}${Zerr(0)}${S(1)}${Zerr(1)}`)
-    expect(r.facts).toEqual(new Map([[0, answer('')], [1, answer(N, '', 1)]]))
+    expect(r.facts).toEqual(
+      new Map([
+        [0, answer('')],
+        [1, answer(N, '', 1)],
+      ]),
+    )
   })
 })
 
@@ -195,7 +206,12 @@ describe('FrameParser: the byte cap', () => {
     const r = parser({ 0: 3, 1: 3 })
     r.p.push(`${S(0)}abcdef${Z(0, 0)}${S(1)}ab${Z(1, 0)}${E}`)
     r.p.pushStderr(`${S(0)}${Zerr(0)}${S(1)}${Zerr(1)}`)
-    expect(r.facts).toEqual(new Map([[0, answer('abc', '', 0, true)], [1, answer('ab')]]))
+    expect(r.facts).toEqual(
+      new Map([
+        [0, answer('abc', '', 0, true)],
+        [1, answer('ab')],
+      ]),
+    )
     expect(r.overflows).toEqual([0])
     expect(r.p.ended).toBe(true)
   })
@@ -219,7 +235,7 @@ describe('FrameParser: streams that end early or say something unknown', () => {
     expect(r.p.partial(0)).toBeUndefined() // answered facts are not partial
   })
 
-  it('a stream cut inside a closing marker: the fact stays open and the marker\'s bytes are never data', () => {
+  it("a stream cut inside a closing marker: the fact stays open and the marker's bytes are never data", () => {
     const r = parser()
     r.p.pushStderr(`${S(0)}${Zerr(0)}`)
     r.p.push(`${S(0)}answer${Z(0, 0).slice(0, -3)}`)
@@ -235,7 +251,7 @@ describe('FrameParser: streams that end early or say something unknown', () => {
     expect(r.p.partial(0)!.stderr.toString()).toBe('waiting for lock')
   })
 
-  it('stdout closed its frame but stderr\'s closing marker was lost: finish() completes the fact with its status', () => {
+  it("stdout closed its frame but stderr's closing marker was lost: finish() completes the fact with its status", () => {
     const r = parser()
     const err = 'permission denied, '.repeat(4)
     r.p.push(`${S(0)}out${Z(0, 2)}`)

@@ -32,7 +32,11 @@ function run(script: string, argv: string[] = ['sh', '-s']): Promise<Ran> {
     child.stdin.on('error', () => {}) // the batch may be gone before stdin ends
     child.stdin.write(script)
     // a batch that hangs fails the test instead of holding the worker
-    const guard = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch {} }, 20_000)
+    const guard = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {}
+    }, 20_000)
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
     child.on('exit', (code, signal) => {
       exit = { code, signal }
@@ -46,9 +50,15 @@ function run(script: string, argv: string[] = ['sh', '-s']): Promise<Ran> {
   })
 }
 
-const fact = (id: number, script: string, args: string[] = [], extra: Partial<FactRequest<unknown>> = {}, maxBytes = 1024 * 1024): ScriptFact => ({
+const fact = (
+  id: number,
+  script: string,
+  args: string[] = [],
+  extra: Partial<FactRequest<unknown>> = {},
+  maxBytes = 1024 * 1024,
+): ScriptFact => ({
   id,
-  request: { key: `f${id}`, describe: `f${id}`, script, args, parse: (r) => r, ...extra },
+  request: { key: `f${id}`, describe: `f${id}`, script, args, parse: r => r, ...extra },
   timeoutSec: 10,
   maxBytes,
 })
@@ -58,11 +68,13 @@ function parse(ran: Pick<Ran, 'out' | 'err'>, facts: readonly ScriptFact[], rand
   const answers = new Map<number, RawFact>()
   const started: number[] = []
   const overflows: number[] = []
-  const parser = new FrameParser(NONCE, new Map(facts.map((f) => [f.id, f.maxBytes])), {
+  const parser = new FrameParser(NONCE, new Map(facts.map(f => [f.id, f.maxBytes])), {
     onFact: (id, raw) => answers.set(id, raw),
-    onStart: (id) => started.push(id),
-    onOverflow: (id) => overflows.push(id),
-    onFatal: (reason) => { throw new Error(`fatal: ${reason}`) },
+    onStart: id => started.push(id),
+    onOverflow: id => overflows.push(id),
+    onFatal: reason => {
+      throw new Error(`fatal: ${reason}`)
+    },
   })
   let o = 0
   let e = 0
@@ -76,18 +88,22 @@ function parse(ran: Pick<Ran, 'out' | 'err'>, facts: readonly ScriptFact[], rand
   return { answers, started, overflows, ended: parser.ended, partial: (id: number) => parser.partial(id) }
 }
 
-const text = (raw: RawFact | undefined) => raw && { stdout: raw.stdout.toString('latin1'), stderr: raw.stderr.toString('latin1'), exitCode: raw.exitCode, truncated: raw.truncated }
+const text = (raw: RawFact | undefined) =>
+  raw && { stdout: raw.stdout.toString('latin1'), stderr: raw.stderr.toString('latin1'), exitCode: raw.exitCode, truncated: raw.truncated }
 
 /** Live (not zombie) processes of a process group, from /proc. */
 function groupMembers(pgid: number): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid && isAlive(pid)
-    } catch {
-      return false
-    }
-  })
+  return readdirSync('/proc')
+    .filter(e => /^\d+$/.test(e))
+    .map(Number)
+    .filter(pid => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid && isAlive(pid)
+      } catch {
+        return false
+      }
+    })
 }
 
 /** Nothing of the batch's process group is left (the watchdog included). */
@@ -116,7 +132,10 @@ const EXPECTED = new Map([
   [6, { stdout: '', stderr: '', exitCode: 0, truncated: false }],
   [7, { stdout: 'no newline', stderr: 'x\n\n', exitCode: 0, truncated: false }],
 ])
-const SHELLS = [['/bin/sh', '-s'], ['/bin/bash', '-s']].filter(([shell]) => existsSync(shell!))
+const SHELLS = [
+  ['/bin/sh', '-s'],
+  ['/bin/bash', '-s'],
+].filter(([shell]) => existsSync(shell!))
 
 describe('buildScript run by a real shell, read by FrameParser', () => {
   it('defines each inline snippet once, however many facts use it', () => {
@@ -134,7 +153,7 @@ describe('buildScript run by a real shell, read by FrameParser', () => {
       for (let round = 0; round < 200; round++) {
         const r = parse(ran, FACTS, random)
         expect(new Map([...r.answers].map(([id, raw]) => [id, text(raw)])), `round ${round}`).toEqual(EXPECTED)
-        expect(r.started).toEqual(FACTS.map((f) => f.id))
+        expect(r.started).toEqual(FACTS.map(f => f.id))
         expect(r.ended).toBe(true)
       }
       expect(await groupGone(ran.pgid)).toBe(true)
@@ -161,7 +180,11 @@ describe('buildScript run by a real shell, read by FrameParser', () => {
   })
 
   it('the shell dies mid-fact: the facts before answer, the running one is left open with what it said, the rest never start, no end marker', async () => {
-    const facts = [fact(0, 'echo before'), fact(1, `printf 'going down %060d\\n' 0; printf 'last words %s\\n' "$(printf '%060d' 0)" >&2; kill -KILL $PPID; sleep 5`), fact(2, 'echo never')]
+    const facts = [
+      fact(0, 'echo before'),
+      fact(1, `printf 'going down %060d\\n' 0; printf 'last words %s\\n' "$(printf '%060d' 0)" >&2; kill -KILL $PPID; sleep 5`),
+      fact(2, 'echo never'),
+    ]
     const ran = await run(buildScript(NONCE, facts))
     expect(ran.signal).toBe('SIGKILL')
     const r = parse(ran, facts, prng(5))
@@ -186,7 +209,7 @@ describe('buildScript run by a real shell, read by FrameParser', () => {
     // end stdin once fact 1 is running, as the runner does when a fact overruns
     expect(await waitFor(() => Buffer.concat(out).includes(`\n${NONCE} S 1\n`), 10_000)).toBe(true)
     child.stdin.end()
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, s) => resolve(s)))
+    const signal = await new Promise<NodeJS.Signals | null>(resolve => child.on('close', (_code, s) => resolve(s)))
     expect(signal).toBe('SIGKILL')
     expect(Date.now() - started).toBeLessThan(10_000)
     const r = parse({ out: Buffer.concat(out), err: Buffer.alloc(0) }, facts, prng(9))

@@ -8,7 +8,7 @@ import { loadedSnippets, snippetBody } from '../../src/probe/snippet.ts'
 const SRC = path.resolve(import.meta.dirname, '../../src')
 
 function snippetFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(e => {
     const abs = path.join(dir, e.name)
     if (e.isDirectory()) return snippetFiles(abs)
     return /\.(sh|awk)$/.test(e.name) ? [abs] : []

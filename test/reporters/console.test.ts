@@ -43,14 +43,22 @@ function fewHosts(): RunResult {
   return runOf([
     host('web-1.example.com', [
       check(WEB, ['nginx', 'runs'], 'passed', { durationMs: 3 }),
-      check(WEB, ['nginx', 'serves 200'], 'failed', { expected: '200', actual: '503', message: 'status was not 200\n\x1b[31mbody: oops\x1b[0m' }),
+      check(WEB, ['nginx', 'serves 200'], 'failed', {
+        expected: '200',
+        actual: '503',
+        message: 'status was not 200\n\x1b[31mbody: oops\x1b[0m',
+      }),
       check(APP, ['app', 'release'], 'error', { errorKind: 'fact', message: 'cannot read /etc/release: permission denied' }),
       check(APP, ['app', 'canary'], 'skipped', { durationMs: 0, message: 'not a canary' }),
     ]),
-    host('db-1', [check('specs/db.spec.ts', ['pg', 'accepts connections'], 'error', { errorKind: 'unreachable', message: 'connection lost' })], {
-      status: 'error',
-      error: { kind: 'unreachable', message: 'connection lost' },
-    }),
+    host(
+      'db-1',
+      [check('specs/db.spec.ts', ['pg', 'accepts connections'], 'error', { errorKind: 'unreachable', message: 'connection lost' })],
+      {
+        status: 'error',
+        error: { kind: 'unreachable', message: 'connection lost' },
+      },
+    ),
     host('db-2', [], { status: 'error', error: { kind: 'auth', message: 'all configured authentication methods failed' } }, '10.0.0.2'),
   ])
 }
@@ -63,7 +71,9 @@ function manyHosts(): RunResult {
     const address = `10.1.${i >> 8}.${i & 255}`
     if (i % 40 === 0) {
       // each message names its own address: grouping must still see one cause
-      hosts.push(host(name, [], { status: 'error', error: { kind: 'unreachable', message: `connect ECONNREFUSED ${address}:22` } }, address))
+      hosts.push(
+        host(name, [], { status: 'error', error: { kind: 'unreachable', message: `connect ECONNREFUSED ${address}:22` } }, address),
+      )
       continue
     }
     const failed = i % 13 === 3
@@ -120,7 +130,10 @@ describe('renderConsole with a few hosts', () => {
 
   it('ends with PASS (exit 0) when everything passed', () => {
     const out = renderConsole(runOf([host('web-1', [check(WEB, ['nginx', 'runs'], 'passed')])]), { color: false })
-    expect(out.trimEnd().split('\n').slice(-2)).toEqual(['1 host, 1 check: 1 passed, 0 failed, 0 errors, 0 skipped in 2.3s', 'PASS (exit 0)'])
+    expect(out.trimEnd().split('\n').slice(-2)).toEqual([
+      '1 host, 1 check: 1 passed, 0 failed, 0 errors, 0 skipped in 2.3s',
+      'PASS (exit 0)',
+    ])
   })
 
   it('names exit 1 when a check failed and nothing errored', () => {
@@ -141,42 +154,68 @@ describe('messages that keep the actionable part whole', () => {
   const hostKey = `web-1: HOST KEY CHANGED: the host presented ssh-ed25519 key SHA256:${'x'.repeat(43)}, but /home/ci/.ssh/known_hosts:7 holds a different key for [10.0.0.1]:22. Someone may be intercepting the connection, or the host was rebuilt. Confirm the new fingerprint out-of-band, then replace the entry: ${KEY_FIX}`
 
   it('wraps a long host error instead of cutting it: the fix command is there whole, once', () => {
-    const checks = ['a', 'b', 'c'].map((t) => check(WEB, ['nginx', t], 'error', { errorKind: 'host-key', message: hostKey }))
-    const out = renderConsole(runOf([host('web-1', checks, { status: 'error', error: { kind: 'host-key', message: hostKey } })]), { color: false })
+    const checks = ['a', 'b', 'c'].map(t => check(WEB, ['nginx', t], 'error', { errorKind: 'host-key', message: hostKey }))
+    const out = renderConsole(runOf([host('web-1', checks, { status: 'error', error: { kind: 'host-key', message: hostKey } })]), {
+      color: false,
+    })
     // the command never split across lines: one line to copy
-    expect(out.split('\n').some((line) => line.includes(KEY_FIX))).toBe(true)
+    expect(out.split('\n').some(line => line.includes(KEY_FIX))).toBe(true)
     const longer = hostKey.replaceAll('/home/ci/', '/var/lib/jenkins/workspace/deploy-pipeline/')
-    const wrapped = renderConsole(runOf([host('web-1', [], { status: 'error', error: { kind: 'host-key', message: longer } })]), { color: false })
-    expect(wrapped.split('\n').map((line) => line.trim())).toContain(KEY_FIX.replaceAll('/home/ci/', '/var/lib/jenkins/workspace/deploy-pipeline/'))
+    const wrapped = renderConsole(runOf([host('web-1', [], { status: 'error', error: { kind: 'host-key', message: longer } })]), {
+      color: false,
+    })
+    expect(wrapped.split('\n').map(line => line.trim())).toContain(
+      KEY_FIX.replaceAll('/home/ci/', '/var/lib/jenkins/workspace/deploy-pipeline/'),
+    )
     expect(out.match(/HOST KEY CHANGED/g)).toHaveLength(1)
     expect(out).toContain('    (3 checks not run because of it)')
     expect(out).not.toContain('host error above')
-    expect(Math.max(...out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(170)
+    expect(Math.max(...out.split('\n').map(l => l.length))).toBeLessThanOrEqual(170)
     // grouped (many hosts): the same, in the host-error section
-    const many = renderConsole(runOf(Array.from({ length: 12 }, (_, i) => host(`web-${i}`, [], { status: 'error', error: { kind: 'host-key', message: hostKey } }))), { color: false })
+    const many = renderConsole(
+      runOf(Array.from({ length: 12 }, (_, i) => host(`web-${i}`, [], { status: 'error', error: { kind: 'host-key', message: hostKey } }))),
+      { color: false },
+    )
     expect(many.replace(/\n +/g, ' ')).toContain(KEY_FIX)
   })
 
   it('keeps a restart() reason whole in expected/actual', () => {
     const reason = `http://127.0.0.1:8080/server-status?auto counted 1398 accesses since its start besides verify's 3 (at most 9 expected): not restarted, or already taking traffic; ${'3 of 4 processes matching puma started before the deploy '.repeat(3)}`
-    const out = renderConsole(runOf([host('web-1', [check(WEB, ['app', 'restarted'], 'failed', { expected: 'restarted since the deploy', actual: reason })])]), { color: false })
+    const out = renderConsole(
+      runOf([host('web-1', [check(WEB, ['app', 'restarted'], 'failed', { expected: 'restarted since the deploy', actual: reason })])]),
+      { color: false },
+    )
     expect(out.replace(/\n +/g, ' ')).toContain(reason.trimEnd())
   })
 
   it('keeps the comparison: expected < 10, actual 1398', () => {
     const failing = (name: string) => host(name, [check(WEB, ['app', 'few accesses'], 'failed', { expected: '< 10', actual: '1398' })])
     expect(renderConsole(runOf([failing('web-1')]), { color: false })).toContain('        expected: < 10\n        actual:   1398\n')
-    expect(renderConsole(runOf(Array.from({ length: 12 }, (_, i) => failing(`web-${i}`))), { color: false })).toContain('e.g. web-0: expected < 10, actual 1398')
+    expect(renderConsole(runOf(Array.from({ length: 12 }, (_, i) => failing(`web-${i}`))), { color: false })).toContain(
+      'e.g. web-0: expected < 10, actual 1398',
+    )
   })
 
   it('shows where a check failed, with the code around it; a spec error names exit 3', () => {
-    const frame = '  11 |   it(\'current\', async () => {\n> 12 |     expect(current).toBeSymlink()\n     |                     ^\n  13 |   })'
+    const frame =
+      "  11 |   it('current', async () => {\n> 12 |     expect(current).toBeSymlink()\n     |                     ^\n  13 |   })"
     const failedAt = { file: WEB, line: 12, column: 21, frame }
-    const out = renderConsole(runOf([host('web-1', [
-      check(WEB, ['release', 'current'], 'failed', { expected: 'a symlink', actual: 'missing', message: 'no', failedAt }),
-      check(WEB, ['release', 'typo'], 'error', { errorKind: 'spec', message: `${WEB}:14:21: TypeError: expect(...).toBeSymLink is not a function`, failedAt: { ...failedAt, line: 14 } }),
-    ])]), { color: false })
-    expect(out).toContain(`        at ${WEB}:12:21\n          11 |   it('current', async () => {\n        > 12 |     expect(current).toBeSymlink()\n`)
+    const out = renderConsole(
+      runOf([
+        host('web-1', [
+          check(WEB, ['release', 'current'], 'failed', { expected: 'a symlink', actual: 'missing', message: 'no', failedAt }),
+          check(WEB, ['release', 'typo'], 'error', {
+            errorKind: 'spec',
+            message: `${WEB}:14:21: TypeError: expect(...).toBeSymLink is not a function`,
+            failedAt: { ...failedAt, line: 14 },
+          }),
+        ]),
+      ]),
+      { color: false },
+    )
+    expect(out).toContain(
+      `        at ${WEB}:12:21\n          11 |   it('current', async () => {\n        > 12 |     expect(current).toBeSymlink()\n`,
+    )
     expect(out.trimEnd().split('\n').at(-1)).toMatch(/^SPEC ERROR \(exit 3\): 1 check hit a bug in the spec .*npx verify check/)
   })
 })
@@ -191,9 +230,13 @@ describe('renderConsole with many hosts', () => {
   })
 
   it('groups failures and errors by check with a capped host list', () => {
-    expect(out).toContain('  ✗ specs/web.spec.ts::nginx › serves 200\n      failed on 38/488: web-3, web-16, web-29, web-42, web-55, web-68, web-81, web-94, web-107, web-133, … (+28 more)')
+    expect(out).toContain(
+      '  ✗ specs/web.spec.ts::nginx › serves 200\n      failed on 38/488: web-3, web-16, web-29, web-42, web-55, web-68, web-81, web-94, web-107, web-133, … (+28 more)',
+    )
     expect(out).toContain('      e.g. web-3: expected 200, actual 503')
-    expect(out).toContain('  ! specs/app.spec.ts::app › release\n      errored on 6/488: web-5, web-102, web-199, web-296, web-393, web-490\n')
+    expect(out).toContain(
+      '  ! specs/app.spec.ts::app › release\n      errored on 6/488: web-5, web-102, web-199, web-296, web-393, web-490\n',
+    )
   })
 
   it('groups host-level errors by message, with each host address masked', () => {

@@ -13,7 +13,15 @@ import { fleetResult } from '../support/fleet-result.ts'
 import { REPO_ROOT } from '../support/workdir.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
 const SCREENSHOT = join(REPO_ROOT, 'docs/html-report.png')
 
 // The little of playwright-core's API used here, typed locally: the package is a devDependency
@@ -35,7 +43,9 @@ interface Browser {
   newPage(options: { viewport: { width: number; height: number } }): Promise<Page>
   close(): Promise<void>
 }
-const { chromium } = createRequire(import.meta.url)('playwright-core') as { chromium: { launch(options: { executablePath: string; args: string[] }): Promise<Browser> } }
+const { chromium } = createRequire(import.meta.url)('playwright-core') as {
+  chromium: { launch(options: { executablePath: string; args: string[] }): Promise<Browser> }
+}
 // the page's globals, inside callbacks that run in the browser (this project compiles without the DOM library)
 declare const window: any
 declare const document: any
@@ -64,7 +74,7 @@ beforeAll(async () => {
   writeFileSync(file, html)
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
   page = await browser.newPage({ viewport: { width: 1500, height: 950 } })
-  page.on('request', (request) => requests.push(request.url()))
+  page.on('request', request => requests.push(request.url()))
 }, 600_000)
 
 afterAll(async () => {
@@ -77,7 +87,9 @@ describe('HTML fleet report, 500 hosts × 60 checks, in chromium', () => {
     expect(Buffer.byteLength(html)).toBeLessThan(1024 * 1024)
     const times: number[] = []
     for (let i = 0; i < 5; i++) times.push(await open())
-    console.log(`HTML report 500×60: ${Buffer.byteLength(html)} bytes; drawn at ${times.map(Math.round).join(', ')} ms after navigation start`)
+    console.log(
+      `HTML report 500×60: ${Buffer.byteLength(html)} bytes; drawn at ${times.map(Math.round).join(', ')} ms after navigation start`,
+    )
     // the best of five loads: a load slowed by other processes on a shared machine is not the page's doing
     expect(Math.min(...times)).toBeLessThan(1000)
     expect(new Set(requests)).toEqual(new Set([`file://${file}`]))
@@ -86,36 +98,52 @@ describe('HTML fleet report, 500 hosts × 60 checks, in chromium', () => {
   it('draws the matrix: a row per host, a column per check, each status with its own glyph, colour and shape', async () => {
     const counts = await page.evaluate(() => {
       const q = (s: string) => document.querySelectorAll(s).length
-      return { rows: q('#matrix .host'), cols: q('#matrix .head .col'), f: q('#matrix .host > i.f'), e: q('#matrix .host > i.e'), s: q('#matrix .host > i.s'), w: q('#matrix .host > i.w'), p: q('#matrix .host > i.p') }
+      return {
+        rows: q('#matrix .host'),
+        cols: q('#matrix .head .col'),
+        f: q('#matrix .host > i.f'),
+        e: q('#matrix .host > i.e'),
+        s: q('#matrix .host > i.s'),
+        w: q('#matrix .host > i.w'),
+        p: q('#matrix .host > i.p'),
+      }
     })
-    expect(counts).toEqual({ rows: 500, cols: 60, f: run.summary.failed, e: run.summary.errors, s: run.summary.skipped, w: run.summary.warnings, p: run.summary.passed - run.summary.warnings! })
+    expect(counts).toEqual({
+      rows: 500,
+      cols: 60,
+      f: run.summary.failed,
+      e: run.summary.errors,
+      s: run.summary.skipped,
+      w: run.summary.warnings,
+      p: run.summary.passed - run.summary.warnings!,
+    })
     const looks = await page.evaluate(() =>
-      ['p', 'f', 'e', 's', 'w'].map((k) => {
+      ['p', 'f', 'e', 's', 'w'].map(k => {
         const td = document.querySelector(`#matrix .host > i.${k}`)!
         const style = getComputedStyle(td)
         return { glyph: td.textContent, background: style.backgroundColor, shape: style.clipPath }
       }),
     )
-    expect(new Set(looks.map((l) => l.glyph)).size).toBe(5)
-    expect(new Set(looks.map((l) => l.background)).size).toBe(5)
+    expect(new Set(looks.map(l => l.glyph)).size).toBe(5)
+    expect(new Set(looks.map(l => l.background)).size).toBe(5)
     expect(looks[2]!.shape).toMatch(/polygon/) // errors are diamonds, not only orange
   })
 
   it('groups rows by failure pattern, failing groups first and largest first', async () => {
-    const groups = await page.$$eval('#matrix .group', (rows) => rows.map((r) => r.textContent))
+    const groups = await page.$$eval('#matrix .group', rows => rows.map(r => r.textContent))
     expect(groups).toEqual([
       '20 hosts fail the same 2 checks: suite 1 › check 5 reads its facts; suite 2 › check 18 reads its facts',
       '12 hosts fail the same 1 check: suite 4 › check 31 reads its facts',
       expect.stringMatching(/^6 hosts fail the same 60 checks: unreachable: suite 1 › check 1 reads its facts; .*; … 57 more$/),
       '462 hosts: no failure',
     ])
-    const firstGroup = await page.$$eval('#matrix .host[data-g="0"] b', (names) => names.map((t) => t.textContent))
+    const firstGroup = await page.$$eval('#matrix .host[data-g="0"] b', names => names.map(t => t.textContent))
     expect(firstGroup.slice(0, 3)).toEqual(['web-004.prod.example.com', 'web-029.prod.example.com', 'web-054.prod.example.com'])
   })
 
   it('filters to failing hosts, and searches hosts and checks', async () => {
     await page.check('#only-failing')
-    const visible = () => page.$$eval('#matrix .host', (rows) => rows.filter((r) => r.checkVisibility()).length)
+    const visible = () => page.$$eval('#matrix .host', rows => rows.filter(r => r.checkVisibility()).length)
     expect(await visible()).toBe(run.summary.hostsFailed + run.summary.hostsErrored)
     expect(await page.textContent('#shown')).toBe(`${run.summary.hostsFailed + run.summary.hostsErrored} of 500 hosts`)
     await page.uncheck('#only-failing')
@@ -127,7 +155,7 @@ describe('HTML fleet report, 500 hosts × 60 checks, in chromium', () => {
     // a query no host matches narrows the columns to the checks it names
     await page.fill('#search', 'check 31 reads')
     await page.waitForFunction(() => document.getElementById('shown')!.textContent === '500 of 500 hosts')
-    const shownColumns = await page.$$eval('#matrix .head .col', (cols) => cols.filter((t) => t.checkVisibility()).map((t) => t.textContent))
+    const shownColumns = await page.$$eval('#matrix .head .col', cols => cols.filter(t => t.checkVisibility()).map(t => t.textContent))
     expect(shownColumns).toEqual(['31 suite 4 › check 31 reads its facts'])
     await page.fill('#search', '')
     await page.waitForFunction(() => document.getElementById('col-filter')!.textContent === '')
@@ -135,7 +163,7 @@ describe('HTML fleet report, 500 hosts × 60 checks, in chromium', () => {
 
   it("shows a cell's detail: expected vs actual, file:line, error kind, duration, time to green, facts read", async () => {
     const data = htmlData(run)
-    const host = data.hosts.findIndex((h) => h.name === 'web-004.prod.example.com')
+    const host = data.hosts.findIndex(h => h.name === 'web-004.prod.example.com')
     await page.click(`#matrix .host[data-h="${host}"] > i:nth-child(6)`)
     const detail = await page.textContent('#detail')
     expect(detail).toContain('suite 1 › check 5 reads its facts')
@@ -148,11 +176,11 @@ describe('HTML fleet report, 500 hosts × 60 checks, in chromium', () => {
     expect(detail).toContain(`duration${run.hosts[3]!.checks[4]!.durationMs} ms`)
     expect(detail).toContain('file:/apps/blog/current\ncommand:systemctl is-active app-4')
 
-    const timeout = data.hosts.findIndex((h) => h.name === 'web-008.prod.example.com')
+    const timeout = data.hosts.findIndex(h => h.name === 'web-008.prod.example.com')
     await page.click(`#matrix .host[data-h="${timeout}"] > i:nth-child(32)`)
     expect(await page.textContent('#detail')).toContain('error kindtimeout')
 
-    const waited = data.hosts.findIndex((h) => h.name === 'web-011.prod.example.com')
+    const waited = data.hosts.findIndex(h => h.name === 'web-011.prod.example.com')
     await page.click(`#matrix .host[data-h="${waited}"] > i:nth-child(4)`)
     expect(await page.textContent('#detail')).toContain('time to green (--wait)green after 12.4s (4 attempts)')
   })
@@ -169,7 +197,7 @@ describe('HTML fleet report, 500 hosts × 60 checks, in chromium', () => {
 
   it('keeps a screenshot for the README (failing hosts, one cell open)', async () => {
     await page.check('#only-failing')
-    const host = htmlData(run).hosts.findIndex((h) => h.name === 'web-029.prod.example.com')
+    const host = htmlData(run).hosts.findIndex(h => h.name === 'web-029.prod.example.com')
     await page.click(`#matrix .host[data-h="${host}"] > i:nth-child(19)`)
     await page.screenshot({ path: SCREENSHOT })
     expect(existsSync(SCREENSHOT)).toBe(true)

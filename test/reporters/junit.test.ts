@@ -9,7 +9,16 @@ import { XMLParser } from 'fast-xml-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exitCodeFor, SCHEMA_VERSION, summarize } from '../../src/model.ts'
 import type { CheckResult, CheckStatus, HostResult, RunResult } from '../../src/model.ts'
-import { JUNIT_FLAVORS, junitClassname, junitFlavorFor, junitHostId, junitSpecPath, renderJunit, writeJunit, type JunitFlavor } from '../../src/reporters/junit.ts'
+import {
+  JUNIT_FLAVORS,
+  junitClassname,
+  junitFlavorFor,
+  junitHostId,
+  junitSpecPath,
+  renderJunit,
+  writeJunit,
+  type JunitFlavor,
+} from '../../src/reporters/junit.ts'
 import { ensurePackages } from '../support/apt.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -62,7 +71,12 @@ function twoHosts(): RunResult {
       expected: '200',
       actual: '503',
       message: 'expect(received).toBe(expected)\n\nExpected: 200\nReceived: 503',
-      failedAt: { file: NGINX, line: 14, column: 32, frame: '  13 |   const res = await http(url)\n> 14 |   expect(res.status).toBe(200)\n     |                      ^\n  15 | })' },
+      failedAt: {
+        file: NGINX,
+        line: 14,
+        column: 32,
+        frame: '  13 |   const res = await http(url)\n> 14 |   expect(res.status).toBe(200)\n     |                      ^\n  15 | })',
+      },
     })
   return runOf([
     host('web-1.example.com', '10.0.0.11', [
@@ -84,8 +98,14 @@ function twoHosts(): RunResult {
 /** A passing run: two hosts, every check green (one after waiting). */
 function passing(): RunResult {
   return runOf([
-    host('web-1.example.com', '10.0.0.11', [check(NGINX, ['nginx 1.24', 'listens on :443'], 'passed'), check(APP, ['app', 'has release v2.3.1'], 'passed', { attempts: 3, timeToGreenMs: 4200 })]),
-    host('web-2.example.com', '10.0.0.12', [check(NGINX, ['nginx 1.24', 'listens on :443'], 'passed'), check(APP, ['app', 'has release v2.3.1'], 'passed')]),
+    host('web-1.example.com', '10.0.0.11', [
+      check(NGINX, ['nginx 1.24', 'listens on :443'], 'passed'),
+      check(APP, ['app', 'has release v2.3.1'], 'passed', { attempts: 3, timeToGreenMs: 4200 }),
+    ]),
+    host('web-2.example.com', '10.0.0.12', [
+      check(NGINX, ['nginx 1.24', 'listens on :443'], 'passed'),
+      check(APP, ['app', 'has release v2.3.1'], 'passed'),
+    ]),
   ])
 }
 
@@ -94,12 +114,17 @@ function unreachable(): RunResult {
   const down = { errorKind: 'unreachable' as const, message: 'connect ECONNREFUSED 10.0.0.21:22', durationMs: 0 }
   return runOf([
     host('web-1.example.com', '10.0.0.11', [check(NGINX, ['nginx 1.24', 'listens on :443'], 'passed')]),
-    host('db-1.example.com', '10.0.0.21', [check(NGINX, ['nginx 1.24', 'listens on :443'], 'error', down), check(APP, ['app', 'has release v2.3.1'], 'error', down)], {
-      status: 'error',
-      error: { kind: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.21:22' },
-      timings: { connectMs: 3001, totalMs: 3001 },
-      execChannels: 0,
-    }),
+    host(
+      'db-1.example.com',
+      '10.0.0.21',
+      [check(NGINX, ['nginx 1.24', 'listens on :443'], 'error', down), check(APP, ['app', 'has release v2.3.1'], 'error', down)],
+      {
+        status: 'error',
+        error: { kind: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.21:22' },
+        timings: { connectMs: 3001, totalMs: 3001 },
+        execChannels: 0,
+      },
+    ),
   ])
 }
 
@@ -202,13 +227,13 @@ function parse(xml: string): ParsedReport {
     trimValues: false,
     parseAttributeValue: false,
     parseTagValue: false,
-    isArray: (tag) => ['testsuite', 'testcase', 'property'].includes(tag),
+    isArray: tag => ['testsuite', 'testcase', 'property'].includes(tag),
   })
   return parser.parse(xml) as ParsedReport
 }
 
 function allCases(report: ParsedReport): ParsedCase[] {
-  return (report.testsuites.testsuite ?? []).flatMap((suite) => suite.testcase ?? [])
+  return (report.testsuites.testsuite ?? []).flatMap(suite => suite.testcase ?? [])
 }
 
 /** Jenkins' junit plugin: package is the classname up to its last dot, class the rest. */
@@ -222,7 +247,8 @@ function textOf(node: { '#text'?: string } | string | undefined): string {
 }
 
 // Everything XML 1.0 forbids, plus what we strip for terminals' sake (ESC, DEL, C1).
-const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const FORBIDDEN =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 beforeAll(() => {
   // CI starts from a fresh Debian image: install xmllint rather than skip validation
@@ -239,7 +265,9 @@ afterAll(() => {
 describe('junit naming', () => {
   it('makes the host id Jenkins-safe and the spec path dot-free', () => {
     expect(junitHostId('web-1.example.com')).toBe('web-1_example_com')
-    expect(junitSpecPath({ file: 'specs/v1.2/nginx.spec.ts', path: ['nginx 1.24', 'ssl', 'it'] })).toBe('specs/v1_2/nginx › nginx 1_24 › ssl')
+    expect(junitSpecPath({ file: 'specs/v1.2/nginx.spec.ts', path: ['nginx 1.24', 'ssl', 'it'] })).toBe(
+      'specs/v1_2/nginx › nginx 1_24 › ssl',
+    )
     expect(junitClassname('web-1.example.com', { file: 'specs/app.spec.ts', path: ['only it'] })).toBe('web-1_example_com.specs/app')
   })
 })
@@ -264,7 +292,7 @@ describe('renderJunit', () => {
     it(`${name}: the jenkins flavour is valid against junit-10.xsd; the gitlab flavour differs from it only by testcase/@file`, () => {
       expect(schemaErrors(renderJunit(build(), { flavor: 'jenkins' }), `${name}.jenkins.xml`, JENKINS_XSD)).toBe('')
       const gitlab = schemaErrors(renderJunit(build(), { flavor: 'gitlab' }), `${name}.gitlab.xml`, JENKINS_XSD)
-      const complaints = gitlab.split('\n').filter((line) => line.includes('validity error') || line.includes('Schemas validity'))
+      const complaints = gitlab.split('\n').filter(line => line.includes('validity error') || line.includes('Schemas validity'))
       for (const line of complaints) expect(line).toMatch(/The attribute 'file' is not allowed|fails to validate/)
     })
 
@@ -278,7 +306,9 @@ describe('renderJunit', () => {
         expect(cases).toHaveLength(expected)
         expect(suites.reduce((n, s) => n + Number(s.tests), 0)).toBe(expected)
         expect(suites.reduce((n, s) => n + Number(s.failures), 0)).toBe(run.summary.failed)
-        expect(suites.reduce((n, s) => n + Number(s.errors), 0)).toBe(run.configErrors.length > 0 ? run.configErrors.length : run.summary.errors)
+        expect(suites.reduce((n, s) => n + Number(s.errors), 0)).toBe(
+          run.configErrors.length > 0 ? run.configErrors.length : run.summary.errors,
+        )
         expect(suites.reduce((n, s) => n + Number(s.skipped), 0)).toBe(run.summary.skipped)
       }
     })
@@ -301,15 +331,15 @@ describe('renderJunit', () => {
 
   it('gives one suite per host and one case per check, with the attributes Ant requires', () => {
     const report = parse(renderJunit(twoHosts()))
-    expect(Object.keys(report.testsuites).filter((k) => k !== 'testsuite' && k !== '#text')).toEqual([])
+    expect(Object.keys(report.testsuites).filter(k => k !== 'testsuite' && k !== '#text')).toEqual([])
     const suites = report.testsuites.testsuite ?? []
-    expect(suites.map((s) => s.name)).toEqual(['web-1.example.com', 'web-2.example.com'])
-    expect(suites.map((s) => s.testcase?.length)).toEqual([3, 3])
-    expect(suites.map((s) => [s.tests, s.failures, s.errors, s.skipped])).toEqual([
+    expect(suites.map(s => s.name)).toEqual(['web-1.example.com', 'web-2.example.com'])
+    expect(suites.map(s => s.testcase?.length)).toEqual([3, 3])
+    expect(suites.map(s => [s.tests, s.failures, s.errors, s.skipped])).toEqual([
       ['3', '1', '1', '0'],
       ['3', '1', '0', '1'],
     ])
-    expect(suites.map((s) => [s.package, s.id, s.hostname])).toEqual([
+    expect(suites.map(s => [s.package, s.id, s.hostname])).toEqual([
       ['web-1_example_com', '0', 'web-1.example.com'],
       ['web-2_example_com', '1', 'web-2.example.com'],
     ])
@@ -318,7 +348,7 @@ describe('renderJunit', () => {
     expect(suites[0]?.properties?.property).toContainEqual({ name: 'hostname', value: 'web-1.example.com' })
 
     const cases = allCases(report)
-    expect(cases.map((c) => c.classname)).toEqual([
+    expect(cases.map(c => c.classname)).toEqual([
       'web-1_example_com.specs/web/nginx › nginx 1_24',
       'web-1_example_com.specs/web/nginx › nginx 1_24',
       'web-1_example_com.specs/app › app › config',
@@ -343,8 +373,8 @@ describe('renderJunit', () => {
 
   it("gitlab flavour: what GitLab's parser reads (suite name, classname, name, file, time, status, failure text)", () => {
     // Gitlab::Ci::Parsers::Test::Junit: testcases under testsuites/testsuite; status from failure/error/skipped
-    const cases = (parse(renderJunit(twoHosts(), { flavor: 'gitlab' })).testsuites.testsuite ?? []).flatMap((suite) =>
-      (suite.testcase ?? []).map((c) => ({
+    const cases = (parse(renderJunit(twoHosts(), { flavor: 'gitlab' })).testsuites.testsuite ?? []).flatMap(suite =>
+      (suite.testcase ?? []).map(c => ({
         suite: suite.name,
         classname: c.classname,
         name: c.name,
@@ -354,7 +384,7 @@ describe('renderJunit', () => {
         output: textOf(c.failure ?? c.error),
       })),
     )
-    expect(cases.map((c) => c.status)).toEqual(['success', 'failed', 'error', 'success', 'failed', 'skipped'])
+    expect(cases.map(c => c.status)).toEqual(['success', 'failed', 'error', 'success', 'failed', 'skipped'])
     expect(cases[0]).toMatchObject({ suite: 'web-1.example.com', file: NGINX, time: '0.003' })
     expect(cases[1]?.output).toContain('Received: 503')
     expect(cases[1]?.output).toContain('> 14 |   expect(res.status).toBe(200)')
@@ -363,14 +393,14 @@ describe('renderJunit', () => {
   it("follows Jenkins' rule: split at the last dot gives package = host id, class = spec path", () => {
     const run = twoHosts()
     const cases = allCases(parse(renderJunit(run)))
-    const expected = run.hosts.flatMap((h) => h.checks.map((c) => ({ pkg: junitHostId(h.host.name), cls: junitSpecPath(c) })))
-    expect(cases.map((c) => jenkinsSplit(c.classname))).toEqual(expected)
+    const expected = run.hosts.flatMap(h => h.checks.map(c => ({ pkg: junitHostId(h.host.name), cls: junitSpecPath(c) })))
+    expect(cases.map(c => jenkinsSplit(c.classname))).toEqual(expected)
     expect(expected[0]).toEqual({ pkg: 'web-1_example_com', cls: 'specs/web/nginx › nginx 1_24' })
   })
 
   it("follows GitLab's rule: (classname, name) pairs are unique, so each host keeps its own rows", () => {
     const cases = allCases(parse(renderJunit(twoHosts())))
-    const pairs = new Set(cases.map((c) => `${c.classname}\u0000${c.name}`))
+    const pairs = new Set(cases.map(c => `${c.classname}\u0000${c.name}`))
     expect(pairs.size).toBe(cases.length)
   })
 
@@ -391,26 +421,35 @@ describe('renderJunit', () => {
 
   it("folds an unreachable host into its checks' errors: no extra case, the host's error in system-err", () => {
     const report = parse(renderJunit(unreachable()))
-    const db = report.testsuites.testsuite?.find((s) => s.name === 'db-1.example.com')
-    expect(db?.testcase?.map((c) => c.name)).toEqual(['listens on :443', 'has release v2.3.1'])
+    const db = report.testsuites.testsuite?.find(s => s.name === 'db-1.example.com')
+    expect(db?.testcase?.map(c => c.name)).toEqual(['listens on :443', 'has release v2.3.1'])
     expect(db?.testcase?.[0]?.error).toMatchObject({ type: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.21:22' })
     expect(db).toMatchObject({ tests: '2', errors: '2' })
     expect(db?.['system-err']).toBe('host unreachable: connect ECONNREFUSED 10.0.0.21:22')
   })
 
   it('gives a host that errored with no check at all one errored case, so CI still turns red', () => {
-    const run = runOf([host('db-1.example.com', '10.0.0.21', [], { status: 'error', error: { kind: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.21:22' }, timings: { connectMs: 3001, totalMs: 3001 } })])
+    const run = runOf([
+      host('db-1.example.com', '10.0.0.21', [], {
+        status: 'error',
+        error: { kind: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.21:22' },
+        timings: { connectMs: 3001, totalMs: 3001 },
+      }),
+    ])
     const cases = allCases(parse(renderJunit(run)))
-    expect(cases.map((c) => [c.classname, c.name])).toEqual([['db-1_example_com.host', 'host unreachable']])
+    expect(cases.map(c => [c.classname, c.name])).toEqual([['db-1_example_com.host', 'host unreachable']])
     expect(schemaErrors(renderJunit(run), 'no-checks.xml', ANT_XSD)).toBe('')
   })
 
   it('renders config errors as a `verify` suite with one errored case each', () => {
     const report = parse(renderJunit(configErrors()))
     const suites = report.testsuites.testsuite ?? []
-    expect(suites.map((s) => s.name)).toEqual(['verify'])
+    expect(suites.map(s => s.name)).toEqual(['verify'])
     const cases = suites[0]?.testcase ?? []
-    expect(cases.map((c) => c.name)).toEqual(['config error 1: hosts.yaml:12: group "web" is not defined', 'config error 2: specs/missing.spec.ts: no such file'])
+    expect(cases.map(c => c.name)).toEqual([
+      'config error 1: hosts.yaml:12: group "web" is not defined',
+      'config error 2: specs/missing.spec.ts: no such file',
+    ])
     expect(textOf(cases[1]?.error)).toBe('specs/missing.spec.ts: no such file\n  (from --spec)')
   })
 

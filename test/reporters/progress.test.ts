@@ -6,10 +6,24 @@ import { Progress, progressMode } from '../../src/reporters/progress.ts'
 
 function sink(isTTY = false) {
   const chunks: string[] = []
-  return { chunks, stream: { isTTY, columns: 100, write: (text: string) => chunks.push(text) > 0 } as unknown as NodeJS.WritableStream & { isTTY?: boolean; columns?: number } }
+  return {
+    chunks,
+    stream: { isTTY, columns: 100, write: (text: string) => chunks.push(text) > 0 } as unknown as NodeJS.WritableStream & {
+      isTTY?: boolean
+      columns?: number
+    },
+  }
 }
 
-const check = (status: CheckResult['status'], extra: Partial<CheckResult> = {}): CheckResult => ({ id: `s::${status}`, file: 's.spec.ts', path: ['app', `is ${status}`], status, durationMs: 3, facts: [], ...extra })
+const check = (status: CheckResult['status'], extra: Partial<CheckResult> = {}): CheckResult => ({
+  id: `s::${status}`,
+  file: 's.spec.ts',
+  path: ['app', `is ${status}`],
+  status,
+  durationMs: 3,
+  facts: [],
+  ...extra,
+})
 const host = (name: string, checks: CheckResult[], extra: Partial<HostResult> = {}): HostResult => ({
   host: { name, address: name, port: 22, transport: 'ssh', groups: [] },
   status: 'verified',
@@ -33,7 +47,12 @@ describe('progress', () => {
     p.hostStarted('web-1')
     p.hostDone(host('web-1', [check('passed'), check('passed')]))
     p.hostDone(host('web-2', [check('passed'), check('failed', { expected: '200', actual: '503' })]))
-    p.hostDone(host('db-1', [check('error', { errorKind: 'unreachable', message: 'refused' })], { status: 'error', error: { kind: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.9:22' } }))
+    p.hostDone(
+      host('db-1', [check('error', { errorKind: 'unreachable', message: 'refused' })], {
+        status: 'error',
+        error: { kind: 'unreachable', message: 'connect ECONNREFUSED 10.0.0.9:22' },
+      }),
+    )
     p.finish()
     expect(out.chunks.join('')).toBe(
       [
@@ -48,7 +67,13 @@ describe('progress', () => {
 
   it('takes secret values out, as the report does', () => {
     const out = sink()
-    const p = new Progress({ total: 1, stream: out.stream, mode: 'lines', verbose: true, redact: (t) => t.replaceAll('hunter2', '[secret:token]') })
+    const p = new Progress({
+      total: 1,
+      stream: out.stream,
+      mode: 'lines',
+      verbose: true,
+      redact: t => t.replaceAll('hunter2', '[secret:token]'),
+    })
     p.hostDone(host('web-1', [check('failed', { message: 'token hunter2 refused' })]))
     expect(out.chunks.join('')).toContain('app › is failed: token [secret:token] refused')
     expect(out.chunks.join('')).not.toContain('hunter2')
@@ -71,7 +96,9 @@ describe('progress', () => {
     now = 2500
     p.hostDone(host('web-1', [check('passed'), check('failed')]))
     const view = out.chunks.at(-1)!
-    expect(view).toBe('verify: 1/3 hosts done · checks 1 passed, 1 failed, 0 errors · 2.5s\nfailing (1): web-1 (1 failed)\nrunning 1; slowest: web-2 (2.5s)\n')
+    expect(view).toBe(
+      'verify: 1/3 hosts done · checks 1 passed, 1 failed, 0 errors · 2.5s\nfailing (1): web-1 (1 failed)\nrunning 1; slowest: web-2 (2.5s)\n',
+    )
     // the previous view (1 line at start) is erased before this one
     expect(out.chunks.at(-2)).toBe('\x1b[1A\x1b[0J')
     p.finish()

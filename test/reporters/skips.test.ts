@@ -30,7 +30,17 @@ const host = (name: string, checks: CheckResult[], extra: Partial<HostResult> = 
 })
 const runOf = (hosts: HostResult[]): RunResult => {
   const summary = summarize(hosts)
-  return { schemaVersion: SCHEMA_VERSION, tool: { name: 'postdeploy-verify', version: '0' }, startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:00:01Z', durationMs: 1000, configErrors: [], hosts, summary, exitCode: exitCodeFor(summary, []) }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'postdeploy-verify', version: '0' },
+    startedAt: '2025-01-01T00:00:00Z',
+    finishedAt: '2025-01-01T00:00:01Z',
+    durationMs: 1000,
+    configErrors: [],
+    hosts,
+    summary,
+    exitCode: exitCodeFor(summary, []),
+  }
 }
 
 const mixed = (): RunResult =>
@@ -39,7 +49,11 @@ const mixed = (): RunResult =>
       check(['Shop', 'storefront', 'GET /'], 'passed', { tags: ['smoke'] }),
       check(['Shop', 'job runner'], 'skipped', { message: 'host is not in group shop-workers' }),
     ]),
-    host('db-1', [check(['Shop'], 'skipped', { message: 'var app is not "shop"' })], { noChecksApply: true, execChannels: 0, timings: { totalMs: 0 } }),
+    host('db-1', [check(['Shop'], 'skipped', { message: 'var app is not "shop"' })], {
+      noChecksApply: true,
+      execChannels: 0,
+      timings: { totalMs: 0 },
+    }),
   ])
 
 describe('skipped checks and unverified hosts', () => {
@@ -59,7 +73,9 @@ describe('skipped checks and unverified hosts', () => {
 
   it('console, many hosts: the unverified ones are listed', () => {
     const hosts = Array.from({ length: 12 }, (_, i) =>
-      i < 2 ? host(`db-${i}`, [check(['Shop'], 'skipped', { message: 'x' })], { noChecksApply: true }) : host(`web-${i}`, [check(['Shop', 'GET /'], 'passed')]),
+      i < 2
+        ? host(`db-${i}`, [check(['Shop'], 'skipped', { message: 'x' })], { noChecksApply: true })
+        : host(`web-${i}`, [check(['Shop', 'GET /'], 'passed')]),
     )
     expect(renderConsole(runOf(hosts), { color: false })).toContain('- no check applies on 2 hosts: db-0, db-1')
   })
@@ -90,17 +106,34 @@ describe('skipped checks and unverified hosts', () => {
 
 describe('redaction', () => {
   const SECRET = 's3cr"et-Ω'
-  const redact = makeRedactor([{ name: 'db.password', value: SECRET }, { name: 'token', value: 'tok' }, { name: 'empty', value: '' }])
+  const redact = makeRedactor([
+    { name: 'db.password', value: SECRET },
+    { name: 'token', value: 'tok' },
+    { name: 'empty', value: '' },
+  ])
 
   it('replaces the value, and its JSON-escaped form, wherever it appears', () => {
-    expect(redact(`pw=${SECRET} json=${JSON.stringify(SECRET)} tok tokens`)).toBe('pw=[secret:db.password] json="[secret:db.password]" [secret:token] [secret:token]ens')
+    expect(redact(`pw=${SECRET} json=${JSON.stringify(SECRET)} tok tokens`)).toBe(
+      'pw=[secret:db.password] json="[secret:db.password]" [secret:token] [secret:token]ens',
+    )
   })
 
   it('covers every string of a run, so every report', () => {
     const run = runOf([
-      host(`web-${SECRET}`, [check(['uses', SECRET], 'failed', { expected: JSON.stringify(SECRET), actual: '"x"', message: `expected ${SECRET}`, facts: [`command:echo ${SECRET}`] })], {
-        error: { kind: 'fact', message: SECRET },
-      }),
+      host(
+        `web-${SECRET}`,
+        [
+          check(['uses', SECRET], 'failed', {
+            expected: JSON.stringify(SECRET),
+            actual: '"x"',
+            message: `expected ${SECRET}`,
+            facts: [`command:echo ${SECRET}`],
+          }),
+        ],
+        {
+          error: { kind: 'fact', message: SECRET },
+        },
+      ),
     ])
     const redacted = redactRun({ ...run, configErrors: [`bad ${SECRET}`] }, redact)
     for (const text of [renderConsole(redacted, { color: false }), renderJson(redacted), renderJunit(redacted)]) {

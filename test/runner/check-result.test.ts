@@ -35,7 +35,16 @@ describe('checkResult', () => {
 
   it('took no time and read no fact unless said; no tags or source keys when the check has none', () => {
     const result = checkResult({ id: 'a::x', file: 'a', line: undefined, path: ['x'], tags: [] }, { status: 'skipped', message: 'why' })
-    expect(result).toEqual({ id: 'a::x', file: 'a', line: undefined, path: ['x'], status: 'skipped', message: 'why', durationMs: 0, facts: [] })
+    expect(result).toEqual({
+      id: 'a::x',
+      file: 'a',
+      line: undefined,
+      path: ['x'],
+      status: 'skipped',
+      message: 'why',
+      durationMs: 0,
+      facts: [],
+    })
     expect('tags' in result || 'source' in result).toBe(false)
   })
 
@@ -49,7 +58,12 @@ describe('every way a check ends keeps its tags and source', () => {
   it('interrupted', () => {
     const stop = new AbortController()
     stop.abort('SIGTERM')
-    expect(interruptedCheck(declared, stop.signal)).toMatchObject({ status: 'error', errorKind: 'interrupted', tags: ['smoke', 'web'], source: 'specs/shared/web.ts:12' })
+    expect(interruptedCheck(declared, stop.signal)).toMatchObject({
+      status: 'error',
+      errorKind: 'interrupted',
+      tags: ['smoke', 'web'],
+      source: 'specs/shared/web.ts:12',
+    })
   })
 
   it('not run because its host could not be reached', async () => {
@@ -62,8 +76,13 @@ describe('every way a check ends keeps its tags and source', () => {
       openTcp: () => Promise.reject(new Error('not connected')),
       close: () => Promise.resolve(),
     }
-    const result = await verifyHost({ host, entries: [{ check: declared }], runnable: 1 }, { timeoutSec: 5, checkTimeoutMs: 5_000, maxBytes: 1024, createTransport: () => transport })
+    const result = await verifyHost(
+      { host, entries: [{ check: declared }], runnable: 1 },
+      { timeoutSec: 5, checkTimeoutMs: 5_000, maxBytes: 1024, createTransport: () => transport },
+    )
     expect(result.status).toBe('error')
-    expect(result.checks).toEqual([expect.objectContaining({ status: 'error', errorKind: 'unreachable', tags: ['smoke', 'web'], source: 'specs/shared/web.ts:12' })])
+    expect(result.checks).toEqual([
+      expect.objectContaining({ status: 'error', errorKind: 'unreachable', tags: ['smoke', 'web'], source: 'specs/shared/web.ts:12' }),
+    ])
   })
 })

@@ -31,12 +31,21 @@ describe('failed expectations (exit 1)', () => {
     vitestExpect(outcome).toMatchObject({ status: 'failed', expected: '/releases/', actual: 'undefined' })
     vitestExpect(outcome.message).toMatch(/received value must be a string/)
     vitestExpect(outcome.failedAt).toMatchObject({ file: 'test/runner/check.test.ts', line: lineOf('undefined') })
-    vitestExpect(outcome.failedAt!.frame).toContain(`> ${lineOf('undefined')} |     const outcome = describeFailure(thrown(() => expect(linkTarget).toMatch(/releases/)))`)
+    vitestExpect(outcome.failedAt!.frame).toContain(
+      `> ${lineOf('undefined')} |     const outcome = describeFailure(thrown(() => expect(linkTarget).toMatch(/releases/)))`,
+    )
   })
 
   it('a comparison keeps its operator: expected < 10, actual 1398', () => {
-    vitestExpect(describeFailure(thrown(() => expect(1398).toBeLessThan(10)))).toMatchObject({ status: 'failed', expected: '< 10', actual: '1398' })
-    vitestExpect(describeFailure(thrown(() => expect(3).not.toBeGreaterThanOrEqual(2)))).toMatchObject({ expected: 'not >= 2', actual: '3' })
+    vitestExpect(describeFailure(thrown(() => expect(1398).toBeLessThan(10)))).toMatchObject({
+      status: 'failed',
+      expected: '< 10',
+      actual: '1398',
+    })
+    vitestExpect(describeFailure(thrown(() => expect(3).not.toBeGreaterThanOrEqual(2)))).toMatchObject({
+      expected: 'not >= 2',
+      actual: '3',
+    })
   })
 
   it('an Error the spec throws itself is its own assertion failing', () => {
@@ -52,9 +61,15 @@ describe('failed expectations (exit 1)', () => {
 describe('bugs in the spec (exit 3)', () => {
   it('a mistyped matcher: spec error with file:line, a suggestion and `verify check`', () => {
     const outcome = describeFailure(thrown(() => (expect(1) as unknown as { toBeSymLink(): void }).toBeSymLink())) // line-of:typo
-    vitestExpect(outcome).toMatchObject({ status: 'error', errorKind: 'spec', failedAt: { file: 'test/runner/check.test.ts', line: lineOf('typo') } })
+    vitestExpect(outcome).toMatchObject({
+      status: 'error',
+      errorKind: 'spec',
+      failedAt: { file: 'test/runner/check.test.ts', line: lineOf('typo') },
+    })
     vitestExpect(outcome.message).toMatch(
-      new RegExp(`^test/runner/check\\.test\\.ts:${lineOf('typo')}:\\d+: TypeError: .*toBeSymLink is not a function \\(did you mean toBeSymlink\\?\\)\\n.*npx verify check`),
+      new RegExp(
+        `^test/runner/check\\.test\\.ts:${lineOf('typo')}:\\d+: TypeError: .*toBeSymLink is not a function \\(did you mean toBeSymlink\\?\\)\\n.*npx verify check`,
+      ),
     )
   })
 
@@ -65,9 +80,15 @@ describe('bugs in the spec (exit 3)', () => {
     vitestExpect(describeFailure(thrown(() => releseRoot))).toMatchObject({ status: 'error', errorKind: 'spec' })
   })
 
-  it('a matcher called wrongly (its own argument is bad) is the spec\'s error, not the host\'s', async () => {
-    vitestExpect(describeFailure(thrown(() => expect('1.2').toSatisfyVersion('~> 1.2')))).toMatchObject({ status: 'error', errorKind: 'spec' })
-    vitestExpect(describeFailure(thrown(() => expect('x').toMatch(42 as unknown as string)))).toMatchObject({ status: 'error', errorKind: 'spec' })
+  it("a matcher called wrongly (its own argument is bad) is the spec's error, not the host's", async () => {
+    vitestExpect(describeFailure(thrown(() => expect('1.2').toSatisfyVersion('~> 1.2')))).toMatchObject({
+      status: 'error',
+      errorKind: 'spec',
+    })
+    vitestExpect(describeFailure(thrown(() => expect('x').toMatch(42 as unknown as string)))).toMatchObject({
+      status: 'error',
+      errorKind: 'spec',
+    })
     const notAPromise = await (async () => expect(1).resolves.toBe(1))().catch((e: unknown) => e)
     vitestExpect(describeFailure(notAPromise)).toMatchObject({ status: 'error', errorKind: 'spec' })
   })
@@ -91,7 +112,9 @@ describe('the exit code', () => {
     execChannels: 1,
   })
   it('a spec error wins over failures and host errors: exit 3', () => {
-    const summary = summarize([host([{ status: 'failed' }, { status: 'error', errorKind: 'fact' }, { status: 'error', errorKind: 'spec' }])])
+    const summary = summarize([
+      host([{ status: 'failed' }, { status: 'error', errorKind: 'fact' }, { status: 'error', errorKind: 'spec' }]),
+    ])
     vitestExpect(summary.specErrors).toBe(1)
     vitestExpect(exitCodeFor(summary, [])).toBe(ExitCode.Usage)
     vitestExpect(exitCodeFor(summarize([host([{ status: 'failed' }])]), [])).toBe(ExitCode.Failed)
@@ -102,12 +125,12 @@ describe('codeFrame', () => {
   it('marks the line and the column, with two lines either side', () => {
     const frame = codeFrame(THIS_FILE, 3, 4)!
     vitestExpect(frame.split('\n')).toEqual([
-      '  1 | // How a thrown thing becomes a check\'s outcome: a failed expectation (exit 1), a bug in the spec',
+      "  1 | // How a thrown thing becomes a check's outcome: a failed expectation (exit 1), a bug in the spec",
       '  2 | // (exit 3), or a fault of the host or of verify itself (exit 2); and where the spec failed.',
-      '> 3 | // This test file stands in for a spec: it is the project\'s code, not verify\'s.',
+      "> 3 | // This test file stands in for a spec: it is the project's code, not verify's.",
       '    |    ^',
-      '  4 | import { describe, expect as vitestExpect, it } from \'vitest\'',
-      '  5 | import { expect } from \'../../src/dsl/expect.ts\'',
+      "  4 | import { describe, expect as vitestExpect, it } from 'vitest'",
+      "  5 | import { expect } from '../../src/dsl/expect.ts'",
     ])
   })
 })

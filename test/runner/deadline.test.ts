@@ -10,14 +10,16 @@ describe('defaultDeadlineMs', () => {
 
   it('grows with the waves of hosts: ⌈hosts / concurrency⌉ × (connect + check + wait + 10 s)', () => {
     // 1000 hosts at 32: 32 waves of 10 + 30 + 60 + 10 s
-    expect(defaultDeadlineMs({ hosts: 1000, concurrency: 32, connectTimeoutMs: 10_000, checkTimeoutMs: 30_000, waitMs: 60_000 })).toBe(32 * 110_000)
+    expect(defaultDeadlineMs({ hosts: 1000, concurrency: 32, connectTimeoutMs: 10_000, checkTimeoutMs: 30_000, waitMs: 60_000 })).toBe(
+      32 * 110_000,
+    )
   })
 })
 
 describe('startDeadline', () => {
   it('aborts the run signal with a DeadlineError, and unfinished checks become error: deadline', async () => {
     const deadline = startDeadline(performance.now() + 20)
-    await new Promise((resolve) => deadline.signal.addEventListener('abort', resolve, { once: true }))
+    await new Promise(resolve => deadline.signal.addEventListener('abort', resolve, { once: true }))
     expect(deadline.reached).toBe(true)
     expect(isDeadline(deadline.signal.reason)).toBe(true)
     const check = interruptedCheck({ id: 'a', file: 'a.spec.ts', line: 1, path: ['a'] }, deadline.signal)

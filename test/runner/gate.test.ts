@@ -4,7 +4,14 @@ import { describeGate } from '../../src/reporters/rollout-notes.ts'
 import { finishRun } from '../../src/runner/run.ts'
 import type { CheckResult, HostResult } from '../../src/model.ts'
 
-const check = (status: CheckResult['status']): CheckResult => ({ id: `s::${status}`, file: 's', path: [status], status, durationMs: 1, facts: [] })
+const check = (status: CheckResult['status']): CheckResult => ({
+  id: `s::${status}`,
+  file: 's',
+  path: [status],
+  status,
+  durationMs: 1,
+  facts: [],
+})
 const host = (name: string, statuses: CheckResult['status'][], error = false): HostResult => ({
   host: { name, address: name, port: 22, transport: 'ssh', groups: [] },
   status: error ? 'error' : 'verified',
@@ -29,12 +36,23 @@ describe('--max-failing-hosts', () => {
   })
 
   it('failures within the threshold exit 0 and are named; beyond it the strict code stands', () => {
-    const hosts = [host('web-1', ['passed']), host('web-2', ['failed', 'passed']), host('web-3', ['passed']), host('web-4', ['passed'], true)]
+    const hosts = [
+      host('web-1', ['passed']),
+      host('web-2', ['failed', 'passed']),
+      host('web-3', ['passed']),
+      host('web-4', ['passed'], true),
+    ]
     const strict = run(hosts)
     expect(strict.exitCode).toBe(2)
     const tolerated = applyThreshold(strict, parseThreshold('2'))
     expect(tolerated.exitCode).toBe(0)
-    expect(tolerated.gate).toEqual({ maxFailingHosts: '2', allowed: 2, failingHosts: ['web-2', 'web-4'], tolerated: true, strictExitCode: 2 })
+    expect(tolerated.gate).toEqual({
+      maxFailingHosts: '2',
+      allowed: 2,
+      failingHosts: ['web-2', 'web-4'],
+      tolerated: true,
+      strictExitCode: 2,
+    })
     expect(describeGate(tolerated)).toBe('--max-failing-hosts 2 tolerated 2 failing hosts of 4 (allowed 2): web-2, web-4')
     const exceeded = applyThreshold(strict, parseThreshold('25%'))
     expect(exceeded.exitCode).toBe(2)

@@ -18,7 +18,7 @@ function check(title: string, fn: () => unknown): CollectedCheck {
 }
 
 function plan(...checks: CollectedCheck[]): HostPlan {
-  return { host: HOST, entries: checks.map((c) => ({ check: c })), runnable: checks.length }
+  return { host: HOST, entries: checks.map(c => ({ check: c })), runnable: checks.length }
 }
 
 /** A transport whose connect() waits for `connected` (forever by default) and records close(). */
@@ -29,8 +29,12 @@ function fakeTransport(connected: Promise<void> = new Promise(() => {})) {
     execCount: 0,
     connect: () => connected,
     exec: async () => ({ exitCode: 0, stderr: '' }),
-    openTcp: async () => { throw new Error('unused') },
-    close: async () => { state.closed = true },
+    openTcp: async () => {
+      throw new Error('unused')
+    },
+    close: async () => {
+      state.closed = true
+    },
   }
   return { transport, state }
 }
@@ -43,12 +47,18 @@ describe('verifyHost when the run is interrupted', () => {
   it('while connecting: the host errors at once, every check interrupted, the half-open connection closed', async () => {
     const controller = new AbortController()
     const { transport, state } = fakeTransport()
-    const pending = verifyHost(plan(check('a', () => {}), check('b', () => {})), options(transport, controller.signal))
+    const pending = verifyHost(
+      plan(
+        check('a', () => {}),
+        check('b', () => {}),
+      ),
+      options(transport, controller.signal),
+    )
     setTimeout(() => controller.abort('SIGTERM'), 20)
     const result = await pending
     expect(result.status).toBe('error')
     expect(result.error).toEqual({ kind: 'interrupted', message: 'run interrupted by SIGTERM before this host was verified' })
-    expect(result.checks.map((c) => [c.path[0], c.status, c.errorKind])).toEqual([
+    expect(result.checks.map(c => [c.path[0], c.status, c.errorKind])).toEqual([
       ['a', 'error', 'interrupted'],
       ['b', 'error', 'interrupted'],
     ])
@@ -62,13 +72,15 @@ describe('verifyHost when the run is interrupted', () => {
       plan(
         check('done', () => {}),
         check('stuck', () => new Promise(() => {})),
-        check('failed', () => { throw Object.assign(new Error('expected 1, got 2'), { matcherResult: { expected: 1, actual: 2 } }) }),
+        check('failed', () => {
+          throw Object.assign(new Error('expected 1, got 2'), { matcherResult: { expected: 1, actual: 2 } })
+        }),
       ),
       options(transport, controller.signal),
     )
     setTimeout(() => controller.abort('SIGINT'), 20)
     const result = await pending
-    expect(result.checks.map((c) => [c.path[0], c.status, c.errorKind])).toEqual([
+    expect(result.checks.map(c => [c.path[0], c.status, c.errorKind])).toEqual([
       ['done', 'passed', undefined],
       ['stuck', 'error', 'interrupted'],
       ['failed', 'failed', undefined],
@@ -84,13 +96,15 @@ describe('verifyHost when the run is interrupted', () => {
     controller.abort('SIGTERM')
     let connects = 0
     const { transport } = fakeTransport(Promise.resolve())
-    transport.connect = async () => { connects++ }
+    transport.connect = async () => {
+      connects++
+    }
     const result = await verifyHost(plan(check('a', () => {})), options(transport, controller.signal))
     expect(connects).toBe(0)
     expect(result.checks[0]).toMatchObject({ status: 'error', errorKind: 'interrupted' })
   })
 
-  it('many checks wait on one signal without tripping Node\'s listener-leak warning (it would go to stderr)', async () => {
+  it("many checks wait on one signal without tripping Node's listener-leak warning (it would go to stderr)", async () => {
     const warnings: string[] = []
     const onWarning = (w: Error) => warnings.push(w.name)
     process.on('warning', onWarning)
@@ -99,7 +113,7 @@ describe('verifyHost when the run is interrupted', () => {
       const { transport } = fakeTransport(Promise.resolve())
       const checks = Array.from({ length: 30 }, (_, i) => check(`c${i}`, () => {}))
       await Promise.all([1, 2, 3].map(() => verifyHost(plan(...checks), options(transport, controller.signal))))
-      await new Promise((resolve) => setImmediate(resolve))
+      await new Promise(resolve => setImmediate(resolve))
       expect(warnings).toEqual([])
     } finally {
       process.off('warning', onWarning)
@@ -120,7 +134,7 @@ describe('untilInterrupted', () => {
     controller.abort('SIGINT')
   })
 
-  it('passes the work\'s rejection through', async () => {
+  it("passes the work's rejection through", async () => {
     await expect(untilInterrupted(new AbortController().signal, Promise.reject(new Error('boom')), () => 2)).rejects.toThrow('boom')
   })
 
@@ -128,7 +142,13 @@ describe('untilInterrupted', () => {
     const controller = new AbortController()
     const finished = Array.from({ length: 1000 }, (_, i) => untilInterrupted(controller.signal, Promise.resolve(i), () => -1))
     let release!: (v: number) => void
-    const pending = untilInterrupted(controller.signal, new Promise<number>((r) => { release = r }), () => -1)
+    const pending = untilInterrupted(
+      controller.signal,
+      new Promise<number>(r => {
+        release = r
+      }),
+      () => -1,
+    )
     expect(waitersOn(controller.signal)).toBe(1001)
     await Promise.all(finished)
     expect(waitersOn(controller.signal)).toBe(1) // only the one still running
@@ -141,13 +161,29 @@ describe('untilInterrupted', () => {
   it('lets onInterrupt reject', async () => {
     const controller = new AbortController()
     controller.abort('SIGTERM')
-    await expect(untilInterrupted(controller.signal, new Promise(() => {}), () => { throw new Error('stopped') })).rejects.toThrow('stopped')
+    await expect(
+      untilInterrupted(controller.signal, new Promise(() => {}), () => {
+        throw new Error('stopped')
+      }),
+    ).rejects.toThrow('stopped')
   })
 })
 
 describe('markInterrupted', () => {
   it('records the signal and raises the exit code to at least 2, keeping 3', () => {
-    const ok = finishRun(new Date(), [{ host: HOST, status: 'verified', checks: [{ id: 'x', file: 'x', path: ['x'], status: 'passed', durationMs: 1, facts: [] }], timings: { totalMs: 1 }, execChannels: 1 }], [])
+    const ok = finishRun(
+      new Date(),
+      [
+        {
+          host: HOST,
+          status: 'verified',
+          checks: [{ id: 'x', file: 'x', path: ['x'], status: 'passed', durationMs: 1, facts: [] }],
+          timings: { totalMs: 1 },
+          execChannels: 1,
+        },
+      ],
+      [],
+    )
     expect(ok.exitCode).toBe(0)
     expect(markInterrupted(ok, { reason: 'SIGTERM' })).toMatchObject({ interrupted: 'SIGTERM', exitCode: 2 })
     expect(markInterrupted(ok, { reason: undefined })).toBe(ok)

@@ -11,7 +11,9 @@ describe('noteTruncatedFacts', () => {
   it('names the cut facts and says what to do, on a failure', () => {
     const out = noteTruncatedFacts({ ...base, message: 'expected "a"' }, cut)
     expect(out.truncatedFacts).toEqual(['command:yes'])
-    expect(out.message).toBe('expected "a"\n[output truncated: command:yes (cut at 1024 bytes); the check saw only the start of it: raise --max-output (or the resource\'s maxBytes) to see more]')
+    expect(out.message).toBe(
+      'expected "a"\n[output truncated: command:yes (cut at 1024 bytes); the check saw only the start of it: raise --max-output (or the resource\'s maxBytes) to see more]',
+    )
   })
 
   it('only lists them on a pass (the reporters add a note)', () => {

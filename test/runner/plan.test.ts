@@ -15,15 +15,23 @@ import { selectHosts } from '../../src/inventory/select.ts'
 import { noChecksApply, planRun, varProblemsMessage, type HostPlan } from '../../src/runner/plan.ts'
 import type { HostSpec } from '../../src/model.ts'
 
-const host = (name: string, groups: string[], vars: Record<string, unknown> = {}): HostSpec => ({ name, address: name, port: 22, transport: 'ssh', groups, vars })
+const host = (name: string, groups: string[], vars: Record<string, unknown> = {}): HostSpec => ({
+  name,
+  address: name,
+  port: 22,
+  transport: 'ssh',
+  groups,
+  vars,
+})
 const web = host('web-1', ['web'], { app: 'blog', statusPort: 5000 })
 const worker = host('worker-1', ['workers'], { app: 'blog' })
 
 const spec = (file: string, body: () => void): Promise<LoadedSpec> => loadSpec(file, async () => body())
-const rows = (plan: HostPlan) => plan.entries.map((e) => [e.check?.path.join(' › ') ?? e.result!.path.join(' › '), e.check ? 'runs' : e.result!.message])
+const rows = (plan: HostPlan) =>
+  plan.entries.map(e => [e.check?.path.join(' › ') ?? e.result!.path.join(' › '), e.check ? 'runs' : e.result!.message])
 
 const dirs: string[] = []
-afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))))
+afterAll(() => Promise.all(dirs.map(d => rm(d, { recursive: true, force: true }))))
 
 suite('planRun', () => {
   test('each host gets only its checks; the others are skipped with the reason', async () => {
@@ -34,8 +42,14 @@ suite('planRun', () => {
       }),
     ]
     const plan = planRun([web, worker], specs)
-    expect(rows(plan.hosts[0]!)).toEqual([['web › serves', 'runs'], ['workers', 'host is not in group workers']])
-    expect(rows(plan.hosts[1]!)).toEqual([['web', 'host is not in group web'], ['workers › consumes', 'runs']])
+    expect(rows(plan.hosts[0]!)).toEqual([
+      ['web › serves', 'runs'],
+      ['workers', 'host is not in group workers'],
+    ])
+    expect(rows(plan.hosts[1]!)).toEqual([
+      ['web', 'host is not in group web'],
+      ['workers › consumes', 'runs'],
+    ])
     expect(plan.runnable).toBe(2)
   })
 
@@ -91,7 +105,11 @@ suite('planRun', () => {
       }),
     ]
     const plan = planRun([web, worker, host('db-1', ['db'])], specs)
-    expect(plan.hosts.map((h) => [h.host.name, noChecksApply(h)])).toEqual([['web-1', false], ['worker-1', false], ['db-1', true]])
+    expect(plan.hosts.map(h => [h.host.name, noChecksApply(h)])).toEqual([
+      ['web-1', false],
+      ['worker-1', false],
+      ['db-1', true],
+    ])
     expect(plan.hosts[1]!.entries[0]!.result).toMatchObject({ status: 'error', errorKind: 'spec', message: expect.stringMatching(/boom/) })
   })
 
@@ -132,10 +150,23 @@ suite('planRun', () => {
   test('secret values are collected from every host, even where the block does not apply', async () => {
     const specs = [
       await spec('specs/shop.spec.ts', () => {
-        describe('Shop', { when: inGroup('shop'), vars: z.object({ token: secret(z.string()), db: secret(z.object({ user: z.string(), password: z.string() })) }) }, () => it('x', () => {}))
+        describe(
+          'Shop',
+          {
+            when: inGroup('shop'),
+            vars: z.object({ token: secret(z.string()), db: secret(z.object({ user: z.string(), password: z.string() })) }),
+          },
+          () => it('x', () => {}),
+        )
       }),
     ]
-    const plan = planRun([host('shop-1', ['shop'], { token: 't0ken-1', db: { user: 'shop', password: 'pw-1' } }), host('web-1', ['web'], { token: 't0ken-2' })], specs)
+    const plan = planRun(
+      [
+        host('shop-1', ['shop'], { token: 't0ken-1', db: { user: 'shop', password: 'pw-1' } }),
+        host('web-1', ['web'], { token: 't0ken-2' }),
+      ],
+      specs,
+    )
     expect(plan.secrets).toEqual([
       { name: 'token', value: 't0ken-1' },
       { name: 'db.user', value: 'shop' },

@@ -10,11 +10,11 @@ const SECRETS = hostileSecrets(prng(SEED), 60)
 
 /** Encodings a spec applies before a value is shown, alone and one inside another. */
 const ENCODE: Record<string, (v: string) => string> = {
-  JSON: (v) => JSON.stringify(v),
+  JSON: v => JSON.stringify(v),
   encodeURIComponent,
-  URLSearchParams: (v) => new URLSearchParams({ v }).toString(),
-  base64: (v) => Buffer.from(v).toString('base64'),
-  hex: (v) => Buffer.from(v).toString('hex'),
+  URLSearchParams: v => new URLSearchParams({ v }).toString(),
+  base64: v => Buffer.from(v).toString('base64'),
+  hex: v => Buffer.from(v).toString('hex'),
 }
 
 describe(`the redactor on hostile secrets (${REPLAY})`, () => {
@@ -31,7 +31,8 @@ describe(`the redactor on hostile secrets (${REPLAY})`, () => {
       for (const [name, form] of Object.entries(forms)) {
         tried++
         const out = redactor.text(`before ${form} after`)
-        if (out.includes(form) || !out.startsWith('before ') || !out.endsWith(' after') || redactor.revealedIn(out) !== undefined) leaks.push(`s${i} ${name}: ${JSON.stringify(out)}`)
+        if (out.includes(form) || !out.startsWith('before ') || !out.endsWith(' after') || redactor.revealedIn(out) !== undefined)
+          leaks.push(`s${i} ${name}: ${JSON.stringify(out)}`)
       }
     })
     console.log(`redactor property: ${SECRETS.length} secrets × ${tried / SECRETS.length} forms = ${tried}, ${REPLAY}`)

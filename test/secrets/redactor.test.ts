@@ -42,7 +42,8 @@ describe('SecretRedactor.text: the secret in any encoding a spec can give it', (
   })
 
   it('leaves texts without the secret alone, labels included', () => {
-    for (const text of ['plain', 'a%20b \\n', L, `x ${L} y`, Buffer.from('hello world, nothing here').toString('base64')]) expect(r.text(text)).toBe(text)
+    for (const text of ['plain', 'a%20b \\n', L, `x ${L} y`, Buffer.from('hello world, nothing here').toString('base64')])
+      expect(r.text(text)).toBe(text)
   })
 })
 
@@ -52,7 +53,9 @@ it('util.inspect of the redactor (say, in the async context a promise prints) sh
 
 describe('SecretRedactor.value', () => {
   it('copies what holds a secret, keeping prototypes, and returns the rest as it is', () => {
-    class Box { constructor(readonly t: string) {} }
+    class Box {
+      constructor(readonly t: string) {}
+    }
     const plain = { a: 1, b: ['x'] }
     expect(r.value(plain)).toBe(plain)
     const v = r.value({ box: new Box(TOKEN), list: [TOKEN, 2], map: new Map([[TOKEN, 1]]), err: new Error(`boom ${TOKEN}`) })

@@ -8,7 +8,15 @@ import { authorize, isLoopback, tokenId } from '../../src/serve/auth.ts'
 
 const INVENTORY = new Set(['canary', 'web', 'web-1'])
 const result = (exitCode: 0 | 1 | 2 | 3): RunResult => ({
-  schemaVersion: 1, tool: { name: 'verify', version: '0' }, startedAt: '', finishedAt: '', durationMs: 1, configErrors: [], hosts: [], summary: { ...summarize([]), failed: exitCode === 1 ? 1 : 0 }, exitCode,
+  schemaVersion: 1,
+  tool: { name: 'verify', version: '0' },
+  startedAt: '',
+  finishedAt: '',
+  durationMs: 1,
+  configErrors: [],
+  hosts: [],
+  summary: { ...summarize([]), failed: exitCode === 1 ? 1 : 0 },
+  exitCode,
 })
 
 let server: GateServer | undefined
@@ -21,14 +29,20 @@ async function start(options: { token?: string; cacheMs?: number; exitCode?: 0 |
   const calls: GateSelection[] = []
   const logs: Array<Record<string, unknown>> = []
   server = await startGateServer({
-    bind: '127.0.0.1', port: 0, token: options.token, maxRuns: 2, cacheMs: options.cacheMs ?? 0, maxBodyBytes: 1024, maxQueued: options.maxQueued,
-    unknownNames: async (names) => names.filter((n) => !INVENTORY.has(n)),
-    runGate: async (selection) => {
+    bind: '127.0.0.1',
+    port: 0,
+    token: options.token,
+    maxRuns: 2,
+    cacheMs: options.cacheMs ?? 0,
+    maxBodyBytes: 1024,
+    maxQueued: options.maxQueued,
+    unknownNames: async names => names.filter(n => !INVENTORY.has(n)),
+    runGate: async selection => {
       calls.push(selection)
-      await new Promise((r) => setTimeout(r, options.delayMs ?? 0))
+      await new Promise(r => setTimeout(r, options.delayMs ?? 0))
       return result(options.exitCode ?? 0)
     },
-    log: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
+    log: line => logs.push(JSON.parse(line) as Record<string, unknown>),
   })
   return { url: server.url, calls, logs }
 }
@@ -40,7 +54,12 @@ const get = async (url: string, headers: Record<string, string> = {}) => {
 
 describe('verify serve: HTTP', () => {
   it('200 pass, 503 fail, 500 not verified, with verdict and summary at the top for jsonPath', async () => {
-    for (const [exitCode, status, verdict] of [[0, 200, 'pass'], [1, 503, 'fail'], [2, 500, 'error'], [3, 500, 'error']] as const) {
+    for (const [exitCode, status, verdict] of [
+      [0, 200, 'pass'],
+      [1, 503, 'fail'],
+      [2, 500, 'error'],
+      [3, 500, 'error'],
+    ] as const) {
       const { url } = await start({ exitCode })
       const res = await get(`${url}/v1/gate/canary`)
       expect(res.status).toBe(status)
@@ -58,7 +77,10 @@ describe('verify serve: HTTP', () => {
 
   it('POST a selection of named groups and a limit; anything else is refused', async () => {
     const { url, calls } = await start()
-    const ok = await request(`${url}/v1/gate`, { method: 'POST', body: JSON.stringify({ groups: ['web', 'canary'], limit: 'web-*,!web-2' }) })
+    const ok = await request(`${url}/v1/gate`, {
+      method: 'POST',
+      body: JSON.stringify({ groups: ['web', 'canary'], limit: 'web-*,!web-2' }),
+    })
     expect(ok.statusCode).toBe(200)
     await ok.body.dump()
     expect(calls).toEqual([{ names: ['web', 'canary'], limit: 'web-*,!web-2' }])
@@ -67,9 +89,15 @@ describe('verify serve: HTTP', () => {
       return { status: res.statusCode, error: ((await res.body.json()) as { error: string }).error }
     }
     expect(await bad('not json')).toMatchObject({ status: 400 })
-    expect(await bad(JSON.stringify({ groups: ['web'], hosts: 'evil' }))).toEqual({ status: 400, error: 'unknown field(s): hosts (only groups and limit)' })
+    expect(await bad(JSON.stringify({ groups: ['web'], hosts: 'evil' }))).toEqual({
+      status: 400,
+      error: 'unknown field(s): hosts (only groups and limit)',
+    })
     expect(await bad(JSON.stringify({ groups: ['web'], limit: '$(reboot)' }))).toMatchObject({ status: 400 })
-    expect(await bad(JSON.stringify({ groups: ['10.0.0.5'] }))).toEqual({ status: 404, error: 'not a group or host of the inventory: 10.0.0.5' })
+    expect(await bad(JSON.stringify({ groups: ['10.0.0.5'] }))).toEqual({
+      status: 404,
+      error: 'not a group or host of the inventory: 10.0.0.5',
+    })
     expect(calls).toHaveLength(1)
   })
 
@@ -99,17 +127,27 @@ describe('verify serve: HTTP', () => {
     expect((await get(`${url}/v1/gate/web`, { authorization: 'Bearer wrong' })).status).toBe(401)
     const ok = await get(`${url}/v1/gate/web`, { authorization: 'Bearer s3cret-token' })
     expect(ok.status).toBe(200)
-    expect(logs.map((l) => [l.status, l.auth ?? l.token])).toEqual([[401, 'missing bearer token'], [401, `bad token ${tokenId('wrong')}`], [200, tokenId('s3cret-token')]])
+    expect(logs.map(l => [l.status, l.auth ?? l.token])).toEqual([
+      [401, 'missing bearer token'],
+      [401, `bad token ${tokenId('wrong')}`],
+      [200, tokenId('s3cret-token')],
+    ])
     expect(JSON.stringify(logs)).not.toContain('s3cret-token')
-    expect(logs[2]).toMatchObject({ remote: '127.0.0.1', method: 'GET', path: '/v1/gate/web', selection: { names: ['web'] }, verdict: 'pass' })
+    expect(logs[2]).toMatchObject({
+      remote: '127.0.0.1',
+      method: 'GET',
+      path: '/v1/gate/web',
+      selection: { names: ['web'] },
+      verdict: 'pass',
+    })
   })
 
   it('concurrent requests for one group share one run; another group runs on its own; the cache answers within its time', async () => {
     const { url, calls } = await start({ delayMs: 300, cacheMs: 60_000 })
     const answers = await Promise.all([...Array(5)].map(() => get(`${url}/v1/gate/web`)).concat(get(`${url}/v1/gate/canary`)))
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200])
-    expect(calls.map((c) => c.names[0]).sort()).toEqual(['canary', 'web'])
-    expect(answers.filter((a) => a.body.shared === false)).toHaveLength(2)
+    expect(answers.map(a => a.status)).toEqual([200, 200, 200, 200, 200, 200])
+    expect(calls.map(c => c.names[0]).sort()).toEqual(['canary', 'web'])
+    expect(answers.filter(a => a.body.shared === false)).toHaveLength(2)
     expect((await get(`${url}/v1/gate/web`)).body.shared).toBe(true)
     expect(calls).toHaveLength(2)
   })
@@ -119,14 +157,19 @@ describe('verify serve: load', () => {
   it('runs beyond --max-runs queue; past the queue, a new selection gets 429 with Retry-After', async () => {
     const { url, calls } = await start({ delayMs: 500, maxQueued: 1 })
     // four selections at once: two run, one waits, the fourth is refused
-    const answers = await Promise.all(['a', 'b', 'c', 'd'].map(async (limit, i) => {
-      await new Promise((r) => setTimeout(r, i * 50))
-      const res = await request(`${url}/v1/gate`, { method: 'POST', body: JSON.stringify({ groups: ['web'], limit }) })
-      return { status: res.statusCode, retryAfter: res.headers['retry-after'], body: (await res.body.json()) as Record<string, string> }
-    }))
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429])
-    expect(answers[3]).toMatchObject({ retryAfter: '5', body: { verdict: 'error', error: 'too many runs queued (2 runs going and 1 waiting): retry later' } })
-    expect(calls.map((c) => c.limit)).toEqual(['a', 'b', 'c'])
+    const answers = await Promise.all(
+      ['a', 'b', 'c', 'd'].map(async (limit, i) => {
+        await new Promise(r => setTimeout(r, i * 50))
+        const res = await request(`${url}/v1/gate`, { method: 'POST', body: JSON.stringify({ groups: ['web'], limit }) })
+        return { status: res.statusCode, retryAfter: res.headers['retry-after'], body: (await res.body.json()) as Record<string, string> }
+      }),
+    )
+    expect(answers.map(a => a.status)).toEqual([200, 200, 200, 429])
+    expect(answers[3]).toMatchObject({
+      retryAfter: '5',
+      body: { verdict: 'error', error: 'too many runs queued (2 runs going and 1 waiting): retry later' },
+    })
+    expect(calls.map(c => c.limit)).toEqual(['a', 'b', 'c'])
   })
 })
 

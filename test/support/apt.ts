@@ -37,12 +37,18 @@ const UPDATED = Symbol.for('verify.test.apt-updated')
 function present(binary: string): boolean {
   if (binary.includes('/')) return existsSync(binary)
   const path = `${process.env.PATH ?? ''}${delimiter}/usr/sbin${delimiter}/sbin`
-  return path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, binary)))
+  return path.split(delimiter).some(dir => dir !== '' && existsSync(join(dir, binary)))
 }
 
 /** The packages whose binary is missing, each named once. */
 export function missingPackages(packages: Packages): string[] {
-  return [...new Set(Object.entries(packages).filter(([binary]) => !present(binary)).map(([, pkg]) => pkg))]
+  return [
+    ...new Set(
+      Object.entries(packages)
+        .filter(([binary]) => !present(binary))
+        .map(([, pkg]) => pkg),
+    ),
+  ]
 }
 
 /** Installs the package of every missing binary in one apt-get call; throws a message saying what to do when it cannot. */
@@ -50,16 +56,26 @@ export function ensurePackages(packages: Packages): void {
   const missing = missingPackages(packages)
   if (missing.length === 0) return
   const command = `apt-get install -y ${missing.join(' ')}`
-  if (process.getuid?.() !== 0) throw new Error(`the tests need ${missing.join(', ')}: run \`${command}\` as root, or run the tests as root`)
+  if (process.getuid?.() !== 0)
+    throw new Error(`the tests need ${missing.join(', ')}: run \`${command}\` as root, or run the tests as root`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   const global = globalThis as { [UPDATED]?: boolean }
   if (!global[UPDATED]) {
-    apt(['update', '-qq'], env, `apt-get update failed (offline, or no reachable mirror?); install ${missing.join(', ')} by hand: ${command}`)
+    apt(
+      ['update', '-qq'],
+      env,
+      `apt-get update failed (offline, or no reachable mirror?); install ${missing.join(', ')} by hand: ${command}`,
+    )
     global[UPDATED] = true
   }
   apt(['install', '-y', '-qq', '--no-install-recommends', ...missing], env, `${command} failed`)
   const still = missingPackages(packages)
-  if (still.length > 0) throw new Error(`${still.join(', ')} installed, but ${Object.keys(packages).filter((b) => !present(b)).join(', ')} still missing`)
+  if (still.length > 0)
+    throw new Error(
+      `${still.join(', ')} installed, but ${Object.keys(packages)
+        .filter(b => !present(b))
+        .join(', ')} still missing`,
+    )
 }
 
 function apt(args: string[], env: NodeJS.ProcessEnv, failure: string): void {

@@ -69,8 +69,14 @@ export function startChaosProxy(upstream: Upstream): ChaosProxy {
   const proxy: ChaosProxy = {
     hosts,
     async addHost(options) {
-      const state: ChaosHost = { ...options, port: 0, accepted: 0, fired: [], live: () => [...conns].filter((c) => c.host === state && c.clientOpen).length }
-      const server = net.createServer({ noDelay: true, allowHalfOpen: false }, (client) => {
+      const state: ChaosHost = {
+        ...options,
+        port: 0,
+        accepted: 0,
+        fired: [],
+        live: () => [...conns].filter(c => c.host === state && c.clientOpen).length,
+      }
+      const server = net.createServer({ noDelay: true, allowHalfOpen: false }, client => {
         state.accepted++
         const conn = new Connection(state, client, upstream, log)
         conns.add(conn)
@@ -86,7 +92,7 @@ export function startChaosProxy(upstream: Upstream): ChaosProxy {
       return state
     },
     reportBegan() {
-      const open = hosts.filter((h) => h.live() > 0).map((h) => ({ host: h.name, kind: h.fault.kind, open: h.live(), fired: [...h.fired] }))
+      const open = hosts.filter(h => h.live() > 0).map(h => ({ host: h.name, kind: h.fault.kind, open: h.live(), fired: [...h.fired] }))
       for (const conn of conns) {
         if (conn.host.fault.kind !== 'drop-late') continue
         conn.host.fired.push('reset at report time')
@@ -96,7 +102,7 @@ export function startChaosProxy(upstream: Upstream): ChaosProxy {
     },
     async close() {
       for (const conn of conns) conn.reset()
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+      await Promise.all(servers.map(s => new Promise<void>(resolve => s.close(() => resolve()))))
       log.close()
     },
   }
@@ -119,7 +125,12 @@ class Connection {
   private readonly number: number
   private timer: NodeJS.Timeout | undefined
 
-  constructor(readonly host: ChaosHost, private readonly client: net.Socket, upstream: Upstream, private readonly log: SshdLogTail) {
+  constructor(
+    readonly host: ChaosHost,
+    private readonly client: net.Socket,
+    upstream: Upstream,
+    private readonly log: SshdLogTail,
+  ) {
     this.number = host.accepted
     client.on('error', () => {})
     client.once('close', () => {
@@ -129,7 +140,10 @@ class Connection {
       this.onGone()
     })
     // the client hung up (end or disconnect): the server side goes too, as a real link would
-    client.once('end', () => { this.server?.destroy(); client.destroy() })
+    client.once('end', () => {
+      this.server?.destroy()
+      client.destroy()
+    })
     this.toServer = new DelayedPipe(host.latencyMs)
     const { fault } = host
     if (fault.kind === 'banner-hold') {
@@ -141,7 +155,7 @@ class Connection {
     this.server = server
     server.on('error', () => {})
     // a clean end from sshd reaches the client after the data still queued; a reset, at once
-    server.once('close', (hadError) => (hadError ? client.destroy() : this.toClient!.finish()))
+    server.once('close', hadError => (hadError ? client.destroy() : this.toClient!.finish()))
     const onEvent = (event: SshdEvent) => this.onLogEvent(event)
     let port: number | undefined
     server.once('connect', () => {
@@ -150,7 +164,9 @@ class Connection {
       port = server.localPort!
       log.watch(port, onEvent)
     })
-    server.once('close', () => { if (port !== undefined) log.unwatch(port, onEvent) })
+    server.once('close', () => {
+      if (port !== undefined) log.unwatch(port, onEvent)
+    })
     this.toClient = new DelayedPipe(host.latencyMs)
     this.toServer.connect(client, server)
     this.toClient.connect(server, client, () => this.onServerChunk())
@@ -180,7 +196,11 @@ class Connection {
       this.authenticated = true
       if (fault.kind === 'handshake-before' || fault.kind === 'handshake-at' || fault.kind === 'handshake-after') {
         const hold = fault.readyAtMs - sinceAccept
-        this.host.fired.push(hold > 0 ? `authenticated at +${sinceAccept}ms, success held until +${fault.readyAtMs}ms` : `authenticated at +${sinceAccept}ms, already past +${fault.readyAtMs}ms`)
+        this.host.fired.push(
+          hold > 0
+            ? `authenticated at +${sinceAccept}ms, success held until +${fault.readyAtMs}ms`
+            : `authenticated at +${sinceAccept}ms, already past +${fault.readyAtMs}ms`,
+        )
         if (hold > 0) this.toClient!.holdFor(hold)
       }
       if (fault.kind === 'stall-channel') {
@@ -205,7 +225,11 @@ class Connection {
               // gone already
             }
           }
-          this.host.fired.push(pids.length > 0 ? `killed ${pids.length} sshd processes ${fault.afterMs}ms after the probe started` : 'session gone before the kill')
+          this.host.fired.push(
+            pids.length > 0
+              ? `killed ${pids.length} sshd processes ${fault.afterMs}ms after the probe started`
+              : 'session gone before the kill',
+          )
         }, fault.afterMs)
       }
     }

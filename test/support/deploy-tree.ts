@@ -36,13 +36,18 @@ export async function startStatusApp(initialAccesses = 0): Promise<StatusApp> {
   const app = { port: 0, accesses: initialAccesses, close: async () => {} }
   const server = http.createServer((req, res) => {
     app.accesses++
-    if (req.url?.startsWith('/server-status')) return void res.end(`Total Accesses: ${app.accesses}\nTotal kBytes: 12\nUptime: 42\nBusyWorkers: 1\nIdleWorkers: 7\n`)
+    if (req.url?.startsWith('/server-status'))
+      return void res.end(`Total Accesses: ${app.accesses}\nTotal kBytes: 12\nUptime: 42\nBusyWorkers: 1\nIdleWorkers: 7\n`)
     if (req.url === '/health') return void res.end('{"status":"ok"}')
     res.statusCode = 404
     res.end()
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   app.port = (server.address() as AddressInfo).port
-  app.close = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
+  app.close = () =>
+    new Promise<void>(resolve => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    })
   return app
 }

@@ -26,11 +26,15 @@ export interface TcpProxy {
   close(): Promise<void>
 }
 
-export async function startTcpProxy(target: { host: string; port: number }, plan: ProxyMode[] = [], listenHost = '127.0.0.1'): Promise<TcpProxy> {
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  plan: ProxyMode[] = [],
+  listenHost = '127.0.0.1',
+): Promise<TcpProxy> {
   const live = new Set<net.Socket>()
   const all = new Set<net.Socket>()
   let frozen = false
-  const server = net.createServer({ pauseOnConnect: true }, (client) => {
+  const server = net.createServer({ pauseOnConnect: true }, client => {
     proxy.accepted++
     all.add(client)
     client.on('close', () => all.delete(client))
@@ -42,11 +46,23 @@ export async function startTcpProxy(target: { host: string; port: number }, plan
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
     live.add(client).add(upstream)
-    const forget = () => { live.delete(client); live.delete(upstream) }
-    client.on('close', () => { upstream.destroy(); forget() })
-    upstream.on('close', () => { client.destroy(); forget() })
+    const forget = () => {
+      live.delete(client)
+      live.delete(upstream)
+    }
+    client.on('close', () => {
+      upstream.destroy()
+      forget()
+    })
+    upstream.on('close', () => {
+      client.destroy()
+      forget()
+    })
     if (mode === 'banner-then-close') {
-      upstream.once('data', (banner: Buffer) => { client.end(banner); upstream.destroy() })
+      upstream.once('data', (banner: Buffer) => {
+        client.end(banner)
+        upstream.destroy()
+      })
       client.resume()
       return
     }
@@ -54,7 +70,10 @@ export async function startTcpProxy(target: { host: string; port: number }, plan
     relay(upstream, client)
     client.resume()
   })
-  const relay = (from: net.Socket, to: net.Socket) => from.on('data', (chunk: Buffer) => { if (!frozen && !to.destroyed) to.write(chunk) })
+  const relay = (from: net.Socket, to: net.Socket) =>
+    from.on('data', (chunk: Buffer) => {
+      if (!frozen && !to.destroyed) to.write(chunk)
+    })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, listenHost, () => resolve())
@@ -72,7 +91,7 @@ export async function startTcpProxy(target: { host: string; port: number }, plan
     },
     close() {
       for (const socket of [...live, ...all]) socket.destroy()
-      return new Promise((resolve) => server.close(() => resolve()))
+      return new Promise(resolve => server.close(() => resolve()))
     },
   }
   return proxy
@@ -81,17 +100,17 @@ export async function startTcpProxy(target: { host: string; port: number }, plan
 /** Accepts TCP and then says nothing, ever: a hung sshd, or a firewall that only half blocks. */
 export async function startSilentListener(host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
+  const server = net.createServer(socket => {
     sockets.add(socket)
     socket.on('error', () => {})
     socket.on('close', () => sockets.delete(socket))
   })
-  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()))
+  await new Promise<void>(resolve => server.listen(0, host, () => resolve()))
   return {
     port: (server.address() as net.AddressInfo).port,
     close: () => {
       for (const s of sockets) s.destroy()
-      return new Promise((resolve) => server.close(() => resolve()))
+      return new Promise(resolve => server.close(() => resolve()))
     },
   }
 }
@@ -185,7 +204,9 @@ export function describeProcess(pid: number): string {
 
 /** Every process on the machine, described: what a failure leaves behind to explain itself. */
 export function everyProcess(): string[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map((entry) => describeProcess(Number(entry)))
+  return readdirSync('/proc')
+    .filter(entry => /^\d+$/.test(entry))
+    .map(entry => describeProcess(Number(entry)))
 }
 
 /** Alive and not a zombie waiting for its parent. */
@@ -228,7 +249,7 @@ export async function waitFor(probe: () => boolean, timeoutMs: number): Promise<
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (probe()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise(resolve => setTimeout(resolve, 50))
   }
   return probe()
 }
@@ -236,7 +257,13 @@ export async function waitFor(probe: () => boolean, timeoutMs: number): Promise<
 /** Until `pid` runs exactly `argv`: a child just spawned still shows node's command line until it has exec'd. */
 export async function untilRunning(pid: number | undefined, argv: string[], timeoutMs = 10_000): Promise<void> {
   const wanted = `${argv.join('\0')}\0`
-  const cmdline = () => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8') } catch { return '' } }
+  const cmdline = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    } catch {
+      return ''
+    }
+  }
   if (!(await waitFor(() => pid !== undefined && cmdline() === wanted, timeoutMs))) {
     throw new Error(`pid ${pid} did not start \`${argv.join(' ')}\` within ${timeoutMs} ms (runs \`${cmdline().split('\0').join(' ')}\`)`)
   }
@@ -244,13 +271,14 @@ export async function untilRunning(pid: number | undefined, argv: string[], time
 
 /** Until `pid` is gone (a zombie counts as gone): SIGKILL is delivered, not awaited. */
 export async function untilExited(pid: number | undefined, timeoutMs = 10_000): Promise<void> {
-  if (pid !== undefined && !(await waitFor(() => !isAlive(pid), timeoutMs))) throw new Error(`pid ${pid} still alive after ${timeoutMs} ms: ${describeProcess(pid)}`)
+  if (pid !== undefined && !(await waitFor(() => !isAlive(pid), timeoutMs)))
+    throw new Error(`pid ${pid} still alive after ${timeoutMs} ms: ${describeProcess(pid)}`)
 }
 
 /** xmllint's verdict on a JUnit file against both strict schemas (Ant's JUnit.xsd, Jenkins xUnit's junit-10.xsd): '' when valid. */
 export function junitSchemaErrors(file: string): string {
   return ['JUnit.xsd', 'junit-10.xsd']
-    .map((name) => {
+    .map(name => {
       const xsd = new URL(`../fixtures/junit-xsd/${name}`, import.meta.url).pathname
       const result = spawnSync('xmllint', ['--noout', '--schema', xsd, file], { encoding: 'utf8' })
       return result.status === 0 ? '' : `${name}: ${result.stderr}${result.stdout}`

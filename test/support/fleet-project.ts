@@ -25,7 +25,9 @@ export function fleetInventory(fleet: Fleet, options: FleetProjectOptions = {}):
     return `  ${h.name}: { address: ${h.address}, vars: ${JSON.stringify(vars)} }`
   })
   const groups = { fleet: fleet.hosts.map((_, i) => i), ...options.groups }
-  const groupLines = Object.entries(groups).map(([name, idx]) => `  ${name}:\n    hosts: [${idx.map((i) => fleet.hosts[i]!.name).join(', ')}]`)
+  const groupLines = Object.entries(groups).map(
+    ([name, idx]) => `  ${name}:\n    hosts: [${idx.map(i => fleet.hosts[i]!.name).join(', ')}]`,
+  )
   return [
     fleetDefaults(fleet),
     `vars: ${JSON.stringify({ app: 'blog', ...options.vars })}`,

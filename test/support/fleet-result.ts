@@ -18,17 +18,56 @@ export function fleetResult({ hosts, checks }: FleetShape): RunResult {
     for (let c = 0; c < checks; c++) {
       const file = SPECS[c % SPECS.length]!
       const path = [`suite ${Math.floor(c / 10) + 1}`, `check ${c + 1} reads its facts`]
-      const base: CheckResult = { id: `${file}::${path.join(' › ')}`, file, line: 10 + c, path, status: 'passed', durationMs: 20 + ((h * 7 + c * 13) % 180), facts: [`file:/apps/blog/current`, `command:systemctl is-active app-${c % 5}`] }
-      if (unreachable) list.push({ ...base, status: 'error', errorKind: 'unreachable', message: `connect ECONNREFUSED 10.0.${h}.1:22`, durationMs: 0, facts: [] })
-      else if (h % 25 === 3 && (c === 4 || c === 17)) list.push({ ...base, status: 'failed', expected: '"20260107-1200"', actual: '"20251231-0900"', message: `expect(received).toBe(expected)\n\nExpected: "20260107-1200"\nReceived: "20251231-0900"`, failedAt: { file, line: 11 + c, column: 5, frame: `  ${10 + c} | it('check ${c + 1}', async () => {\n> ${11 + c} |   expect(rel.current).toBe(vars.expectVersion)\n     |   ^` } })
-      else if (h % 40 === 7 && c === 30) list.push({ ...base, status: 'error', errorKind: 'timeout', message: 'stat /mnt/nfs: timed out on the host after 10s' })
-      else if (c % 29 === 28) list.push({ ...base, status: 'skipped', durationMs: 0, message: 'host is not in group shop-workers', facts: [] })
-      else if (h % 50 === 11 && c === 9) list.push({ ...base, severity: 'warn', warning: { message: 'disk 91% full', expected: '< 90', actual: '91' } })
+      const base: CheckResult = {
+        id: `${file}::${path.join(' › ')}`,
+        file,
+        line: 10 + c,
+        path,
+        status: 'passed',
+        durationMs: 20 + ((h * 7 + c * 13) % 180),
+        facts: [`file:/apps/blog/current`, `command:systemctl is-active app-${c % 5}`],
+      }
+      if (unreachable)
+        list.push({
+          ...base,
+          status: 'error',
+          errorKind: 'unreachable',
+          message: `connect ECONNREFUSED 10.0.${h}.1:22`,
+          durationMs: 0,
+          facts: [],
+        })
+      else if (h % 25 === 3 && (c === 4 || c === 17))
+        list.push({
+          ...base,
+          status: 'failed',
+          expected: '"20260107-1200"',
+          actual: '"20251231-0900"',
+          message: `expect(received).toBe(expected)\n\nExpected: "20260107-1200"\nReceived: "20251231-0900"`,
+          failedAt: {
+            file,
+            line: 11 + c,
+            column: 5,
+            frame: `  ${10 + c} | it('check ${c + 1}', async () => {\n> ${11 + c} |   expect(rel.current).toBe(vars.expectVersion)\n     |   ^`,
+          },
+        })
+      else if (h % 40 === 7 && c === 30)
+        list.push({ ...base, status: 'error', errorKind: 'timeout', message: 'stat /mnt/nfs: timed out on the host after 10s' })
+      else if (c % 29 === 28)
+        list.push({ ...base, status: 'skipped', durationMs: 0, message: 'host is not in group shop-workers', facts: [] })
+      else if (h % 50 === 11 && c === 9)
+        list.push({ ...base, severity: 'warn', warning: { message: 'disk 91% full', expected: '< 90', actual: '91' } })
       else if (c === 2 && h % 10 === 0) list.push({ ...base, attempts: 4, timeToGreenMs: 12_400 + h })
       else list.push(base)
     }
     results.push({
-      host: { name, address: `10.0.${Math.floor(h / 250)}.${(h % 250) + 1}`, port: 22, user: 'deploy', transport: 'ssh', groups: [h % 2 ? 'web' : 'shop-web', 'prod'] },
+      host: {
+        name,
+        address: `10.0.${Math.floor(h / 250)}.${(h % 250) + 1}`,
+        port: 22,
+        user: 'deploy',
+        transport: 'ssh',
+        groups: [h % 2 ? 'web' : 'shop-web', 'prod'],
+      },
       status: unreachable ? 'error' : 'verified',
       ...(unreachable ? { error: { kind: 'unreachable' as const, message: `connect ECONNREFUSED 10.0.${h}.1:22` } } : {}),
       checks: list,

@@ -6,6 +6,6 @@ import type { TestProject } from 'vitest/node'
 import { E2E_PACKAGES, ensurePackages, SUITE_PACKAGES } from './apt.ts'
 
 export default function setup(project: TestProject): void {
-  const e2e = project.vitest.projects.some((p) => p.name === 'e2e')
+  const e2e = project.vitest.projects.some(p => p.name === 'e2e')
   ensurePackages({ ...SUITE_PACKAGES, ...(e2e ? E2E_PACKAGES : {}) })
 }

@@ -21,7 +21,31 @@ export function seedFromEnv(): number {
 }
 
 /** Characters that each escape differently in JSON, URLs, forms, shells, XML and inspect. */
-export const HOSTILE = ['"', "'", '\\', ' ', '/', '+', '&', '=', '%', '?', '#', 'é', 'ß', 'ж', '€', '😀', '\n', '$', '`', '<', '>', ';', ':']
+export const HOSTILE = [
+  '"',
+  "'",
+  '\\',
+  ' ',
+  '/',
+  '+',
+  '&',
+  '=',
+  '%',
+  '?',
+  '#',
+  'é',
+  'ß',
+  'ж',
+  '€',
+  '😀',
+  '\n',
+  '$',
+  '`',
+  '<',
+  '>',
+  ';',
+  ':',
+]
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
 /**

@@ -7,9 +7,18 @@ import { LocalTransport } from '../../src/transports/local.ts'
 
 export const LOCAL_HOST: HostSpec = { name: 'local', address: 'localhost', port: 22, transport: 'local', groups: [], vars: {} }
 
-export async function onLocalHost<T>(fn: () => Promise<T>, timeoutSec = 5, host: HostSpec = LOCAL_HOST): Promise<{ value: T; execCount: number }> {
+export async function onLocalHost<T>(
+  fn: () => Promise<T>,
+  timeoutSec = 5,
+  host: HostSpec = LOCAL_HOST,
+): Promise<{ value: T; execCount: number }> {
   const transport = new LocalTransport()
-  const ctx: HostContext = { host, transport, facts: new FactBatcher(transport, { timeoutSec, maxBytes: 1024 * 1024 }), timeoutMs: timeoutSec * 1000 }
+  const ctx: HostContext = {
+    host,
+    transport,
+    facts: new FactBatcher(transport, { timeoutSec, maxBytes: 1024 * 1024 }),
+    timeoutMs: timeoutSec * 1000,
+  }
   const value = await runInHost(ctx, fn)
   return { value, execCount: transport.execCount }
 }

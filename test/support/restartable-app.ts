@@ -23,9 +23,9 @@ export async function startRestartableApp(initialAccesses = 0, format: StatusFor
     port: 0,
     accesses: initialAccesses,
     startedAt: Date.now(),
-    restart: async (downMs) => {
+    restart: async downMs => {
       await stop()
-      await new Promise((resolve) => setTimeout(resolve, downMs))
+      await new Promise(resolve => setTimeout(resolve, downMs))
       app.accesses = 0
       await listen(app.port)
     },
@@ -34,7 +34,9 @@ export async function startRestartableApp(initialAccesses = 0, format: StatusFor
   const handler: http.RequestListener = (req, res) => {
     const counter = server
     // a response finished after a restart belongs to the old process's counter
-    res.on('finish', () => { if (server === counter) app.accesses++ })
+    res.on('finish', () => {
+      if (server === counter) app.accesses++
+    })
     if (req.url?.startsWith('/server-status')) return void res.end(statusPage(format, app))
     if (req.url === '/health') return void res.end('{"status":"ok"}')
     res.statusCode = 404
@@ -51,7 +53,7 @@ export async function startRestartableApp(initialAccesses = 0, format: StatusFor
       })
     })
   const stop = () =>
-    new Promise<void>((resolve) => {
+    new Promise<void>(resolve => {
       if (!server) return resolve()
       const s = server
       server = undefined
@@ -88,7 +90,11 @@ function statusPage(format: StatusFormat, app: RestartableApp): string {
 function plackDuration(seconds: number): string {
   let rest = seconds
   let text = ''
-  for (const [span, unit] of [[86_400, 'days'], [3_600, 'hours'], [60, 'minutes']] as const) {
+  for (const [span, unit] of [
+    [86_400, 'days'],
+    [3_600, 'hours'],
+    [60, 'minutes'],
+  ] as const) {
     if (rest > span) {
       text += `${Math.floor(rest / span)} ${unit}, `
       rest %= span

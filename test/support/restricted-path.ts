@@ -11,7 +11,7 @@ const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/
 
 function which(tool: string): string | undefined {
   // statSync follows links: a dangling alternatives link counts as missing
-  return SEARCH.map((dir) => path.join(dir, tool)).find((candidate) => {
+  return SEARCH.map(dir => path.join(dir, tool)).find(candidate => {
     try {
       return statSync(candidate).isFile()
     } catch {

@@ -56,7 +56,7 @@ export async function startFleet(opts: { hosts: number; name?: string; extraConf
     const hosts = await makeHostRoots(dir, opts.hosts)
     const server = await startSshd(dir, hosts, user, opts.extraConfig ?? [])
     const knownHosts = join(dir, 'known_hosts')
-    await writeFile(knownHosts, hosts.map((h) => `[${h.address}]:${server.port} ${keys.hostKeyPub}\n`).join(''))
+    await writeFile(knownHosts, hosts.map(h => `[${h.address}]:${server.port} ${keys.hostKeyPub}\n`).join(''))
     return {
       dir,
       port: server.port,
@@ -81,7 +81,7 @@ export async function startFleet(opts: { hosts: number; name?: string; extraConf
 
 /** HostSpecs for the fleet, ready for a transport or runner without writing a hosts.yaml. */
 export function fleetHostSpecs(fleet: Fleet): HostSpec[] {
-  return fleet.hosts.map((h) => ({
+  return fleet.hosts.map(h => ({
     name: h.name,
     address: h.address,
     port: fleet.port,
@@ -97,7 +97,9 @@ export function fleetHostSpecs(fleet: Fleet): HostSpec[] {
 function assertFleetSize(hosts: number): void {
   if (!Number.isInteger(hosts) || hosts < 1) throw new Error(`startFleet: hosts must be a positive integer, got ${hosts}`)
   if (hosts > MAX_FLEET_HOSTS) {
-    throw new Error(`startFleet: at most ${MAX_FLEET_HOSTS} hosts per fleet (OpenSSH allows 16 listen sockets per sshd), got ${hosts}; start several fleets instead`)
+    throw new Error(
+      `startFleet: at most ${MAX_FLEET_HOSTS} hosts per fleet (OpenSSH allows 16 listen sockets per sshd), got ${hosts}; start several fleets instead`,
+    )
   }
 }
 
@@ -216,7 +218,7 @@ async function startSshd(dir: string, hosts: FleetHost[], user: string, extraCon
     const port = await freePort()
     const configFile = join(dir, `sshd_config.${port}`)
     const logFile = join(dir, `sshd.${port}.log`)
-    await writeFile(configFile, sshdConfig(dir, hosts, port, user) + extraConfig.map((line) => `${line}\n`).join(''))
+    await writeFile(configFile, sshdConfig(dir, hosts, port, user) + extraConfig.map(line => `${line}\n`).join(''))
     await writeFile(logFile, '', { mode: 0o644 })
     const child = spawn(SSHD, ['-D', '-e', '-f', configFile, '-E', logFile], { stdio: ['ignore', 'ignore', 'pipe'] })
     killOnExit(child)
@@ -235,7 +237,7 @@ async function startSshd(dir: string, hosts: FleetHost[], user: string, extraCon
 function sshdConfig(dir: string, hosts: FleetHost[], port: number, user: string): string {
   return [
     `Port ${port}`,
-    ...hosts.map((h) => `ListenAddress ${h.address}`),
+    ...hosts.map(h => `ListenAddress ${h.address}`),
     `HostKey ${join(dir, 'ssh_host_ed25519_key')}`,
     `PidFile ${join(dir, `sshd.${port}.pid`)}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
@@ -272,9 +274,13 @@ export function freePort(): Promise<number> {
 
 async function waitReady(child: ChildProcess, logFile: string, hosts: FleetHost[], port: number): Promise<void> {
   let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
   let exited = false
-  child.once('exit', () => { exited = true })
+  child.once('exit', () => {
+    exited = true
+  })
   const deadline = Date.now() + READY_TIMEOUT_MS
   while (Date.now() < deadline) {
     const log = await readFile(logFile, 'utf8')
@@ -282,15 +288,19 @@ async function waitReady(child: ChildProcess, logFile: string, hosts: FleetHost[
     if (exited) throw new Error(`sshd exited during startup (exit ${child.exitCode}):\n${stderr}${log}`)
     // sshd logs this right after listen(), so from here the kernel accepts connections on every alias.
     // (Probing with connect() instead would fork sshd children that outlive a quick stop().)
-    if (hosts.every((h) => log.includes(`Server listening on ${h.address} port ${port}.`))) return
+    if (hosts.every(h => log.includes(`Server listening on ${h.address} port ${port}.`))) return
     await sleep(50)
   }
-  throw new Error(`sshd did not listen on port ${port} of ${hosts.map((h) => h.address).join(', ')} within ${READY_TIMEOUT_MS} ms:\n${stderr}${await readFile(logFile, 'utf8')}`)
+  throw new Error(
+    `sshd did not listen on port ${port} of ${hosts.map(h => h.address).join(', ')} within ${READY_TIMEOUT_MS} ms:\n${stderr}${await readFile(logFile, 'utf8')}`,
+  )
 }
 
 /** A crashed test run must not leave sshd listening: kill our own pid (and only it) on exit. */
 function killOnExit(child: ChildProcess): void {
-  const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') }
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
   process.once('exit', kill)
   child.once('exit', () => process.removeListener('exit', kill))
 }
@@ -298,7 +308,7 @@ function killOnExit(child: ChildProcess): void {
 /** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
   child.kill('SIGTERM')
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
   await exited
@@ -316,7 +326,7 @@ const SESSION = /Starting session: (?:command|shell|forced-command)\b.* for \S+ 
  * alias, so the connection lines map each client endpoint to the server address it reached.
  */
 export function countExecChannels(log: string, hosts: Pick<FleetHost, 'address'>[]): Map<string, number> {
-  const counts = new Map(hosts.map((h) => [h.address, 0]))
+  const counts = new Map(hosts.map(h => [h.address, 0]))
   const serverOf = new Map<string, string>()
   for (const line of log.split('\n')) {
     const conn = CONNECTION.exec(line)

@@ -53,7 +53,10 @@ const LISTING_FLUSH_MS = 300
  * VERIFY_DEBUG_HANDLES on, a run that leaves anything alive after its report is stopped by pid
  * and the call fails, naming what was left (`allowLiveHandles` for a test that means to).
  */
-export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string; allowLiveHandles?: boolean }): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string; allowLiveHandles?: boolean },
+): Promise<CliRun> {
   const started = performance.now()
   const child = execa('node', [BIN, ...args], {
     cwd: options.cwd,
@@ -73,7 +76,10 @@ export async function runCli(args: string[], options: { cwd: string; env?: Recor
   })
   const result = await child
   const stderr = String(result.stderr)
-  if (leaked) throw new LiveHandlesError(`verify ${args.join(' ')} left handles alive after its report:\n${stderr.slice(stderr.indexOf(LIVE_HANDLES_HEADER))}\n--- stdout:\n${String(result.stdout)}`)
+  if (leaked)
+    throw new LiveHandlesError(
+      `verify ${args.join(' ')} left handles alive after its report:\n${stderr.slice(stderr.indexOf(LIVE_HANDLES_HEADER))}\n--- stdout:\n${String(result.stdout)}`,
+    )
   const exitLine = /^verify: exited (\d+)ms after the run's last output\n?/m
   const exitDelay = exitLine.exec(stderr)
   return {
@@ -93,5 +99,7 @@ export function readResult(dir: string, ...file: string[]): RunResult {
 
 /** Every check of a run that did not pass, as `host path: message`: an assertion that shows why. */
 export function notPassed(result: RunResult): string[] {
-  return result.hosts.flatMap((h) => h.checks.filter((c) => c.status !== 'passed').map((c) => `${h.host.name} ${c.path.join(' > ')}: ${c.message}`))
+  return result.hosts.flatMap(h =>
+    h.checks.filter(c => c.status !== 'passed').map(c => `${h.host.name} ${c.path.join(' > ')}: ${c.message}`),
+  )
 }

@@ -4,7 +4,8 @@ import { isExpired, parseWaivers, waiverNow } from '../../src/waivers/load.ts'
 
 describe('parseWaivers', () => {
   it('reads each waiver with its file:line', () => {
-    const file = parseWaivers(`waivers:
+    const file = parseWaivers(
+      `waivers:
   - check: "app › config"
     hosts: [web-*, canary]
     justification: moves in 2.4
@@ -12,7 +13,9 @@ describe('parseWaivers', () => {
   - check: specs/a.spec.ts::a › b
     justification: known
     expires: 2027-01-15
-`, 'waivers.yaml')
+`,
+      'waivers.yaml',
+    )
     expect(file.waivers).toEqual([
       { check: 'app › config', hosts: ['web-*', 'canary'], justification: 'moves in 2.4', expires: '2026-12-31', source: 'waivers.yaml:2' },
       { check: 'specs/a.spec.ts::a › b', justification: 'known', expires: '2027-01-15', source: 'waivers.yaml:6' },

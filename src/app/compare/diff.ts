@@ -8,13 +8,29 @@ import type { HostResult } from '../../model.ts'
 /** Fields and fact keys expected to differ from host to host. */
 export const DEFAULT_IGNORES: readonly string[] = [
   // process identity and age
-  'pid', 'ppid', 'pids', 'startedAt', 'elapsedSeconds', 'excludedPids', 'sessionId',
+  'pid',
+  'ppid',
+  'pids',
+  'startedAt',
+  'elapsedSeconds',
+  'excludedPids',
+  'sessionId',
   // clocks and run timing
-  'clockOffsetMs', 'hostNowMs', 'runnerReceivedMs', 'sinceHostTime', 'elapsedMs', 'uptime',
+  'clockOffsetMs',
+  'hostNowMs',
+  'runnerReceivedMs',
+  'sinceHostTime',
+  'elapsedMs',
+  'uptime',
   // traffic counters
-  'totalAccesses', 'totalKBytes', 'busyWorkers', 'idleWorkers', 'verifyRequests',
+  'totalAccesses',
+  'totalKBytes',
+  'busyWorkers',
+  'idleWorkers',
+  'verifyRequests',
   // whole facts that are per host by nature
-  'process-table', 'host-clock',
+  'process-table',
+  'host-clock',
 ]
 
 export interface Difference {
@@ -54,26 +70,37 @@ export function diffHosts(a: HostResult, b: HostResult, options: DiffOptions): P
   const factsA = normalizeFacts(a.recordedFacts ?? {}, na)
   const factsB = normalizeFacts(b.recordedFacts ?? {}, nb)
   const ignore = new Set(options.ignore)
-  const globs = options.ignore.filter((i) => i.includes('*')).map(globRegExp)
-  const ignoredKey = (key: string) => ignore.has(key) || ignore.has(key.split(':')[0]!) || globs.some((g) => g.test(key))
+  const globs = options.ignore.filter(i => i.includes('*')).map(globRegExp)
+  const ignoredKey = (key: string) => ignore.has(key) || ignore.has(key.split(':')[0]!) || globs.some(g => g.test(key))
   const differences: Difference[] = []
   for (const key of [...new Set([...factsA.keys(), ...factsB.keys()])].sort()) {
     if (ignoredKey(key)) continue
     const inA = factsA.has(key)
     const inB = factsB.has(key)
     if (!inA || !inB) {
-      differences.push({ fact: key, field: '', kind: inA ? 'only-old' : 'only-new', ...(inA ? { old: factsA.get(key) } : { new: factsB.get(key) }) })
+      differences.push({
+        fact: key,
+        field: '',
+        kind: inA ? 'only-old' : 'only-new',
+        ...(inA ? { old: factsA.get(key) } : { new: factsB.get(key) }),
+      })
       continue
     }
-    diffValue(factsA.get(key), factsB.get(key), '', (field, old, now) => differences.push({ fact: key, field, old, new: now, kind: 'changed' }), ignore)
+    diffValue(
+      factsA.get(key),
+      factsB.get(key),
+      '',
+      (field, old, now) => differences.push({ fact: key, field, old, new: now, kind: 'changed' }),
+      ignore,
+    )
   }
-  const statusA = new Map(a.checks.map((c) => [c.id, c.status]))
-  const statusB = new Map(b.checks.map((c) => [c.id, c.status]))
+  const statusA = new Map(a.checks.map(c => [c.id, c.status]))
+  const statusB = new Map(b.checks.map(c => [c.id, c.status]))
   const checks: CheckDifference[] = []
   for (const id of [...new Set([...statusA.keys(), ...statusB.keys()])]) {
     if (statusA.get(id) !== statusB.get(id)) checks.push({ id, old: statusA.get(id), new: statusB.get(id) })
   }
-  const errors = [a, b].filter((h) => h.status === 'error').map((h) => `${h.host.name}: ${h.error?.message ?? 'could not be verified'}`)
+  const errors = [a, b].filter(h => h.status === 'error').map(h => `${h.host.name}: ${h.error?.message ?? 'could not be verified'}`)
   return { old: a.host.name, new: b.host.name, differences, checks, errors }
 }
 
@@ -86,7 +113,7 @@ function normalizer(h: HostResult, other: HostResult): Normalize {
   if (h.host.name !== other.host.name && h.host.name.length >= 3) pairs.push([h.host.name, '{host}'])
   // longest first, so a name that contains the address is replaced whole
   pairs.sort((x, y) => y[0].length - x[0].length)
-  return (text) => pairs.reduce((t, [from, to]) => t.split(from).join(to), text)
+  return text => pairs.reduce((t, [from, to]) => t.split(from).join(to), text)
 }
 
 function normalizeFacts(facts: Record<string, unknown>, norm: Normalize): Map<string, unknown> {
@@ -95,13 +122,19 @@ function normalizeFacts(facts: Record<string, unknown>, norm: Normalize): Map<st
 
 function normalizeValue(value: unknown, norm: Normalize): unknown {
   if (typeof value === 'string') return norm(value)
-  if (Array.isArray(value)) return value.map((v) => normalizeValue(v, norm))
+  if (Array.isArray(value)) return value.map(v => normalizeValue(v, norm))
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeValue(v, norm)]))
   return value
 }
 
 /** Reports each differing leaf; arrays of records with a `path` or `name` are matched by it, not by position. */
-function diffValue(a: unknown, b: unknown, field: string, report: (field: string, old: unknown, now: unknown) => void, ignore: ReadonlySet<string>): void {
+function diffValue(
+  a: unknown,
+  b: unknown,
+  field: string,
+  report: (field: string, old: unknown, now: unknown) => void,
+  ignore: ReadonlySet<string>,
+): void {
   if (Object.is(a, b)) return
   if (Array.isArray(a) && Array.isArray(b)) return diffArrays(a, b, field, report, ignore)
   if (isRecord(a) && isRecord(b)) {
@@ -116,20 +149,27 @@ function diffValue(a: unknown, b: unknown, field: string, report: (field: string
   if (JSON.stringify(a) !== JSON.stringify(b)) report(field, a, b)
 }
 
-function diffArrays(a: unknown[], b: unknown[], field: string, report: (field: string, old: unknown, now: unknown) => void, ignore: ReadonlySet<string>): void {
+function diffArrays(
+  a: unknown[],
+  b: unknown[],
+  field: string,
+  report: (field: string, old: unknown, now: unknown) => void,
+  ignore: ReadonlySet<string>,
+): void {
   const keyOf = recordKey(a) ?? recordKey(b)
   if (keyOf) {
-    const ma = new Map(a.map((x) => [keyOf(x), x]))
-    const mb = new Map(b.map((x) => [keyOf(x), x]))
+    const ma = new Map(a.map(x => [keyOf(x), x]))
+    const mb = new Map(b.map(x => [keyOf(x), x]))
     for (const k of [...new Set([...ma.keys(), ...mb.keys()])].sort()) diffValue(ma.get(k), mb.get(k), `${field}[${k}]`, report, ignore)
     return
   }
   if (a.every(isPrimitive) && b.every(isPrimitive)) {
-    const sa = new Set(a.map((x) => JSON.stringify(x)))
-    const sb = new Set(b.map((x) => JSON.stringify(x)))
-    const removed = a.filter((x) => !sb.has(JSON.stringify(x)))
-    const added = b.filter((x) => !sa.has(JSON.stringify(x)))
-    if (removed.length > 0 || added.length > 0) report(field, removed.length > 0 ? removed : undefined, added.length > 0 ? added : undefined)
+    const sa = new Set(a.map(x => JSON.stringify(x)))
+    const sb = new Set(b.map(x => JSON.stringify(x)))
+    const removed = a.filter(x => !sb.has(JSON.stringify(x)))
+    const added = b.filter(x => !sa.has(JSON.stringify(x)))
+    if (removed.length > 0 || added.length > 0)
+      report(field, removed.length > 0 ? removed : undefined, added.length > 0 ? added : undefined)
     else if (JSON.stringify(a) !== JSON.stringify(b)) report(`${field} (order)`, a, b)
     return
   }
@@ -141,8 +181,9 @@ function diffArrays(a: unknown[], b: unknown[], field: string, report: (field: s
 function recordKey(list: unknown[]): ((x: unknown) => string) | undefined {
   if (list.length === 0 || !list.every(isRecord)) return undefined
   for (const prop of ['path', 'name']) {
-    const keys = list.map((x) => (x as Record<string, unknown>)[prop])
-    if (keys.every((k) => typeof k === 'string') && new Set(keys).size === keys.length) return (x) => String((x as Record<string, unknown>)[prop])
+    const keys = list.map(x => (x as Record<string, unknown>)[prop])
+    if (keys.every(k => typeof k === 'string') && new Set(keys).size === keys.length)
+      return x => String((x as Record<string, unknown>)[prop])
   }
   return undefined
 }
@@ -156,5 +197,10 @@ function isPrimitive(value: unknown): boolean {
 }
 
 function globRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+  return new RegExp(
+    `^${glob
+      .split('*')
+      .map(p => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  )
 }

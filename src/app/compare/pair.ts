@@ -20,11 +20,17 @@ export function describePairing(p: Pairing): string {
 
 export function pairHosts(old: readonly string[], now: readonly string[], pairing: Pairing): Array<[string, string]> {
   if (pairing.mode === 'reference') {
-    if (old.length !== 1) throw new ConfigError(`--pair reference: --hosts must select exactly one reference host, it selects ${old.length} (${old.join(', ')})`)
-    return now.map((n) => [old[0]!, n])
+    if (old.length !== 1)
+      throw new ConfigError(
+        `--pair reference: --hosts must select exactly one reference host, it selects ${old.length} (${old.join(', ')})`,
+      )
+    return now.map(n => [old[0]!, n])
   }
   if (pairing.mode === 'order') {
-    if (old.length !== now.length) throw new ConfigError(`--pair order: --hosts selects ${old.length} hosts and --against ${now.length}; pair them by name (--pair name:FROM=TO) or against one reference host`)
+    if (old.length !== now.length)
+      throw new ConfigError(
+        `--pair order: --hosts selects ${old.length} hosts and --against ${now.length}; pair them by name (--pair name:FROM=TO) or against one reference host`,
+      )
     return old.map((o, i) => [o, now[i]!])
   }
   const present = new Set(now)
@@ -37,7 +43,7 @@ export function pairHosts(old: readonly string[], now: readonly string[], pairin
     else pairs.push([o, partner])
   }
   const paired = new Set(pairs.map(([, n]) => n))
-  const unpaired = now.filter((n) => !paired.has(n))
+  const unpaired = now.filter(n => !paired.has(n))
   if (unpaired.length > 0) problems.push(`--against hosts with no partner: ${unpaired.join(', ')}`)
   if (problems.length > 0) throw new ConfigError(`--pair name:${pairing.from}=${pairing.to}:\n  ${problems.join('\n  ')}`)
   return pairs

@@ -48,36 +48,40 @@ export function hasBaseline(): boolean {
 
 /** The snapshot of the host this check runs on, when a baseline was given. */
 export function baselineHost(hostName = currentHost().host.name): HostSnapshot | undefined {
-  return state.snapshot?.hosts.find((h) => h.name === hostName)
+  return state.snapshot?.hosts.find(h => h.name === hostName)
 }
 
 /** The current host's baseline; an error when there is none (no --baseline, or the host was not in it). */
 export function baseline(): Baseline {
   const name = currentHost().host.name
-  if (!state.snapshot) throw new FactError('baseline(): no snapshot given; run with --baseline before.json (written by verify snapshot -o before.json)')
+  if (!state.snapshot)
+    throw new FactError('baseline(): no snapshot given; run with --baseline before.json (written by verify snapshot -o before.json)')
   const host = baselineHost(name)
-  if (!host) throw new FactError(`baseline(): host ${name} is not in ${state.file ?? 'the baseline snapshot'} (it has ${state.snapshot.hosts.map((h) => h.name).join(', ') || 'no hosts'})`)
+  if (!host)
+    throw new FactError(
+      `baseline(): host ${name} is not in ${state.file ?? 'the baseline snapshot'} (it has ${state.snapshot.hosts.map(h => h.name).join(', ') || 'no hosts'})`,
+    )
   if (host.error) throw new FactError(`baseline(): ${name} could not be read when the snapshot was taken: ${host.error}`)
   return makeBaseline(host)
 }
 
 export function makeBaseline(host: HostSnapshot): Baseline {
-  const fact = <T,>(key: string): T | undefined => (Object.hasOwn(host.facts, key) ? (host.facts[key] as T) : undefined)
+  const fact = <T>(key: string): T | undefined => (Object.hasOwn(host.facts, key) ? (host.facts[key] as T) : undefined)
   return {
     takenAt: host.takenAt,
     hostTakenAt: host.hostTakenAt,
     clockOffsetMs: host.clockOffsetMs,
     fact,
-    file: (path) => reviveFile(fact<FileFacts & { mtime?: string | Date }>(`file:${path}`)),
-    content: (path) => fact<string>(`file.content:${path}`),
-    directory: (path) => fact<DirectoryFacts>(`directory:${path}`),
+    file: path => reviveFile(fact<FileFacts & { mtime?: string | Date }>(`file:${path}`)),
+    content: path => fact<string>(`file.content:${path}`),
+    directory: path => fact<DirectoryFacts>(`directory:${path}`),
     release: (root, options = {}) => {
       const raw = fact<RawRelease>(`release:${root}\u0000${options.revisionFile ?? ''}`)
       return raw ? deriveRelease(raw, options) : undefined
     },
     tree: (path, options = {}) => fact<TreeFacts>(treeKey(path, options)),
-    command: (cmd) => fact<CommandResult>(`command:${cmd}`),
-    processes: (match) => host.processes.filter((p) => matches(p, match)),
+    command: cmd => fact<CommandResult>(`command:${cmd}`),
+    processes: match => host.processes.filter(p => matches(p, match)),
   }
 }
 
@@ -92,7 +96,8 @@ function matches(p: SnapshotProcess, match: string | Omit<ProcessMatch, 'pidFile
   if (m.name !== undefined && p.name !== m.name && !(m.name.length > 15 && p.name === m.name.slice(0, 15))) return false
   if (m.user !== undefined && p.user !== m.user) return false
   if (m.args !== undefined) {
-    if (typeof m.args === 'string' ? !p.args.includes(m.args) : !new RegExp(m.args.source, m.args.flags.replace(/[gy]/g, '')).test(p.args)) return false
+    if (typeof m.args === 'string' ? !p.args.includes(m.args) : !new RegExp(m.args.source, m.args.flags.replace(/[gy]/g, '')).test(p.args))
+      return false
   }
   return true
 }

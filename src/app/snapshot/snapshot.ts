@@ -56,7 +56,7 @@ export function snapshotFromRun(run: RunResult): Snapshot {
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
     tool: TOOL,
     takenAt: run.startedAt,
-    hosts: run.hosts.map((h) => {
+    hosts: run.hosts.map(h => {
       const facts = { ...(h.recordedFacts ?? {}) }
       const table = facts[PROCESS_TABLE_KEY] as { processes?: Array<SnapshotProcess & Record<string, unknown>> } | undefined
       const clock = facts[HOST_CLOCK_KEY] as { hostNowMs?: number; runnerReceivedMs?: number; offsetMs?: number } | undefined
@@ -69,8 +69,8 @@ export function snapshotFromRun(run: RunResult): Snapshot {
         takenAt: clock?.runnerReceivedMs ? new Date(clock.runnerReceivedMs).toISOString() : run.startedAt,
         ...(clock?.hostNowMs ? { hostTakenAt: new Date(clock.hostNowMs).toISOString(), clockOffsetMs: clock.offsetMs } : {}),
         facts,
-        processes: (table?.processes ?? []).map((p) => ({ pid: p.pid, name: p.name, args: p.args, user: p.user, startedAt: p.startedAt })),
-        checks: Object.fromEntries(h.checks.map((c) => [c.id, c.status])),
+        processes: (table?.processes ?? []).map(p => ({ pid: p.pid, name: p.name, args: p.args, user: p.user, startedAt: p.startedAt })),
+        checks: Object.fromEntries(h.checks.map(c => [c.id, c.status])),
         ...(h.status === 'error' ? { error: h.error?.message ?? 'could not be verified' } : {}),
       }
     }),
@@ -87,10 +87,16 @@ export function readSnapshot(file: string): Snapshot {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'))
   } catch (error) {
-    throw new ConfigError(`--baseline ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON (${(error as Error).message})`}`)
+    throw new ConfigError(
+      `--baseline ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON (${(error as Error).message})`}`,
+    )
   }
   const s = parsed as Partial<Snapshot>
-  if (s?.kind !== SNAPSHOT_KIND) throw new ConfigError(`--baseline ${file}: not a verify snapshot (write one with verify snapshot -o ${file})`)
-  if (s.schemaVersion !== SNAPSHOT_SCHEMA_VERSION) throw new ConfigError(`--baseline ${file}: snapshot schemaVersion ${String(s.schemaVersion)}, this verify reads ${SNAPSHOT_SCHEMA_VERSION}`)
+  if (s?.kind !== SNAPSHOT_KIND)
+    throw new ConfigError(`--baseline ${file}: not a verify snapshot (write one with verify snapshot -o ${file})`)
+  if (s.schemaVersion !== SNAPSHOT_SCHEMA_VERSION)
+    throw new ConfigError(
+      `--baseline ${file}: snapshot schemaVersion ${String(s.schemaVersion)}, this verify reads ${SNAPSHOT_SCHEMA_VERSION}`,
+    )
   return parsed as Snapshot
 }

@@ -19,7 +19,8 @@ type Predicate = (element: unknown) => boolean
 
 function elementsOf(received: unknown): unknown[] | string {
   if (received && typeof (received as PromiseLike<unknown>).then === 'function') return 'a promise (did you forget `await`?)'
-  if (typeof received === 'string' || received === null || received === undefined) return String(received === undefined ? 'undefined' : JSON.stringify(received))
+  if (typeof received === 'string' || received === null || received === undefined)
+    return String(received === undefined ? 'undefined' : JSON.stringify(received))
   if (typeof (received as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(received as Iterable<unknown>)]
   return typeof received
 }
@@ -38,14 +39,18 @@ export function describeElement(element: unknown, stringify: (v: unknown) => str
       const args = typeof e.args === 'string' && e.args !== '' ? e.args : `[${e.name}]`
       return `pid ${e.pid} ${JSON.stringify(args.length > 80 ? `${args.slice(0, 77)}...` : args)} started ${e.startedAt.toISOString()}`
     }
-    if (typeof e.protocol === 'string' && typeof e.address === 'string' && typeof e.port === 'number') return `${e.protocol} ${e.address}:${e.port}`
+    if (typeof e.protocol === 'string' && typeof e.address === 'string' && typeof e.port === 'number')
+      return `${e.protocol} ${e.address}:${e.port}`
   }
   const text = stringify(element)
   return text.length > 120 ? `${text.slice(0, 117)}...` : text
 }
 
 function list(items: string[]): string {
-  const shown = items.slice(0, LISTED).map((i) => `\n  - ${i}`).join('')
+  const shown = items
+    .slice(0, LISTED)
+    .map(i => `\n  - ${i}`)
+    .join('')
   return items.length > LISTED ? `${shown}\n  … and ${items.length - LISTED} more` : shown
 }
 
@@ -59,19 +64,25 @@ function toAllSatisfy(this: MatcherContext, received: unknown, predicate: Predic
   if (typeof predicate !== 'function') throw new TypeError('toAllSatisfy(predicate, description?): predicate must be a function')
   const what = describePredicate(predicate, description)
   const stringify = (v: unknown) => this.utils.stringify(v, 2)
-  const failing = elements.filter((e) => !predicate(e)).map((e) => describeElement(e, stringify))
+  const failing = elements.filter(e => !predicate(e)).map(e => describeElement(e, stringify))
   const pass = elements.length > 0 && failing.length === 0
   const expected = `${this.isNot ? 'not ' : ''}every element: ${what}`
   if (elements.length === 0) {
-    return { pass, expected, actual: 'an empty collection', message: () => `expected every element to satisfy ${what}, but there are no elements (nothing matched, so nothing was checked)` }
+    return {
+      pass,
+      expected,
+      actual: 'an empty collection',
+      message: () => `expected every element to satisfy ${what}, but there are no elements (nothing matched, so nothing was checked)`,
+    }
   }
   return {
     pass,
     expected,
     actual: pass ? `all ${elements.length} elements` : failing,
-    message: () => this.isNot
-      ? `expected not every element to satisfy ${what}, but all ${elements.length} did`
-      : `expected every element to satisfy ${what}, but ${failing.length} of ${elements.length} did not:${list(failing)}`,
+    message: () =>
+      this.isNot
+        ? `expected not every element to satisfy ${what}, but all ${elements.length} did`
+        : `expected every element to satisfy ${what}, but ${failing.length} of ${elements.length} did not:${list(failing)}`,
   }
 }
 
@@ -81,17 +92,18 @@ function toSomeSatisfy(this: MatcherContext, received: unknown, predicate: Predi
   if (typeof predicate !== 'function') throw new TypeError('toSomeSatisfy(predicate, description?): predicate must be a function')
   const what = describePredicate(predicate, description)
   const stringify = (v: unknown) => this.utils.stringify(v, 2)
-  const satisfying = elements.filter((e) => predicate(e)).map((e) => describeElement(e, stringify))
+  const satisfying = elements.filter(e => predicate(e)).map(e => describeElement(e, stringify))
   const pass = satisfying.length > 0
   return {
     pass,
     expected: `${this.isNot ? 'no' : 'some'} element: ${what}`,
-    actual: pass ? satisfying : elements.length === 0 ? 'an empty collection' : elements.map((e) => describeElement(e, stringify)),
-    message: () => this.isNot
-      ? `expected no element to satisfy ${what}, but ${satisfying.length} of ${elements.length} did:${list(satisfying)}`
-      : elements.length === 0
-        ? `expected some element to satisfy ${what}, but there are no elements`
-        : `expected some element to satisfy ${what}, but none of ${elements.length} did:${list(elements.map((e) => describeElement(e, stringify)))}`,
+    actual: pass ? satisfying : elements.length === 0 ? 'an empty collection' : elements.map(e => describeElement(e, stringify)),
+    message: () =>
+      this.isNot
+        ? `expected no element to satisfy ${what}, but ${satisfying.length} of ${elements.length} did:${list(satisfying)}`
+        : elements.length === 0
+          ? `expected some element to satisfy ${what}, but there are no elements`
+          : `expected some element to satisfy ${what}, but none of ${elements.length} did:${list(elements.map(e => describeElement(e, stringify)))}`,
   }
 }
 

@@ -48,22 +48,27 @@ function describeCurrent(r: ReleaseFacts): string {
 }
 
 baseExpect.extend({
-  toBeAtExpectedVersion: releaseMatcher('toBeAtExpectedVersion', (r) => {
+  toBeAtExpectedVersion: releaseMatcher('toBeAtExpectedVersion', r => {
     if (r.expectedVersion === undefined) {
       // never pass on a missing expectation: the pipeline forgot to say what it deployed
-      return { pass: false, expected: 'an expected version', actual: describeCurrent(r), why: 'no expected version: pass --expect-version, set the expectVersion var, or release(root, { expectedVersion })' }
+      return {
+        pass: false,
+        expected: 'an expected version',
+        actual: describeCurrent(r),
+        why: 'no expected version: pass --expect-version, set the expectVersion var, or release(root, { expectedVersion })',
+      }
     }
     const pass = r.atExpectedVersion === true
     const actual = r.deployedVersion ?? describeCurrent(r)
     return { pass, expected: r.expectedVersion, actual, why: `expected version ${r.expectedVersion}, deployed ${describeCurrent(r)}` }
   }),
-  toPointInsideReleases: releaseMatcher('toPointInsideReleases', (r) => ({
+  toPointInsideReleases: releaseMatcher('toPointInsideReleases', r => ({
     pass: r.currentInsideReleases,
     expected: 'current -> a release under releases/',
     actual: r.currentTarget === undefined ? r.currentState : `${r.currentState}: ${r.currentTarget}`,
     why: `expected current to resolve to a release under releases/, but ${describeCurrent(r)}${r.currentResolved ? ` (resolves to ${r.currentResolved})` : ''}`,
   })),
-  toHaveIntactPrevious: releaseMatcher('toHaveIntactPrevious', (r) => ({
+  toHaveIntactPrevious: releaseMatcher('toHaveIntactPrevious', r => ({
     pass: r.previousIntact,
     expected: 'an intact previous release',
     actual: r.previousProblem ?? `releases/${r.previous} intact`,
@@ -83,7 +88,10 @@ baseExpect.extend({
       pass: r.restarted,
       expected: this.isNot ? 'not restarted since the deploy' : 'restarted since the deploy',
       actual,
-      message: () => (this.isNot ? 'expected no restart since the deploy, but every signal says restarted' : `not restarted since the deploy: ${r.problems.join('; ')}`),
+      message: () =>
+        this.isNot
+          ? 'expected no restart since the deploy, but every signal says restarted'
+          : `not restarted since the deploy: ${r.problems.join('; ')}`,
     }
   },
 })

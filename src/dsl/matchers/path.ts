@@ -52,7 +52,8 @@ function describeFile(f: FileFacts): string {
 }
 
 function toBeInside(this: MatcherContext, received: unknown, dir: string) {
-  if (typeof dir !== 'string' || dir === '') throw new TypeError(`toBeInside(dir): dir must be a non-empty path, got ${typeof dir === 'string' ? '""' : typeof dir}`)
+  if (typeof dir !== 'string' || dir === '')
+    throw new TypeError(`toBeInside(dir): dir must be a non-empty path, got ${typeof dir === 'string' ? '""' : typeof dir}`)
   const not = this.isNot ? 'not ' : ''
   const expectedText = `${not}inside ${dir.replace(/\/*$/, '/')}`
   if (typeof received === 'string') {
@@ -62,13 +63,18 @@ function toBeInside(this: MatcherContext, received: unknown, dir: string) {
   if (isFileFacts(received)) {
     const actualText = describeFile(received)
     // where a missing path or a dangling link would point is not a place: it is not inside anything
-    const pass = received.exists && placesOf(received).some((place) => isInside(place, dir))
+    const pass = received.exists && placesOf(received).some(place => isInside(place, dir))
     return { pass, expectedText, actualText, message: () => `expected ${received.path} ${not}to be inside ${dir}, but it is ${actualText}` }
   }
   const hint = received && typeof (received as PromiseLike<unknown>).then === 'function' ? ' (did you forget `await file(…)`?)' : ''
   const actualText = received === undefined ? 'undefined' : typeof received
   // a value that is no path fails either way, with or without .not
-  return { pass: this.isNot === true, expectedText, actualText, message: () => `toBeInside: expected a path or the result of await file(path)${hint}, received ${actualText}` }
+  return {
+    pass: this.isNot === true,
+    expectedText,
+    actualText,
+    message: () => `toBeInside: expected a path or the result of await file(path)${hint}, received ${actualText}`,
+  }
 }
 
 baseExpect.extend({ toBeInside })

@@ -12,13 +12,21 @@ declare module 'expect' {
 baseExpect.extend({
   toBeOutOfRotation(this: { isNot?: boolean }, received: unknown, options: { maxRequests?: number } = {}) {
     if (!isRotationFacts(received)) {
-      const hint = received && typeof (received as PromiseLike<unknown>).then === 'function' ? ' (did you forget `await outOfRotation(…)`?)' : ''
-      return { pass: false, message: () => `toBeOutOfRotation: expected the result of await outOfRotation(url)${hint}, received ${typeof received}` }
+      const hint =
+        received && typeof (received as PromiseLike<unknown>).then === 'function' ? ' (did you forget `await outOfRotation(…)`?)' : ''
+      return {
+        pass: false,
+        message: () => `toBeOutOfRotation: expected the result of await outOfRotation(url)${hint}, received ${typeof received}`,
+      }
     }
     const max = options.maxRequests ?? 0
     const window = `${(received.windowMs / 1000).toFixed(received.windowMs % 1000 === 0 ? 0 : 1)}s`
     if (received.restartedDuringWindow) {
-      return { pass: false, message: () => `${received.url}: the server restarted during the ${window} window (counter ${received.before} -> ${received.after}); traffic could not be measured, run again` }
+      return {
+        pass: false,
+        message: () =>
+          `${received.url}: the server restarted during the ${window} window (counter ${received.before} -> ${received.after}); traffic could not be measured, run again`,
+      }
     }
     const pass = received.requests <= max
     return {

@@ -26,19 +26,37 @@ function toSatisfyVersion(this: MatcherContext, received: unknown, constraint: s
     const order = scheme ?? schemeOf(received)
     const expected = `${not}${constraint} (${order} ordering)`
     if (!received.installed || received.version === undefined) {
-      return { pass: false, expected, actual: 'not installed', message: () => `expected package ${received.name} to ${not}satisfy ${constraint}, but it is not installed (${received.manager})` }
+      return {
+        pass: false,
+        expected,
+        actual: 'not installed',
+        message: () => `expected package ${received.name} to ${not}satisfy ${constraint}, but it is not installed (${received.manager})`,
+      }
     }
     const version = received.version
     const pass = satisfiesVersion(version, constraint, order)
-    return { pass, expected, actual: version, message: () => `expected package ${received.name} ${version} to ${not}satisfy ${constraint} (${order} ordering)` }
+    return {
+      pass,
+      expected,
+      actual: version,
+      message: () => `expected package ${received.name} ${version} to ${not}satisfy ${constraint} (${order} ordering)`,
+    }
   }
   if (typeof received === 'string') {
     const order = scheme ?? 'deb'
     const pass = satisfiesVersion(received, constraint, order)
-    return { pass, expected: `${not}${constraint} (${order} ordering)`, actual: received, message: () => `expected version ${received} to ${not}satisfy ${constraint} (${order} ordering)` }
+    return {
+      pass,
+      expected: `${not}${constraint} (${order} ordering)`,
+      actual: received,
+      message: () => `expected version ${received} to ${not}satisfy ${constraint} (${order} ordering)`,
+    }
   }
   const hint = received && typeof (received as PromiseLike<unknown>).then === 'function' ? ' (did you forget `await pkg(…)`?)' : ''
-  return { pass: false, message: () => `toSatisfyVersion: expected await pkg(name) or a version string${hint}, received ${typeof received}` }
+  return {
+    pass: false,
+    message: () => `toSatisfyVersion: expected await pkg(name) or a version string${hint}, received ${typeof received}`,
+  }
 }
 
 baseExpect.extend({ toSatisfyVersion })

@@ -15,9 +15,9 @@ const REGISTRY_DIR = path.dirname(fileURLToPath(import.meta.url))
  */
 export function callSite(spec: LoadedSpec): At {
   const frames = stackLocations()
-  const own = frames.findIndex((f) => path.dirname(f.file) !== REGISTRY_DIR)
+  const own = frames.findIndex(f => path.dirname(f.file) !== REGISTRY_DIR)
   const caller = own >= 0 ? frames[own] : undefined
-  const inSpec = frames.find((f) => isSpecFile(f.file, spec))
+  const inSpec = frames.find(f => isSpecFile(f.file, spec))
   const definedAt = caller && !isSpecFile(caller.file, spec) ? `${displayPath(caller.file)}:${caller.line}` : undefined
   return { line: inSpec?.line, definedAt }
 }
@@ -36,7 +36,7 @@ function rawStackKey(): string {
   const original = Error.prepareStackTrace
   const holder: { stack?: string } = {}
   try {
-    Error.prepareStackTrace = (_error, sites) => sites.map((s) => `${s.getFileName()}:${s.getLineNumber()}:${s.getColumnNumber()}`).join('|')
+    Error.prepareStackTrace = (_error, sites) => sites.map(s => `${s.getFileName()}:${s.getLineNumber()}:${s.getColumnNumber()}`).join('|')
     Error.captureStackTrace(holder, rawStackKey)
     return holder.stack ?? ''
   } finally {
@@ -54,4 +54,3 @@ function stackLocations(): Array<{ file: string; line: number }> {
 function mappedStackLocations(): Array<{ file: string; line: number }> {
   return stackFrames(new Error().stack).map(({ file, line }) => ({ file, line }))
 }
-

@@ -11,7 +11,8 @@ import type { At, CheckFn, CollectError, Collection, DescribeBody, LoadedSpec, N
 export function collectChecks(spec: LoadedSpec, host: HostSpec): Collection {
   const out: Collection = { checks: [], errors: [], varProblems: [], secretPaths: [] }
   // secret vars of every top-level schema, whether or not the block applies to this host
-  for (const def of spec.definitions) if (def.kind === 'describe' && def.options.vars) out.secretPaths.push(...findSecretPaths(def.options.vars))
+  for (const def of spec.definitions)
+    if (def.kind === 'describe' && def.options.vars) out.secretPaths.push(...findSecretPaths(def.options.vars))
   const collecting: Collecting = { host, info: hostInfo(host), spec, scope: { path: [], tags: [], only: false }, out }
   const previous = state.collecting
   state.collecting = collecting
@@ -30,7 +31,14 @@ export function collectChecks(spec: LoadedSpec, host: HostSpec): Collection {
 export function collectDescribe(title: string, opts: NormalizedOptions, body: DescribeBody<any>, at: At, c: Collecting): void {
   const path = [...c.scope.path, title]
   const base = { file: c.spec.file, ...at, line: at.line ?? c.scope.line, path }
-  const scope: Scope = { path, tags: union(c.scope.tags, opts.tags), only: c.scope.only || opts.only, severity: opts.severity ?? c.scope.severity, waitMs: opts.waitMs ?? c.scope.waitMs, line: base.line }
+  const scope: Scope = {
+    path,
+    tags: union(c.scope.tags, opts.tags),
+    only: c.scope.only || opts.only,
+    severity: opts.severity ?? c.scope.severity,
+    waitMs: opts.waitMs ?? c.scope.waitMs,
+    line: base.line,
+  }
   const skipped = decideSkip(opts, c, base)
   if (skipped === null) return
   if (skipped !== undefined) {
@@ -39,10 +47,12 @@ export function collectDescribe(title: string, opts: NormalizedOptions, body: De
   }
   let vars: Record<string, unknown> = c.host.vars
   if (opts.vars) {
-    const validation = validateVarsFromCommandLine(opts.vars, c.host.vars, (varPath) => varSourceOf(c.host, varPath) === '--var')
+    const validation = validateVarsFromCommandLine(opts.vars, c.host.vars, varPath => varSourceOf(c.host, varPath) === '--var')
     c.out.secretPaths.push(...validation.secretPaths)
     if (!validation.ok) {
-      c.out.varProblems.push(...validation.issues.map((issue) => ({ file: c.spec.file, line: base.line, path, varPath: issue.path, message: issue.message })))
+      c.out.varProblems.push(
+        ...validation.issues.map(issue => ({ file: c.spec.file, line: base.line, path, varPath: issue.path, message: issue.message })),
+      )
       return
     }
     vars = validation.value
@@ -71,7 +81,16 @@ export function collectIt(title: string, opts: NormalizedOptions, fn: CheckFn, a
   if (skipped === null) return
   const severity = opts.severity ?? c.scope.severity
   const waitMs = opts.waitMs ?? c.scope.waitMs
-  c.out.checks.push({ id: checkId(c.spec.file, path), ...base, fn, tags: union(c.scope.tags, opts.tags), only: c.scope.only || opts.only, skipped, ...(severity === 'warn' ? { severity } : {}), ...(waitMs === undefined ? {} : { waitMs }) })
+  c.out.checks.push({
+    id: checkId(c.spec.file, path),
+    ...base,
+    fn,
+    tags: union(c.scope.tags, opts.tags),
+    only: c.scope.only || opts.only,
+    skipped,
+    ...(severity === 'warn' ? { severity } : {}),
+    ...(waitMs === undefined ? {} : { waitMs }),
+  })
 }
 
 /** The skip reason, undefined when it applies, null when `when` threw (recorded as an error). */
@@ -81,7 +100,10 @@ function decideSkip(opts: NormalizedOptions, c: Collecting, base: Omit<CollectEr
   try {
     return opts.when(c.info) ? undefined : describeWhenFalse(opts.when)
   } catch (error) {
-    c.out.errors.push({ ...base, error: new Error(`when() threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error }) })
+    c.out.errors.push({
+      ...base,
+      error: new Error(`when() threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
+    })
     return null
   }
 }

@@ -22,39 +22,33 @@ const SKIPPED_IN_SPEC = 'marked skip in the spec'
 // ---------------------------------------------------------------- public API
 
 /** Groups checks. The body runs once per host, synchronously, with `{ host, vars }`. */
-export const describe: Describe = Object.assign(
-  (title: string, ...rest: unknown[]) => declareDescribe(title, rest, {}),
-  {
-    skip: (title: string, ...rest: unknown[]) => declareDescribe(title, rest, { skip: true }),
-    only: (title: string, ...rest: unknown[]) => declareDescribe(title, rest, { only: true }),
-    each: <T,>(rows: readonly T[]) => {
-      assertRows(rows, 'describe.each')
-      return (title: string, ...rest: unknown[]) => {
-        const { options, fn } = splitArgs('describe.each', title, rest)
-        rows.forEach((row, i) => {
-          const body: DescribeBody<any> = (ctx) => (fn as (row: T, ctx: SpecContext<any>) => void)(row, ctx)
-          declareDescribe(formatTitle(title, row, i, rows.length), [options, body], {})
-        })
-      }
-    },
+export const describe: Describe = Object.assign((title: string, ...rest: unknown[]) => declareDescribe(title, rest, {}), {
+  skip: (title: string, ...rest: unknown[]) => declareDescribe(title, rest, { skip: true }),
+  only: (title: string, ...rest: unknown[]) => declareDescribe(title, rest, { only: true }),
+  each: <T>(rows: readonly T[]) => {
+    assertRows(rows, 'describe.each')
+    return (title: string, ...rest: unknown[]) => {
+      const { options, fn } = splitArgs('describe.each', title, rest)
+      rows.forEach((row, i) => {
+        const body: DescribeBody<any> = ctx => (fn as (row: T, ctx: SpecContext<any>) => void)(row, ctx)
+        declareDescribe(formatTitle(title, row, i, rows.length), [options, body], {})
+      })
+    }
   },
-) as Describe
+}) as Describe
 
 /** One check. Checks of a host run concurrently: do not share mutable state between them. */
-export const it: It = Object.assign(
-  (title: string, ...rest: unknown[]) => declareIt(title, rest, {}),
-  {
-    skip: (title: string, ...rest: unknown[]) => declareIt(title, rest, { skip: true }),
-    only: (title: string, ...rest: unknown[]) => declareIt(title, rest, { only: true }),
-    each: <T,>(rows: readonly T[]) => {
-      assertRows(rows, 'it.each')
-      return (title: string, ...rest: unknown[]) => {
-        const { options, fn } = splitArgs('it.each', title, rest)
-        rows.forEach((row, i) => declareIt(formatTitle(title, row, i, rows.length), [options, () => (fn as (row: T) => unknown)(row)], {}))
-      }
-    },
+export const it: It = Object.assign((title: string, ...rest: unknown[]) => declareIt(title, rest, {}), {
+  skip: (title: string, ...rest: unknown[]) => declareIt(title, rest, { skip: true }),
+  only: (title: string, ...rest: unknown[]) => declareIt(title, rest, { only: true }),
+  each: <T>(rows: readonly T[]) => {
+    assertRows(rows, 'it.each')
+    return (title: string, ...rest: unknown[]) => {
+      const { options, fn } = splitArgs('it.each', title, rest)
+      rows.forEach((row, i) => declareIt(formatTitle(title, row, i, rows.length), [options, () => (fn as (row: T) => unknown)(row)], {}))
+    }
   },
-) as It
+}) as It
 
 // ---------------------------------------------------------------- declaring
 
@@ -74,7 +68,8 @@ function declareDescribe(title: string, rest: unknown[], modifier: Modifier): vo
 
 function declareIt(title: string, rest: unknown[], modifier: Modifier): void {
   const { options, fn, reason } = splitArgs('it', title, rest)
-  if (options.vars !== undefined) throw new TypeError(`it("${title}"): vars schemas belong on describe(), whose body receives the typed vars`)
+  if (options.vars !== undefined)
+    throw new TypeError(`it("${title}"): vars schemas belong on describe(), whose body receives the typed vars`)
   const opts = normalizeOptions('it', title, options, modifier, reason)
   const check = fn as CheckFn
   if (state.collecting) return collectIt(title, opts, check, callSite(state.collecting.spec), state.collecting)
@@ -101,16 +96,26 @@ function splitArgs(what: string, title: unknown, rest: unknown[]): { options: Re
 
 const OPTION_KEYS = ['tags', 'when', 'skip', 'only', 'vars', 'severity', 'wait']
 
-function normalizeOptions(what: string, title: string, options: Record<string, unknown>, modifier: Modifier, reason?: string): NormalizedOptions {
+function normalizeOptions(
+  what: string,
+  title: string,
+  options: Record<string, unknown>,
+  modifier: Modifier,
+  reason?: string,
+): NormalizedOptions {
   const where = `${what}("${title}")`
-  const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.includes(k))
-  if (unknown.length > 0) throw new TypeError(`${where}: unknown option ${unknown.map((k) => `"${k}"`).join(', ')} (options: ${OPTION_KEYS.join(', ')})`)
+  const unknown = Object.keys(options).filter(k => !OPTION_KEYS.includes(k))
+  if (unknown.length > 0)
+    throw new TypeError(`${where}: unknown option ${unknown.map(k => `"${k}"`).join(', ')} (options: ${OPTION_KEYS.join(', ')})`)
   const { tags = [], when, skip, only, vars, severity, wait } = options
-  if (severity !== undefined && severity !== 'warn' && severity !== 'fail') throw new TypeError(`${where}: severity must be 'warn' or 'fail'`)
+  if (severity !== undefined && severity !== 'warn' && severity !== 'fail')
+    throw new TypeError(`${where}: severity must be 'warn' or 'fail'`)
   const waitMs = wait === undefined ? undefined : parseWaitOption(where, wait)
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t.trim() !== '')) throw new TypeError(`${where}: tags must be a list of non-empty strings`)
+  if (!Array.isArray(tags) || !tags.every(t => typeof t === 'string' && t.trim() !== ''))
+    throw new TypeError(`${where}: tags must be a list of non-empty strings`)
   if (when !== undefined && typeof when !== 'function') throw new TypeError(`${where}: when must be a function (host) => boolean`)
-  if (skip !== undefined && typeof skip !== 'boolean' && typeof skip !== 'string') throw new TypeError(`${where}: skip must be true or the reason (a string)`)
+  if (skip !== undefined && typeof skip !== 'boolean' && typeof skip !== 'string')
+    throw new TypeError(`${where}: skip must be true or the reason (a string)`)
   if (only !== undefined && typeof only !== 'boolean') throw new TypeError(`${where}: only must be a boolean`)
   if (vars !== undefined && !isSchema(vars)) throw new TypeError(`${where}: vars must be a schema such as z.object({ app: z.string() })`)
   const skipReason = reason ?? (typeof skip === 'string' && skip.trim() !== '' ? skip : undefined)
@@ -146,7 +151,9 @@ export function formatTitle(template: string, row: unknown, index: number, count
     .replace(/%s/g, () => (Array.isArray(row) ? row.map(String).join(', ') : String(row)))
     .replace(/%j/g, () => JSON.stringify(row) ?? String(row))
   if (row !== null && typeof row === 'object' && !Array.isArray(row)) {
-    title = title.replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, key: string) => (Object.hasOwn(row, key) ? String((row as Record<string, unknown>)[key]) : match))
+    title = title.replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, key: string) =>
+      Object.hasOwn(row, key) ? String((row as Record<string, unknown>)[key]) : match,
+    )
   }
   return title === template && count > 1 ? `${template} [${index}]` : title
 }

@@ -24,7 +24,7 @@ export function hostClockFact(): FactRequest<HostClock> {
     describe: 'host clock (date)',
     script: CLOCK_SCRIPT,
     // the moment the answer arrived is what the offset is measured against
-    parse: (raw) => parseHostClock(raw.stdout.toString('utf8'), Date.now()),
+    parse: raw => parseHostClock(raw.stdout.toString('utf8'), Date.now()),
   })
 }
 

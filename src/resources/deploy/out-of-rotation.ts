@@ -39,15 +39,19 @@ export async function outOfRotation(statusUrl: string, options: RotationOptions 
   const ctx = currentHost()
   const from = Date.now()
   const first = await serverStatus(statusUrl, http)
-  await new Promise((resolve) => setTimeout(resolve, windowMs))
+  await new Promise(resolve => setTimeout(resolve, windowMs))
   const second = await serverStatus(statusUrl, http)
   const to = Date.now()
   if (first.totalAccesses === undefined || second.totalAccesses === undefined) {
-    throw new Error(`${statusUrl}: the status page has no access counter (Apache needs ExtendedStatus On; Plack ServerStatus::Lite a counter_file), so traffic cannot be measured`)
+    throw new Error(
+      `${statusUrl}: the status page has no access counter (Apache needs ExtendedStatus On; Plack ServerStatus::Lite a counter_file), so traffic cannot be measured`,
+    )
   }
   // the two reads are among them; whenever a server counts, exactly one of them falls between its two answers
   const ownRequests = Math.max(0, httpRequestsDuring(ctx, from, to, { origin: statusUrl, via: http.via ?? 'runner' }) - 1)
-  const restarted = second.totalAccesses < first.totalAccesses || (first.uptime !== undefined && second.uptime !== undefined && second.uptime < first.uptime)
+  const restarted =
+    second.totalAccesses < first.totalAccesses ||
+    (first.uptime !== undefined && second.uptime !== undefined && second.uptime < first.uptime)
   return {
     url: statusUrl,
     windowMs,

@@ -99,7 +99,7 @@ export function releaseFact(root: string, revisionFile?: string): FactRequest<Ra
     script: RELEASE_SCRIPT,
     args: [root, revisionFile ?? '', String(MAX_REVISION_BYTES + 1)],
     cut: 'the listing exceeded the output cap (thousands of releases?)',
-    parse: (raw) => parseReleaseOutput(root, raw.stdout.toString('utf8')),
+    parse: raw => parseReleaseOutput(root, raw.stdout.toString('utf8')),
   })
 }
 
@@ -161,9 +161,15 @@ function parseRevisionField(field: string): RawReleaseEntry['revision'] {
 /** Turns the raw layout into the facts a spec asserts on. */
 export function deriveRelease(raw: RawRelease, options: ReleaseOptions & { revisionFile?: string } = {}): ReleaseFacts {
   const entries = raw.releasesDir.kind === 'directory' ? raw.releasesDir.entries : []
-  const dirs = sortEntries(entries.filter((e) => e.type !== 'other'), options.order ?? 'name')
-  const releases = dirs.map((e) => e.name)
-  const strayEntries = entries.filter((e) => e.type === 'other').map((e) => e.name).sort()
+  const dirs = sortEntries(
+    entries.filter(e => e.type !== 'other'),
+    options.order ?? 'name',
+  )
+  const releases = dirs.map(e => e.name)
+  const strayEntries = entries
+    .filter(e => e.type === 'other')
+    .map(e => e.name)
+    .sort()
   const { state, entry } = locateCurrent(raw, dirs)
   const currentIndex = entry ? dirs.indexOf(entry) : -1
   const previousEntry = currentIndex > 0 ? dirs[currentIndex - 1] : undefined
@@ -171,7 +177,9 @@ export function deriveRelease(raw: RawRelease, options: ReleaseOptions & { revis
   const compare = options.compare ?? (options.revisionFile ? 'revision' : 'name')
   const deployedVersion = compare === 'revision' ? revision : entry?.name
   const expectedVersion = options.expectedVersion === undefined || options.expectedVersion === '' ? undefined : options.expectedVersion
-  const previousCheck = previousEntry ? checkPrevious(previousEntry, raw.root, options.revisionFile) : { intact: false, problem: previousMissingReason(state, currentIndex) }
+  const previousCheck = previousEntry
+    ? checkPrevious(previousEntry, raw.root, options.revisionFile)
+    : { intact: false, problem: previousMissingReason(state, currentIndex) }
   return {
     root: raw.root,
     exists: raw.exists,
@@ -187,7 +195,8 @@ export function deriveRelease(raw: RawRelease, options: ReleaseOptions & { revis
     revision,
     deployedVersion,
     expectedVersion,
-    atExpectedVersion: expectedVersion === undefined ? undefined : deployedVersion !== undefined && versionsMatch(deployedVersion, expectedVersion, compare),
+    atExpectedVersion:
+      expectedVersion === undefined ? undefined : deployedVersion !== undefined && versionsMatch(deployedVersion, expectedVersion, compare),
     previous: previousEntry?.name,
     previousRevision: previousEntry?.revision.state === 'ok' ? previousEntry.revision.content.trim() : undefined,
     previousIntact: previousCheck.intact,
@@ -201,12 +210,13 @@ function locateCurrent(raw: RawRelease, dirs: RawReleaseEntry[]): { state: Curre
   if (current.kind === 'other') return { state: 'not-a-symlink' }
   if (current.kind === 'dangling' || !current.resolved) return { state: 'dangling' }
   // by resolved path, so a releases/ that is itself a symlink (or a relative target) still matches
-  const entry = dirs.find((e) => e.resolved !== undefined && e.resolved === current.resolved)
+  const entry = dirs.find(e => e.resolved !== undefined && e.resolved === current.resolved)
   return entry ? { state: 'ok', entry } : { state: 'outside-releases' }
 }
 
 function sortEntries(entries: RawReleaseEntry[], order: 'name' | 'mtime'): RawReleaseEntry[] {
-  const byName = (a: RawReleaseEntry, b: RawReleaseEntry) => a.name.localeCompare(b.name, 'en', { numeric: true }) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  const byName = (a: RawReleaseEntry, b: RawReleaseEntry) =>
+    a.name.localeCompare(b.name, 'en', { numeric: true }) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   if (order === 'name') return [...entries].sort(byName)
   return [...entries].sort((a, b) => (a.mtime ?? 0) - (b.mtime ?? 0) || byName(a, b))
 }
@@ -215,8 +225,12 @@ function revisionOf(entry: RawReleaseEntry, root: string, revisionFile: string |
   if (!revisionFile) return undefined
   const { revision } = entry
   if (revision.state === 'ok') return revision.content.trim()
-  if (revision.state === 'unreadable') throw new FactError(`release layout of ${root}: ${entry.name}/${revisionFile} is not readable by the verifying user`)
-  if (revision.state === 'too-large') throw new FactError(`release layout of ${root}: ${entry.name}/${revisionFile} is larger than ${MAX_REVISION_BYTES} bytes, not a revision file`)
+  if (revision.state === 'unreadable')
+    throw new FactError(`release layout of ${root}: ${entry.name}/${revisionFile} is not readable by the verifying user`)
+  if (revision.state === 'too-large')
+    throw new FactError(
+      `release layout of ${root}: ${entry.name}/${revisionFile} is larger than ${MAX_REVISION_BYTES} bytes, not a revision file`,
+    )
   return undefined
 }
 
@@ -225,9 +239,15 @@ function checkPrevious(entry: RawReleaseEntry, root: string, revisionFile: strin
   if (entry.empty) return { intact: false, problem: `releases/${entry.name} is empty` }
   if (revisionFile) {
     const state = entry.revision.state
-    if (state === 'unreadable') throw new FactError(`release layout of ${root}: ${entry.name}/${revisionFile} is not readable by the verifying user`)
-    if (state !== 'ok') return { intact: false, problem: `releases/${entry.name}/${revisionFile} is ${state === 'missing' ? 'missing' : state === 'too-large' ? 'too large for a revision file' : 'not a regular file'}` }
-    if (entry.revision.state === 'ok' && entry.revision.content.trim() === '') return { intact: false, problem: `releases/${entry.name}/${revisionFile} is empty` }
+    if (state === 'unreadable')
+      throw new FactError(`release layout of ${root}: ${entry.name}/${revisionFile} is not readable by the verifying user`)
+    if (state !== 'ok')
+      return {
+        intact: false,
+        problem: `releases/${entry.name}/${revisionFile} is ${state === 'missing' ? 'missing' : state === 'too-large' ? 'too large for a revision file' : 'not a regular file'}`,
+      }
+    if (entry.revision.state === 'ok' && entry.revision.content.trim() === '')
+      return { intact: false, problem: `releases/${entry.name}/${revisionFile} is empty` }
   }
   return { intact: true }
 }

@@ -74,7 +74,8 @@ export async function restart(options: RestartOptions): Promise<RestartFacts> {
   if (!options.processes && !options.statusPage) throw new Error('restart(): give processes, statusPage, or both')
   const since = parseSince(options.since ?? currentHost().host.vars['deployStartedAt'])
   const before = since === undefined ? baselineHost() : undefined
-  const reference: Reference | undefined = since !== undefined ? { since } : before?.hostTakenAt ? { sinceHost: Date.parse(before.hostTakenAt), before } : undefined
+  const reference: Reference | undefined =
+    since !== undefined ? { since } : before?.hostTakenAt ? { sinceHost: Date.parse(before.hostTakenAt), before } : undefined
   const [procPart, statusPart] = await Promise.all([
     options.processes ? checkProcesses(options.processes, reference, options.toleranceMs ?? DEFAULT_TOLERANCE_MS) : undefined,
     options.statusPage ? checkStatusPage(options.statusPage, reference, options.toleranceMs ?? DEFAULT_TOLERANCE_MS) : undefined,
@@ -97,18 +98,30 @@ async function checkProcesses(match: string | ProcessMatch, reference: Reference
   const [list, clock] = await Promise.all([processes(match), hostClock()])
   const problems: string[] = []
   const sinceHost = reference === undefined ? undefined : 'since' in reference ? reference.since + clock.offsetMs : reference.sinceHost
-  const starts = list.processes.map((p) => ({ pid: p.pid, name: p.name, args: p.args, startedAt: p.startedAt.toISOString(), ms: p.startedAt.getTime() }))
+  const starts = list.processes.map(p => ({
+    pid: p.pid,
+    name: p.name,
+    args: p.args,
+    startedAt: p.startedAt.toISOString(),
+    ms: p.startedAt.getTime(),
+  }))
   const stale = sinceHost === undefined ? [] : startedBefore(starts, sinceHost, 0, toleranceMs)
   if (reference && 'before' in reference) {
     // the same pid with the same start time: the very process the snapshot saw
-    const seen = new Set(reference.before.processes.map((p) => `${p.pid} ${p.startedAt}`))
+    const seen = new Set(reference.before.processes.map(p => `${p.pid} ${p.startedAt}`))
     for (const p of starts) if (seen.has(`${p.pid} ${p.startedAt}`) && !stale.includes(p)) stale.push(p)
   }
   if (list.count === 0) problems.push(`no process matches ${list.match}: nothing restarted`)
-  if (sinceHost === undefined) problems.push('no deploy start time to compare with: pass --since (or --baseline), set the deployStartedAt var, or restart({ since })')
+  if (sinceHost === undefined)
+    problems.push('no deploy start time to compare with: pass --since (or --baseline), set the deployStartedAt var, or restart({ since })')
   else if (stale.length > 0) {
-    const shown = stale.slice(0, 5).map((p) => `pid ${p.pid} (${p.name}) started ${p.startedAt}`).join(', ')
-    problems.push(`${stale.length} of ${list.count} processes matching ${list.match} started before the deploy (${new Date(sinceHost).toISOString()} host time, clock offset ${formatOffset(clock.offsetMs)}): ${shown}${stale.length > 5 ? ', …' : ''}`)
+    const shown = stale
+      .slice(0, 5)
+      .map(p => `pid ${p.pid} (${p.name}) started ${p.startedAt}`)
+      .join(', ')
+    problems.push(
+      `${stale.length} of ${list.count} processes matching ${list.match} started before the deploy (${new Date(sinceHost).toISOString()} host time, clock offset ${formatOffset(clock.offsetMs)}): ${shown}${stale.length > 5 ? ', …' : ''}`,
+    )
   }
   const strip = ({ ms: _ms, ...p }: (typeof starts)[number]): ProcessStart => p
   return {
@@ -116,7 +129,12 @@ async function checkProcesses(match: string | ProcessMatch, reference: Reference
     facts: {
       ...(sinceHost === undefined ? {} : { sinceHostTime: new Date(sinceHost).toISOString() }),
       clockOffsetMs: clock.offsetMs,
-      processes: { match: list.match, count: list.count, restarted: starts.filter((p) => !stale.includes(p)).map(strip), stale: stale.map(strip) },
+      processes: {
+        match: list.match,
+        count: list.count,
+        restarted: starts.filter(p => !stale.includes(p)).map(strip),
+        stale: stale.map(strip),
+      },
     },
   }
 }
@@ -125,9 +143,14 @@ async function checkProcesses(match: string | ProcessMatch, reference: Reference
  * Processes (start times by the host's clock) that started before `sinceMs` (runner clock):
  * the deploy start is moved onto the host's clock by `offsetMs` (host − runner) first.
  */
-export function startedBefore<T extends { ms: number }>(starts: readonly T[], sinceMs: number, offsetMs: number, toleranceMs = DEFAULT_TOLERANCE_MS): T[] {
+export function startedBefore<T extends { ms: number }>(
+  starts: readonly T[],
+  sinceMs: number,
+  offsetMs: number,
+  toleranceMs = DEFAULT_TOLERANCE_MS,
+): T[] {
   const sinceHost = sinceMs + offsetMs
-  return starts.filter((p) => p.ms < sinceHost - toleranceMs)
+  return starts.filter(p => p.ms < sinceHost - toleranceMs)
 }
 
 async function checkStatusPage(page: NonNullable<RestartOptions['statusPage']>, reference: Reference | undefined, toleranceMs: number) {
@@ -136,20 +159,33 @@ async function checkStatusPage(page: NonNullable<RestartOptions['statusPage']>, 
   const answeredAt = Date.now()
   const ours = status.verifyRequests
   const accesses = status.totalAccesses === undefined ? undefined : Math.max(0, status.totalAccesses - ours)
-  const counted = { url, totalAccesses: status.totalAccesses, uptime: status.uptime, verifyRequests: ours, accesses, ...(maxAccesses === undefined ? {} : { maxAccesses }) }
+  const counted = {
+    url,
+    totalAccesses: status.totalAccesses,
+    uptime: status.uptime,
+    verifyRequests: ours,
+    accesses,
+    ...(maxAccesses === undefined ? {} : { maxAccesses }),
+  }
   const problems: string[] = []
   if (reference !== undefined && status.uptime !== undefined) {
     // rerun-safe: a server that started after the deploy began was restarted, however many requests it has served since
     const start = await serverStart(status, status.uptime, reference, answeredAt)
     if (start.ms < start.sinceMs - toleranceMs) {
-      problems.push(`${url} has been up ${status.uptime}s, since ${new Date(start.ms).toISOString()}, before the deploy began (${new Date(start.sinceMs).toISOString()}${start.clock}): the app was not restarted`)
+      problems.push(
+        `${url} has been up ${status.uptime}s, since ${new Date(start.ms).toISOString()}, before the deploy began (${new Date(start.sinceMs).toISOString()}${start.clock}): the app was not restarted`,
+      )
     }
     return { problems, facts: { ...counted, decidedBy: 'uptime' as const, serverStartedAt: new Date(start.ms).toISOString() } }
   }
   const why = reference === undefined ? 'no deploy start time (--since, --baseline or since)' : `${url} reports no uptime`
-  if (maxAccesses === undefined) problems.push(`${why}, and no maxAccesses to judge the access counter by: cannot tell a restart from the status page`)
+  if (maxAccesses === undefined)
+    problems.push(`${why}, and no maxAccesses to judge the access counter by: cannot tell a restart from the status page`)
   else if (accesses === undefined) problems.push(`${url} reports no access counter (Apache needs ExtendedStatus On; Plack a counter_file)`)
-  else if (accesses >= maxAccesses) problems.push(`${url} counted ${accesses} accesses since its start besides verify's ${ours} (at most ${maxAccesses - 1} expected): not restarted, or already taking traffic`)
+  else if (accesses >= maxAccesses)
+    problems.push(
+      `${url} counted ${accesses} accesses since its start besides verify's ${ours} (at most ${maxAccesses - 1} expected): not restarted, or already taking traffic`,
+    )
   return { problems, facts: { ...counted, decidedBy: 'counter' as const } }
 }
 
@@ -158,7 +194,12 @@ async function checkStatusPage(page: NonNullable<RestartOptions['statusPage']>, 
  * host against a deploy time on the runner's clock needs no clock: both are durations back from
  * now. A start epoch (Plack `?json`) or a baseline's moment (host time) goes through the host's clock.
  */
-async function serverStart(status: ServerStatus, uptimeSec: number, reference: Reference, answeredAt: number): Promise<{ ms: number; sinceMs: number; clock: string }> {
+async function serverStart(
+  status: ServerStatus,
+  uptimeSec: number,
+  reference: Reference,
+  answeredAt: number,
+): Promise<{ ms: number; sinceMs: number; clock: string }> {
   if ('since' in reference && uptimeMeasuredOnHost(status)) {
     const ms = answeredAt - uptimeSec * 1000
     return { ms, sinceMs: reference.since, clock: '' }

@@ -64,14 +64,21 @@ export function uptimeMeasuredOnHost(status: Pick<ServerStatus, 'format' | 'raw'
  * concurrent check's answer arriving meanwhile is not counted); servers count the page's own
  * request after writing the page.
  */
-function countedOwnRequests(ctx: HostContext, url: string, via: Via, answeredAt: number, uptimeSec: number | undefined, earlier: number | undefined): number {
+function countedOwnRequests(
+  ctx: HostContext,
+  url: string,
+  via: Via,
+  answeredAt: number,
+  uptimeSec: number | undefined,
+  earlier: number | undefined,
+): number {
   const answered = httpRequestTimes(ctx, { origin: url, via })
   const thisRun = answered.slice(0, earlier ?? answered.length - 1)
   // without an uptime, an earlier run's requests may have gone to the process before a restart
   if (uptimeSec === undefined) return thisRun.length
   const startedAt = answeredAt - (uptimeSec + 1) * 1000
   const previous = earlierRequestTimes(ledgerKey(ctx.host.name, via, new URL(url).origin))
-  return [...previous, ...thisRun].filter((t) => t >= startedAt).length
+  return [...previous, ...thisRun].filter(t => t >= startedAt).length
 }
 
 /** Parses a status page body; throws HttpError naming the url when it is neither format. */
@@ -87,9 +94,10 @@ function tryParse(body: string): Parsed | undefined {
 
 function parseTextStatus(body: string): Parsed | undefined {
   const { raw, hasProcessTable } = readKeyValues(body)
-  if (!CORE_KEYS.some((key) => field(raw, key) !== undefined)) return undefined
+  if (!CORE_KEYS.some(key => field(raw, key) !== undefined)) return undefined
   const format = detectFormat(raw, hasProcessTable)
-  const uptime = format === 'plack' ? plackUptime(field(raw, 'uptime')) : toNumber(field(raw, 'serveruptimeseconds') ?? field(raw, 'uptime'))
+  const uptime =
+    format === 'plack' ? plackUptime(field(raw, 'uptime')) : toNumber(field(raw, 'serveruptimeseconds') ?? field(raw, 'uptime'))
   const startEpoch = format === 'plack' ? toNumber(/^\s*(\d+)/.exec(field(raw, 'uptime') ?? '')?.[1]) : undefined
   return {
     format,
@@ -116,7 +124,7 @@ function readKeyValues(body: string): { raw: Record<string, string>; hasProcessT
 }
 
 function detectFormat(raw: Record<string, string>, hasProcessTable: boolean): ServerStatus['format'] {
-  if (APACHE_ONLY_KEYS.some((key) => field(raw, key) !== undefined) || 'Total kBytes' in raw) return 'apache'
+  if (APACHE_ONLY_KEYS.some(key => field(raw, key) !== undefined) || 'Total kBytes' in raw) return 'apache'
   if (hasProcessTable || 'Total Kbytes' in raw || 'WARN' in raw) return 'plack'
   const uptime = field(raw, 'uptime') ?? ''
   // Plack prints `Uptime: <start epoch> (<human duration>)`
@@ -195,7 +203,9 @@ function toNumber(value: string | undefined): number | undefined {
 
 function notAStatusPage(url: string, body: string, status?: number): HttpError {
   const answered = status === undefined ? '' : ` (HTTP ${status})`
-  return new HttpError(`${url}${answered} is not an Apache mod_status ?auto or Plack ServerStatus::Lite page; first line: ${describeFirstLine(body)}`)
+  return new HttpError(
+    `${url}${answered} is not an Apache mod_status ?auto or Plack ServerStatus::Lite page; first line: ${describeFirstLine(body)}`,
+  )
 }
 
 function statusPageFailed(url: string, body: string, status: number): HttpError {

@@ -51,7 +51,10 @@ const TREE_SCRIPT = snippet(import.meta.url, 'tree.sh')
 /** `tree:/etc/nginx`, with the limits appended only when they are not the defaults. */
 export function treeKey(path: string, options: TreeOptions = {}): string {
   const o = { ...TREE_DEFAULTS, ...options }
-  const limits = o.maxEntries === TREE_DEFAULTS.maxEntries && o.maxDepth === TREE_DEFAULTS.maxDepth && o.hashUpTo === TREE_DEFAULTS.hashUpTo ? '' : `\u0000${o.maxEntries}\u0000${o.maxDepth}\u0000${o.hashUpTo}`
+  const limits =
+    o.maxEntries === TREE_DEFAULTS.maxEntries && o.maxDepth === TREE_DEFAULTS.maxDepth && o.hashUpTo === TREE_DEFAULTS.hashUpTo
+      ? ''
+      : `\u0000${o.maxEntries}\u0000${o.maxDepth}\u0000${o.hashUpTo}`
   return `tree:${treeRoot(path)}${limits}`
 }
 
@@ -70,7 +73,7 @@ export function treeFact(path: string, options: TreeOptions = {}): FactRequest<T
     // a few hundred bytes per entry
     maxBytes: Math.max(1024 * 1024, o.maxEntries * 1024),
     cut: 'output exceeded the cap',
-    parse: (raw) => parseTreeOutput(root, raw.stdout.toString('utf8'), o.maxEntries),
+    parse: raw => parseTreeOutput(root, raw.stdout.toString('utf8'), o.maxEntries),
   })
 }
 
@@ -80,7 +83,7 @@ export function parseTreeOutput(root: string, out: string, maxEntries: number): 
   if (fields[0] !== 'ok') throw new Error(`unexpected tree output: ${JSON.stringify(out.slice(0, 120))}`)
   const entries: TreeEntry[] = []
   const unreadable: string[] = []
-  for (let i = 1; i < fields.length; ) {
+  for (let i = 1; i < fields.length;) {
     const kind = fields[i]
     if (kind === 'E') {
       const [rel = '', stat = '', target = '', hash = ''] = fields.slice(i + 1, i + 5)
@@ -137,11 +140,15 @@ export interface TreeDiff {
 const COMPARED: Array<keyof TreeEntry> = ['type', 'mode', 'uid', 'gid', 'owner', 'group', 'size', 'mtime', 'linkTarget', 'sha256']
 
 /** What changed between two trees (e.g. a snapshot's and now), field by field; `ignore` leaves fields out (e.g. ['mtime']). */
-export function diffTrees(before: Pick<TreeFacts, 'entries'> | undefined, after: Pick<TreeFacts, 'entries'>, ignore: ReadonlyArray<keyof TreeEntry> = []): TreeDiff {
-  const was = new Map((before?.entries ?? []).map((e) => [e.path, e]))
-  const now = new Map(after.entries.map((e) => [e.path, e]))
-  const added = [...now.keys()].filter((p) => !was.has(p))
-  const removed = [...was.keys()].filter((p) => !now.has(p))
+export function diffTrees(
+  before: Pick<TreeFacts, 'entries'> | undefined,
+  after: Pick<TreeFacts, 'entries'>,
+  ignore: ReadonlyArray<keyof TreeEntry> = [],
+): TreeDiff {
+  const was = new Map((before?.entries ?? []).map(e => [e.path, e]))
+  const now = new Map(after.entries.map(e => [e.path, e]))
+  const added = [...now.keys()].filter(p => !was.has(p))
+  const removed = [...was.keys()].filter(p => !now.has(p))
   const changed: TreeChange[] = []
   for (const [p, entry] of now) {
     const old = was.get(p)

@@ -43,7 +43,7 @@ function hostAgent(ctx: HostContext, tlsVerify: boolean): Agent {
 function tunnelConnector(ctx: HostContext, tlsVerify: boolean): buildConnector.connector {
   return (target, callback) => {
     openTunnel(ctx, target, tlsVerify).then(
-      (socket) => callback(null, socket),
+      socket => callback(null, socket),
       (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), null),
     )
   }

@@ -75,7 +75,7 @@ async function sendOnce(ctx: HostContext, hop: Hop, opts: ResolvedOptions, signa
   const earlier = countRequest(ctx, opts.via, hop.url.origin, sentAt) - 1
   const { text, truncated } = await readCapped(res.body, opts.maxBodyBytes)
   // undici frees the connection a turn after the body ends; a request sent sooner opens another tunnel
-  await new Promise((resolve) => setImmediate(resolve))
+  await new Promise(resolve => setImmediate(resolve))
   return { url: hop.url.href, status: res.statusCode, headers: cleanHeaders(res.headers), body: text, truncated, earlier }
 }
 
@@ -96,7 +96,10 @@ function withoutHeader(headers: Record<string, string>, name: string): Record<st
 }
 
 /** Reads at most `max` bytes, then drops the connection so a huge body never sits in memory. */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<{ text: string; truncated: boolean }> {
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  max: number,
+): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of body) {

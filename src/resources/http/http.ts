@@ -22,7 +22,13 @@ export async function http(url: string, options: HttpOptions = {}): Promise<Http
   // errors name the request; a secret in its URL (a token in the query) is replaced before it is worded
   const describe = `${opts.method} ${ctx.secrets ? ctx.secrets.text(url) : url}`
   if (ctx.dryRun) {
-    ctx.dryRun.http.push({ method: opts.method, url, via: opts.via, headers: opts.headers as Record<string, string>, ...(opts.body !== undefined ? { body: true } : {}) })
+    ctx.dryRun.http.push({
+      method: opts.method,
+      url,
+      via: opts.via,
+      headers: opts.headers as Record<string, string>,
+      ...(opts.body !== undefined ? { body: true } : {}),
+    })
     throw new DryRunStop(describe)
   }
   const started = performance.now()
@@ -43,7 +49,7 @@ export async function http(url: string, options: HttpOptions = {}): Promise<Http
 const USER_AGENT = `${TOOL.name}/${TOOL.version}`
 
 function withUserAgent(headers: Record<string, string> = {}): Record<string, string> {
-  return Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent') ? { ...headers } : { 'user-agent': USER_AGENT, ...headers }
+  return Object.keys(headers).some(k => k.toLowerCase() === 'user-agent') ? { ...headers } : { 'user-agent': USER_AGENT, ...headers }
 }
 
 function resolveOptions(ctx: HostContext, options: HttpOptions): ResolvedOptions {
@@ -80,7 +86,10 @@ function toResponse(describe: string, { earlier, ...result }: HopResult, elapsed
         return JSON.parse(result.body) as T
       } catch (err) {
         const cut = result.truncated ? ', body truncated' : ''
-        throw new HttpError(`${describe}: response body is not JSON (HTTP ${result.status}${cut}): ${JSON.stringify(firstLine(result.body))}`, { cause: err })
+        throw new HttpError(
+          `${describe}: response body is not JSON (HTTP ${result.status}${cut}): ${JSON.stringify(firstLine(result.body))}`,
+          { cause: err },
+        )
       }
     },
   }

@@ -39,14 +39,14 @@ export function earlierRequestTimes(key: string): number[] {
 
 /** Appends a finished host run's answered requests; a ledger that cannot be written never fails a run. */
 export function recordRequestTimes(entries: ReadonlyArray<{ key: string; times: readonly number[] }>): void {
-  const lines = entries.filter((e) => e.times.length > 0)
+  const lines = entries.filter(e => e.times.length > 0)
   if (lines.length === 0) return
   const byKey = load()
   const file = ledgerPath()
   try {
     mkdirSync(path.dirname(file), { recursive: true })
     // one append per host run: O_APPEND keeps concurrent runs (shards) from interleaving lines
-    const text = lines.map((e) => JSON.stringify({ key: e.key, times: e.times }) + '\n').join('')
+    const text = lines.map(e => JSON.stringify({ key: e.key, times: e.times }) + '\n').join('')
     appendFileSync(file, (endsMidLine(file) ? '\n' : '') + text)
   } catch {
     return
@@ -107,13 +107,13 @@ function compact(file: string, byKey: Map<string, number[]>): void {
   const cutoff = Date.now() - KEEP_MS
   const lines: string[] = []
   for (const [key, times] of byKey) {
-    const kept = times.filter((t) => t >= cutoff)
+    const kept = times.filter(t => t >= cutoff)
     if (kept.length > 0) lines.push(JSON.stringify({ key, times: kept }))
     byKey.set(key, kept)
   }
   try {
     const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, lines.map((l) => l + '\n').join(''))
+    writeFileSync(tmp, lines.map(l => l + '\n').join(''))
     renameSync(tmp, file)
   } catch {
     // compaction is housekeeping; the ledger still reads

@@ -68,14 +68,16 @@ export function stateFor(ctx: HostContext): HttpState {
       // included) close; destroy, not close: a timed-out check may hold a request that never ends.
       async dispose() {
         if (state.answered.size > 0) {
-          recordRequestTimes([...state.answered].map(([key, list]) => {
-            const [via, origin] = key.split(' ')
-            return { key: ledgerKey(ctx.host.name, via!, origin!), times: list.map((r) => r.answeredAt) }
-          }))
+          recordRequestTimes(
+            [...state.answered].map(([key, list]) => {
+              const [via, origin] = key.split(' ')
+              return { key: ledgerKey(ctx.host.name, via!, origin!), times: list.map(r => r.answeredAt) }
+            }),
+          )
         }
         const agents = [...state.agents.values()]
         state.agents.clear()
-        await Promise.all(agents.map((agent) => agent.destroy().catch(() => undefined)))
+        await Promise.all(agents.map(agent => agent.destroy().catch(() => undefined)))
       },
       figures() {
         const requests = [...state.answered.values()].reduce((n, list) => n + list.length, 0)
@@ -102,10 +104,12 @@ export function countRequest(ctx: HostContext, via: Via, origin: string, sentAt:
  * request inside the span depends on when it counts; this is the most it can have.
  */
 export function httpRequestsDuring(ctx: HostContext, fromMs: number, toMs: number, filter: HttpRequestCountFilter = {}): number {
-  return answeredRequests(ctx, filter).filter((r) => r.sentAt <= toMs && r.answeredAt >= fromMs).length
+  return answeredRequests(ctx, filter).filter(r => r.sentAt <= toMs && r.answeredAt >= fromMs).length
 }
 
 /** Runner-clock times (ms) of the responses counted by httpRequestCount, oldest first. */
 export function httpRequestTimes(ctx: HostContext, filter: HttpRequestCountFilter = {}): number[] {
-  return answeredRequests(ctx, filter).map((r) => r.answeredAt).sort((a, b) => a - b)
+  return answeredRequests(ctx, filter)
+    .map(r => r.answeredAt)
+    .sort((a, b) => a - b)
 }

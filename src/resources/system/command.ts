@@ -29,9 +29,15 @@ export function commandFact(cmd: string, options: CommandOptions = {}): FactRequ
     maxBytes: options.maxBytes,
     // the exit status is the answer
     answers: 'any',
-    parse: (raw) => {
+    parse: raw => {
       if (raw.timedOut) throw new TimeoutError(`command ${JSON.stringify(cmd)} timed out on the host`)
-      return { command: cmd, exitStatus: raw.exitCode, stdout: raw.stdout.toString('utf8'), stderr: raw.stderr.toString('utf8'), truncated: raw.truncated }
+      return {
+        command: cmd,
+        exitStatus: raw.exitCode,
+        stdout: raw.stdout.toString('utf8'),
+        stderr: raw.stderr.toString('utf8'),
+        truncated: raw.truncated,
+      }
     },
   })
 }

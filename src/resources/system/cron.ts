@@ -55,11 +55,13 @@ export function cronFact(user?: string): FactRequest<CronFacts> {
 
 export function parseCronOutput(what: string, out: string): CronFacts {
   const [tag, user = '', content = '', status = '', err = ''] = out.split('\0')
-  if (tag === 'nouser') throw new ExpectationError(`${what}: user ${user} does not exist on the host`, `an existing user ${user}`, 'no such user')
+  if (tag === 'nouser')
+    throw new ExpectationError(`${what}: user ${user} does not exist on the host`, `an existing user ${user}`, 'no such user')
   if (tag !== 'ok') throw new Error(`unexpected output: ${JSON.stringify(out.slice(0, 80))}`)
   if (status === '0') return { user, ...parseCrontab(content) }
   // Debian/cronie say "no crontab for u"; busybox cannot open the spool file
-  if (/no crontab for|can't open.*No such file/i.test(err)) return { user, hasCrontab: false, entries: [], env: {}, comments: [], unparsed: [] }
+  if (/no crontab for|can't open.*No such file/i.test(err))
+    return { user, hasCrontab: false, entries: [], env: {}, comments: [], unparsed: [] }
   throw new FactError(`${what}: crontab -l failed with exit ${status}${err ? `: ${err.trim().split('\n').slice(-2).join(' | ')}` : ''}`)
 }
 
@@ -93,7 +95,7 @@ function parseEntry(line: string, lineNumber: number): CronEntry | undefined {
   const m = /^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S.*)$/.exec(line)
   if (!m) return undefined
   const fields = m.slice(1, 6) as [string, string, string, string, string]
-  if (!fields.every((f) => FIELD.test(f))) return undefined
+  if (!fields.every(f => FIELD.test(f))) return undefined
   const [minute, hour, dayOfMonth, month, dayOfWeek] = fields
   return { line, lineNumber, schedule: fields.join(' '), minute, hour, dayOfMonth, month, dayOfWeek, command: m[6]! }
 }
@@ -112,7 +114,7 @@ function squeeze(text: string): string {
  * command alone equals it, spaces squeezed; a RegExp is tested against the whole line.
  */
 export function hasEntry(facts: Pick<CronFacts, 'entries'>, pattern: string | RegExp): boolean {
-  return facts.entries.some((e) => {
+  return facts.entries.some(e => {
     const whole = `${e.schedule} ${squeeze(e.command)}`
     if (pattern instanceof RegExp) {
       pattern.lastIndex = 0
@@ -128,13 +130,16 @@ export class CronRef implements PromiseLike<CronFacts> {
     cronFact(user) // validates the name now, where the spec called cron()
   }
 
-  then<A = CronFacts, B = never>(onFulfilled?: ((value: CronFacts) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = CronFacts, B = never>(
+    onFulfilled?: ((value: CronFacts) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return readFact(cronFact(this.user)).then(onFulfilled, onRejected)
   }
 
   /** Some entry matches (see hasEntry: a line, a command, or a RegExp over the line). */
   hasEntry(pattern: string | RegExp): Promise<boolean> {
-    return this.then((f) => hasEntry(f, pattern))
+    return this.then(f => hasEntry(f, pattern))
   }
 }
 

@@ -19,10 +19,10 @@ export function listFact(path: string): FactRequest<DirectoryFacts> {
     script: LIST_SCRIPT,
     inline: true,
     args: [path],
-    parse: (raw) => {
+    parse: raw => {
       const [head, ...names] = raw.stdout.toString('utf8').split('\0')
       if (head?.trim() === 'missing') return { path, exists: false, entries: [] }
-      return { path, exists: true, entries: names.filter((n) => n !== '').sort() }
+      return { path, exists: true, entries: names.filter(n => n !== '').sort() }
     },
   })
 }

@@ -28,7 +28,14 @@ export function permissionsOf(mode: number): Permissions {
     writable: (mode & (0o2 << shift)) !== 0,
     executable: (mode & (0o1 << shift)) !== 0,
   })
-  return { owner: cls(6), group: cls(3), others: cls(0), setuid: (mode & 0o4000) !== 0, setgid: (mode & 0o2000) !== 0, sticky: (mode & 0o1000) !== 0 }
+  return {
+    owner: cls(6),
+    group: cls(3),
+    others: cls(0),
+    setuid: (mode & 0o4000) !== 0,
+    setgid: (mode & 0o2000) !== 0,
+    sticky: (mode & 0o1000) !== 0,
+  }
 }
 
 export interface UserAccess extends Access {
@@ -53,30 +60,54 @@ export function accessFact(path: string, user: string): FactRequest<UserAccess> 
     describe: `access of ${user} to ${path}`,
     script: ACCESS_SCRIPT,
     args: [path, user],
-    parse: (raw) => parseAccess(path, user, raw.stdout.toString('utf8')),
+    parse: raw => parseAccess(path, user, raw.stdout.toString('utf8')),
   })
 }
 
-interface StatLine { mode: number; uid: number; gid: number }
+interface StatLine {
+  mode: number
+  uid: number
+  gid: number
+}
 
 export function parseAccess(path: string, user: string, out: string): UserAccess {
-  const lines = out.split('\n').filter((l) => l !== '')
+  const lines = out.split('\n').filter(l => l !== '')
   const head = lines[0] ?? ''
-  if (head === 'nouser') throw new ExpectationError(`access of ${user} to ${path}: user ${user} does not exist on the host`, `an existing user ${user}`, 'no such user')
+  if (head === 'nouser')
+    throw new ExpectationError(
+      `access of ${user} to ${path}: user ${user} does not exist on the host`,
+      `an existing user ${user}`,
+      'no such user',
+    )
   if (head === 'missing') throw new ExpectationError(`access of ${user} to ${path}: ${path} does not exist`, 'an existing file', 'missing')
   const asUser = /^as-user (\S+)$/.exec(head)
   if (asUser) {
     const bits = lines[1] ?? ''
-    if (!/^[r-][w-][x-]$/.test(bits)) throw new Error(`could not test as ${user} with ${asUser[1]}: ${JSON.stringify(lines.slice(1).join(' ').slice(0, 200))}`)
-    return { user, path, readable: bits[0] === 'r', writable: bits[1] === 'w', executable: bits[2] === 'x', method: 'as-user', via: asUser[1] }
+    if (!/^[r-][w-][x-]$/.test(bits))
+      throw new Error(`could not test as ${user} with ${asUser[1]}: ${JSON.stringify(lines.slice(1).join(' ').slice(0, 200))}`)
+    return {
+      user,
+      path,
+      readable: bits[0] === 'r',
+      writable: bits[1] === 'w',
+      executable: bits[2] === 'x',
+      method: 'as-user',
+      via: asUser[1],
+    }
   }
   if (head !== 'mode-bits') throw new Error(`unexpected output: ${JSON.stringify(out.slice(0, 120))}`)
   const who = /^user (\d+) ([\d ]*)$/.exec(lines[1] ?? '')
   const target = parseStatLine(lines[2], 'target')
-  const dirs = lines.slice(3).map((l) => parseStatLine(l, 'dir'))
+  const dirs = lines.slice(3).map(l => parseStatLine(l, 'dir'))
   if (!who) throw new Error(`unexpected output: ${JSON.stringify(lines[1])}`)
   const uid = Number(who[1])
-  const gids = new Set(who[2]!.trim().split(/\s+/).filter((g) => g !== '').map(Number))
+  const gids = new Set(
+    who[2]!
+      .trim()
+      .split(/\s+/)
+      .filter(g => g !== '')
+      .map(Number),
+  )
   return { user, path, ...accessFromModes(uid, gids, target, dirs), method: 'mode-bits' }
 }
 
@@ -98,6 +129,6 @@ function classAccess(uid: number, gids: ReadonlySet<number>, s: StatLine): Acces
 export function accessFromModes(uid: number, gids: ReadonlySet<number>, target: StatLine, dirs: StatLine[]): Access {
   const isDir = (target.mode & 0o170000) === 0o040000
   if (uid === 0) return { readable: true, writable: true, executable: isDir || (target.mode & 0o111) !== 0 }
-  if (!dirs.every((d) => classAccess(uid, gids, d).executable)) return { readable: false, writable: false, executable: false }
+  if (!dirs.every(d => classAccess(uid, gids, d).executable)) return { readable: false, writable: false, executable: false }
   return classAccess(uid, gids, target)
 }

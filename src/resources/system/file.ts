@@ -48,8 +48,13 @@ export interface FileOptions {
 }
 
 const TYPES: Record<number, FileType> = {
-  0o100000: 'file', 0o040000: 'directory', 0o120000: 'symlink', 0o140000: 'socket',
-  0o010000: 'fifo', 0o060000: 'block-device', 0o020000: 'char-device',
+  0o100000: 'file',
+  0o040000: 'directory',
+  0o120000: 'symlink',
+  0o140000: 'socket',
+  0o010000: 'fifo',
+  0o060000: 'block-device',
+  0o020000: 'char-device',
 }
 
 const STAT_SCRIPT = snippet(import.meta.url, 'file-stat.sh')
@@ -59,29 +64,62 @@ const STAT_GROUP_SCRIPT = snippet(import.meta.url, 'file-stat-group.sh')
 const STAT_GROUP: FactGroup = {
   name: 'stat',
   script: STAT_GROUP_SCRIPT,
-  describe: (count) => `stat of ${count} path${count === 1 ? '' : 's'}`,
-  split: (raw, members) => splitStatGroup(raw, members.map((m) => m.args[0]!)),
+  describe: count => `stat of ${count} path${count === 1 ? '' : 's'}`,
+  split: (raw, members) =>
+    splitStatGroup(
+      raw,
+      members.map(m => m.args[0]!),
+    ),
 }
 
 /** The group's records back into each path's single-fact answer (what STAT_SCRIPT prints). */
 export function splitStatGroup(raw: RawFact, paths: readonly string[]): RawFact[] {
   const fields = raw.stdout.toString('latin1').split('\0')
   const byPath = new Map(paths.map((p, i) => [Buffer.from(p, 'utf8').toString('latin1'), i]))
-  const found = paths.map(() => ({ stat: '', link: '', followed: '', target: '', resolved: '', missing: false, error: undefined as string | undefined }))
-  const at = (key: string | undefined, byIndex: boolean) => (key === undefined ? undefined : found[byIndex ? Number(key) : byPath.get(key) ?? -1])
+  const found = paths.map(() => ({
+    stat: '',
+    link: '',
+    followed: '',
+    target: '',
+    resolved: '',
+    missing: false,
+    error: undefined as string | undefined,
+  }))
+  const at = (key: string | undefined, byIndex: boolean) =>
+    key === undefined ? undefined : found[byIndex ? Number(key) : (byPath.get(key) ?? -1)]
   for (let i = 0; i < fields.length;) {
     const tag = fields[i]
     const r = at(fields[i + 1], tag === 'M' || tag === 'E')
-    if (tag === 'M') { if (r) r.missing = true; i += 2 }
-    else if (tag === 'E') { if (r) r.error = fields[i + 2] ?? ''; i += 3 }
-    else if (tag === 'S') { if (r) { r.stat = fields[i + 2] ?? ''; r.link = fields[i + 3] ?? '' } i += 4 }
-    else if (tag === 'T') { if (r) r.target = stripNewline(fields[i + 2] ?? ''); i += 3 }
-    else if (tag === 'L') { if (r) r.followed = (fields[i + 2] ?? '').trim(); i += 3 }
-    else if (tag === 'R') { if (r) r.resolved = stripNewline(fields[i + 2] ?? ''); i += 3 }
-    else i++ // the trailing empty field
+    if (tag === 'M') {
+      if (r) r.missing = true
+      i += 2
+    } else if (tag === 'E') {
+      if (r) r.error = fields[i + 2] ?? ''
+      i += 3
+    } else if (tag === 'S') {
+      if (r) {
+        r.stat = fields[i + 2] ?? ''
+        r.link = fields[i + 3] ?? ''
+      }
+      i += 4
+    } else if (tag === 'T') {
+      if (r) r.target = stripNewline(fields[i + 2] ?? '')
+      i += 3
+    } else if (tag === 'L') {
+      if (r) r.followed = (fields[i + 2] ?? '').trim()
+      i += 3
+    } else if (tag === 'R') {
+      if (r) r.resolved = stripNewline(fields[i + 2] ?? '')
+      i += 3
+    } else i++ // the trailing empty field
   }
   return found.map((r, index) => {
-    const answer = (stdout: string, exitCode = 0, stderr = ''): RawFact => ({ ...raw, stdout: Buffer.from(stdout, 'latin1'), stderr: Buffer.from(stderr, 'latin1'), exitCode })
+    const answer = (stdout: string, exitCode = 0, stderr = ''): RawFact => ({
+      ...raw,
+      stdout: Buffer.from(stdout, 'latin1'),
+      stderr: Buffer.from(stderr, 'latin1'),
+      exitCode,
+    })
     if (r.missing) return answer('missing\n')
     if (r.error !== undefined) return /No such file|Not a directory/.test(r.error) ? answer('missing\n') : answer('', 2, r.error)
     const statLine = r.stat.trim()
@@ -101,7 +139,7 @@ export function statFact(path: string): FactRequest<FileFacts> {
     script: STAT_SCRIPT,
     args: [path],
     group: STAT_GROUP,
-    parse: (raw) => parseStat(path, raw.stdout.toString('utf8')),
+    parse: raw => parseStat(path, raw.stdout.toString('utf8')),
   })
 }
 
@@ -132,11 +170,29 @@ export function parseStat(path: string, out: string): FileFacts {
 }
 
 /** One `stat -c '%f %a %u %g %s %Y %U %G'` line (file() and tree() ask for the same one). */
-export function parseStatFields(line: string): { type: FileType; mode: string; uid: number; gid: number; size: number; mtime: Date; owner: string; group: string } {
+export function parseStatFields(line: string): {
+  type: FileType
+  mode: string
+  uid: number
+  gid: number
+  size: number
+  mtime: Date
+  owner: string
+  group: string
+} {
   const fields = line.trim().split(' ')
   if (fields.length < 8) throw new Error(`unexpected stat output: ${JSON.stringify(line)}`)
   const [rawMode, perms, uid, gid, size, mtime, owner, group] = fields as [string, string, string, string, string, string, string, string]
-  return { type: typeOf(rawMode), mode: perms.padStart(4, '0'), uid: Number(uid), gid: Number(gid), size: Number(size), mtime: new Date(Number(mtime) * 1000), owner, group }
+  return {
+    type: typeOf(rawMode),
+    mode: perms.padStart(4, '0'),
+    uid: Number(uid),
+    gid: Number(gid),
+    size: Number(size),
+    mtime: new Date(Number(mtime) * 1000),
+    owner,
+    group,
+  }
 }
 
 function typeOf(hexMode: string): FileType {
@@ -160,7 +216,7 @@ function contentFact(path: string, maxBytes = DEFAULT_MAX_BYTES): FactRequest<st
     maxBytes,
     cut: `larger than ${maxBytes} bytes; pass file(path, { maxBytes }) or compare its sha256`,
     failure: (request, raw) => missingPathFailure(request, path, raw),
-    parse: (raw) => raw.stdout.toString('utf8'),
+    parse: raw => raw.stdout.toString('utf8'),
   })
 }
 
@@ -181,10 +237,11 @@ function digestFact(path: string, algorithm: Digest): FactRequest<string> {
     script: DIGEST_SCRIPTS[algorithm],
     args: [path],
     failure: (request, raw) => missingPathFailure(request, path, raw),
-    parse: (raw) => {
+    parse: raw => {
       // coreutils prefixes the line with '\\' when the file name needed escaping
       const digest = (raw.stdout.toString('utf8').trim().split(/\s+/)[0] ?? '').replace(/^\\/, '')
-      if (!new RegExp(`^[0-9a-f]{${DIGEST_HEX_LENGTH[algorithm]}}$`).test(digest)) throw new Error(`unexpected ${algorithm}sum output: ${JSON.stringify(digest)}`)
+      if (!new RegExp(`^[0-9a-f]{${DIGEST_HEX_LENGTH[algorithm]}}$`).test(digest))
+        throw new Error(`unexpected ${algorithm}sum output: ${JSON.stringify(digest)}`)
       return digest
     },
   })
@@ -205,7 +262,10 @@ export function grepArgs(pattern: LinePattern): { flags: string[]; text: string;
   const text = exactLine ? pattern.line : pattern
   if (typeof text !== 'string') throw new TypeError(`contains: expected a string, a RegExp or { line }, got ${typeof text}`)
   // grep would read a newline as "either line", a silent widening of the check
-  if (/[\n\0]/.test(text)) throw new TypeError(`contains: ${JSON.stringify(text)} spans lines; grep matches one line at a time (compare file(path).content instead)`)
+  if (/[\n\0]/.test(text))
+    throw new TypeError(
+      `contains: ${JSON.stringify(text)} spans lines; grep matches one line at a time (compare file(path).content instead)`,
+    )
   return { flags: exactLine ? ['-F', '-x'] : ['-F'], text, describe: exactLine ? `the line ${JSON.stringify(text)}` : JSON.stringify(text) }
 }
 
@@ -220,7 +280,7 @@ function grepFact(path: string, pattern: LinePattern): FactRequest<number> {
     // grep: 0 some lines matched, 1 none, 2 trouble (missing file, permission denied)
     answers: [0, 1],
     failure: (request, raw) => missingPathFailure(request, path, raw),
-    parse: (raw) => {
+    parse: raw => {
       const count = raw.stdout.toString('utf8').trim()
       if (!/^\d+$/.test(count)) throw new Error(`unexpected grep -c output: ${JSON.stringify(count)}`)
       return Number(count)
@@ -229,9 +289,15 @@ function grepFact(path: string, pattern: LinePattern): FactRequest<number> {
 }
 
 export class FileRef implements PromiseLike<FileFacts> {
-  constructor(readonly path: string, private readonly options: FileOptions = {}) {}
+  constructor(
+    readonly path: string,
+    private readonly options: FileOptions = {},
+  ) {}
 
-  then<A = FileFacts, B = never>(onFulfilled?: ((value: FileFacts) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = FileFacts, B = never>(
+    onFulfilled?: ((value: FileFacts) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return readFact(statFact(this.path)).then(onFulfilled, onRejected)
   }
 
@@ -260,17 +326,17 @@ export class FileRef implements PromiseLike<FileFacts> {
    * assert. Invalid JSON fails the check with file:line:column.
    */
   get json(): Promise<any> {
-    return this.content.then((text) => parseJsonContent(this.path, text))
+    return this.content.then(text => parseJsonContent(this.path, text))
   }
 
   /** The content parsed as one YAML document (`any`, as `json`); invalid YAML fails with file:line:column. */
   get yaml(): Promise<any> {
-    return this.content.then((text) => parseYamlContent(this.path, text))
+    return this.content.then(text => parseYamlContent(this.path, text))
   }
 
   /** Every document of a multi-document YAML file (`---` separated). */
   get yamlDocuments(): Promise<any[]> {
-    return this.content.then((text) => parseYamlDocuments(this.path, text))
+    return this.content.then(text => parseYamlDocuments(this.path, text))
   }
 
   /**
@@ -279,7 +345,7 @@ export class FileRef implements PromiseLike<FileFacts> {
    * ^ and $ anchor lines). grep runs on the host: the file is never transferred.
    */
   contains(pattern: LinePattern): Promise<boolean> {
-    return this.countMatching(pattern).then((n) => n > 0)
+    return this.countMatching(pattern).then(n => n > 0)
   }
 
   /** How many lines match (as `contains`), counted on the host with grep -c. */

@@ -22,7 +22,7 @@ export function groupFact(name: string): FactRequest<GroupFacts> {
     describe: `group ${name}`,
     script: GROUP_SCRIPT,
     args: [name],
-    parse: (raw) => parseGroup(name, raw.stdout.toString('utf8')),
+    parse: raw => parseGroup(name, raw.stdout.toString('utf8')),
   })
 }
 
@@ -32,7 +32,8 @@ export function parseGroup(name: string, out: string): GroupFacts {
   if (out.trim() === 'missing') return missing
   const entry = out.split('\n')[1] ?? ''
   const fields = entry.split(':')
-  if (out.split('\n')[0] !== 'group' || fields.length < 4 || !/^\d+$/.test(fields[2]!)) throw new Error(`unexpected group entry: ${JSON.stringify(entry)}`)
+  if (out.split('\n')[0] !== 'group' || fields.length < 4 || !/^\d+$/.test(fields[2]!))
+    throw new Error(`unexpected group entry: ${JSON.stringify(entry)}`)
   // getent resolves an all-digit key as a gid: that is another group, not this name
   if (fields[0] !== name) return missing
   return { name, exists: true, gid: Number(fields[2]), members: fields.slice(3).join(':').split(',').filter(Boolean) }

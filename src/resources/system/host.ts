@@ -43,7 +43,7 @@ export function resolveFact(name: string): FactRequest<HostFacts> {
     describe: `resolve ${name} on the host`,
     script: RESOLVE_SCRIPT,
     args: [name],
-    parse: (raw) => parseGetent(name, raw.stdout.toString('utf8')),
+    parse: raw => parseGetent(name, raw.stdout.toString('utf8')),
   })
 }
 
@@ -58,8 +58,8 @@ export function parseGetent(name: string, out: string): HostFacts {
     const first = line.trim().split(/\s+/)[0] ?? ''
     if (isIP(first)) seen.add(first)
   }
-  const ipv4 = [...seen].filter((a) => isIP(a) === 4)
-  const ipv6 = [...seen].filter((a) => isIP(a) === 6)
+  const ipv4 = [...seen].filter(a => isIP(a) === 4)
+  const ipv6 = [...seen].filter(a => isIP(a) === 6)
   return { name, resolvable: seen.size > 0, addresses: [...ipv4, ...ipv6], ipv4, ipv6 }
 }
 
@@ -71,17 +71,21 @@ export function reachFact(name: string, port: number, timeoutSec: number): FactR
     args: [name, String(port), String(timeoutSec)],
     // the tool's own limit ends first; the fact's limit is only the safety net
     timeoutSec: timeoutSec + 5,
-    parse: (raw) => parseReach(name, port, timeoutSec, raw.stdout.toString('utf8')),
+    parse: raw => parseReach(name, port, timeoutSec, raw.stdout.toString('utf8')),
   })
 }
 
 export function parseReach(name: string, port: number, timeoutSec: number, out: string): Reachability {
-  const lines = out.split('\n').filter((l) => l !== '')
+  const lines = out.split('\n').filter(l => l !== '')
   const via = lines[0]
   const status = /^exit=(\d+)$/.exec(lines.at(-1) ?? '')
   if ((via !== 'nc' && via !== 'bash') || !status) throw new Error(`unexpected output: ${JSON.stringify(out.slice(0, 200))}`)
   const code = Number(status[1])
-  const said = lines.slice(1, -1).map((l) => l.replace(/^bash: (line \d+: )?/, '').trim()).filter((l) => !/ succeeded!?$/.test(l)).join(' | ')
+  const said = lines
+    .slice(1, -1)
+    .map(l => l.replace(/^bash: (line \d+: )?/, '').trim())
+    .filter(l => !/ succeeded!?$/.test(l))
+    .join(' | ')
   // a netcat without -z/-v (busybox built without NC_EXTRA) says so; that is no answer about the port
   if (via === 'nc' && code !== 0 && /invalid option|unrecognized option|illegal option|usage:/i.test(said)) {
     throw new FactError(`connect to ${name} port ${port}: the host's nc does not support -z -v -w (${said.slice(0, 200)})`)
@@ -94,13 +98,16 @@ export function parseReach(name: string, port: number, timeoutSec: number, out: 
 export class HostRef implements PromiseLike<HostFacts> {
   constructor(readonly name: string) {}
 
-  then<A = HostFacts, B = never>(onFulfilled?: ((value: HostFacts) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = HostFacts, B = never>(
+    onFulfilled?: ((value: HostFacts) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return readFact(resolveFact(this.name)).then(onFulfilled, onRejected)
   }
 
   /** The host under test resolves the name. */
   get resolvable(): Promise<boolean> {
-    return this.then((f) => f.resolvable)
+    return this.then(f => f.resolvable)
   }
 
   /** A TCP connection from the host under test to this name and port, with the reason when it fails. */
@@ -112,7 +119,7 @@ export class HostRef implements PromiseLike<HostFacts> {
 
   /** The host under test can open a TCP connection to this name and port within the timeout. */
   reachable(port: number, options: ReachOptions = {}): Promise<boolean> {
-    return this.connect(port, options).then((r) => r.reachable)
+    return this.connect(port, options).then(r => r.reachable)
   }
 }
 

@@ -52,7 +52,7 @@ export function interfaceFact(name: string): FactRequest<InterfaceFacts> {
     describe: `interface ${name}`,
     script: IFACE_SCRIPT,
     args: [name],
-    parse: (raw) => parseInterface(name, raw.stdout.toString('utf8')),
+    parse: raw => parseInterface(name, raw.stdout.toString('utf8')),
   })
 }
 
@@ -185,8 +185,8 @@ export function expandIpv6(addr: string): string | undefined {
   const missing = 8 - head.length - tail.length
   if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined
   const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail]
-  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined
-  return groups.map((g) => Number.parseInt(g, 16).toString(16)).join(':')
+  if (!groups.every(g => /^[0-9a-f]{1,4}$/.test(g))) return undefined
+  return groups.map(g => Number.parseInt(g, 16).toString(16)).join(':')
 }
 
 /** RFC 5952 text form: the longest run of zero groups (two or more) becomes `::`. */
@@ -197,10 +197,16 @@ export function compressIpv6(addr: string): string {
   let bestStart = -1
   let bestLen = 1
   for (let i = 0; i < 8;) {
-    if (groups[i] !== '0') { i++; continue }
+    if (groups[i] !== '0') {
+      i++
+      continue
+    }
     let j = i
     while (j < 8 && groups[j] === '0') j++
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i }
+    if (j - i > bestLen) {
+      bestStart = i
+      bestLen = j - i
+    }
     i = j
   }
   if (bestStart < 0) return groups.join(':')
@@ -222,29 +228,32 @@ export function sameAddress(a: string, b: string): boolean {
  */
 export function hasAddress(facts: Pick<InterfaceFacts, 'addresses'>, wanted: string): boolean {
   const [addr, prefix] = wanted.split('/') as [string, string | undefined]
-  return facts.addresses.some((a) => sameAddress(a.address, addr) && (prefix === undefined || a.prefixLength === Number(prefix)))
+  return facts.addresses.some(a => sameAddress(a.address, addr) && (prefix === undefined || a.prefixLength === Number(prefix)))
 }
 
 export class InterfaceRef implements PromiseLike<InterfaceFacts> {
   constructor(readonly name: string) {}
 
-  then<A = InterfaceFacts, B = never>(onFulfilled?: ((value: InterfaceFacts) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = InterfaceFacts, B = never>(
+    onFulfilled?: ((value: InterfaceFacts) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return readFact(interfaceFact(this.name)).then(onFulfilled, onRejected)
   }
 
   /** IPv4 addresses as `address/prefix`. */
   get ipv4(): Promise<string[]> {
-    return this.then((f) => f.addresses.filter((a) => a.family === 'inet').map((a) => a.cidr))
+    return this.then(f => f.addresses.filter(a => a.family === 'inet').map(a => a.cidr))
   }
 
   /** IPv6 addresses as `address/prefix`. */
   get ipv6(): Promise<string[]> {
-    return this.then((f) => f.addresses.filter((a) => a.family === 'inet6').map((a) => a.cidr))
+    return this.then(f => f.addresses.filter(a => a.family === 'inet6').map(a => a.cidr))
   }
 
   /** The interface carries this address (`10.0.0.5`, or with its prefix, `10.0.0.5/24`; IPv6 in any spelling). */
   hasAddress(address: string): Promise<boolean> {
-    return this.then((f) => hasAddress(f, address))
+    return this.then(f => hasAddress(f, address))
   }
 }
 

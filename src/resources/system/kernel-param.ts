@@ -28,8 +28,8 @@ const COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9_.:@+-]*$/
 export function kernelParamPath(name: string): string {
   if (typeof name !== 'string' || name === '' || name.length > 512) throw invalid(name)
   const slashFirst = name.includes('/') && (!name.includes('.') || name.indexOf('/') < name.indexOf('.'))
-  const parts = slashFirst ? name.split('/') : name.split('.').map((part) => part.replaceAll('/', '.'))
-  if (!parts.every((part) => COMPONENT.test(part))) throw invalid(name)
+  const parts = slashFirst ? name.split('/') : name.split('.').map(part => part.replaceAll('/', '.'))
+  if (!parts.every(part => COMPONENT.test(part))) throw invalid(name)
   return parts.join('/')
 }
 
@@ -47,15 +47,29 @@ export function kernelParamFact(name: string): FactRequest<KernelParamFacts> {
     describe: `read kernel parameter ${name}`,
     script: READ_SCRIPT,
     args: [rel],
-    parse: (raw) => parseKernelParam(name, path, raw.stdout.toString('utf8')),
+    parse: raw => parseKernelParam(name, path, raw.stdout.toString('utf8')),
   })
 }
 
 export function parseKernelParam(name: string, path: string, out: string): KernelParamFacts {
-  if (out === 'missing\n') throw new ExpectationError(`kernel parameter ${name} does not exist on the host (no ${path})`, 'an existing kernel parameter', 'missing')
-  if (out === 'directory\n') throw new ExpectationError(`${name} is a group of kernel parameters, not one parameter (${path} is a directory)`, 'a kernel parameter', 'a directory')
+  if (out === 'missing\n')
+    throw new ExpectationError(
+      `kernel parameter ${name} does not exist on the host (no ${path})`,
+      'an existing kernel parameter',
+      'missing',
+    )
+  if (out === 'directory\n')
+    throw new ExpectationError(
+      `${name} is a group of kernel parameters, not one parameter (${path} is a directory)`,
+      'a kernel parameter',
+      'a directory',
+    )
   if (!out.startsWith('ok\n')) throw new Error(`unexpected output: ${JSON.stringify(out.slice(0, 80))}`)
-  const values = out.slice(3).trim().split(/\s+/).filter((v) => v !== '')
+  const values = out
+    .slice(3)
+    .trim()
+    .split(/\s+/)
+    .filter(v => v !== '')
   const value = values.join(' ')
   // kernel.shmall and friends exceed 2^53: those stay strings rather than become wrong numbers
   const number = /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : undefined

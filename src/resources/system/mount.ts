@@ -51,7 +51,7 @@ export function mountTableFact(): FactRequest<MountEntry[]> {
     key: 'mount.table',
     describe: 'read the mount table',
     script: TABLE_SCRIPT,
-    parse: (raw) => parseMountTable(raw.stdout.toString('utf8')),
+    parse: raw => parseMountTable(raw.stdout.toString('utf8')),
   })
 }
 
@@ -61,7 +61,7 @@ function resolveFact(p: string): FactRequest<string | undefined> {
     describe: `resolve ${p}`,
     script: RESOLVE_SCRIPT,
     args: [p],
-    parse: (raw) => {
+    parse: raw => {
       const out = raw.stdout.toString('utf8')
       if (!out.startsWith('ok\0')) return undefined
       return out.slice(3).replace(/\n$/, '') || undefined
@@ -134,13 +134,13 @@ function splitOptions(field: string): string[] {
 /** rw/ro comes from the mount; the superblock repeats it, so keep each option once. */
 function mergeOptions(mountOptions: string[], superOptions: string[]): string[] {
   const seen = new Set(mountOptions)
-  const extra = superOptions.filter((o) => o !== 'rw' && o !== 'ro' && !seen.has(o))
+  const extra = superOptions.filter(o => o !== 'rw' && o !== 'ro' && !seen.has(o))
   return [...mountOptions, ...extra]
 }
 
 /** Later entries mount over earlier ones at the same point, so the last match is the visible one. */
 export function mountAt(table: readonly MountEntry[], mountPoint: string): MountEntry | undefined {
-  return table.findLast((e) => e.mountPoint === mountPoint)
+  return table.findLast(e => e.mountPoint === mountPoint)
 }
 
 export function containingMount(table: readonly MountEntry[], absolutePath: string): MountEntry | undefined {
@@ -175,7 +175,10 @@ export function describeMount(p: string, resolvedPath: string | undefined, table
 export class MountRef implements PromiseLike<MountFacts> {
   constructor(readonly path: string) {}
 
-  then<A = MountFacts, B = never>(onFulfilled?: ((value: MountFacts) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = MountFacts, B = never>(
+    onFulfilled?: ((value: MountFacts) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return Promise.all([readFact(resolveFact(this.path)), readFact(mountTableFact())])
       .then(([resolved, table]) => describeMount(this.path, resolved, table))
       .then(onFulfilled, onRejected)

@@ -70,36 +70,55 @@ function parsePkgFact(request: FactRequest<PkgFacts>, name: string, raw: RawFact
 
 /** Lines of `Package\tArchitecture\tStatus-Abbrev\tVersion` (dpkg-query takes the name as a glob: filter exactly). */
 export function parseDpkgQuery(name: string, out: string): PkgFacts {
-  const rows = out.split('\n').filter(Boolean).map((line) => {
-    const [pkgName = '', arch = '', status = '', version = ''] = line.split('\t')
-    return { pkgName, arch, status: status.trim(), version }
-  })
-  const mine = rows.filter((r) => r.pkgName === name || `${r.pkgName}:${r.arch}` === name)
+  const rows = out
+    .split('\n')
+    .filter(Boolean)
+    .map(line => {
+      const [pkgName = '', arch = '', status = '', version = ''] = line.split('\t')
+      return { pkgName, arch, status: status.trim(), version }
+    })
+  const mine = rows.filter(r => r.pkgName === name || `${r.pkgName}:${r.arch}` === name)
   // the second letter is the state: i = installed (first is the wish, third an error flag)
-  const installed = mine.filter((r) => r.status[1] === 'i')
-  const versions = sortDescending(installed.map((r) => r.version), 'deb')
+  const installed = mine.filter(r => r.status[1] === 'i')
+  const versions = sortDescending(
+    installed.map(r => r.version),
+    'deb',
+  )
   return {
     name,
     manager: 'dpkg',
     installed: installed.length > 0,
     version: versions[0],
     versions,
-    architectures: [...new Set(installed.map((r) => r.arch))],
+    architectures: [...new Set(installed.map(r => r.arch))],
     status: (installed[0] ?? mine[0])?.status,
   }
 }
 
 /** Lines of `NAME\tARCH\tEPOCH\tVERSION\tRELEASE`, or `package x is not installed`. */
 export function parseRpmQuery(name: string, out: string): PkgFacts {
-  const rows = out.split('\n').filter((l) => l.includes('\t')).map((line) => {
-    const [pkgName = '', arch = '', epoch = '', version = '', release = ''] = line.split('\t')
-    const evr = `${epoch && epoch !== '(none)' ? `${epoch}:` : ''}${version}-${release}`
-    return { pkgName, arch, evr }
-  })
+  const rows = out
+    .split('\n')
+    .filter(l => l.includes('\t'))
+    .map(line => {
+      const [pkgName = '', arch = '', epoch = '', version = '', release = ''] = line.split('\t')
+      const evr = `${epoch && epoch !== '(none)' ? `${epoch}:` : ''}${version}-${release}`
+      return { pkgName, arch, evr }
+    })
   // rpm -q also accepts name-version: only the exact name counts
-  const mine = rows.filter((r) => r.pkgName === name || `${r.pkgName}.${r.arch}` === name)
-  const versions = sortDescending(mine.map((r) => r.evr), 'rpm')
-  return { name, manager: 'rpm', installed: mine.length > 0, version: versions[0], versions, architectures: [...new Set(mine.map((r) => r.arch))] }
+  const mine = rows.filter(r => r.pkgName === name || `${r.pkgName}.${r.arch}` === name)
+  const versions = sortDescending(
+    mine.map(r => r.evr),
+    'rpm',
+  )
+  return {
+    name,
+    manager: 'rpm',
+    installed: mine.length > 0,
+    version: versions[0],
+    versions,
+    architectures: [...new Set(mine.map(r => r.arch))],
+  }
 }
 
 function sortDescending(versions: string[], scheme: VersionScheme): string[] {

@@ -90,9 +90,12 @@ export function parseSocketTable(text: string, owners = true): SocketTable {
   const head = out.slice(0, newline).split(' ')
   const body = out.slice(newline + 1)
   const privileged = head[1] === '0'
-  const table = head[0] === 'ss' ? { source: 'ss' as const, privileged, listeners: parseSs(body, privileged) }
-    : head[0] === 'proc' ? { source: 'proc' as const, privileged, listeners: parseProcNet(body, privileged, head[2] !== '4142') }
-      : undefined
+  const table =
+    head[0] === 'ss'
+      ? { source: 'ss' as const, privileged, listeners: parseSs(body, privileged) }
+      : head[0] === 'proc'
+        ? { source: 'proc' as const, privileged, listeners: parseProcNet(body, privileged, head[2] !== '4142') }
+        : undefined
   if (table && !owners) for (const l of table.listeners) l.owner = 'not-read'
   if (table) return table
   throw new Error(`unexpected socket table output: ${JSON.stringify(out.slice(0, 80))}`)
@@ -113,7 +116,7 @@ export function parseSs(text: string, privileged: boolean): Listener[] {
     if ((netid === 'tcp' && state !== 'LISTEN') || (netid === 'udp' && state !== 'UNCONN')) continue
     const endpoint = parseSsEndpoint(local)
     if (!endpoint) throw new Error(`unexpected ss local address ${JSON.stringify(local)} in ${JSON.stringify(line)}`)
-    const processes = [...line.matchAll(USERS)].map((m) => ({ name: m[1]!, pid: Number(m[2]) }))
+    const processes = [...line.matchAll(USERS)].map(m => ({ name: m[1]!, pid: Number(m[2]) }))
     listeners.push({ protocol: netid, ...endpoint, owner: ownerOf(processes, privileged) })
   }
   return listeners
@@ -186,20 +189,25 @@ export function parseProcNet(text: string, privileged: boolean, littleEndian = t
 }
 
 /** `   0: 0100007F:1F90 00000000:0000 0A … uid timeout inode …` → local endpoint, state, inode. */
-export function parseProcNetLine(line: string, littleEndian = true): { address: string; port: number; family: 4 | 6; state: string; inode: string } | undefined {
+export function parseProcNetLine(
+  line: string,
+  littleEndian = true,
+): { address: string; port: number; family: 4 | 6; state: string; inode: string } | undefined {
   const fields = line.trim().split(/\s+/)
   if (!/^\d+:$/.test(fields[0] ?? '')) return undefined // the header
   const [hexAddress = '', hexPort = ''] = (fields[1] ?? '').split(':')
   const state = fields[3] ?? ''
   const inode = fields[9] ?? ''
-  if (hexAddress.length === 8) return { address: hexToIPv4(hexAddress, littleEndian), port: Number.parseInt(hexPort, 16), family: 4, state, inode }
-  if (hexAddress.length === 32) return { address: hexToIPv6(hexAddress, littleEndian), port: Number.parseInt(hexPort, 16), family: 6, state, inode }
+  if (hexAddress.length === 8)
+    return { address: hexToIPv4(hexAddress, littleEndian), port: Number.parseInt(hexPort, 16), family: 4, state, inode }
+  if (hexAddress.length === 32)
+    return { address: hexToIPv6(hexAddress, littleEndian), port: Number.parseInt(hexPort, 16), family: 6, state, inode }
   throw new Error(`unexpected /proc/net line: ${JSON.stringify(line)}`)
 }
 
 /** The kernel prints each 32-bit word of the address in host byte order. */
 function wordBytes(word: string, littleEndian: boolean): number[] {
-  const bytes = [0, 2, 4, 6].map((i) => Number.parseInt(word.slice(i, i + 2), 16))
+  const bytes = [0, 2, 4, 6].map(i => Number.parseInt(word.slice(i, i + 2), 16))
   return littleEndian ? bytes.reverse() : bytes
 }
 
@@ -208,7 +216,7 @@ function hexToIPv4(hex: string, littleEndian: boolean): string {
 }
 
 function hexToIPv6(hex: string, littleEndian: boolean): string {
-  const bytes = [0, 8, 16, 24].flatMap((i) => wordBytes(hex.slice(i, i + 8), littleEndian))
+  const bytes = [0, 8, 16, 24].flatMap(i => wordBytes(hex.slice(i, i + 8), littleEndian))
   const groups: number[] = []
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!)
   return compressIPv6(groups)
@@ -233,7 +241,7 @@ function socketOwners(fdLines: string[], commLines: string[]): Map<string, Owner
     const inode = / \d+ -> socket:\[(\d+)\]$/.exec(line)?.[1]
     if (inode === undefined || pid === undefined) continue
     const list = owners.get(inode) ?? []
-    if (!list.some((p) => p.pid === pid)) list.push({ pid, name: names.get(pid) ?? '?' })
+    if (!list.some(p => p.pid === pid)) list.push({ pid, name: names.get(pid) ?? '?' })
     owners.set(inode, list)
   }
   return owners
@@ -254,24 +262,30 @@ export function expandIPv6(address: string): number[] {
   const head = left ? left.split(':') : []
   const tail = right ? right.split(':') : []
   const zeros = right === undefined ? [] : new Array<string>(8 - head.length - tail.length).fill('0')
-  return [...head, ...zeros, ...tail].map((g) => Number.parseInt(g, 16))
+  return [...head, ...zeros, ...tail].map(g => Number.parseInt(g, 16))
 }
 
 /** RFC 5952 text: longest zero run as `::`, IPv4-mapped addresses as `::ffff:a.b.c.d`. */
 export function compressIPv6(groups: number[]): string {
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+  if (groups.slice(0, 5).every(g => g === 0) && groups[5] === 0xffff) {
     return `::ffff:${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`
   }
   let bestStart = -1
   let bestLength = 0
   for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue }
+    if (groups[i] !== 0) {
+      i++
+      continue
+    }
     let j = i
     while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLength && j - i > 1) { bestStart = i; bestLength = j - i }
+    if (j - i > bestLength && j - i > 1) {
+      bestStart = i
+      bestLength = j - i
+    }
     i = j
   }
-  const hex = groups.map((g) => g.toString(16))
+  const hex = groups.map(g => g.toString(16))
   if (bestStart < 0) return hex.join(':')
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`
 }
@@ -301,16 +315,16 @@ export function covers(listener: Pick<Listener, 'address' | 'family' | 'v6only'>
 }
 
 function portFacts(port: number, protocol: PortProtocol, table: SocketTable): PortFacts {
-  const listeners = table.listeners.filter((l) => l.port === port && l.protocol === protocol)
+  const listeners = table.listeners.filter(l => l.port === port && l.protocol === protocol)
   const facts: PortFacts = {
     port,
     protocol,
     listening: listeners.length > 0,
-    addresses: [...new Set(listeners.map((l) => l.address))],
+    addresses: [...new Set(listeners.map(l => l.address))],
     listeners,
     owner: mergeOwners(listeners),
     source: table.source,
-    listeningOn: (address: string) => listeners.some((l) => covers(l, address)),
+    listeningOn: (address: string) => listeners.some(l => covers(l, address)),
   }
   // a method, not data: keep it out of toEqual and JSON
   Object.defineProperty(facts, 'listeningOn', { enumerable: false })
@@ -321,8 +335,8 @@ function mergeOwners(listeners: Listener[]): PortOwner {
   const known = new Map<number, OwnerProcess>()
   for (const l of listeners) if (Array.isArray(l.owner)) for (const p of l.owner) known.set(p.pid, p)
   if (known.size > 0 || listeners.length === 0) return [...known.values()]
-  if (listeners.some((l) => l.owner === 'not-read')) return 'not-read'
-  return listeners.some((l) => l.owner === 'unknown-without-privilege') ? 'unknown-without-privilege' : 'unknown'
+  if (listeners.some(l => l.owner === 'not-read')) return 'not-read'
+  return listeners.some(l => l.owner === 'unknown-without-privilege') ? 'unknown-without-privilege' : 'unknown'
 }
 
 /** `port(443)`, `port(53, { protocol: 'udp' })`: listening, on which addresses, owned by whom. */

@@ -107,7 +107,7 @@ export function parseProcessTable(out: Buffer): ProcessTable {
   const clockTicks = hz === '?' ? 100 : Number(hz)
   const bootTime = Number(btime)
   const uptimeSec = Number(uptime)
-  if (![pid, sid, btime, uptime, uid].every((v) => v !== undefined && /^\d+(\.\d+)?$/.test(v)) || !(clockTicks > 0)) {
+  if (![pid, sid, btime, uptime, uid].every(v => v !== undefined && /^\d+(\.\d+)?$/.test(v)) || !(clockTicks > 0)) {
     throw new Error(`unexpected process table header: ${JSON.stringify(pieces[0])}`)
   }
   const groups = (pieces[1] ?? '').replace(/^G /, '').trim().split(/\s+/).filter(Boolean).map(Number)
@@ -124,14 +124,21 @@ export function parseProcessTable(out: Buffer): ProcessTable {
     if (piece.startsWith('P ')) {
       const newline = piece.indexOf('\n')
       const cmd = pieces[i + 1]
-      if (cmd === undefined || !cmd.startsWith('C\n')) throw new Error(`process table: record without command line: ${JSON.stringify(piece.slice(0, 80))}`)
+      if (cmd === undefined || !cmd.startsWith('C\n'))
+        throw new Error(`process table: record without command line: ${JSON.stringify(piece.slice(0, 80))}`)
       rows.push({ uid: Number(piece.slice(2, newline)), stat: piece.slice(newline + 1), cmdline: cmd.slice(2) })
       i++
     } else if (piece.startsWith('A ')) {
       const newline = piece.indexOf('\n')
       parents.set(Number(piece.slice(2, newline)), argvOf(piece.slice(newline + 1)))
     } else if (piece.startsWith('X')) {
-      excludedPids = piece.slice(1).trim().split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b)
+      excludedPids = piece
+        .slice(1)
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number)
+        .sort((a, b) => a - b)
     } else if (piece.startsWith('U\n')) {
       for (const line of piece.slice(2).split('\n')) {
         const [name, , id] = line.split(':')
@@ -140,16 +147,16 @@ export function parseProcessTable(out: Buffer): ProcessTable {
     }
   }
   const clock = { bootTime, clockTicks, uptimeSec }
-  const all = rows.map((row) => {
+  const all = rows.map(row => {
     const stat = parseStatLine(row.stat)
     return { ...toProcess(stat, row, names, clock), session: stat.session }
   })
   // Another probe's facts carry their arguments (paths, names, patterns) on their command
   // lines: a check must not find them. Their sessions are recognised by the marker in $0, on
   // a fact's shell (or the `timeout` running it) or on the parent of a process.
-  const argvByPid = new Map(all.map((p) => [p.pid, p.argv]))
+  const argvByPid = new Map(all.map(p => [p.pid, p.argv]))
   const parentArgv = (p: { ppid: number }) => parents.get(p.ppid) ?? argvByPid.get(p.ppid) ?? []
-  const probeSessions = new Set(all.filter((p) => isProbeFactShell(p.argv) || isProbeFactShell(parentArgv(p))).map((p) => p.session))
+  const probeSessions = new Set(all.filter(p => isProbeFactShell(p.argv) || isProbeFactShell(parentArgv(p))).map(p => p.session))
   const processes: ProcessInfo[] = []
   for (const { session, ...p } of all) {
     if (probeSessions.has(session)) excludedPids.push(p.pid)
@@ -166,7 +173,9 @@ function assertFullView(mountOptions: string, uid: number, groups: number[]): vo
   if (!hidepid || hidepid === '0' || hidepid === 'off' || uid === 0) return
   const exempt = /(?:^|,)gid=(\d+)/.exec(mountOptions)?.[1]
   if (exempt !== undefined && groups.includes(Number(exempt))) return
-  throw new FactError(`process table (/proc): /proc is mounted with hidepid=${hidepid}, so other users' processes are hidden from the non-root probe user (uid ${uid}); run as root or a member of the proc gid= group`)
+  throw new FactError(
+    `process table (/proc): /proc is mounted with hidepid=${hidepid}, so other users' processes are hidden from the non-root probe user (uid ${uid}); run as root or a member of the proc gid= group`,
+  )
 }
 
 interface Clock {
@@ -185,12 +194,23 @@ function isProbeFactShell(argv: readonly string[]): boolean {
 }
 
 /** `pid (comm) state ppid pgrp session … starttime(22) …`; comm may hold spaces, parens, newlines. */
-export function parseStatLine(stat: string): { pid: number; name: string; state: string; ppid: number; session: number; startTicks: number } {
+export function parseStatLine(stat: string): {
+  pid: number
+  name: string
+  state: string
+  ppid: number
+  session: number
+  startTicks: number
+} {
   const open = stat.indexOf(' (')
   const close = stat.lastIndexOf(')')
-  const fields = stat.slice(close + 2).trim().split(/\s+/)
+  const fields = stat
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/)
   // fields[0] is field 3 (state), so field 22 (starttime) is fields[19]
-  if (open < 0 || close < open || fields.length < 20) throw new Error(`unexpected /proc/<pid>/stat line: ${JSON.stringify(stat.slice(0, 120))}`)
+  if (open < 0 || close < open || fields.length < 20)
+    throw new Error(`unexpected /proc/<pid>/stat line: ${JSON.stringify(stat.slice(0, 120))}`)
   return {
     pid: Number(stat.slice(0, open)),
     name: utf8(stat.slice(open + 2, close)),
@@ -201,7 +221,12 @@ export function parseStatLine(stat: string): { pid: number; name: string; state:
   }
 }
 
-function toProcess(stat: ReturnType<typeof parseStatLine>, row: { uid: number; cmdline: string }, names: Map<number, string>, clock: Clock): ProcessInfo {
+function toProcess(
+  stat: ReturnType<typeof parseStatLine>,
+  row: { uid: number; cmdline: string },
+  names: Map<number, string>,
+  clock: Clock,
+): ProcessInfo {
   const argv = argvOf(row.cmdline)
   const startSec = stat.startTicks / clock.clockTicks
   return {
@@ -243,7 +268,7 @@ export function describeMatch(match: ProcessMatch): string {
 
 /** Every process meeting all the given criteria. */
 export function matchProcesses(processes: readonly ProcessInfo[], match: ProcessMatch, pidFromFile?: number | null): ProcessInfo[] {
-  return processes.filter((p) => {
+  return processes.filter(p => {
     if (match.name !== undefined && !nameMatches(p.name, match.name)) return false
     if (match.args !== undefined && !argsMatch(p.args, match.args)) return false
     if (match.user !== undefined && p.user !== match.user) return false
@@ -299,7 +324,7 @@ function normalize(match: string | ProcessMatch): ProcessMatch {
 }
 
 function processList(match: string, processes: ProcessInfo[]): ProcessList {
-  const list = { match, processes, count: processes.length, pids: processes.map((p) => p.pid) }
+  const list = { match, processes, count: processes.length, pids: processes.map(p => p.pid) }
   Object.defineProperty(list, Symbol.iterator, { value: () => processes[Symbol.iterator](), enumerable: false })
   return list as ProcessList
 }
@@ -311,6 +336,9 @@ function processList(match: string, processes: ProcessInfo[]): ProcessList {
  */
 export async function process(match: string | ProcessMatch): Promise<ProcessList> {
   const m = normalize(match)
-  const [table, pid] = await Promise.all([readFact(processTableFact()), m.pidFile !== undefined ? readFact(pidFileFact(m.pidFile)) : undefined])
+  const [table, pid] = await Promise.all([
+    readFact(processTableFact()),
+    m.pidFile !== undefined ? readFact(pidFileFact(m.pidFile)) : undefined,
+  ])
   return processList(describeMatch(m), matchProcesses(table.processes, m, pid))
 }

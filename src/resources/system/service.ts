@@ -55,8 +55,18 @@ const ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'static', 'alias',
 const EXPLICIT_STATES = new Set(['enabled', 'enabled-runtime'])
 
 const PROPERTIES = [
-  'Id', 'Description', 'LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'MainPID', 'NRestarts', 'Result',
-  'ActiveEnterTimestamp', 'StateChangeTimestamp', 'FragmentPath',
+  'Id',
+  'Description',
+  'LoadState',
+  'ActiveState',
+  'SubState',
+  'UnitFileState',
+  'MainPID',
+  'NRestarts',
+  'Result',
+  'ActiveEnterTimestamp',
+  'StateChangeTimestamp',
+  'FragmentPath',
 ].join(',')
 
 const NO_SYSTEMD = 3
@@ -77,7 +87,7 @@ export function serviceShowFact(name: string): FactRequest<ServiceFacts> {
     script: SHOW_SCRIPT,
     args: [name, PROPERTIES],
     failure: (request, raw) => noSystemd(request.describe, raw) ?? factFailure(request, raw),
-    parse: (raw) => parseSystemctlShow(raw.stdout.toString('utf8')),
+    parse: raw => parseSystemctlShow(raw.stdout.toString('utf8')),
   })
 }
 
@@ -90,7 +100,8 @@ export function parseSystemctlShow(out: string): ServiceFacts {
   }
   const loadState = props.get('LoadState')
   const activeState = props.get('ActiveState')
-  if (loadState === undefined || activeState === undefined) throw new Error(`unexpected systemctl show output: ${JSON.stringify(out.slice(0, 120))}`)
+  if (loadState === undefined || activeState === undefined)
+    throw new Error(`unexpected systemctl show output: ${JSON.stringify(out.slice(0, 120))}`)
   const unitFileState = props.get('UnitFileState') ?? ''
   const subState = props.get('SubState') ?? ''
   const mainPid = numberOf(props.get('MainPID'))
@@ -165,7 +176,10 @@ export function parseIsEnabled(request: Pick<FactRequest<unknown>, 'describe'>, 
 export class ServiceRef implements PromiseLike<ServiceFacts> {
   constructor(readonly name: string) {}
 
-  then<A = ServiceFacts, B = never>(onFulfilled?: ((value: ServiceFacts) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = ServiceFacts, B = never>(
+    onFulfilled?: ((value: ServiceFacts) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return readFact(serviceShowFact(this.name)).then(onFulfilled, onRejected)
   }
 
@@ -180,4 +194,3 @@ export function service(name: string): ServiceRef {
   if (name === '') throw new Error('service(): give a unit name')
   return new ServiceRef(name)
 }
-

@@ -30,7 +30,7 @@ export function userFact(name: string): FactRequest<UserFacts> {
     script: USER_SCRIPT,
     inline: true,
     args: [name],
-    parse: (raw) => parseUser(name, raw.stdout.toString('utf8')),
+    parse: raw => parseUser(name, raw.stdout.toString('utf8')),
   })
 }
 
@@ -52,9 +52,17 @@ export function parseUser(name: string, out: string): UserFacts {
   }
   // `id NAME`: uid=1001(deploy) gid=1001(deploy) groups=1001(deploy),27(sudo),4242
   const idGroups = /\bgroups=(.*)$/.exec(sections.get('id')?.[0] ?? '')?.[1]
-  const fromId = idGroups === undefined ? [] : [...idGroups.matchAll(/(\d+)(?:\(([^)]*)\))?/g)].map((m) => ({ gid: Number(m[1]), name: m[2] }))
+  const fromId =
+    idGroups === undefined ? [] : [...idGroups.matchAll(/(\d+)(?:\(([^)]*)\))?/g)].map(m => ({ gid: Number(m[1]), name: m[2] }))
   for (const { gid: g, name: groupName } of fromId) if (groupName && !groupNames.has(g)) groupNames.set(g, groupName)
-  const listed = idGroups !== undefined ? fromId.map((g) => g.gid) : (sections.get('gids')?.[0] ?? '').trim().split(/\s+/).filter((g) => /^\d+$/.test(g)).map(Number)
+  const listed =
+    idGroups !== undefined
+      ? fromId.map(g => g.gid)
+      : (sections.get('gids')?.[0] ?? '')
+          .trim()
+          .split(/\s+/)
+          .filter(g => /^\d+$/.test(g))
+          .map(Number)
   // id -G lists the primary group first; keep that order, without repeats
   const gids = [...new Set([Number(gid), ...listed])]
   return {
@@ -63,7 +71,7 @@ export function parseUser(name: string, out: string): UserFacts {
     uid: Number(uid),
     gid: Number(gid),
     group: groupNames.get(Number(gid)) ?? gid,
-    groups: gids.map((g) => groupNames.get(g) ?? String(g)),
+    groups: gids.map(g => groupNames.get(g) ?? String(g)),
     gids,
     home,
     shell,

@@ -50,7 +50,7 @@ function pathFact(p: string): FactRequest<X509Facts> {
     describe: `certificate ${p}`,
     script: PATH_SCRIPT,
     args: [p],
-    parse: (raw) => parseX509Output(p, raw.stdout.toString('utf8')),
+    parse: raw => parseX509Output(p, raw.stdout.toString('utf8')),
   })
 }
 
@@ -62,7 +62,7 @@ function endpointFact(hostName: string, port: number, servername: string, timeou
     script: ENDPOINT_SCRIPT,
     args: [connect, servername, String(timeoutSec)],
     timeoutSec: timeoutSec + 5,
-    parse: (raw) => parseX509Output(connect, raw.stdout.toString('utf8')),
+    parse: raw => parseX509Output(connect, raw.stdout.toString('utf8')),
   })
 }
 
@@ -74,11 +74,19 @@ export function parseX509Output(source: string, out: string, now = new Date()): 
   if (tag === 'missing') throw new ExpectationError(`certificate ${source}: ${source} does not exist`, 'an existing file', 'missing')
   if (tag === 'notcert') {
     const why = summarizeOpensslErrors(rest)
-    throw new ExpectationError(`certificate ${source}: not a certificate${why ? ` (${why})` : ''}`, 'a PEM or DER certificate', 'not a certificate')
+    throw new ExpectationError(
+      `certificate ${source}: not a certificate${why ? ` (${why})` : ''}`,
+      'a PEM or DER certificate',
+      'not a certificate',
+    )
   }
   if (tag === 'noanswer') {
     const why = summarizeOpensslErrors(rest)
-    throw new ExpectationError(`certificate of ${source}: no certificate from the endpoint${why ? ` (${why})` : ''}`, 'a TLS certificate', why || 'no certificate')
+    throw new ExpectationError(
+      `certificate of ${source}: no certificate from the endpoint${why ? ` (${why})` : ''}`,
+      'a TLS certificate',
+      why || 'no certificate',
+    )
   }
   if (tag !== 'ok') throw new Error(`unexpected output: ${JSON.stringify(out.slice(0, 120))}`)
   return parseOpensslX509(source, rest, now)
@@ -90,7 +98,10 @@ export function parseX509Output(source: string, out: string, now = new Date()): 
  */
 export function summarizeOpensslErrors(text: string): string {
   const parts: string[] = []
-  for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l !== '')) {
+  for (const line of text
+    .split('\n')
+    .map(l => l.trim())
+    .filter(l => l !== '')) {
     const stack = /^[0-9A-Fa-f]+:error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]*):/.exec(line)
     const part = stack ? stack[1]! : line
     if (part && !parts.includes(part)) parts.push(part)
@@ -123,8 +134,8 @@ export function parseOpensslX509(source: string, text: string, now = new Date())
     issuerAttributes: groupAttributes(issuer),
     commonName: subject.findLast(([k]) => k === 'CN')?.[1],
     subjectAltNames,
-    dnsNames: subjectAltNames.filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4)),
-    ipAddresses: subjectAltNames.filter((n) => n.startsWith('IP Address:')).map((n) => normalizeIp(n.slice('IP Address:'.length))),
+    dnsNames: subjectAltNames.filter(n => n.startsWith('DNS:')).map(n => n.slice(4)),
+    ipAddresses: subjectAltNames.filter(n => n.startsWith('IP Address:')).map(n => normalizeIp(n.slice('IP Address:'.length))),
     notBefore,
     notAfter,
     daysUntilExpiry: Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000),
@@ -149,10 +160,13 @@ export function parseDistinguishedName(text: string): Attribute[] {
   if (t === '') return []
   if (t.startsWith('/')) {
     // a value may hold '/', so split only where '/' starts the next `KEY=`
-    return t.slice(1).split(/\/(?=[A-Za-z][A-Za-z0-9.]*=)/).map((part) => {
-      const eq = part.indexOf('=')
-      return [part.slice(0, eq), part.slice(eq + 1)] as Attribute
-    })
+    return t
+      .slice(1)
+      .split(/\/(?=[A-Za-z][A-Za-z0-9.]*=)/)
+      .map(part => {
+        const eq = part.indexOf('=')
+        return [part.slice(0, eq), part.slice(eq + 1)] as Attribute
+      })
   }
   const out: Attribute[] = []
   let i = 0
@@ -176,7 +190,11 @@ export function parseDistinguishedName(text: string): Attribute[] {
       while (j < t.length && !((t[j] === ',' || t[j] === '+') && NEXT_ATTRIBUTE.test(t.slice(j + 1)))) {
         if (t[j] === '\\' && j + 1 < t.length) {
           const hex = /^\\([0-9A-Fa-f]{2})/.exec(t.slice(j))
-          if (hex) { value += String.fromCharCode(Number.parseInt(hex[1]!, 16)); j += 3; continue }
+          if (hex) {
+            value += String.fromCharCode(Number.parseInt(hex[1]!, 16))
+            j += 3
+            continue
+          }
           j++
         }
         value += t[j++]
@@ -203,9 +221,11 @@ function groupAttributes(attrs: Attribute[]): Record<string, string[]> {
 /** The line after `X509v3 Subject Alternative Name:` (same in `-ext` and `-text` output). */
 export function parseSubjectAltNames(text: string): string[] {
   const lines = text.split('\n')
-  const at = lines.findIndex((l) => /X509v3 Subject Alternative Name:/.test(l))
+  const at = lines.findIndex(l => /X509v3 Subject Alternative Name:/.test(l))
   if (at < 0 || at + 1 >= lines.length) return []
-  return lines[at + 1]!.trim().split(/,\s*/).filter((n) => n !== '')
+  return lines[at + 1]!.trim()
+    .split(/,\s*/)
+    .filter(n => n !== '')
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']

@@ -69,11 +69,26 @@ export class JumpPool {
     this.closing.abort(new HostUnreachableError('bastion connection abandoned: the run is over'))
     const hops = [...this.hops.values()]
     this.hops.clear()
-    await Promise.all(hops.map((hop) => hop.connection.then((c) => endConnection(c, graceMs), () => {})))
+    await Promise.all(
+      hops.map(hop =>
+        hop.connection.then(
+          c => endConnection(c, graceMs),
+          () => {},
+        ),
+      ),
+    )
   }
 
-  private async throughBastion(target: SshTarget, connectTimeoutMs: number, signal: AbortSignal | undefined, depth: number): Promise<Route> {
-    if (depth >= MAX_HOPS) throw new HostUnreachableError(`${endpoint(target)}: more than ${MAX_HOPS} ProxyJump hops (does a bastion's ssh_config entry name itself as its ProxyJump?)`)
+  private async throughBastion(
+    target: SshTarget,
+    connectTimeoutMs: number,
+    signal: AbortSignal | undefined,
+    depth: number,
+  ): Promise<Route> {
+    if (depth >= MAX_HOPS)
+      throw new HostUnreachableError(
+        `${endpoint(target)}: more than ${MAX_HOPS} ProxyJump hops (does a bastion's ssh_config entry name itself as its ProxyJump?)`,
+      )
     const hop = await this.acquire(target, connectTimeoutMs, depth)
     let released = false
     let channel: ClientChannel | undefined
@@ -95,9 +110,12 @@ export class JumpPool {
       if (err instanceof VerifyError) throw err
       const why = (err as Error).message.replace(/^\(SSH\) Channel open failure: /, '')
       const hint = /prohibited/i.test(why) ? ' (the bastion forbids it: AllowTcpForwarding)' : ''
-      throw new HostUnreachableError(`${endpoint(target)}: bastion ${hop.label} cannot reach ${target.hostname}:${target.port}: ${why}${hint}`, {
-        cause: Object.assign(new Error(why), /refused/i.test(why) ? { code: 'ECONNREFUSED' } : {}),
-      })
+      throw new HostUnreachableError(
+        `${endpoint(target)}: bastion ${hop.label} cannot reach ${target.hostname}:${target.port}: ${why}${hint}`,
+        {
+          cause: Object.assign(new Error(why), /refused/i.test(why) ? { code: 'ECONNREFUSED' } : {}),
+        },
+      )
     }
   }
 
@@ -121,7 +139,7 @@ export class JumpPool {
       this.hops.set(key, created)
       // A failed or lost bastion is forgotten, so a later host (or a retry) tries it afresh.
       connection.then(
-        (c) => void c.closed.then(() => this.forget(created)),
+        c => void c.closed.then(() => this.forget(created)),
         () => this.forget(created),
       )
     }
@@ -134,7 +152,12 @@ export class JumpPool {
       throw asBastionError(err, label)
     })
     try {
-      const connection = await connectSsh(hopTarget, route.sock, { ...this.connectOptions, connectTimeoutMs, signal: this.closing.signal, ...(route.via ? { via: route.via } : {}) })
+      const connection = await connectSsh(hopTarget, route.sock, {
+        ...this.connectOptions,
+        connectTimeoutMs,
+        signal: this.closing.signal,
+        ...(route.via ? { via: route.via } : {}),
+      })
       this.connectionsMade++
       void connection.closed.then(() => route.release())
       return connection

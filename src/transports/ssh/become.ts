@@ -30,7 +30,8 @@ export function becomeInvocation(spec: BecomeSpec, env: NodeJS.ProcessEnv): Beco
   }
   const password = env[spec.passwordEnv]
   if (!password) throw new FactError(`become: the sudo password env var ${spec.passwordEnv} is not set or empty in verify's environment`)
-  if (/[\r\n]/.test(password)) throw new FactError(`become: the sudo password in ${spec.passwordEnv} contains a line break, which sudo -S cannot read`)
+  if (/[\r\n]/.test(password))
+    throw new FactError(`become: the sudo password in ${spec.passwordEnv} contains a line break, which sudo -S cannot read`)
   return {
     command: `sudo -S -p '' -u ${user} -- /bin/sh -c ${shellQuote(READER)} sh`,
     stdinPrefix: `${password}\n${BECOME_MARKER}\n`,
@@ -43,10 +44,18 @@ export function becomeInvocation(spec: BecomeSpec, env: NodeJS.ProcessEnv): Beco
  * When sudo itself refused (no stdout at all, its own `sudo:` message on stderr, or no sudo on
  * the host), a FactError that says so and what to do; undefined when the probe ran.
  */
-export function becomeFailure(invocation: BecomeInvocation, exitCode: number | null, sawStdout: boolean, stderr: string): FactError | undefined {
+export function becomeFailure(
+  invocation: BecomeInvocation,
+  exitCode: number | null,
+  sawStdout: boolean,
+  stderr: string,
+): FactError | undefined {
   if (sawStdout || exitCode === 0 || exitCode === null) return undefined
-  const said = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '')
-  const sudoSaid = said.filter((l) => /^sudo:|sudo: not found|sudo: command not found/.test(l)).join('; ')
+  const said = stderr
+    .split('\n')
+    .map(l => l.trim())
+    .filter(l => l !== '')
+  const sudoSaid = said.filter(l => /^sudo:|sudo: not found|sudo: command not found/.test(l)).join('; ')
   if (exitCode === 127 && /sudo/.test(stderr)) {
     return new FactError(`become (${invocation.describe}): sudo is not installed on the host`)
   }

@@ -14,7 +14,7 @@ export class ChannelSlots {
       this.free--
       return Promise.resolve(true)
     }
-    return new Promise((resolve) => {
+    return new Promise(resolve => {
       const grant = () => {
         signal?.removeEventListener('abort', onAbort)
         resolve(true)

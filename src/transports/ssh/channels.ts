@@ -27,7 +27,12 @@ export interface IdleWatch {
 }
 
 /** Feeds the script to the channel's stdin and settles when the channel closes (or on abort); `onIdle`: no byte for that long means a stall. */
-export function runScript(channel: ClientChannel, options: ExecOptions, lostReason: () => VerifyError | undefined, onIdle?: IdleWatch): Promise<ExecResult> {
+export function runScript(
+  channel: ClientChannel,
+  options: ExecOptions,
+  lostReason: () => VerifyError | undefined,
+  onIdle?: IdleWatch,
+): Promise<ExecResult> {
   const { script, onStdout, onStderr, holdStdin, signal } = options
   return new Promise((resolve, reject) => {
     let exitCode: number | null = null
@@ -61,8 +66,14 @@ export function runScript(channel: ClientChannel, options: ExecOptions, lostReas
         stopChannel(channel)
       }
     })
-    channel.stderr.on('data', (chunk: Buffer) => { watch(); stderr.push(chunk); if (!settled) onStderr?.(chunk) })
-    channel.on('exit', (code: number | null) => { exitCode = typeof code === 'number' ? code : null })
+    channel.stderr.on('data', (chunk: Buffer) => {
+      watch()
+      stderr.push(chunk)
+      if (!settled) onStderr?.(chunk)
+    })
+    channel.on('exit', (code: number | null) => {
+      exitCode = typeof code === 'number' ? code : null
+    })
     channel.on('error', () => {}) // the 'close' that follows carries the outcome
     channel.on('close', () => {
       const lost = exitCode === null ? lostReason() : undefined
@@ -81,7 +92,13 @@ export function runScript(channel: ClientChannel, options: ExecOptions, lostReas
 /** Writes the script and ends stdin only when `until` aborts (EOF is the probe watchdog's cue). */
 function holdOpen(channel: ClientChannel, script: string, until: AbortSignal): void {
   channel.write(script)
-  const end = () => { try { channel.end() } catch { /* closed */ } }
+  const end = () => {
+    try {
+      channel.end()
+    } catch {
+      /* closed */
+    }
+  }
   if (until.aborted) end()
   else until.addEventListener('abort', end, { once: true })
 }

@@ -23,7 +23,21 @@ export interface ParsedLine {
 type Entry = ParsedLine | { include: Entry[][] }
 
 /** Keywords whose values verify reads (lower-case, as `ssh -G` prints them). */
-const READ = new Set(['hostname', 'port', 'user', 'identityfile', 'identitiesonly', 'identityagent', 'proxyjump', 'proxycommand', 'userknownhostsfile', 'globalknownhostsfile', 'stricthostkeychecking', 'hostkeyalias', 'hashknownhosts'])
+const READ = new Set([
+  'hostname',
+  'port',
+  'user',
+  'identityfile',
+  'identitiesonly',
+  'identityagent',
+  'proxyjump',
+  'proxycommand',
+  'userknownhostsfile',
+  'globalknownhostsfile',
+  'stricthostkeychecking',
+  'hostkeyalias',
+  'hashknownhosts',
+])
 const MULTI = new Set(['identityfile'])
 const UNSUPPORTED_MATCH = /^(exec|canonical|final|localnetwork|tagged)$/i
 
@@ -48,7 +62,13 @@ export function splitLine(text: string): { keyword: string; args: string[]; rest
 
 /** OpenSSH's match_pattern: `*` and `?`, case as given. */
 export function matchPattern(text: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's')
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  )
   return re.test(text)
 }
 
@@ -84,8 +104,11 @@ export class SshConfigFiles {
   private readonly files: Entry[][]
 
   /** `files`: -F's file, or the user's then the system's; `userConfig`: whether relative Includes start in ~/.ssh. */
-  constructor(files: Array<{ path: string; optional: boolean; userConfig: boolean }>, private readonly local: EvalLocal) {
-    this.files = files.map((f) => this.readFile(f.path, f.optional, f.userConfig, 0))
+  constructor(
+    files: Array<{ path: string; optional: boolean; userConfig: boolean }>,
+    private readonly local: EvalLocal,
+  ) {
+    this.files = files.map(f => this.readFile(f.path, f.optional, f.userConfig, 0))
   }
 
   private readFile(path: string, optional: boolean, userConfig: boolean, depth: number): Entry[] {
@@ -101,9 +124,13 @@ export class SshConfigFiles {
     text.split('\n').forEach((raw, index) => {
       const parsed = splitLine(raw)
       if (!parsed) return
-      if (parsed.args.some((a) => a.includes('${'))) throw new NeedsOpenSsh('${ENV} expansion')
+      if (parsed.args.some(a => a.includes('${'))) throw new NeedsOpenSsh('${ENV} expansion')
       if (parsed.keyword === 'include') {
-        entries.push({ include: parsed.args.map((pattern) => this.expandInclude(pattern, userConfig).flatMap((p) => this.readFile(p, true, userConfig, depth + 1))) })
+        entries.push({
+          include: parsed.args.map(pattern =>
+            this.expandInclude(pattern, userConfig).flatMap(p => this.readFile(p, true, userConfig, depth + 1)),
+          ),
+        })
         return
       }
       entries.push({ ...parsed, file: path, line: index + 1 })
@@ -119,7 +146,10 @@ export class SshConfigFiles {
     if (/[*?[]/.test(dirname(path))) throw new NeedsOpenSsh('Include with a glob in a directory part')
     const base = path.slice(dirname(path).length + 1)
     try {
-      return readdirSync(dirname(path)).filter((name) => matchPattern(name, base) && !name.startsWith('.')).sort().map((name) => join(dirname(path), name))
+      return readdirSync(dirname(path))
+        .filter(name => matchPattern(name, base) && !name.startsWith('.'))
+        .sort()
+        .map(name => join(dirname(path), name))
     } catch {
       return []
     }
@@ -157,9 +187,17 @@ export class SshConfigFiles {
           continue
         }
         if (!active) continue
-        if (entry.keyword === 'canonicalizehostname' && entry.args[0]?.toLowerCase() !== 'no') throw new NeedsOpenSsh('CanonicalizeHostname')
+        if (entry.keyword === 'canonicalizehostname' && entry.args[0]?.toLowerCase() !== 'no')
+          throw new NeedsOpenSsh('CanonicalizeHostname')
         if (entry.keyword === 'tag') throw new NeedsOpenSsh('Tag')
-        set(entry.keyword, entry.keyword === 'proxycommand' ? [entry.rest] : ['identitiesonly', 'hashknownhosts', 'stricthostkeychecking'].includes(entry.keyword) ? entry.args.map((a) => a.toLowerCase()) : entry.args)
+        set(
+          entry.keyword,
+          entry.keyword === 'proxycommand'
+            ? [entry.rest]
+            : ['identitiesonly', 'hashknownhosts', 'stricthostkeychecking'].includes(entry.keyword)
+              ? entry.args.map(a => a.toLowerCase())
+              : entry.args,
+        )
       }
     }
     for (const file of this.files) walk(file, true)
@@ -185,11 +223,20 @@ export class SshConfigFiles {
         if (list === undefined) throw new ConfigError(`${entry.file} line ${entry.line}: Match ${criterion} needs an argument`)
         const hostname = values.get('hostname')?.[0]
         switch (criterion) {
-          case 'host': ok = matchPatternList(hostname === undefined ? query.alias : expandPercentH(hostname, query.alias), list, true); break
-          case 'originalhost': ok = matchPatternList(query.alias, list, true); break
-          case 'user': ok = matchPatternList(values.get('user')?.[0] ?? this.local.user, list); break
-          case 'localuser': ok = matchPatternList(this.local.user, list); break
-          default: throw new NeedsOpenSsh(`Match ${criterion}`)
+          case 'host':
+            ok = matchPatternList(hostname === undefined ? query.alias : expandPercentH(hostname, query.alias), list, true)
+            break
+          case 'originalhost':
+            ok = matchPatternList(query.alias, list, true)
+            break
+          case 'user':
+            ok = matchPatternList(values.get('user')?.[0] ?? this.local.user, list)
+            break
+          case 'localuser':
+            ok = matchPatternList(this.local.user, list)
+            break
+          default:
+            throw new NeedsOpenSsh(`Match ${criterion}`)
         }
       }
       if (negated) ok = !ok

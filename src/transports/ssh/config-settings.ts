@@ -67,7 +67,7 @@ export function parseSshG(output: string, query: SshConfigQuery, local: LocalCon
   const user = one('user') ?? query.user ?? local.user
   const tokens: TokenValues = { h: hostname, p: String(port), r: user, n: query.alias, u: local.user, d: local.home, i: String(local.uid) }
   const identities = values.get('identityfile') ?? []
-  const defaultIdentities = identities.length > 1 && identities.every((f) => DEFAULT_IDENTITY.test(f))
+  const defaultIdentities = identities.length > 1 && identities.every(f => DEFAULT_IDENTITY.test(f))
   const userKnownHosts = splitList(one('userknownhostsfile'))
   const defaultKnownHosts = [join(local.home, '.ssh/known_hosts'), join(local.home, '.ssh/known_hosts2')]
   const passwdHome = safePasswdHome()
@@ -81,15 +81,17 @@ export function parseSshG(output: string, query: SshConfigQuery, local: LocalCon
     port,
     user,
     userDefaulted: query.user === undefined && user === local.user,
-    identityFiles: defaultIdentities ? [] : identities.map((f) => expandPath(f, tokens, local.home)),
+    identityFiles: defaultIdentities ? [] : identities.map(f => expandPath(f, tokens, local.home)),
     identitiesOnly: one('identitiesonly') === 'yes',
     identityAgent: noneOrPath(one('identityagent'), tokens, local.home),
     proxyJump: parseProxyJump(one('proxyjump')),
-    proxyCommand: noneOr(one('proxycommand'), (c) => expandTokens(c, tokens)),
-    userKnownHostsFiles: isDefaultKnownHosts ? [] : userKnownHosts.map((f) => expandPath(f, tokens, local.home)),
-    globalKnownHostsFiles: splitList(one('globalknownhostsfile') ?? GLOBAL_KNOWN_HOSTS.join(' ')).map((f) => expandPath(f, tokens, local.home)),
+    proxyCommand: noneOr(one('proxycommand'), c => expandTokens(c, tokens)),
+    userKnownHostsFiles: isDefaultKnownHosts ? [] : userKnownHosts.map(f => expandPath(f, tokens, local.home)),
+    globalKnownHostsFiles: splitList(one('globalknownhostsfile') ?? GLOBAL_KNOWN_HOSTS.join(' ')).map(f =>
+      expandPath(f, tokens, local.home),
+    ),
     strictHostKeyChecking: parseStrict(one('stricthostkeychecking')),
-    hostKeyAlias: noneOr(one('hostkeyalias'), (a) => a),
+    hostKeyAlias: noneOr(one('hostkeyalias'), a => a),
     hashKnownHosts: one('hashknownhosts') === 'yes',
   })
 }
@@ -113,22 +115,25 @@ export function resolveWithLibrary(text: string, query: SshConfigQuery, local: L
   // HostName may itself use %h (the alias)
   const hostname = expandTokens(one('hostname') ?? query.alias, { h: query.alias, n: query.alias }).toLowerCase()
   const tokens: TokenValues = { h: hostname, p: String(port), r: user, n: query.alias, u: local.user, d: local.home, i: String(local.uid) }
-  const identities = computed.identityfile === undefined ? [] : Array.isArray(computed.identityfile) ? computed.identityfile : [computed.identityfile]
+  const identities =
+    computed.identityfile === undefined ? [] : Array.isArray(computed.identityfile) ? computed.identityfile : [computed.identityfile]
   return finish({
     alias: query.alias,
     hostname,
     port,
     user,
     userDefaulted: query.user === undefined && configuredUser === undefined,
-    identityFiles: identities.map((f) => expandPath(unquote(f), tokens, local.home)),
+    identityFiles: identities.map(f => expandPath(unquote(f), tokens, local.home)),
     identitiesOnly: one('identitiesonly')?.toLowerCase() === 'yes',
     identityAgent: noneOrPath(one('identityagent'), tokens, local.home),
     proxyJump: parseProxyJump(one('proxyjump')),
-    proxyCommand: noneOr(one('proxycommand'), (c) => expandTokens(c, tokens)),
-    userKnownHostsFiles: list('userknownhostsfile').map((f) => expandPath(f, tokens, local.home)),
-    globalKnownHostsFiles: (list('globalknownhostsfile').length > 0 ? list('globalknownhostsfile') : GLOBAL_KNOWN_HOSTS).map((f) => expandPath(f, tokens, local.home)),
+    proxyCommand: noneOr(one('proxycommand'), c => expandTokens(c, tokens)),
+    userKnownHostsFiles: list('userknownhostsfile').map(f => expandPath(f, tokens, local.home)),
+    globalKnownHostsFiles: (list('globalknownhostsfile').length > 0 ? list('globalknownhostsfile') : GLOBAL_KNOWN_HOSTS).map(f =>
+      expandPath(f, tokens, local.home),
+    ),
     strictHostKeyChecking: parseStrict(one('stricthostkeychecking')?.toLowerCase()),
-    hostKeyAlias: noneOr(one('hostkeyalias'), (a) => a),
+    hostKeyAlias: noneOr(one('hostkeyalias'), a => a),
     hashKnownHosts: one('hashknownhosts')?.toLowerCase() === 'yes',
   })
 }
@@ -143,7 +148,10 @@ function finish(config: ResolvedSshConfig): ResolvedSshConfig {
 /** `ProxyJump a,b` → [a, b]; `none` → []. */
 export function parseProxyJump(value: string | undefined): string[] {
   if (value === undefined || value.toLowerCase() === 'none') return []
-  return value.split(',').map((h) => h.trim()).filter((h) => h !== '')
+  return value
+    .split(',')
+    .map(h => h.trim())
+    .filter(h => h !== '')
 }
 
 /** A `[user@]host[:port]` hop (or `ssh://[user@]host[:port]`), as ProxyJump writes it. */
@@ -164,7 +172,8 @@ export function parseHop(text: string): { alias: string; user?: string; port?: n
       hostPort = hostPort.slice(0, colon)
     }
   }
-  if (hostPort === '' || (port !== undefined && (port < 1 || port > 65535))) throw new ConfigError(`ProxyJump hop "${text}" is not [user@]host[:port]`)
+  if (hostPort === '' || (port !== undefined && (port < 1 || port > 65535)))
+    throw new ConfigError(`ProxyJump hop "${text}" is not [user@]host[:port]`)
   return { alias: hostPort, ...(user ? { user } : {}), ...(port !== undefined ? { port } : {}) }
 }
 
@@ -214,7 +223,12 @@ function noneOrPath(value: string | undefined, tokens: TokenValues, home: string
 }
 
 function splitList(value: string | undefined): string[] {
-  return value === undefined ? [] : value.split(/\s+/).map(unquote).filter((v) => v !== '')
+  return value === undefined
+    ? []
+    : value
+        .split(/\s+/)
+        .map(unquote)
+        .filter(v => v !== '')
 }
 
 function unquote(value: string): string {
@@ -233,4 +247,3 @@ export function safePasswdHome(): string | undefined {
     return undefined
   }
 }
-

@@ -9,7 +9,14 @@ import { join } from 'node:path'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { ConfigError } from '../../errors.ts'
 import { NeedsOpenSsh, SshConfigFiles } from './config-eval.ts'
-import { parseSshG, resolveWithLibrary, safePasswdHome, type LocalContext, type ResolvedSshConfig, type SshConfigQuery } from './config-settings.ts'
+import {
+  parseSshG,
+  resolveWithLibrary,
+  safePasswdHome,
+  type LocalContext,
+  type ResolvedSshConfig,
+  type SshConfigQuery,
+} from './config-settings.ts'
 
 export interface SshConfigResolverOptions {
   /** `-F`: a config file instead of ~/.ssh/config and /etc/ssh/ssh_config; `none` reads no file. */
@@ -68,7 +75,10 @@ export class SshConfigResolver {
     if (this.options.sshBinary !== false && !this.sshBinary) {
       // `ssh -G` first: when it succeeds ssh is there, so `ssh -V` runs only when it fails (one process fewer before the first host)
       const ssh = this.options.sshBinary ?? 'ssh'
-      const failure = await this.runSshG(ssh, check).then(() => undefined, (err: unknown) => err ?? new Error('ssh -G failed'))
+      const failure = await this.runSshG(ssh, check).then(
+        () => undefined,
+        (err: unknown) => err ?? new Error('ssh -G failed'),
+      )
       if (failure === undefined) this.sshBinary = Promise.resolve(ssh)
       else if (await this.findSsh()) throw failure
     } else {
@@ -93,11 +103,21 @@ export class SshConfigResolver {
     try {
       if (!this.files) {
         const file = this.options.configFile
-        const list = file === 'none' ? [] : file ? [{ path: file, optional: false, userConfig: true }]
-          : [{ path: join(local.home, '.ssh', 'config'), optional: true, userConfig: true }, { path: '/etc/ssh/ssh_config', optional: true, userConfig: false }]
+        const list =
+          file === 'none'
+            ? []
+            : file
+              ? [{ path: file, optional: false, userConfig: true }]
+              : [
+                  { path: join(local.home, '.ssh', 'config'), optional: true, userConfig: true },
+                  { path: '/etc/ssh/ssh_config', optional: true, userConfig: false },
+                ]
         // OpenSSH finds ~/.ssh/config and relative Includes under the passwd home, not $HOME
         const home = safePasswdHome() ?? local.home
-        this.files = new SshConfigFiles(file === 'none' || file ? list : list.map((f) => (f.userConfig ? { ...f, path: join(home, '.ssh', 'config') } : f)), { user: local.user, home })
+        this.files = new SshConfigFiles(
+          file === 'none' || file ? list : list.map(f => (f.userConfig ? { ...f, path: join(home, '.ssh', 'config') } : f)),
+          { user: local.user, home },
+        )
       }
       return this.files.evaluate(query)
     } catch (err) {
@@ -131,8 +151,13 @@ export class SshConfigResolver {
     const result = await running.finally(() => this.running.delete(child))
     if (result.isTerminated && this.closed) throw new ConfigError(`ssh_config: \`ssh -G ${query.alias}\` stopped: the run ended`)
     if (result.exitCode !== 0) {
-      const why = String(result.stderr).split('\n').filter((l) => l.trim() !== '' && !/Pseudo-terminal/.test(l)).join('; ')
-      throw new ConfigError(`ssh_config${this.options.configFile ? ` (${this.options.configFile})` : ''}: \`ssh -G ${query.alias}\` failed: ${why || `exit ${result.exitCode}`}`)
+      const why = String(result.stderr)
+        .split('\n')
+        .filter(l => l.trim() !== '' && !/Pseudo-terminal/.test(l))
+        .join('; ')
+      throw new ConfigError(
+        `ssh_config${this.options.configFile ? ` (${this.options.configFile})` : ''}: \`ssh -G ${query.alias}\` failed: ${why || `exit ${result.exitCode}`}`,
+      )
     }
     return String(result.stdout)
   }
@@ -200,20 +225,30 @@ let exitWatch = false
  * fields that runSshG reads; node:child_process, not execa: validate() runs it on every SSH run's
  * start-up path, and execa costs more to load than ssh -G takes to run.
  */
-function runInGroup(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): { child: ChildProcess; result: Promise<{ exitCode?: number; isTerminated: boolean; stdout: string; stderr: string }> } {
+function runInGroup(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): { child: ChildProcess; result: Promise<{ exitCode?: number; isTerminated: boolean; stdout: string; stderr: string }> } {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  if (!exitWatch) process.once('exit', () => { for (const c of unfinished) killGroup(c) })
+  if (!exitWatch)
+    process.once('exit', () => {
+      for (const c of unfinished) killGroup(c)
+    })
   exitWatch = true
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
   child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk))
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk))
-  const result = new Promise<{ exitCode?: number; isTerminated: boolean; stdout: string; stderr: string }>((resolve) => {
+  const result = new Promise<{ exitCode?: number; isTerminated: boolean; stdout: string; stderr: string }>(resolve => {
     // as execa's timeout: SIGTERM to the command itself
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs)
     unfinished.add(child)
     let spawnError: Error | undefined
-    child.once('error', (err) => { spawnError = err })
+    child.once('error', err => {
+      spawnError = err
+    })
     child.once('close', (code, signal) => {
       clearTimeout(timer)
       unfinished.delete(child)
@@ -230,12 +265,22 @@ function runInGroup(command: string, args: string[], env: NodeJS.ProcessEnv, tim
 }
 
 /** A command's exit code (null when it could not start, or was killed) and output; never rejects. node:child_process, not execa: this is on every SSH run's start-up path. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeout = 0): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(command, args, { env: { ...process.env, ...env }, timeout, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = (error as (Error & { code?: unknown }) | null)?.code
-      resolve({ exitCode: error ? (typeof code === 'number' ? code : null) : 0, stdout, stderr })
-    })
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeout = 0,
+): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  return new Promise(resolve => {
+    const child = execFile(
+      command,
+      args,
+      { env: { ...process.env, ...env }, timeout, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = (error as (Error & { code?: unknown }) | null)?.code
+        resolve({ exitCode: error ? (typeof code === 'number' ? code : null) : 0, stdout, stderr })
+      },
+    )
     child.stdin?.end()
   })
 }

@@ -63,7 +63,7 @@ export class ConnectPacer {
       return Promise.resolve()
     }
     // the releasing handshake hands its slot straight to the next in line (active stays the same)
-    return new Promise((resolve) => state.waiting.push(resolve))
+    return new Promise(resolve => state.waiting.push(resolve))
   }
 
   private releaseSlot(endpoint: string): void {

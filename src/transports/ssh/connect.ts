@@ -56,7 +56,16 @@ export interface SshConnection {
 
 const KEEPALIVE_COUNT_MAX = 3
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa']
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTDOWN', 'EPIPE'])
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTDOWN',
+  'EPIPE',
+])
 
 interface SshError extends Error {
   level?: string
@@ -97,7 +106,9 @@ export async function connectSsh(target: SshTarget, sock: Duplex | undefined, op
   }
   let ready = false
   let resolveClosed!: (err: Error | undefined) => void
-  const closed = new Promise<Error | undefined>((resolve) => { resolveClosed = resolve })
+  const closed = new Promise<Error | undefined>(resolve => {
+    resolveClosed = resolve
+  })
   let lastError: Error | undefined
   const phases: ConnectPhases = {}
   const started = performance.now()
@@ -110,8 +121,12 @@ export async function connectSsh(target: SshTarget, sock: Duplex | undefined, op
     }
     // given up (a connect deadline, an interrupt): a handshake that would finish later must not
     signal?.addEventListener('abort', onAbort, { once: true })
-    client.on('connect', () => { phases.tcpMs = since(started) })
-    client.on('handshake', () => { phases.handshakeMs ??= since(started) - (phases.tcpMs ?? 0) })
+    client.on('connect', () => {
+      phases.tcpMs = since(started)
+    })
+    client.on('handshake', () => {
+      phases.handshakeMs ??= since(started) - (phases.tcpMs ?? 0)
+    })
     client.on('ready', () => {
       signal?.removeEventListener('abort', onAbort)
       ready = true
@@ -186,10 +201,13 @@ async function loadKnownHosts(target: SshTarget, env: NodeJS.ProcessEnv, who: st
     entries.push(...parseKnownHosts(fromEnv, source))
     consulted.push({ source, exists: true })
   }
-  const files = [...target.knownHostsFiles.map((path) => ({ path, user: true })), ...target.globalKnownHostsFiles.map((path) => ({ path, user: false }))]
+  const files = [
+    ...target.knownHostsFiles.map(path => ({ path, user: true })),
+    ...target.globalKnownHostsFiles.map(path => ({ path, user: false })),
+  ]
   for (const { path, user } of files) {
     try {
-      entries.push(...(await cache.read(path, (data) => parseKnownHosts(data.toString('utf8'), path), 'known_hosts')))
+      entries.push(...(await cache.read(path, data => parseKnownHosts(data.toString('utf8'), path), 'known_hosts')))
       consulted.push({ source: path, exists: true })
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
@@ -203,7 +221,13 @@ async function loadKnownHosts(target: SshTarget, env: NodeJS.ProcessEnv, who: st
   return { entries, consulted }
 }
 
-async function checkPresentedKey(target: SshTarget, knownHosts: KnownHosts, key: Buffer, options: ConnectOptions, who: string): Promise<void> {
+async function checkPresentedKey(
+  target: SshTarget,
+  knownHosts: KnownHosts,
+  key: Buffer,
+  options: ConnectOptions,
+  who: string,
+): Promise<void> {
   const name = lookupName(target.hostname, target.port, target.hostKeyAlias)
   const result = checkHostKey(knownHosts.entries, name, 22, key)
   if (result.status === 'match') return
@@ -223,7 +247,9 @@ async function recordNewKey(target: SshTarget, name: string, key: Buffer, option
   } catch (err) {
     throw new HostKeyError(`${who}: cannot record the new host key in ${file}: ${(err as Error).message}`, { cause: err })
   }
-  options.notice?.(`${who}: first contact, host key ${blobKeyType(key)} ${fingerprintSha256(key)} for ${name} added to ${file} (--accept-new-host-keys)`)
+  options.notice?.(
+    `${who}: first contact, host key ${blobKeyType(key)} ${fingerprintSha256(key)} for ${name} added to ${file} (--accept-new-host-keys)`,
+  )
 }
 
 function hostKeyMessage(who: string, target: SshTarget, name: string, knownHosts: KnownHosts, key: Buffer, result: HostKeyCheck): string {
@@ -248,8 +274,11 @@ function hostKeyMessage(who: string, target: SshTarget, name: string, knownHosts
         `The host presented ${presented}; confirm it out-of-band, then add the plain key: ${add}`
       )
     default: {
-      const sources = knownHosts.consulted.filter((c) => c.exists).map((c) => c.source)
-      const where = sources.length > 0 ? `is not in ${sources.join(', ')}` : `cannot be checked: ${file} does not exist and ${`$${target.knownHostsEnv}`} is not set`
+      const sources = knownHosts.consulted.filter(c => c.exists).map(c => c.source)
+      const where =
+        sources.length > 0
+          ? `is not in ${sources.join(', ')}`
+          : `cannot be checked: ${file} does not exist and ${`$${target.knownHostsEnv}`} is not set`
       return (
         `${who}: host key for ${name} ${where}; the host presented ${presented}. Confirm that fingerprint out-of-band, then add it: ${add} ` +
         `(or put the line in $${target.knownHostsEnv}; --accept-new-host-keys records it on first contact)`
@@ -262,7 +291,12 @@ function hostKeyMessage(who: string, target: SshTarget, name: string, knownHosts
 // Authentication.
 
 /** Explicit keys first, then VERIFY_SSH_KEY, the agent, default keys, and a password last, as OpenSSH orders them. */
-async function authMethods(target: SshTarget, env: NodeJS.ProcessEnv, who: string, files: Files): Promise<{ methods: AnyAuthMethod[]; described: string[] }> {
+async function authMethods(
+  target: SshTarget,
+  env: NodeJS.ProcessEnv,
+  who: string,
+  files: Files,
+): Promise<{ methods: AnyAuthMethod[]; described: string[] }> {
   const methods: AnyAuthMethod[] = []
   const described: string[] = []
   const username = target.user
@@ -312,7 +346,7 @@ async function authMethods(target: SshTarget, env: NodeJS.ProcessEnv, who: strin
     methods.push({
       type: 'keyboard-interactive',
       username,
-      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map((p) => (!p.echo ? password : ''))),
+      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(p => (!p.echo ? password : ''))),
     })
     described.push(`the password in $${target.passwordEnv}`)
   }
@@ -337,7 +371,7 @@ function keyFromEnv(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
 async function requiredKey(file: string, passphrase: string | undefined, hint: string, who: string, files: Files): Promise<ParsedKey> {
   let key: ParsedKey | string
   try {
-    key = await files.read(file, (data) => parsePrivateKey(data, passphrase, hint), keyVariant(passphrase, hint))
+    key = await files.read(file, data => parsePrivateKey(data, passphrase, hint), keyVariant(passphrase, hint))
   } catch (err) {
     throw new AuthError(`${who}: cannot read identity file ${file}: ${(err as Error).message}`, { cause: err })
   }
@@ -348,7 +382,7 @@ async function requiredKey(file: string, passphrase: string | undefined, hint: s
 /** Keys from ssh_config or the defaults are tried only when usable, as ssh skips missing ones. */
 async function usableKey(file: string, passphrase: string | undefined, files: Files): Promise<ParsedKey | undefined> {
   try {
-    const key = await files.read(file, (data) => parsePrivateKey(data, passphrase, ''), keyVariant(passphrase, ''))
+    const key = await files.read(file, data => parsePrivateKey(data, passphrase, ''), keyVariant(passphrase, ''))
     return typeof key === 'string' ? undefined : key
   } catch {
     return undefined

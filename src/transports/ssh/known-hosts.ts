@@ -12,9 +12,7 @@ export interface HostPattern {
 }
 
 /** The host field of a line: a pattern list, or a hashed name (`|1|salt|hmac`, from `ssh-keygen -H`). */
-export type HostField =
-  | { kind: 'patterns'; patterns: HostPattern[] }
-  | { kind: 'hashed'; salt: Buffer; hash: Buffer }
+export type HostField = { kind: 'patterns'; patterns: HostPattern[] } | { kind: 'hashed'; salt: Buffer; hash: Buffer }
 
 export interface KnownHostEntry {
   marker: KnownHostMarker | undefined
@@ -92,8 +90,8 @@ function parseHostField(text: string): HostField | undefined {
   }
   const patterns = text
     .split(',')
-    .filter((p) => p !== '')
-    .map((p) => (p.startsWith('!') ? { pattern: p.slice(1).toLowerCase(), negated: true } : { pattern: p.toLowerCase(), negated: false }))
+    .filter(p => p !== '')
+    .map(p => (p.startsWith('!') ? { pattern: p.slice(1).toLowerCase(), negated: true } : { pattern: p.toLowerCase(), negated: false }))
   return patterns.length > 0 ? { kind: 'patterns', patterns } : undefined
 }
 
@@ -154,26 +152,26 @@ export function globMatch(pattern: string, text: string): boolean {
 /** Key types of the plain entries naming the host: what to prefer when negotiating. */
 export function knownTypesFor(entries: KnownHostEntry[], host: string, port: number): string[] {
   const name = knownHostsName(host, port)
-  const plain = entries.filter((e) => e.marker === undefined && hostMatches(e.hosts, name))
-  return [...new Set(plain.map((e) => e.keyType))]
+  const plain = entries.filter(e => e.marker === undefined && hostMatches(e.hosts, name))
+  return [...new Set(plain.map(e => e.keyType))]
 }
 
 export function checkHostKey(entries: KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyCheck {
   // Revocation is about the key, not the name: a revoked key is refused for every host.
-  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key))
+  const revoked = entries.find(e => e.marker === 'revoked' && e.key.equals(key))
   const name = knownHostsName(host, port)
-  const forHost = entries.filter((e) => e.marker !== 'revoked' && hostMatches(e.hosts, name))
-  const plain = forHost.filter((e) => e.marker === undefined)
-  const knownTypes = [...new Set(plain.map((e) => e.keyType))]
+  const forHost = entries.filter(e => e.marker !== 'revoked' && hostMatches(e.hosts, name))
+  const plain = forHost.filter(e => e.marker === undefined)
+  const knownTypes = [...new Set(plain.map(e => e.keyType))]
   if (revoked) return located('revoked', knownTypes, revoked)
-  const match = plain.find((e) => e.key.equals(key))
+  const match = plain.find(e => e.key.equals(key))
   if (match) return located('match', knownTypes, match)
   if (plain.length > 0) {
     // Point at an entry of the presented type when there is one: that is the line to fix.
-    const sameType = plain.find((e) => e.keyType === blobKeyType(key))
+    const sameType = plain.find(e => e.keyType === blobKeyType(key))
     return located('mismatch', knownTypes, sameType ?? plain[0]!)
   }
-  const ca = forHost.find((e) => e.marker === 'cert-authority')
+  const ca = forHost.find(e => e.marker === 'cert-authority')
   if (ca) return located('cert-authority-only', knownTypes, ca)
   return { status: 'unknown', knownTypes }
 }

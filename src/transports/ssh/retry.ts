@@ -24,7 +24,11 @@ export interface RetryPolicy {
   sleep?: (ms: number) => Promise<void>
 }
 
-export const DEFAULT_RETRY: Pick<RetryPolicy, 'attempts' | 'baseDelayMs' | 'maxDelayMs'> = { attempts: 4, baseDelayMs: 200, maxDelayMs: 2_000 }
+export const DEFAULT_RETRY: Pick<RetryPolicy, 'attempts' | 'baseDelayMs' | 'maxDelayMs'> = {
+  attempts: 4,
+  baseDelayMs: 200,
+  maxDelayMs: 2_000,
+}
 // An attempt with less time than this left would only turn a clear error into a timeout.
 const MIN_ATTEMPT_MS = 500
 
@@ -115,9 +119,18 @@ export class RetryingTransport implements Transport {
         const stage = this.current.connectStage
         // gives up the attempt wherever it is: a handshake finishing after this is destroyed
         void this.current.close({ graceMs: 0 }).catch(() => {})
-        const who = (this.current as { target?: string }).target ?? `${this.host.user ? `${this.host.user}@` : ''}${this.host.address}:${this.host.port}`
+        const who =
+          (this.current as { target?: string }).target ??
+          `${this.host.user ? `${this.host.user}@` : ''}${this.host.address}:${this.host.port}`
         const during = stage ? STAGE_WORDS[stage] : ''
-        reject(explainConnectError(new TimeoutError(`${who}: connect timed out after ${Number((this.policy.deadlineMs / 1000).toFixed(1))}s${during}`, { cause: { stage } }), this.host))
+        reject(
+          explainConnectError(
+            new TimeoutError(`${who}: connect timed out after ${Number((this.policy.deadlineMs / 1000).toFixed(1))}s${during}`, {
+              cause: { stage },
+            }),
+            this.host,
+          ),
+        )
       }, this.policy.deadlineMs)
     })
     connecting.catch(() => {}) // settles unobserved once the deadline has won

@@ -43,7 +43,12 @@ export class SshSession {
       ...(options.sshBinary !== undefined ? { sshBinary: options.sshBinary } : {}),
     })
     this.context = { env: this.env, acceptNewHostKeys: options.acceptNewHostKeys ?? false }
-    this.jumps = new JumpPool(this.resolver, this.context, { env: this.env, keepaliveMs: this.keepaliveMs, files: this.files, ...(options.notice ? { notice: options.notice } : {}) })
+    this.jumps = new JumpPool(this.resolver, this.context, {
+      env: this.env,
+      keepaliveMs: this.keepaliveMs,
+      files: this.files,
+      ...(options.notice ? { notice: options.notice } : {}),
+    })
   }
 
   /** Fails with a ConfigError when the ssh_config file cannot be read or parsed (before any host runs). */
@@ -68,7 +73,11 @@ export interface SshRunFlags {
  * The run's session; the ssh_config file is read up front when any host goes over SSH, so a
  * broken config stops the run before it starts (ConfigError, exit 3). Close it when the run ends.
  */
-export async function startSshSession(flags: SshRunFlags, hosts: ReadonlyArray<Pick<HostSpec, 'transport'>>, notice = (message: string) => void process.stderr.write(`note: ${message}\n`)): Promise<SshSession> {
+export async function startSshSession(
+  flags: SshRunFlags,
+  hosts: ReadonlyArray<Pick<HostSpec, 'transport'>>,
+  notice = (message: string) => void process.stderr.write(`note: ${message}\n`),
+): Promise<SshSession> {
   const { session, validated } = openSshSession(flags, hosts, notice)
   await validated
   return session
@@ -79,13 +88,17 @@ export async function startSshSession(flags: SshRunFlags, hosts: ReadonlyArray<P
  * startSshSession would have, and meanwhile loads its specs (the check is one `ssh -G`, on the
  * way to the first host). `validated` never counts as unhandled; close the session if unused.
  */
-export function openSshSession(flags: SshRunFlags, hosts: ReadonlyArray<Pick<HostSpec, 'transport'>>, notice = (message: string) => void process.stderr.write(`note: ${message}\n`)): { session: SshSession; validated: Promise<void> } {
+export function openSshSession(
+  flags: SshRunFlags,
+  hosts: ReadonlyArray<Pick<HostSpec, 'transport'>>,
+  notice = (message: string) => void process.stderr.write(`note: ${message}\n`),
+): { session: SshSession; validated: Promise<void> } {
   const session = new SshSession({
     ...(flags.sshConfig !== undefined ? { configFile: flags.sshConfig } : {}),
     acceptNewHostKeys: flags.acceptNewHostKeys ?? false,
     notice,
   })
-  const validated = hosts.some((h) => h.transport === 'ssh') ? session.validate() : Promise.resolve()
+  const validated = hosts.some(h => h.transport === 'ssh') ? session.validate() : Promise.resolve()
   validated.catch(() => {})
   return { session, validated }
 }
@@ -99,7 +112,7 @@ export function sshSecrets(hosts: readonly HostSpec[], env: NodeJS.ProcessEnv = 
   for (const h of hosts) {
     for (const name of [h.passwordEnv, h.passphraseEnv, h.identityEnv, h.become?.passwordEnv]) if (name) names.add(name)
   }
-  return [...names].flatMap((name) => {
+  return [...names].flatMap(name => {
     const value = env[name]
     return value ? [{ name, value }] : []
   })

@@ -70,7 +70,7 @@ export function targetForHost(host: HostSpec, config: ResolvedSshConfig, ctx: Ta
   const identityFiles = explicit('identityFile')
     ? [{ path: expandHome(host.identityFile!, ctx.env), required: true }]
     : config.identityFiles.length > 0
-      ? config.identityFiles.map((path) => ({ path, required: false }))
+      ? config.identityFiles.map(path => ({ path, required: false }))
       : host.identityFile
         ? [{ path: expandHome(host.identityFile, ctx.env), required: true }]
         : []
@@ -111,13 +111,18 @@ export function targetForHost(host: HostSpec, config: ResolvedSshConfig, ctx: Ta
  * A bastion: everything from ssh_config, with the inventory's env-var names for secrets inherited
  * from the target (in CI the key that reaches the hosts usually reaches their bastion too).
  */
-export function targetForHop(label: string, config: ResolvedSshConfig, ctx: TargetContext, inherit: Pick<SshTarget, 'knownHostsEnv' | 'passphraseEnv' | 'identityEnv'>): SshTarget {
+export function targetForHop(
+  label: string,
+  config: ResolvedSshConfig,
+  ctx: TargetContext,
+  inherit: Pick<SshTarget, 'knownHostsEnv' | 'passphraseEnv' | 'identityEnv'>,
+): SshTarget {
   return {
     label,
     hostname: config.hostname,
     port: config.port,
     user: config.user,
-    identityFiles: config.identityFiles.map((path) => ({ path, required: false })),
+    identityFiles: config.identityFiles.map(path => ({ path, required: false })),
     ...(inherit.identityEnv ? { identityEnv: inherit.identityEnv } : {}),
     passphraseEnv: inherit.passphraseEnv,
     ...(config.identityAgent ? { identityAgent: config.identityAgent } : {}),

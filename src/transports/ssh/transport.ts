@@ -70,7 +70,9 @@ export class SshTransport implements Transport {
     this.connectTimeoutMs = options.connectTimeoutMs
     this.channelTimeoutMs = options.channelTimeoutMs ?? DEFAULT_CHANNEL_TIMEOUT_MS
     this.ownSession = options.session === undefined
-    this.session = options.session ?? new SshSession({ ...(options.env ? { env: options.env } : {}), ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}) })
+    this.session =
+      options.session ??
+      new SshSession({ ...(options.env ? { env: options.env } : {}), ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}) })
     this.env = options.env ?? this.session.env
   }
 
@@ -103,14 +105,28 @@ export class SshTransport implements Transport {
     let channel: ClientChannel
     try {
       // sshd answers an exec open at once: no answer means the connection or the host stalled
-      channel = await this.openWithRetry(() => this.answeredWithin(client, openExecChannel(client, become?.command ?? '/bin/sh -s'), 'an exec channel (/bin/sh -s)', true), isChannelOpenFailure)
+      channel = await this.openWithRetry(
+        () => this.answeredWithin(client, openExecChannel(client, become?.command ?? '/bin/sh -s'), 'an exec channel (/bin/sh -s)', true),
+        isChannelOpenFailure,
+      )
     } catch (err) {
       release()
-      throw err instanceof VerifyError ? err : new HostUnreachableError(`${this.target}: cannot start /bin/sh -s: ${(err as Error).message}`, { cause: err })
+      throw err instanceof VerifyError
+        ? err
+        : new HostUnreachableError(`${this.target}: cannot start /bin/sh -s: ${(err as Error).message}`, { cause: err })
     }
     this.opened++
     channel.once('close', release)
-    const onIdle = idleTimeoutMs ? { ms: idleTimeoutMs, stalled: () => this.stalled(client, `the probe got no byte back for ${seconds(idleTimeoutMs)} (each fact is limited on the host to less than that)`) } : undefined
+    const onIdle = idleTimeoutMs
+      ? {
+          ms: idleTimeoutMs,
+          stalled: () =>
+            this.stalled(
+              client,
+              `the probe got no byte back for ${seconds(idleTimeoutMs)} (each fact is limited on the host to less than that)`,
+            ),
+        }
+      : undefined
     if (!become) return runScript(channel, options, () => this.lost, onIdle)
     return this.runBecome(channel, become, options, onIdle)
   }
@@ -120,7 +136,10 @@ export class SshTransport implements Transport {
     const release = (await this.acquireSlot())!
     try {
       // sshd answers once its own TCP connect to host:port is done: a late answer fails this tunnel, not the connection
-      const stream = await this.openWithRetry(() => this.answeredWithin(client, forwardOut(client, host, port), `a direct-tcpip channel to ${host}:${port}`, false), isResourceShortage)
+      const stream = await this.openWithRetry(
+        () => this.answeredWithin(client, forwardOut(client, host, port), `a direct-tcpip channel to ${host}:${port}`, false),
+        isResourceShortage,
+      )
       stream.once('close', release)
       return stream
     } catch (err) {
@@ -161,7 +180,7 @@ export class SshTransport implements Transport {
         files: this.session.files,
         ...(this.session.notice ? { notice: this.session.notice } : {}),
         ...(route.via ? { via: route.via } : {}),
-        onLost: (err) => this.markLost(err),
+        onLost: err => this.markLost(err),
       })
     } catch (err) {
       route.release()
@@ -194,7 +213,7 @@ export class SshTransport implements Transport {
         reject(fatal ? this.stalled(client, why) : new TimeoutError(`${this.target}: ${why}`))
       }, this.channelTimeoutMs)
       opening.then(
-        (channel) => {
+        channel => {
           clearTimeout(timer)
           if (late) channel.destroy()
           else resolve(channel)
@@ -220,7 +239,14 @@ export class SshTransport implements Transport {
     let sawStdout = false
     const result = await runScript(
       channel,
-      { ...options, script: become.stdinPrefix + options.script, onStdout: (chunk) => { sawStdout = true; options.onStdout(chunk) } },
+      {
+        ...options,
+        script: become.stdinPrefix + options.script,
+        onStdout: chunk => {
+          sawStdout = true
+          options.onStdout(chunk)
+        },
+      },
       () => this.lost,
       onIdle,
     )
@@ -256,7 +282,7 @@ export class SshTransport implements Transport {
         client?.destroy()
         return
       }
-      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
+      const closed = new Promise<void>(resolve => client.once('close', () => resolve()))
       this.markLost()
       client.end()
       // A server that never answers the disconnect must not hold close() forever.
@@ -294,7 +320,10 @@ export class SshTransport implements Transport {
         if (this.lost) throw this.lost
         if (!retryable(err)) throw err
         if (attempt >= CHANNEL_OPEN_ATTEMPTS) {
-          throw new HostUnreachableError(`${this.target}: could not open an SSH channel after ${attempt} attempts: ${(err as Error).message}`, { cause: err })
+          throw new HostUnreachableError(
+            `${this.target}: could not open an SSH channel after ${attempt} attempts: ${(err as Error).message}`,
+            { cause: err },
+          )
         }
         await delay(CHANNEL_RETRY_BASE_MS * 2 ** (attempt - 1))
       }

@@ -3,10 +3,18 @@ import { expect } from '../../../src/dsl/expect.ts'
 import { failure } from '../../support/assertion-failure.ts'
 import type { ProcessInfo } from '../../../src/resources/system/process.ts'
 
-
 const deploy = new Date('2024-05-14T10:00:00Z')
 const proc = (pid: number, started: string, args = `puma 6.4.2 (tcp://0.0.0.0:3000) [blog] worker ${pid}`): ProcessInfo => ({
-  pid, ppid: 1, name: 'ruby', args, argv: args.split(' '), user: 'deploy', uid: 1001, state: 'S', startedAt: new Date(started), elapsedSeconds: 10,
+  pid,
+  ppid: 1,
+  name: 'ruby',
+  args,
+  argv: args.split(' '),
+  user: 'deploy',
+  uid: 1001,
+  state: 'S',
+  startedAt: new Date(started),
+  elapsedSeconds: 10,
 })
 const restarted = [proc(101, '2024-05-14T10:01:00Z'), proc(102, '2024-05-14T10:01:01Z')]
 const oneOld = [proc(101, '2024-05-14T10:01:00Z'), proc(77, '2024-05-01T08:00:00Z')]
@@ -32,7 +40,7 @@ describe('toAllSatisfy', () => {
     vitestExpect(f.actual).toBe('an empty collection')
   })
 
-  it('without a description the predicate\'s source says what was asked; long lists are cut', () => {
+  it("without a description the predicate's source says what was asked; long lists are cut", () => {
     const f = failure(() => expect(Array.from({ length: 15 }, (_, i) => i)).toAllSatisfy((n: number) => n > 100))
     vitestExpect(f.message).toContain('(n) => n > 100')
     vitestExpect(f.message).toContain('15 of 15 did not')

@@ -7,10 +7,25 @@ import type { FileFacts } from '../../../src/resources/system/file.ts'
 import { failure } from '../../support/assertion-failure.ts'
 
 const link = (target: string, resolvedPath?: string): FileFacts => ({
-  path: '/apps/blog/current', exists: resolvedPath !== undefined, type: 'symlink', isFile: false, isDirectory: resolvedPath !== undefined, isSymlink: true, linkTarget: target, resolvedPath,
+  path: '/apps/blog/current',
+  exists: resolvedPath !== undefined,
+  type: 'symlink',
+  isFile: false,
+  isDirectory: resolvedPath !== undefined,
+  isSymlink: true,
+  linkTarget: target,
+  resolvedPath,
 })
 const missing: FileFacts = { path: '/apps/blog/current', exists: false, isFile: false, isDirectory: false, isSymlink: false }
-const plainDir: FileFacts = { path: '/apps/blog/current', exists: true, type: 'directory', isFile: false, isDirectory: true, isSymlink: false, resolvedPath: '/apps/blog/current' }
+const plainDir: FileFacts = {
+  path: '/apps/blog/current',
+  exists: true,
+  type: 'directory',
+  isFile: false,
+  isDirectory: true,
+  isSymlink: false,
+  resolvedPath: '/apps/blog/current',
+}
 
 describe('toBeInside', () => {
   it('a relative and an absolute current link both point inside releases/', () => {
@@ -24,7 +39,9 @@ describe('toBeInside', () => {
   it('fails a missing current, a dangling link and a plain directory, saying what is there', () => {
     const f = failure(() => expect(missing).toBeInside('/apps/blog/releases'))
     vitestExpect(f.message).toBe('expected /apps/blog/current to be inside /apps/blog/releases, but it is missing')
-    vitestExpect(failure(() => expect(link('releases/gone')).toBeInside('/apps/blog/releases')).message).toMatch(/a dangling symlink to releases\/gone/)
+    vitestExpect(failure(() => expect(link('releases/gone')).toBeInside('/apps/blog/releases')).message).toMatch(
+      /a dangling symlink to releases\/gone/,
+    )
     vitestExpect(failure(() => expect(plainDir).toBeInside('/apps/blog/releases')).message).toMatch(/but it is \/apps\/blog\/current$/)
   })
 

@@ -3,13 +3,27 @@ import { expect } from '../../../src/dsl/expect.ts'
 import { failure } from '../../support/assertion-failure.ts'
 import type { PkgFacts } from '../../../src/resources/system/pkg.ts'
 
-
-const openssh: PkgFacts = { name: 'openssh-server', manager: 'dpkg', installed: true, version: '1:9.2p1-2+deb12u3', versions: ['1:9.2p1-2+deb12u3'], architectures: ['amd64'], status: 'ii' }
-const kernel: PkgFacts = { name: 'kernel', manager: 'rpm', installed: true, version: '5.14.0-427.13.1.el9_4', versions: ['5.14.0-427.13.1.el9_4'], architectures: ['x86_64'] }
+const openssh: PkgFacts = {
+  name: 'openssh-server',
+  manager: 'dpkg',
+  installed: true,
+  version: '1:9.2p1-2+deb12u3',
+  versions: ['1:9.2p1-2+deb12u3'],
+  architectures: ['amd64'],
+  status: 'ii',
+}
+const kernel: PkgFacts = {
+  name: 'kernel',
+  manager: 'rpm',
+  installed: true,
+  version: '5.14.0-427.13.1.el9_4',
+  versions: ['5.14.0-427.13.1.el9_4'],
+  architectures: ['x86_64'],
+}
 const absent: PkgFacts = { name: 'telnetd', manager: 'dpkg', installed: false, versions: [], architectures: [] }
 
 describe('toSatisfyVersion', () => {
-  it('compares with the package manager\'s ordering', () => {
+  it("compares with the package manager's ordering", () => {
     expect(openssh).toSatisfyVersion('>= 1:9.2p1')
     expect(openssh).toSatisfyVersion('>= 1:9.2p1, < 1:10')
     expect(openssh).not.toSatisfyVersion('< 9.9') // the epoch wins
@@ -34,7 +48,7 @@ describe('toSatisfyVersion', () => {
     expect(absent).not.toSatisfyVersion('< 99')
   })
 
-  it('a malformed constraint is the spec\'s error; a promise gets a hint', () => {
+  it("a malformed constraint is the spec's error; a promise gets a hint", () => {
     vitestExpect(() => expect(openssh).toSatisfyVersion('~> 1.2')).toThrow(/invalid version constraint/)
     vitestExpect(failure(() => expect(Promise.resolve(openssh)).toSatisfyVersion('>= 1')).message).toMatch(/did you forget `await pkg/)
   })

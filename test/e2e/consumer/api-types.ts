@@ -3,17 +3,63 @@
 // source. Every resource resolves to its exported, named facts type (what completion shows);
 // `@ts-expect-error` lines must stay errors, or tsc reports them as unused.
 import {
-  command, cron, describe, directory, expect, file, group, host, hostClock, http, it, kernelParam, mount,
-  networkInterface, pkg, port, process as proc, release, restart, serverStatus, service, tree, user, x509, z, defineVars,
-  type CommandResult, type CronFacts, type DirectoryFacts, type FileFacts, type GroupFacts, type HostClock,
-  type HostFacts, type HttpResponse, type InterfaceFacts, type KernelParamFacts, type MountFacts, type PkgFacts,
-  type PortFacts, type ProcessList, type ReleaseFacts, type RestartFacts, type ServerStatus, type ServiceEnablement,
-  type ServiceFacts, type TreeFacts, type UserAccess, type UserFacts, type X509Facts, type Reachability,
-  type RunResult, type CheckResult, type VarsOf,
+  command,
+  cron,
+  describe,
+  directory,
+  expect,
+  file,
+  group,
+  host,
+  hostClock,
+  http,
+  it,
+  kernelParam,
+  mount,
+  networkInterface,
+  pkg,
+  port,
+  process as proc,
+  release,
+  restart,
+  serverStatus,
+  service,
+  tree,
+  user,
+  x509,
+  z,
+  defineVars,
+  type CommandResult,
+  type CronFacts,
+  type DirectoryFacts,
+  type FileFacts,
+  type GroupFacts,
+  type HostClock,
+  type HostFacts,
+  type HttpResponse,
+  type InterfaceFacts,
+  type KernelParamFacts,
+  type MountFacts,
+  type PkgFacts,
+  type PortFacts,
+  type ProcessList,
+  type ReleaseFacts,
+  type RestartFacts,
+  type ServerStatus,
+  type ServiceEnablement,
+  type ServiceFacts,
+  type TreeFacts,
+  type UserAccess,
+  type UserFacts,
+  type X509Facts,
+  type Reachability,
+  type RunResult,
+  type CheckResult,
+  type VarsOf,
 } from 'postdeploy-verify'
 
 /** true when A and B are the same type (not merely assignable either way). */
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 type Facts<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>
 function assertType<T extends true>(): T | undefined {
   return undefined
@@ -70,7 +116,7 @@ describe('the DSL as a spec writes it', { vars: AppVars, tags: ['types'] }, ({ v
     const p = await port(vars.statusPort)
     expect(p).toBeListening()
     expect(await pkg('nginx')).toSatisfyVersion('>= 1.18')
-    expect(await proc({ name: 'nginx' })).toAllSatisfy((pr) => pr.user === 'www-data')
+    expect(await proc({ name: 'nginx' })).toAllSatisfy(pr => pr.user === 'www-data')
     // @ts-expect-error: port() takes a number
     await port('80')
     // @ts-expect-error: not a matcher

@@ -44,7 +44,10 @@ const CASES: Case[] = [
   },
   {
     name: 'the same host defined in two places',
-    files: { 'hosts.yaml': 'hosts:\n  web-1: { address: 10.0.0.1 }\ngroups:\n  web:\n    hosts:\n      web-1: { address: 10.0.0.2 }\n', 'specs/a.spec.ts': GOOD_SPEC },
+    files: {
+      'hosts.yaml': 'hosts:\n  web-1: { address: 10.0.0.1 }\ngroups:\n  web:\n    hosts:\n      web-1: { address: 10.0.0.2 }\n',
+      'specs/a.spec.ts': GOOD_SPEC,
+    },
     args: ['--hosts', 'web'],
     stderr: /hosts\.yaml:6:\d+: host "web-1" is defined twice, at lines 2 and 6/,
   },
@@ -99,7 +102,9 @@ describe('what stops the run before it starts: exit 3, file:line, nothing contac
 
 describe('what breaks one check or one describe: that part is a spec error, the rest runs (exit 3)', () => {
   it('a throw inside a check, and a describe body that throws', async () => {
-    work.write('broken-parts/specs/parts.spec.ts', `import { describe, it, expect, command } from 'postdeploy-verify'
+    work.write(
+      'broken-parts/specs/parts.spec.ts',
+      `import { describe, it, expect, command } from 'postdeploy-verify'
 describe('healthy', () => {
   it('answers', async () => { expect((await command('echo ok')).stdout).toBe('ok\\n') })
   it('throws', async () => {
@@ -111,16 +116,23 @@ describe('broken describe', ({ vars }) => {
   const port: number = (vars as any).app.port
   it('never collected', () => { void port })
 })
-`)
+`,
+    )
     const run = await runCli(['--hosts', 'local', '--json', 'out/r.json'], { cwd: path.join(work.dir, 'broken-parts') })
     expect(run.exitCode, run.stdout + run.stderr).toBe(3)
     const checks = readResult(work.dir, 'broken-parts/out/r.json').hosts[0]!.checks
-    const byPath = new Map(checks.map((c) => [c.path.join(' › '), c]))
+    const byPath = new Map(checks.map(c => [c.path.join(' › '), c]))
     expect([...byPath.keys()].sort()).toEqual(['broken describe', 'healthy › answers', 'healthy › throws'])
     expect(byPath.get('healthy › answers')!.status).toBe('passed')
-    expect(byPath.get('healthy › throws')).toMatchObject({ status: 'error', errorKind: 'spec', failedAt: { file: 'specs/parts.spec.ts', line: 6 } })
+    expect(byPath.get('healthy › throws')).toMatchObject({
+      status: 'error',
+      errorKind: 'spec',
+      failedAt: { file: 'specs/parts.spec.ts', line: 6 },
+    })
     expect(byPath.get('healthy › throws')!.message).toMatch(/^specs\/parts\.spec\.ts:6:\d+: TypeError: .*'field'/)
     expect(byPath.get('broken describe')).toMatchObject({ status: 'error', errorKind: 'spec', line: 9 })
-    expect(byPath.get('broken describe')!.message).toMatch(/describe body threw while collecting checks: specs\/parts\.spec\.ts:10:\d+: TypeError: .*'port'/)
+    expect(byPath.get('broken describe')!.message).toMatch(
+      /describe body threw while collecting checks: specs\/parts\.spec\.ts:10:\d+: TypeError: .*'port'/,
+    )
   })
 })

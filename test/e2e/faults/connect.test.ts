@@ -37,10 +37,15 @@ beforeAll(async () => {
   // the proxies present the fleet's host key under their own [127.0.0.1]:port names
   writeFileSync(
     path.join(work.dir, 'proxy_known_hosts'),
-    Object.values(proxies).map((p) => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`).join(''),
+    Object.values(proxies)
+      .map(p => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`)
+      .join(''),
   )
-  const proxy = (name: string) => `{ address: 127.0.0.1, port: ${proxies[name]!.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')} }`
-  work.write('hosts.yaml', `defaults:
+  const proxy = (name: string) =>
+    `{ address: 127.0.0.1, port: ${proxies[name]!.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')} }`
+  work.write(
+    'hosts.yaml',
+    `defaults:
   port: ${fleet.port}
   user: ${fleet.user}
   identityFile: ${fleet.identityFile}
@@ -59,17 +64,21 @@ hosts:
 groups:
   all-faults:
     hosts: [healthy, down, wrong-key, changed-host-key, unknown-host-key, no-such-name, silent, dropped-twice, cut-mid-handshake, overloaded]
-`)
-  work.write('specs/up.spec.ts', `
+`,
+  )
+  work.write(
+    'specs/up.spec.ts',
+    `
 import { describe, it, expect, file } from 'postdeploy-verify'
 describe('host', () => {
   it('has a root directory', async () => { expect(await file('/')).toBeDirectory() })
 })
-`)
+`,
+  )
 })
 
 afterAll(async () => {
-  await Promise.all(Object.values(proxies).map((p) => p.close()))
+  await Promise.all(Object.values(proxies).map(p => p.close()))
   await silent?.close()
   await fleet?.stop()
   work?.remove()
@@ -81,10 +90,13 @@ describe('connect faults, one run', () => {
   let durationMs = 0
 
   beforeAll(async () => {
-    run = await runCli(['--hosts', 'all-faults', '--connect-timeout', String(CONNECT_TIMEOUT_S), '--json', 'out/r.json', '--junit', 'out/r.xml'], { cwd: work.dir })
+    run = await runCli(
+      ['--hosts', 'all-faults', '--connect-timeout', String(CONNECT_TIMEOUT_S), '--json', 'out/r.json', '--junit', 'out/r.xml'],
+      { cwd: work.dir },
+    )
     if (run.exitCode !== 2) console.error(run.stdout, run.stderr)
     const result = readResult(work.dir, 'out/r.json')
-    hosts = new Map(result.hosts.map((h) => [h.host.name, h]))
+    hosts = new Map(result.hosts.map(h => [h.host.name, h]))
     durationMs = result.durationMs
   })
 
@@ -103,7 +115,9 @@ describe('connect faults, one run', () => {
 
   it('a closed port: refused, and where to look', () => {
     expect(error('down')).toMatchObject({ kind: 'unreachable' })
-    expect(error('down')!.message).toMatch(/ECONNREFUSED 127\.0\.0\.1:\d+\. Nothing accepts connections there: check that sshd is running on the host and that the port is right \(host defined at hosts\.yaml:\d+\)\.$/)
+    expect(error('down')!.message).toMatch(
+      /ECONNREFUSED 127\.0\.0\.1:\d+\. Nothing accepts connections there: check that sshd is running on the host and that the port is right \(host defined at hosts\.yaml:\d+\)\.$/,
+    )
     expect(hosts.get('down')!.timings.connectMs).toBeLessThan(2_000)
   })
 
@@ -114,18 +128,24 @@ describe('connect faults, one run', () => {
 
   it('a changed host key: refused, with both fingerprints and the fix', () => {
     expect(error('changed-host-key')).toMatchObject({ kind: 'host-key' })
-    expect(error('changed-host-key')!.message).toMatch(/HOST KEY CHANGED: the host presented ssh-ed25519 key SHA256:\S+, but .*changed_known_hosts:1 holds a different key/)
+    expect(error('changed-host-key')!.message).toMatch(
+      /HOST KEY CHANGED: the host presented ssh-ed25519 key SHA256:\S+, but .*changed_known_hosts:1 holds a different key/,
+    )
     expect(error('changed-host-key')!.message).toContain('ssh-keygen -R')
   })
 
   it('an unknown host key: refused, with the command that would add it', () => {
     expect(error('unknown-host-key')).toMatchObject({ kind: 'host-key' })
-    expect(error('unknown-host-key')!.message).toMatch(/is not in .*empty_known_hosts; the host presented ssh-ed25519 key SHA256:.*ssh-keyscan -p \d+ 127\.0\.0\.4 >>/)
+    expect(error('unknown-host-key')!.message).toMatch(
+      /is not in .*empty_known_hosts; the host presented ssh-ed25519 key SHA256:.*ssh-keyscan -p \d+ 127\.0\.0\.4 >>/,
+    )
   })
 
   it('a name that does not resolve: unreachable at once, saying the name does not resolve', () => {
     expect(error('no-such-name')).toMatchObject({ kind: 'unreachable' })
-    expect(error('no-such-name')!.message).toMatch(/cannot resolve db-7\.staging\.invalid.*The name does not resolve: check the address in the inventory/)
+    expect(error('no-such-name')!.message).toMatch(
+      /cannot resolve db-7\.staging\.invalid.*The name does not resolve: check the address in the inventory/,
+    )
     expect(hosts.get('no-such-name')!.timings.connectMs).toBeLessThan(2_000)
   })
 
@@ -142,7 +162,9 @@ describe('connect faults, one run', () => {
 
   it('a server that keeps dropping connections: a few jittered retries, then an error that names MaxStartups', () => {
     expect(error('overloaded')).toMatchObject({ kind: 'unreachable' })
-    expect(error('overloaded')!.message).toMatch(/closed the connection before the SSH handshake on all 4 attempts: sshd may be at its MaxStartups limit/)
+    expect(error('overloaded')!.message).toMatch(
+      /closed the connection before the SSH handshake on all 4 attempts: sshd may be at its MaxStartups limit/,
+    )
     expect(proxies.overloaded!.accepted).toBe(4)
   })
 

@@ -31,9 +31,11 @@ beforeAll(async () => {
   frozenLate = await startTcpProxy({ host: h2!.address, port: fleet.port })
   frozenEarly.freeze()
   work = makeWorkdir()
-  work.write('proxy_known_hosts', [frozenEarly, frozenLate].map((p) => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`).join(''))
+  work.write('proxy_known_hosts', [frozenEarly, frozenLate].map(p => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`).join(''))
   const viaProxy = (p: TcpProxy) => `{ address: 127.0.0.1, port: ${p.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')} }`
-  work.write('hosts.yaml', `${fleetDefaults(fleet)}
+  work.write(
+    'hosts.yaml',
+    `${fleetDefaults(fleet)}
 hosts:
   stalls-in-handshake: ${viaProxy(frozenEarly)}
   stalls-mid-check: ${viaProxy(frozenLate)}
@@ -41,13 +43,17 @@ hosts:
 groups:
   stalled:
     hosts: [stalls-in-handshake, stalls-mid-check, never-finishes]
-`)
-  work.write('specs/stall.spec.ts', `
+`,
+  )
+  work.write(
+    'specs/stall.spec.ts',
+    `
 import { describe, it, expect, command } from 'postdeploy-verify'
 describe('deploy', () => {
   it('finishes its migration', async () => { expect((await command('sleep ${MARKER}')).exitStatus).toBe(0) })
 })
-`)
+`,
+  )
 })
 
 afterAll(async () => {
@@ -63,14 +69,36 @@ describe(`--deadline ${DEADLINE_S}s on a fleet where every host stalls`, () => {
 
   beforeAll(async () => {
     // every limit but the deadline is far away: only it can end this run
-    const cli = runCli(['--hosts', 'stalled', '--deadline', `${DEADLINE_S}s`, '--connect-timeout', '120', '--timeout', '120', '--json', 'out/r.json', '--junit', 'out/r.xml'], { cwd: work.dir, timeoutMs: 90_000 })
+    const cli = runCli(
+      [
+        '--hosts',
+        'stalled',
+        '--deadline',
+        `${DEADLINE_S}s`,
+        '--connect-timeout',
+        '120',
+        '--timeout',
+        '120',
+        '--json',
+        'out/r.json',
+        '--junit',
+        'out/r.xml',
+      ],
+      { cwd: work.dir, timeoutMs: 90_000 },
+    )
     let done = false
-    void cli.finally(() => { done = true }).catch(() => {})
+    void cli
+      .finally(() => {
+        done = true
+      })
+      .catch(() => {})
     // the second host freezes once its command runs (both reachable hosts are inside it)
     await waitFor(() => done || pidsRunning(['sleep', MARKER]).length >= 2, 60_000)
     frozenLate.freeze()
     run = await cli
-    console.log(`--deadline ${DEADLINE_S}s: process ${run.ms} ms from spawn to exit, exit ${run.exitCode}, ${run.exitDelayMs} ms after its report`)
+    console.log(
+      `--deadline ${DEADLINE_S}s: process ${run.ms} ms from spawn to exit, exit ${run.exitCode}, ${run.exitDelayMs} ms after its report`,
+    )
     result = readResult(work.dir, 'out/r.json')
   })
 
@@ -86,7 +114,10 @@ describe(`--deadline ${DEADLINE_S}s on a fleet where every host stalls`, () => {
     for (const host of result.hosts) {
       expect(host.status, host.host.name).toBe('error')
       expect(host.error?.kind, host.host.name).toBe('deadline')
-      expect(host.checks.map((c) => c.errorKind), host.host.name).toEqual(['deadline'])
+      expect(
+        host.checks.map(c => c.errorKind),
+        host.host.name,
+      ).toEqual(['deadline'])
       expect(host.checks[0]!.message).toContain(`the run's --deadline of ${DEADLINE_S}s passed before this finished`)
     }
   })

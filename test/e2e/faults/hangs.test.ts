@@ -31,8 +31,13 @@ beforeAll(async () => {
   // a bastion that accepts TCP and then passes no byte
   frozenBastion = await startTcpProxy({ host: h.address, port: fleet.port })
   frozenBastion.freeze()
-  work.write('proxy_known_hosts', `[${h.address}]:${proxy.port} ${fleet.hostKeyPub}\n[127.0.0.1]:${frozenBastion.port} ${fleet.hostKeyPub}\n`)
-  work.write('bastion.ssh_config', `Host frozen-bastion
+  work.write(
+    'proxy_known_hosts',
+    `[${h.address}]:${proxy.port} ${fleet.hostKeyPub}\n[127.0.0.1]:${frozenBastion.port} ${fleet.hostKeyPub}\n`,
+  )
+  work.write(
+    'bastion.ssh_config',
+    `Host frozen-bastion
   HostName 127.0.0.1
   Port ${frozenBastion.port}
   User ${fleet.user}
@@ -41,26 +46,36 @@ beforeAll(async () => {
 Host behind-bastion
   HostName ${h.address}
   ProxyJump frozen-bastion
-`)
-  work.write('hosts.yaml', `${fleetDefaults(fleet)}
+`,
+  )
+  work.write(
+    'hosts.yaml',
+    `${fleetDefaults(fleet)}
 hosts:
   far: { address: ${h.address}, port: ${proxy.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')} }
   near: { address: ${h.address} }
   behind: { address: behind-bastion }
-`)
-  work.write('specs/up.spec.ts', `
+`,
+  )
+  work.write(
+    'specs/up.spec.ts',
+    `
 import { describe, it, expect, file } from 'postdeploy-verify'
 describe('host', () => {
   it('has a root directory', async () => { expect(await file('/')).toBeDirectory() })
 })
-`)
+`,
+  )
   // a spec that leaves its own timer behind: verify cannot close it, but must not hang on it
-  work.write('leaky/timer.spec.ts', `
+  work.write(
+    'leaky/timer.spec.ts',
+    `
 import { describe, it, expect } from 'postdeploy-verify'
 describe('leaky spec', () => {
   it('sets a timer and forgets it', async () => { setTimeout(() => {}, 600_000); expect(1).toBe(1) })
 })
-`)
+`,
+  )
   // ssh -G runs Match exec for every alias it resolves: this is how long reading ssh_config takes
   work.write('slow-1s.ssh_config', 'Match exec "sleep 1"\n')
   work.write('slow-3.5s.ssh_config', 'Match exec "sleep 3.5"\n')
@@ -73,12 +88,14 @@ afterAll(async () => {
   work?.remove()
 })
 
-
 describe('a handshake that completes after --connect-timeout gave up', () => {
   it('is destroyed: the host errors with a timeout and the process exits right after the report', async () => {
     // ssh_config costs 1 s and the handshake about 1.1 s: the 1.5 s connect timeout fires mid-handshake,
     // and ssh2's own timer (started after ssh_config) would have let the handshake finish at about 2.1 s
-    const run = await runCli(['--hosts', 'far', '-F', 'slow-1s.ssh_config', '--connect-timeout', '1.5', '--json', 'out-a/r.json', '--junit', 'out-a/r.xml'], { cwd: work.dir, timeoutMs: 60_000 })
+    const run = await runCli(
+      ['--hosts', 'far', '-F', 'slow-1s.ssh_config', '--connect-timeout', '1.5', '--json', 'out-a/r.json', '--junit', 'out-a/r.xml'],
+      { cwd: work.dir, timeoutMs: 60_000 },
+    )
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
     const host = readResult(work.dir, 'out-a/r.json').hosts[0]!
     expect(host.error).toMatchObject({ kind: 'timeout' })
@@ -110,11 +127,25 @@ describe('a connect timeout while ssh_config is still being read (Match exec "sl
       timeout: 60_000,
     })
     let exited = false
-    void cli.finally(() => { exited = true })
+    void cli.finally(() => {
+      exited = true
+    })
     // the host's own ssh -G (the up-front config check resolves another name first)
-    const isHostResolve = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`-- ${fleet.hosts[0]!.address}`)
-    const resolving = await waitFor(() => exited || descendantPids(cli.pid!).some((pid) => { try { return isHostResolve(pid) } catch { return false } }), 30_000)
-    expect(resolving && !exited, 'the run reached the host\'s ssh -G').toBe(true)
+    const isHostResolve = (pid: number) =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`-- ${fleet.hosts[0]!.address}`)
+    const resolving = await waitFor(
+      () =>
+        exited ||
+        descendantPids(cli.pid!).some(pid => {
+          try {
+            return isHostResolve(pid)
+          } catch {
+            return false
+          }
+        }),
+      30_000,
+    )
+    expect(resolving && !exited, "the run reached the host's ssh -G").toBe(true)
     const sshG = pidsWithCmdline(`slow-3.5s.ssh_config -- ${fleet.hosts[0]!.address}`)
     cli.kill('SIGINT')
     const result = await cli
@@ -134,7 +165,10 @@ describe('a connect timeout while ssh_config is still being read (Match exec "sl
 
 describe('a connect timeout while a ProxyJump bastion stalls', () => {
   it('names the route, and the bastion connection in progress is destroyed with the run', async () => {
-    const run = await runCli(['--hosts', 'behind', '-F', 'bastion.ssh_config', '--connect-timeout', '2', '--json', 'out-d/r.json'], { cwd: work.dir, timeoutMs: 60_000 })
+    const run = await runCli(['--hosts', 'behind', '-F', 'bastion.ssh_config', '--connect-timeout', '2', '--json', 'out-d/r.json'], {
+      cwd: work.dir,
+      timeoutMs: 60_000,
+    })
     expect(run.exitCode, run.stdout + run.stderr).toBe(2)
     const host = readResult(work.dir, 'out-d/r.json').hosts[0]!
     expect(host.error).toMatchObject({ kind: 'timeout' })
@@ -144,10 +178,16 @@ describe('a connect timeout while a ProxyJump bastion stalls', () => {
 })
 
 describe('a spec that leaves a timer running', () => {
-  it('is named, with where the timer was set, and the process still exits within 2 s of its report with the run\'s code', async () => {
-    const run = await runCli(['--hosts', 'near', '--specs', 'leaky/*.spec.ts'], { cwd: work.dir, timeoutMs: 60_000, allowLiveHandles: true })
+  it("is named, with where the timer was set, and the process still exits within 2 s of its report with the run's code", async () => {
+    const run = await runCli(['--hosts', 'near', '--specs', 'leaky/*.spec.ts'], {
+      cwd: work.dir,
+      timeoutMs: 60_000,
+      allowLiveHandles: true,
+    })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-    expect(run.stderr).toMatch(/still running 1500ms after the report, held by what a spec \(or verify\) left open; exiting:\n {2}resources: Timeout\n {2}timer 600000ms, created at .*leaky\/timer\.spec\.ts:4:/)
+    expect(run.stderr).toMatch(
+      /still running 1500ms after the report, held by what a spec \(or verify\) left open; exiting:\n {2}resources: Timeout\n {2}timer 600000ms, created at .*leaky\/timer\.spec\.ts:4:/,
+    )
     expect(run.exitDelayMs).toBeGreaterThanOrEqual(1_500)
     expect(run.exitDelayMs).toBeLessThanOrEqual(EXIT_BOUND_MS)
   })

@@ -47,9 +47,30 @@ beforeAll(async () => {
   writeFileSync(path.join(etc, 'app.pid'), `${process.pid}\n`)
   writeFileSync(path.join(etc, 'secret.key'), 'not for verifytest\n')
   chmodSync(path.join(etc, 'secret.key'), 0o600) // owned by root: permission denied for the test user
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=blog.example.com',
-    '-keyout', path.join(work.dir, 'tls.key'), '-out', path.join(etc, 'tls.crt')], { stdio: 'ignore' })
-  work.write('hosts.yaml', `hosts:
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=blog.example.com',
+      '-keyout',
+      path.join(work.dir, 'tls.key'),
+      '-out',
+      path.join(etc, 'tls.crt'),
+    ],
+    { stdio: 'ignore' },
+  )
+  work.write(
+    'hosts.yaml',
+    `hosts:
   host-1:
     address: ${fleet.hosts[0]!.address}
     port: ${fleet.port}
@@ -57,7 +78,8 @@ beforeAll(async () => {
     identityFile: ${fleet.identityFile}
     knownHosts: ${fleet.knownHosts}
     vars: { root: ${JSON.stringify(root)}, statusPort: ${app.port}, sshPort: ${fleet.port} }
-`)
+`,
+  )
   work.write('specs/every-resource.spec.ts', EVERY_RESOURCE_SPEC)
 })
 

@@ -29,10 +29,12 @@ beforeAll(async () => {
   const [h1, h2, h3, h4] = fleet.hosts
   killed = await startTcpProxy({ host: h4!.address, port: fleet.port })
   frozen = await startTcpProxy({ host: h4!.address, port: fleet.port })
-  work.write('proxy_known_hosts', [killed, frozen].map((p) => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`).join(''))
+  work.write('proxy_known_hosts', [killed, frozen].map(p => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`).join(''))
   const viaProxy = (p: TcpProxy, slow: string) =>
     `{ address: 127.0.0.1, port: ${p.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')}, vars: { slow: '${slow}' } }`
-  work.write('hosts.yaml', `defaults:
+  work.write(
+    'hosts.yaml',
+    `defaults:
   port: ${fleet.port}
   user: ${fleet.user}
   identityFile: ${fleet.identityFile}
@@ -48,21 +50,26 @@ hosts:
 groups:
   all:
     hosts: [healthy-1, healthy-2, hung-command, killed-mid-run, frozen-mid-run]
-`)
-  work.write('specs/runtime.spec.ts', `
+`,
+  )
+  work.write(
+    'specs/runtime.spec.ts',
+    `
 import { describe, it, expect, command } from 'postdeploy-verify'
 describe('runtime', ({ vars }) => {
   it('answers at once', async () => { expect((await command('echo ok')).stdout).toBe('ok\\n') })
   it('takes a while', async () => { expect((await command('sleep ' + vars.slow + '; echo done')).stdout).toBe('done\\n') })
   if (vars.hang) it('never ends', async () => { expect((await command('sleep 7401')).exitStatus).toBe(0) })
 })
-`)
+`,
+  )
 })
 
 afterAll(async () => {
   await killed?.close()
   await frozen?.close()
-  for (const pid of [...pidsRunning(['sleep', '5.01']), ...pidsRunning(['sleep', '5.02']), ...pidsRunning(['sleep', '7401'])]) process.kill(pid, 'SIGKILL')
+  for (const pid of [...pidsRunning(['sleep', '5.01']), ...pidsRunning(['sleep', '5.02']), ...pidsRunning(['sleep', '7401'])])
+    process.kill(pid, 'SIGKILL')
   await fleet?.stop()
   work?.remove()
 })
@@ -76,13 +83,27 @@ describe('faults after connecting, one run', () => {
 
   beforeAll(async () => {
     const started = performance.now()
-    const cli = execa('node', [path.join(REPO_ROOT, 'bin/verify.mjs'), '--hosts', 'all', '--timeout', String(FACT_TIMEOUT_S), '--check-timeout', String(CHECK_TIMEOUT_S), '--json', 'out/r.json'], {
-      cwd: work.dir,
-      env: { NO_COLOR: '1' },
-      reject: false,
-      stdin: 'ignore',
-      timeout: 90_000,
-    })
+    const cli = execa(
+      'node',
+      [
+        path.join(REPO_ROOT, 'bin/verify.mjs'),
+        '--hosts',
+        'all',
+        '--timeout',
+        String(FACT_TIMEOUT_S),
+        '--check-timeout',
+        String(CHECK_TIMEOUT_S),
+        '--json',
+        'out/r.json',
+      ],
+      {
+        cwd: work.dir,
+        env: { NO_COLOR: '1' },
+        reject: false,
+        stdin: 'ignore',
+        timeout: 90_000,
+      },
+    )
     // both proxied hosts are inside their slow command: now one dies and the other freezes
     const midRun = await waitFor(() => pidsRunning(['sleep', '5.01']).length > 0 && pidsRunning(['sleep', '5.02']).length > 0, 30_000)
     expect(midRun, 'the proxied hosts never reached their slow command').toBe(true)
@@ -99,10 +120,10 @@ describe('faults after connecting, one run', () => {
     if (exitCode !== 2) console.error(stdout, String(result.stderr))
     const json = readResult(work.dir, 'out/r.json')
     runMs = json.durationMs // from the first connect to the last host's end
-    hosts = new Map(json.hosts.map((h) => [h.host.name, h]))
+    hosts = new Map(json.hosts.map(h => [h.host.name, h]))
   })
 
-  const outcomes = (name: string) => hosts.get(name)!.checks.map((c) => [c.path.at(-1), c.status, c.errorKind])
+  const outcomes = (name: string) => hosts.get(name)!.checks.map(c => [c.path.at(-1), c.status, c.errorKind])
 
   it('the run ends within its bound, exit 2', () => {
     expect(exitCode, stdout).toBe(2)
@@ -120,7 +141,7 @@ describe('faults after connecting, one run', () => {
     }
   })
 
-  it('a command that never ends: that check times out on the host; the host\'s other checks pass', () => {
+  it("a command that never ends: that check times out on the host; the host's other checks pass", () => {
     expect(hosts.get('hung-command')!.status).toBe('verified')
     expect(outcomes('hung-command')).toEqual([
       ['answers at once', 'passed', undefined],

@@ -22,7 +22,7 @@ let snapshot: CliRun
 
 beforeAll(async () => {
   server = createServer((_req, res) => res.end('ok'))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
   work = makeWorkdir({
     'specs/leak.spec.ts': `
@@ -54,7 +54,7 @@ describe('leaks', { vars: Vars }, ({ vars }) => {
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve))
+  await new Promise(resolve => server?.close(resolve))
   work?.remove()
 })
 
@@ -62,14 +62,14 @@ afterAll(async () => {
 const PIECES = ['7 a/b', '7 a%2Fb', '7+a%2Fb', 'a/b+c', 'e%f', 'e%25f', 'é-Zq9', '%C3%A9-Zq9', 'Zq9']
 
 function leaks(text: string): string[] {
-  return PIECES.filter((piece) => text.includes(piece))
+  return PIECES.filter(piece => text.includes(piece))
 }
 
 describe('a secret var with quote, backslash, space, / + & = % and é', () => {
   it('the run really exercised every channel: one failed check, two passed', () => {
     expect(run.exitCode, run.stdout + run.stderr).toBe(1)
     const result = JSON.parse(json) as RunResult
-    expect(result.hosts[0]!.checks.map((c) => c.status)).toEqual(['failed', 'passed', 'passed'])
+    expect(result.hosts[0]!.checks.map(c => c.status)).toEqual(['failed', 'passed', 'passed'])
   })
 
   it('(a) toEqual on an object: the console, the JSON actual and the JUnit failure message hold no part of it', () => {

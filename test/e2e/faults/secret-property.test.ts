@@ -59,11 +59,13 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => res.end(req.url === '/echo' ? Buffer.concat(chunks) : ''))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const echoUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const names = SECRETS.map((_, i) => `s${i}`)
-  const checks = names.flatMap((name) => [
-    ...Object.entries(CHANNELS).map(([channel, body]) => `  it(${JSON.stringify(`${name}: ${channel}`)}, async () => { const v = vars.${name}; ${body} })`),
+  const checks = names.flatMap(name => [
+    ...Object.entries(CHANNELS).map(
+      ([channel, body]) => `  it(${JSON.stringify(`${name}: ${channel}`)}, async () => { const v = vars.${name}; ${body} })`,
+    ),
     // one more way: the value in a check's title (console, JSON id and path, JUnit names)
     `  it(${JSON.stringify(`${name}: in the title `)} + vars.${name}, () => { expect(1).toBe(2) })`,
   ])
@@ -71,14 +73,17 @@ beforeAll(async () => {
     'specs/secrets.spec.ts': `
 import { describe, it, expect, command, http, secret, z } from 'postdeploy-verify'
 const shq = (s: string) => "'" + s.replaceAll("'", "'\\\\''") + "'"
-const Vars = z.object({ echoUrl: z.string(), ${names.map((n) => `${n}: secret(z.string())`).join(', ')} })
+const Vars = z.object({ echoUrl: z.string(), ${names.map(n => `${n}: secret(z.string())`).join(', ')} })
 describe('secrets', { vars: Vars }, ({ vars }) => {
 ${checks.join('\n')}
 })
 `,
   })
   const varArgs = SECRETS.flatMap((value, i) => ['--var', `s${i}=${JSON.stringify(value)}`])
-  run = await runCli(['--hosts', 'local', '--var', `echoUrl=${echoUrl}`, ...varArgs, '--json', 'out/run.json', '--junit', 'out/run.xml', '--timings'], { cwd: work.dir })
+  run = await runCli(
+    ['--hosts', 'local', '--var', `echoUrl=${echoUrl}`, ...varArgs, '--json', 'out/run.json', '--junit', 'out/run.xml', '--timings'],
+    { cwd: work.dir },
+  )
   const read = (file: string) => readFileSync(path.join(work.dir, file), 'utf8')
   outputs = [
     { name: 'console', text: () => run.stdout + run.stderr, strings: () => [run.stdout, run.stderr] },
@@ -86,14 +91,19 @@ ${checks.join('\n')}
     {
       name: 'JUnit',
       text: () => read('out/run.xml'),
-      strings: () => stringsIn(new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', processEntities: true, htmlEntities: true }).parse(read('out/run.xml'))),
+      strings: () =>
+        stringsIn(
+          new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', processEntities: true, htmlEntities: true }).parse(
+            read('out/run.xml'),
+          ),
+        ),
     },
     // { name: 'HTML', … }, { name: 'GitHub summary', … }: once `verify` writes them (issue 11)
   ]
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve))
+  await new Promise(resolve => server?.close(resolve))
   work?.remove()
 })
 
@@ -110,8 +120,17 @@ describe(`hostile secrets through every channel (${REPLAY})`, () => {
     const result = JSON.parse(outputs[1]!.text()) as RunResult
     const checks = result.hosts[0]!.checks
     expect(checks.length).toBe(SECRETS.length * (Object.keys(CHANNELS).length + 1))
-    const silent = checks.filter((c) => c.status === 'passed' || !/\[secret:s\d+\]|withheld because they contain/.test(`${c.message} ${c.actual} ${c.expected} ${c.facts.join(' ')} ${c.path.join(' ')}`))
-    expect(silent.map((c) => `${c.path.at(-1)}: ${c.status} ${c.message}`), REPLAY).toEqual([])
+    const silent = checks.filter(
+      c =>
+        c.status === 'passed' ||
+        !/\[secret:s\d+\]|withheld because they contain/.test(
+          `${c.message} ${c.actual} ${c.expected} ${c.facts.join(' ')} ${c.path.join(' ')}`,
+        ),
+    )
+    expect(
+      silent.map(c => `${c.path.at(-1)}: ${c.status} ${c.message}`),
+      REPLAY,
+    ).toEqual([])
   })
 
   it('no output holds any secret, raw or in any encoding it went through', () => {
@@ -122,12 +141,19 @@ describe(`hostile secrets through every channel (${REPLAY})`, () => {
       SECRETS.forEach((secret, i) => {
         for (const [encoding, form] of Object.entries(encodingsOf(secret))) {
           searched++
-          if (texts.some((t) => t.includes(form))) found.push(`${output.name}: s${i} ${encoding}: ${JSON.stringify(form)}`)
+          if (texts.some(t => t.includes(form))) found.push(`${output.name}: s${i} ${encoding}: ${JSON.stringify(form)}`)
         }
       })
     }
-    console.log(run.stderr.split('\n').filter((l) => /start-up|spec files|checked|report/.test(l)).join('\n'))
-    console.log(`secret property test: searched ${outputs.length} outputs × ${SECRETS.length} secrets × ${Object.keys(encodingsOf('x')).length} encodings = ${searched} (CLI run ${run.ms} ms)`)
+    console.log(
+      run.stderr
+        .split('\n')
+        .filter(l => /start-up|spec files|checked|report/.test(l))
+        .join('\n'),
+    )
+    console.log(
+      `secret property test: searched ${outputs.length} outputs × ${SECRETS.length} secrets × ${Object.keys(encodingsOf('x')).length} encodings = ${searched} (CLI run ${run.ms} ms)`,
+    )
     expect(found, `${REPLAY}\nsecrets: ${JSON.stringify(SECRETS)}`).toEqual([])
   })
 })

@@ -25,24 +25,33 @@ beforeAll(async () => {
   appendFileSync(path.join(fleet.dir, 'authorized_keys'), readFileSync(`${key}.pub`, 'utf8'))
   // one host: each connect decrypts the key (bcrypt KDF, a second of CPU), so hosts cost time here
   const [h1] = fleet.hosts
-  work.write('hosts.yaml', `defaults:
+  work.write(
+    'hosts.yaml',
+    `defaults:
   port: ${fleet.port}
   identityFile: ${key}
   knownHosts: ${fleet.knownHosts}
 hosts:
   host-1: { address: ${h1!.address}, user: ${fleet.user} }
   wrong-user: { address: ${h1!.address}, user: nobody }
-`)
-  work.write('specs/env.spec.ts', `
+`,
+  )
+  work.write(
+    'specs/env.spec.ts',
+    `
 import { describe, it, expect, command } from 'postdeploy-verify'
 describe('secrets', () => {
   it('logs in', async () => { expect((await command('id -un')).stdout).toBe('${fleet.user}\\n') })
   it('fails showing the host environment', async () => { expect((await command('env; cat /proc/self/environ')).stdout).toBe('') })
   it('crashes with the host environment in its message', async () => { throw new Error((await command('env')).stdout) })
 })
-`)
+`,
+  )
   const run = async (name: string, args: string[], passphrase: string) => {
-    runs[name] = await runCli([...args, '--json', `out/${name}.json`, '--junit', `out/${name}.xml`], { cwd: work.dir, env: { VERIFY_KEY_PASSPHRASE: passphrase } })
+    runs[name] = await runCli([...args, '--json', `out/${name}.json`, '--junit', `out/${name}.xml`], {
+      cwd: work.dir,
+      env: { VERIFY_KEY_PASSPHRASE: passphrase },
+    })
   }
   await Promise.all([
     run('good', ['--hosts', 'host-1'], PASSPHRASE),
@@ -60,7 +69,7 @@ afterAll(async () => {
 const FORMS = [PASSPHRASE, JSON.stringify(PASSPHRASE).slice(1, -1), PASSPHRASE.replaceAll('"', '&quot;'), 'battery', '7Zq']
 
 function leaks(text: string): string[] {
-  return FORMS.filter((form) => text.includes(form))
+  return FORMS.filter(form => text.includes(form))
 }
 
 describe('with an encrypted key and VERIFY_KEY_PASSPHRASE', () => {
@@ -69,7 +78,7 @@ describe('with an encrypted key and VERIFY_KEY_PASSPHRASE', () => {
     expect(good.exitCode, good.stdout + good.stderr).toBe(1)
     const result = readResult(work.dir, 'out/good.json')
     for (const host of result.hosts) {
-      expect(host.checks.map((c) => c.status)).toEqual(['passed', 'failed', 'failed'])
+      expect(host.checks.map(c => c.status)).toEqual(['passed', 'failed', 'failed'])
     }
     // the host's environment really is in the reports, so its absence of the passphrase means something
     expect(good.stdout).toMatch(/PATH=/)

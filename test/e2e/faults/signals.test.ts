@@ -19,17 +19,20 @@ let work: Workdir
 beforeAll(async () => {
   fleet = await startFleet({ hosts: 2, name: 'faults-signals' })
   work = makeWorkdir()
-  work.write('hosts.yaml', `defaults:
+  work.write(
+    'hosts.yaml',
+    `defaults:
   port: ${fleet.port}
   user: ${fleet.user}
   identityFile: ${fleet.identityFile}
   knownHosts: ${fleet.knownHosts}
 hosts:
-${fleet.hosts.map((h) => `  ${h.name}: { address: ${h.address} }`).join('\n')}
+${fleet.hosts.map(h => `  ${h.name}: { address: ${h.address} }`).join('\n')}
 groups:
   fleet:
-    hosts: [${fleet.hosts.map((h) => h.name).join(', ')}]
-`)
+    hosts: [${fleet.hosts.map(h => h.name).join(', ')}]
+`,
+  )
 })
 
 afterAll(async () => {
@@ -40,12 +43,16 @@ afterAll(async () => {
 /** Ports of the SSH connections the fleet's sshd accepted, and of those that have ended. */
 function sshdConnections(): { accepted: Set<string>; ended: Set<string> } {
   const log = readFileSync(fleet.logFile, 'utf8')
-  const accepted = new Set([...log.matchAll(/Accepted publickey for \S+ from \S+ port (\d+)/g)].map((m) => m[1]!))
-  const ended = new Set([...log.matchAll(/(?:Disconnected from user \S+|Received disconnect from|Connection closed by|Connection reset by) \S+ port (\d+)/g)].map((m) => m[1]!))
+  const accepted = new Set([...log.matchAll(/Accepted publickey for \S+ from \S+ port (\d+)/g)].map(m => m[1]!))
+  const ended = new Set(
+    [
+      ...log.matchAll(/(?:Disconnected from user \S+|Received disconnect from|Connection closed by|Connection reset by) \S+ port (\d+)/g),
+    ].map(m => m[1]!),
+  )
   return { accepted, ended }
 }
 
-describe.each(['SIGINT', 'SIGTERM'] as const)('%s during a run', (signal) => {
+describe.each(['SIGINT', 'SIGTERM'] as const)('%s during a run', signal => {
   // a sleep no other test runs, so /proc tells exactly which processes are ours
   const marker = signal === 'SIGINT' ? '7301' : '7302'
   let exitCode: number | undefined
@@ -55,23 +62,44 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s during a run', (signal) => {
   let acceptedBefore = new Set<string>()
 
   beforeAll(async () => {
-    work.write(`specs-${signal}/slow.spec.ts`, `
+    work.write(
+      `specs-${signal}/slow.spec.ts`,
+      `
 import { describe, it, expect, command } from 'postdeploy-verify'
 describe('deploy', () => {
   it('answers at once', async () => { expect((await command('echo ok')).stdout).toBe('ok\\n') })
   it('never ends', async () => { expect((await command('sleep ${marker}')).exitStatus).toBe(0) })
 })
-`)
+`,
+    )
     acceptedBefore = sshdConnections().accepted
-    const cli = execa('node', [path.join(REPO_ROOT, 'bin/verify.mjs'), '--hosts', 'fleet,local', '--specs', `specs-${signal}/*.spec.ts`, '--timeout', '120', '--json', `out-${signal}/r.json`, '--junit', `out-${signal}/r.xml`], {
-      cwd: work.dir,
-      env: { NO_COLOR: '1' },
-      reject: false,
-      stdin: 'ignore',
-      timeout: 60_000,
-    })
+    const cli = execa(
+      'node',
+      [
+        path.join(REPO_ROOT, 'bin/verify.mjs'),
+        '--hosts',
+        'fleet,local',
+        '--specs',
+        `specs-${signal}/*.spec.ts`,
+        '--timeout',
+        '120',
+        '--json',
+        `out-${signal}/r.json`,
+        '--junit',
+        `out-${signal}/r.xml`,
+      ],
+      {
+        cwd: work.dir,
+        env: { NO_COLOR: '1' },
+        reject: false,
+        stdin: 'ignore',
+        timeout: 60_000,
+      },
+    )
     let exited = false
-    void cli.finally(() => { exited = true })
+    void cli.finally(() => {
+      exited = true
+    })
     // every host (two over SSH, one local) is inside its never-ending fact
     const running = await waitFor(() => {
       for (const pid of descendantPids(cli.pid!)) seen.add(pid)
@@ -80,7 +108,9 @@ describe('deploy', () => {
     if (exited || !running) {
       cli.kill('SIGKILL')
       const early = await cli
-      throw new Error(`the three sleeps never started (${pidsRunning(['sleep', marker])}); verify exited ${early.exitCode}:\n${early.stdout}\n${early.stderr}`)
+      throw new Error(
+        `the three sleeps never started (${pidsRunning(['sleep', marker])}); verify exited ${early.exitCode}:\n${early.stdout}\n${early.stderr}`,
+      )
     }
     for (const pid of descendantPids(cli.pid!)) seen.add(pid)
     const signalled = performance.now()
@@ -106,11 +136,11 @@ describe('deploy', () => {
     const result = readResult(work.dir, `out-${signal}/r.json`)
     expect(result.interrupted).toBe(signal)
     expect(result.exitCode).toBe(2)
-    expect(result.hosts.map((h) => h.host.name)).toEqual(['host-1', 'host-2', 'local'])
+    expect(result.hosts.map(h => h.host.name)).toEqual(['host-1', 'host-2', 'local'])
     for (const host of result.hosts) {
       expect(host.status).toBe('error')
       expect(host.error).toMatchObject({ kind: 'interrupted', message: `run interrupted by ${signal} before this check finished` })
-      expect(host.checks.map((c) => [c.path.at(-1), c.status, c.errorKind])).toEqual([
+      expect(host.checks.map(c => [c.path.at(-1), c.status, c.errorKind])).toEqual([
         ['answers at once', 'passed', undefined],
         ['never ends', 'error', 'interrupted'],
       ])
@@ -127,15 +157,15 @@ describe('deploy', () => {
 
   it('leaves no process behind, here or on the hosts', async () => {
     expect(seen.size).toBeGreaterThan(0) // the local host's shell and its fact
-    const gone = await waitFor(() => [...seen].every((pid) => !isAlive(pid)) && pidsRunning(['sleep', marker]).length === 0, 5_000)
+    const gone = await waitFor(() => [...seen].every(pid => !isAlive(pid)) && pidsRunning(['sleep', marker]).length === 0, 5_000)
     expect(gone, `still running: ${[...seen].filter(isAlive)} / sleeps ${pidsRunning(['sleep', marker])}`).toBe(true)
   })
 
   it('closed its SSH connections', async () => {
     const closed = await waitFor(() => {
       const { accepted, ended } = sshdConnections()
-      const ours = [...accepted].filter((port) => !acceptedBefore.has(port))
-      return ours.length === 2 && ours.every((port) => ended.has(port))
+      const ours = [...accepted].filter(port => !acceptedBefore.has(port))
+      return ours.length === 2 && ours.every(port => ended.has(port))
     }, 5_000)
     expect(closed, readFileSync(fleet.logFile, 'utf8').split('\n').slice(-30).join('\n')).toBe(true)
   })

@@ -33,9 +33,17 @@ beforeAll(async () => {
   proxies['tunnel-open'] = await startTcpProxy({ host: h2!.address, port: fleet.port })
   proxies['probe-silent'] = await startTcpProxy({ host: h3!.address, port: fleet.port })
   work = makeWorkdir()
-  work.write('proxy_known_hosts', Object.values(proxies).map((p) => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`).join(''))
-  const viaProxy = (name: string) => `{ address: 127.0.0.1, port: ${proxies[name]!.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')}, vars: { stall: ${name} } }`
-  work.write('hosts.yaml', `${fleetDefaults(fleet)}
+  work.write(
+    'proxy_known_hosts',
+    Object.values(proxies)
+      .map(p => `[127.0.0.1]:${p.port} ${fleet.hostKeyPub}\n`)
+      .join(''),
+  )
+  const viaProxy = (name: string) =>
+    `{ address: 127.0.0.1, port: ${proxies[name]!.port}, knownHosts: ${path.join(work.dir, 'proxy_known_hosts')}, vars: { stall: ${name} } }`
+  work.write(
+    'hosts.yaml',
+    `${fleetDefaults(fleet)}
 hosts:
   exec-open: ${viaProxy('exec-open')}
   tunnel-open: ${viaProxy('tunnel-open')}
@@ -44,8 +52,11 @@ hosts:
 groups:
   stalled:
     hosts: [exec-open, tunnel-open, probe-silent, tunnel-silent]
-`)
-  work.write('specs/stall.spec.ts', `
+`,
+  )
+  work.write(
+    'specs/stall.spec.ts',
+    `
 import { describe, it, expect, command, http, varIs } from 'postdeploy-verify'
 const pause = () => new Promise((resolve) => setTimeout(resolve, ${PAUSE_MS}))
 describe('stalls', () => {
@@ -64,11 +75,12 @@ describe('stalls', () => {
     expect((await http('http://127.0.0.1:${silent.port}/', { via: 'host' })).status).toBe(200)
   })
 })
-`)
+`,
+  )
 })
 
 afterAll(async () => {
-  await Promise.all(Object.values(proxies).map((p) => p.close()))
+  await Promise.all(Object.values(proxies).map(p => p.close()))
   await silent?.close()
   await fleet?.stop()
   work?.remove()
@@ -85,19 +97,29 @@ describe('hosts that stall after accepting the connection', () => {
 
   beforeAll(async () => {
     // --check-timeout far above: each stall must be caught by what it is, not by the check's limit
-    const cli = runCli(['--hosts', 'stalled', '--timeout', String(TIMEOUT_S), '--check-timeout', '60', '--json', 'out/r.json'], { cwd: work.dir, timeoutMs: 90_000 })
+    const cli = runCli(['--hosts', 'stalled', '--timeout', String(TIMEOUT_S), '--check-timeout', '60', '--json', 'out/r.json'], {
+      cwd: work.dir,
+      timeoutMs: 90_000,
+    })
     let done = false
-    void cli.finally(() => { done = true }).catch(() => {})
+    void cli
+      .finally(() => {
+        done = true
+      })
+      .catch(() => {})
     await Promise.all([
       // every host authenticated: the two that pause go silent before their first channel
       waitFor(() => done || authenticated() >= 4, 60_000)
         .then(() => sleep(AFTER_LOGIN_MS))
-        .then(() => { proxies['exec-open']!.freeze(); proxies['tunnel-open']!.freeze() }),
+        .then(() => {
+          proxies['exec-open']!.freeze()
+          proxies['tunnel-open']!.freeze()
+        }),
       waitFor(() => done || pidsRunning(['sleep', MARKER]).length > 0, 60_000).then(() => proxies['probe-silent']!.freeze()),
     ])
     run = await cli
     const result = readResult(work.dir, 'out/r.json')
-    checks = new Map(result.hosts.map((h) => [h.host.name, h.checks.find((c) => c.status !== 'skipped')!]))
+    checks = new Map(result.hosts.map(h => [h.host.name, h.checks.find(c => c.status !== 'skipped')!]))
   })
 
   it('errors every stalled host with a timeout (exit 2), well before the check timeout', () => {
@@ -109,7 +131,9 @@ describe('hosts that stall after accepting the connection', () => {
   })
 
   it('an exec channel open never answered: says the server stopped answering', () => {
-    expect(checks.get('exec-open')!.message).toMatch(/the server did not answer the opening of an exec channel \(\/bin\/sh -s\) within 3s \(--timeout\): it accepted the connection, then stopped answering/)
+    expect(checks.get('exec-open')!.message).toMatch(
+      /the server did not answer the opening of an exec channel \(\/bin\/sh -s\) within 3s \(--timeout\): it accepted the connection, then stopped answering/,
+    )
   })
 
   it('a probe that goes silent mid-fact: a timeout within --timeout (the runner times each fact from its start line), or no byte back', () => {

@@ -120,13 +120,19 @@ export function planRound(seed: number, hosts: number, kinds: readonly ChaosKind
     // readyAtMs counts from the proxy's accept; the run's deadline started a little earlier (ssh_config,
     // TCP) and ssh2's own timer at about the accept, so `at` often lands between the two
     const fault: ChaosFault =
-      kind === 'handshake-before' ? { kind, readyAtMs: deadline - between(300, 700) }
-      : kind === 'handshake-at' ? { kind, readyAtMs: deadline + between(-120, 30) }
-      : kind === 'handshake-after' ? { kind, readyAtMs: deadline + between(300, 800) }
-      : kind === 'reset-handshake' ? { kind, afterChunks: between(1, 3), connections: random() < 0.5 ? 'first' : 'all' }
-      : kind === 'stall-channel' ? { kind, bytes: between(0, 160) }
-      : kind === 'kill-session' ? { kind, afterMs: between(80, 400) }
-      : { kind } as ChaosFault
+      kind === 'handshake-before'
+        ? { kind, readyAtMs: deadline - between(300, 700) }
+        : kind === 'handshake-at'
+          ? { kind, readyAtMs: deadline + between(-120, 30) }
+          : kind === 'handshake-after'
+            ? { kind, readyAtMs: deadline + between(300, 800) }
+            : kind === 'reset-handshake'
+              ? { kind, afterChunks: between(1, 3), connections: random() < 0.5 ? 'first' : 'all' }
+              : kind === 'stall-channel'
+                ? { kind, bytes: between(0, 160) }
+                : kind === 'kill-session'
+                  ? { kind, afterMs: between(80, 400) }
+                  : ({ kind } as ChaosFault)
     return { name: `soak-${i + 1}`, address: `127.77.${Math.floor(i / 250)}.${(i % 250) + 1}`, fault, latencyMs: between(1, 25) }
   })
 }
@@ -145,21 +151,37 @@ export async function runRound(fleet: Fleet, options: RoundOptions): Promise<Rou
     const hosts = new Map<string, ChaosHost>()
     for (const p of planned) hosts.set(p.name, await proxy.addHost(p))
     work.write('faults.json', JSON.stringify(planned, null, 1))
-    work.write('known_hosts', [...hosts.values()].map((h) => `[${h.address}]:${h.port} ${fleet.hostKeyPub}\n`).join(''))
-    work.write('hosts.yaml', [
-      `defaults: { user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${path.join(work.dir, 'known_hosts')} }`,
-      'hosts:',
-      ...[...hosts.values()].map((h) => `  ${h.name}: { address: ${h.address}, port: ${h.port} }`),
-      'groups:',
-      `  soak: { hosts: [${[...hosts.keys()].join(', ')}] }`,
-      '',
-    ].join('\n'))
+    work.write('known_hosts', [...hosts.values()].map(h => `[${h.address}]:${h.port} ${fleet.hostKeyPub}\n`).join(''))
+    work.write(
+      'hosts.yaml',
+      [
+        `defaults: { user: ${fleet.user}, identityFile: ${fleet.identityFile}, knownHosts: ${path.join(work.dir, 'known_hosts')} }`,
+        'hosts:',
+        ...[...hosts.values()].map(h => `  ${h.name}: { address: ${h.address}, port: ${h.port} }`),
+        'groups:',
+        `  soak: { hosts: [${[...hosts.keys()].join(', ')}] }`,
+        '',
+      ].join('\n'),
+    )
     const args = [
-      '--hosts', 'soak', '--concurrency', String(options.hosts),
-      '--connect-timeout', String(connectTimeoutS), '--timeout', String(factTimeoutS), '--check-timeout', String(checkTimeoutS),
-      '--junit', 'out/r.xml', '--json', 'out/r.json',
+      '--hosts',
+      'soak',
+      '--concurrency',
+      String(options.hosts),
+      '--connect-timeout',
+      String(connectTimeoutS),
+      '--timeout',
+      String(factTimeoutS),
+      '--check-timeout',
+      String(checkTimeoutS),
+      '--junit',
+      'out/r.xml',
+      '--json',
+      'out/r.json',
     ]
-    log(`soak round seed=${options.seed} hosts=${options.hosts}: verify ${args.join(' ')}   (replay: npm run soak -- --seed ${options.seed} --rounds 1 --hosts ${options.hosts})`)
+    log(
+      `soak round seed=${options.seed} hosts=${options.hosts}: verify ${args.join(' ')}   (replay: npm run soak -- --seed ${options.seed} --rounds 1 --hosts ${options.hosts})`,
+    )
     const marker = randomUUID()
     // PATH is only for finding `ssh`: node itself starts by its absolute path
     const env: Record<string, string> = options.sshG ? {} : { PATH: work.write('no-ssh/.keep', '').replace(/\/\.keep$/, '') }
@@ -171,37 +193,62 @@ export async function runRound(fleet: Fleet, options: RoundOptions): Promise<Rou
     await proxy.close()
     const remote = await waitForNone(() => sessionProcesses(fleet), factTimeoutS * 1000 + HOST_CLEANUP_SLACK_MS)
     if (remote.length > 0) violations.push(`probe processes left on the host: ${remote.map(describe).join('; ')}`)
-    if (!(await waitFor(() => establishedTo(fleet.port) === 0, 3_000))) violations.push(`sshd still serves ${establishedTo(fleet.port)} connections after the run`)
+    if (!(await waitFor(() => establishedTo(fleet.port) === 0, 3_000)))
+      violations.push(`sshd still serves ${establishedTo(fleet.port)} connections after the run`)
 
     const perKind: RoundReport['perKind'] = {}
     const outcomes = new Map<string, string>()
-    if (run.killed === 'no-report') violations.push(`no report within ${REPORT_BOUND_MS / 1000}s; stdout so far: ${run.stdout.slice(-500)}; stderr: ${run.stderr.slice(-1000)}`)
-    else if (!run.killed && (run.exitCode === null || run.exitCode >= 3)) violations.push(`exit code ${run.exitCode ?? run.signal}; stderr: ${run.stderr.slice(-2000)}`)
+    if (run.killed === 'no-report')
+      violations.push(
+        `no report within ${REPORT_BOUND_MS / 1000}s; stdout so far: ${run.stdout.slice(-500)}; stderr: ${run.stderr.slice(-1000)}`,
+      )
+    else if (!run.killed && (run.exitCode === null || run.exitCode >= 3))
+      violations.push(`exit code ${run.exitCode ?? run.signal}; stderr: ${run.stderr.slice(-2000)}`)
     // a process killed after its report still wrote JUnit and JSON: check them too
     if (run.stdout !== '') checkReports(work.dir, run, planned, hosts, { connectTimeoutS, checkTimeoutS }, violations, perKind, outcomes)
-    const exitAfterLastReportMs = run.exitAfterReportMs === undefined ? undefined : msSinceWritten(path.join(work.dir, 'out/r.json'), run.exitedAtWall)
-    if (exitAfterLastReportMs !== undefined && exitAfterLastReportMs > EXIT_AFTER_REPORT_MS) violations.push(`process exited ${exitAfterLastReportMs}ms after writing its last report (bound ${EXIT_AFTER_REPORT_MS}ms)`)
+    const exitAfterLastReportMs =
+      run.exitAfterReportMs === undefined ? undefined : msSinceWritten(path.join(work.dir, 'out/r.json'), run.exitedAtWall)
+    if (exitAfterLastReportMs !== undefined && exitAfterLastReportMs > EXIT_AFTER_REPORT_MS)
+      violations.push(`process exited ${exitAfterLastReportMs}ms after writing its last report (bound ${EXIT_AFTER_REPORT_MS}ms)`)
     // connections open after the report, and a process they kept alive: the known leak when every one belongs to a host that timed out connecting
     const leaked = [...run.openAtReport, ...run.openAtKill]
     if (leaked.length > 0) {
-      const names = [...new Set(leaked.map((o) => o.host))]
-      const what = `connections open after the report began (${names.length} hosts: ${names.map((n) => `${n} (${hosts.get(n)!.fault.kind} → ${outcomes.get(n) ?? '?'}) [${hosts.get(n)!.fired.join(', ')}]`).join('; ')})` +
-        (run.killed === 'alive-after-report' ? `; the process was still alive ${KILL_AFTER_REPORT_BEGAN_MS / 1000}s after its report began and was killed` : '')
-      const timedOut = names.every((n) => ['connect-timeout', 'retries-timed-out'].includes(outcomes.get(n) ?? ''))
-      if (timedOut && options.knownLeak) known.push(`${what}: issue 11 item 1, a connect attempt given up on at --connect-timeout completes later and is never closed`)
+      const names = [...new Set(leaked.map(o => o.host))]
+      const what =
+        `connections open after the report began (${names.length} hosts: ${names.map(n => `${n} (${hosts.get(n)!.fault.kind} → ${outcomes.get(n) ?? '?'}) [${hosts.get(n)!.fired.join(', ')}]`).join('; ')})` +
+        (run.killed === 'alive-after-report'
+          ? `; the process was still alive ${KILL_AFTER_REPORT_BEGAN_MS / 1000}s after its report began and was killed`
+          : '')
+      const timedOut = names.every(n => ['connect-timeout', 'retries-timed-out'].includes(outcomes.get(n) ?? ''))
+      if (timedOut && options.knownLeak)
+        known.push(`${what}: issue 11 item 1, a connect attempt given up on at --connect-timeout completes later and is never closed`)
       else violations.push(what)
     } else if (run.killed === 'alive-after-report') {
-      violations.push(`the process was still alive ${KILL_AFTER_REPORT_BEGAN_MS / 1000}s after its report began with no connection open at the proxy`)
+      violations.push(
+        `the process was still alive ${KILL_AFTER_REPORT_BEGAN_MS / 1000}s after its report began with no connection open at the proxy`,
+      )
     }
     for (const v of violations) log(`  VIOLATION seed=${options.seed}: ${v}`)
     for (const k of known) log(`  known bug, seed=${options.seed}: ${k}`)
-    log(`  seed=${options.seed}: exit ${run.exitCode ?? run.killed}, ${(run.wallMs / 1000).toFixed(1)}s, exit ${exitAfterLastReportMs ?? '∞'}ms after the last report (${run.exitAfterReportMs ?? '∞'}ms after the first byte), ${violations.length} violations${known.length > 0 ? `, ${known.length} known` : ''}`)
-    return { seed: options.seed, hosts: options.hosts, exitCode: run.exitCode, wallMs: run.wallMs, exitAfterReportMs: run.exitAfterReportMs, exitAfterLastReportMs, perKind, violations, known }
+    log(
+      `  seed=${options.seed}: exit ${run.exitCode ?? run.killed}, ${(run.wallMs / 1000).toFixed(1)}s, exit ${exitAfterLastReportMs ?? '∞'}ms after the last report (${run.exitAfterReportMs ?? '∞'}ms after the first byte), ${violations.length} violations${known.length > 0 ? `, ${known.length} known` : ''}`,
+    )
+    return {
+      seed: options.seed,
+      hosts: options.hosts,
+      exitCode: run.exitCode,
+      wallMs: run.wallMs,
+      exitAfterReportMs: run.exitAfterReportMs,
+      exitAfterLastReportMs,
+      perKind,
+      violations,
+      known,
+    }
   } finally {
     await proxy.close()
     if (violations.length === 0) work.remove()
     else {
-      work.write('violations.txt', `${[...violations, ...known.map((k) => `known: ${k}`)].join('\n')}\n`)
+      work.write('violations.txt', `${[...violations, ...known.map(k => `known: ${k}`)].join('\n')}\n`)
       log(`  kept ${work.dir} (hosts.yaml, faults.json, violations.txt, out/r.json, out/r.xml) for the post-mortem`)
     }
   }
@@ -234,8 +281,14 @@ interface WatchedRun {
  * Runs the CLI; when its report begins, tells the proxy (which resets drop-late connections and
  * names any connection still open); kills it if it outlives its bound.
  */
-function runWatched(cwd: string, args: string[], extraEnv: Record<string, string>, marker: string, reportBegan: () => OpenConnections): Promise<WatchedRun> {
-  return new Promise((resolve) => {
+function runWatched(
+  cwd: string,
+  args: string[],
+  extraEnv: Record<string, string>,
+  marker: string,
+  reportBegan: () => OpenConnections,
+): Promise<WatchedRun> {
+  return new Promise(resolve => {
     const started = performance.now()
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/verify.mjs'), ...args], {
       cwd,
@@ -264,14 +317,22 @@ function runWatched(cwd: string, args: string[], extraEnv: Record<string, string
       clearTimeout(hardBound)
       // the CLI closed every connection before reporting; give their FINs a moment to reach the proxy
       // (setImmediate: after a stalled event loop, the FINs already waiting are read before the check)
-      openCheck = setTimeout(() => setImmediate(() => { openAtReport ??= reportBegan() }), 250)
+      openCheck = setTimeout(
+        () =>
+          setImmediate(() => {
+            openAtReport ??= reportBegan()
+          }),
+        250,
+      )
       exitBound = setTimeout(() => {
         // a second look, for the post-mortem: which hosts' connections hold the process
         openAtKill = reportBegan()
         kill('alive-after-report')
       }, KILL_AFTER_REPORT_BEGAN_MS)
     })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
     child.once('exit', (exitCode, signal) => {
       const exitedAt = performance.now()
       const exitedAtWall = Date.now()
@@ -284,7 +345,18 @@ function runWatched(cwd: string, args: string[], extraEnv: Record<string, string
           openAtReport = reportBegan()
         }
         const exitAfterReportMs = killed || reportAt === undefined ? undefined : Math.round(exitedAt - reportAt)
-        resolve({ exitCode: killed ? null : exitCode, signal, stdout, stderr, wallMs: Math.round(exitedAt - started), exitAfterReportMs, exitedAtWall, ...(killed ? { killed } : {}), openAtReport: openAtReport ?? [], openAtKill })
+        resolve({
+          exitCode: killed ? null : exitCode,
+          signal,
+          stdout,
+          stderr,
+          wallMs: Math.round(exitedAt - started),
+          exitAfterReportMs,
+          exitedAtWall,
+          ...(killed ? { killed } : {}),
+          openAtReport: openAtReport ?? [],
+          openAtKill,
+        })
       })
     })
   })
@@ -294,7 +366,14 @@ function runWatched(cwd: string, args: string[], extraEnv: Record<string, string
 // The reports.
 
 type OutcomeClass = 'pass' | 'connect-timeout' | 'retries-timed-out' | 'handshake-refused' | 'connection-lost' | 'check-timeout'
-const OUTCOME_CLASSES: readonly string[] = ['pass', 'connect-timeout', 'retries-timed-out', 'handshake-refused', 'connection-lost', 'check-timeout']
+const OUTCOME_CLASSES: readonly string[] = [
+  'pass',
+  'connect-timeout',
+  'retries-timed-out',
+  'handshake-refused',
+  'connection-lost',
+  'check-timeout',
+]
 
 /** Which outcome classes a host's fault allows, given what the fault actually did. */
 function allowedOutcomes(fault: ChaosFault, fired: string[]): OutcomeClass[] {
@@ -318,7 +397,7 @@ function allowedOutcomes(fault: ChaosFault, fired: string[]): OutcomeClass[] {
     case 'stall-channel':
       return ['check-timeout']
     case 'kill-session':
-      return fired.some((f) => f.startsWith('killed')) ? ['connection-lost'] : ['pass']
+      return fired.some(f => f.startsWith('killed')) ? ['connection-lost'] : ['pass']
   }
 }
 
@@ -326,25 +405,40 @@ function allowedOutcomes(fault: ChaosFault, fired: string[]): OutcomeClass[] {
 function outcomeOf(host: HostResult, limits: { connectTimeoutS: number; checkTimeoutS: number }): OutcomeClass | string {
   const { status, error, checks } = host
   const all = (test: (c: HostResult['checks'][number]) => boolean) => checks.length === CHECKS && checks.every(test)
-  if (status === 'verified' && all((c) => c.status === 'passed')) return 'pass'
+  if (status === 'verified' && all(c => c.status === 'passed')) return 'pass'
   // a stalled channel: every check times out (at --check-timeout today; a sharper channel timeout may name it sooner)
   const connectTimedOut = new RegExp(`connect timed out after ${limits.connectTimeoutS}s\\b`)
-  if (all((c) => c.status === 'error' && c.errorKind === 'timeout' && !connectTimedOut.test(c.message ?? '')) && (status === 'verified' || error?.kind === 'timeout')) {
-    const slowest = Math.max(...checks.map((c) => c.durationMs))
+  if (
+    all(c => c.status === 'error' && c.errorKind === 'timeout' && !connectTimedOut.test(c.message ?? '')) &&
+    (status === 'verified' || error?.kind === 'timeout')
+  ) {
+    const slowest = Math.max(...checks.map(c => c.durationMs))
     return slowest > limits.checkTimeoutS * 1000 + CONNECT_SLACK_MS ? `a check timed out after ${slowest}ms` : 'check-timeout'
   }
   if (status === 'error' && error) {
-    const sameOnEveryCheck = all((c) => c.status === 'error' && c.errorKind === error.kind && c.message === error.message)
+    const sameOnEveryCheck = all(c => c.status === 'error' && c.errorKind === error.kind && c.message === error.message)
     if (error.kind === 'timeout' && sameOnEveryCheck && connectTimedOut.test(error.message)) {
       // waiting for a handshake slot (--connect-rate) comes before the deadline starts
       const connectMs = (host.timings.connectMs ?? 0) - (host.timings.connect?.queueMs ?? 0)
       if (connectMs > limits.connectTimeoutS * 1000 + CONNECT_SLACK_MS) return `connect timeout reported after ${connectMs}ms`
       return (host.timings.connect?.attempts ?? 1) > 1 ? 'retries-timed-out' : 'connect-timeout'
     }
-    if (error.kind === 'unreachable' && /: connection lost/.test(error.message) && all((c) => c.status === 'passed' || (c.status === 'error' && c.errorKind === 'unreachable'))) return 'connection-lost'
-    if (error.kind === 'unreachable' && sameOnEveryCheck && /(ECONNRESET|closed the connection before the SSH handshake|closed during the SSH handshake)/.test(error.message)) return 'handshake-refused'
+    if (
+      error.kind === 'unreachable' &&
+      /: connection lost/.test(error.message) &&
+      all(c => c.status === 'passed' || (c.status === 'error' && c.errorKind === 'unreachable'))
+    )
+      return 'connection-lost'
+    if (
+      error.kind === 'unreachable' &&
+      sameOnEveryCheck &&
+      /(ECONNRESET|closed the connection before the SSH handshake|closed during the SSH handshake)/.test(error.message)
+    )
+      return 'handshake-refused'
   }
-  const shown = checks.map((c) => `${c.path.at(-1)}: ${c.status}${c.errorKind ? `/${c.errorKind}` : ''}${c.message ? ` "${c.message.slice(0, 160)}"` : ''}`).join('; ')
+  const shown = checks
+    .map(c => `${c.path.at(-1)}: ${c.status}${c.errorKind ? `/${c.errorKind}` : ''}${c.message ? ` "${c.message.slice(0, 160)}"` : ''}`)
+    .join('; ')
   return `status ${status}${error ? ` (${error.kind}: ${error.message.slice(0, 200)})` : ''}; checks: ${shown}`
 }
 
@@ -365,7 +459,11 @@ function checkReports(
     violations.push(`JSON report unreadable: ${(err as Error).message}`)
     return
   }
-  const expectedExit = json.hosts.some((h) => h.status === 'error' || h.checks.some((c) => c.status === 'error')) ? 2 : json.hosts.some((h) => h.checks.some((c) => c.status === 'failed')) ? 1 : 0
+  const expectedExit = json.hosts.some(h => h.status === 'error' || h.checks.some(c => c.status === 'error'))
+    ? 2
+    : json.hosts.some(h => h.checks.some(c => c.status === 'failed'))
+      ? 1
+      : 0
   if (json.exitCode !== expectedExit) violations.push(`JSON exit code ${json.exitCode}, its results imply ${expectedExit}`)
   // a process we had to kill has no exit code of its own to compare
   if (run.exitCode !== null && json.exitCode !== run.exitCode) violations.push(`exit code ${run.exitCode}, JSON says ${json.exitCode}`)
@@ -393,7 +491,9 @@ function checkReports(
     const allowed = allowedOutcomes(p.fault, fired)
     if (!allowed.includes(outcome as OutcomeClass)) {
       // the connect phases tell a fault's outcome from a box too loaded to connect in time
-      violations.push(`${p.name} ${JSON.stringify(p.fault)} latency ${p.latencyMs}ms: expected ${allowed.join(' or ')}, got ${outcome}; proxy: ${fired.join(', ') || 'nothing fired'}; connect ${JSON.stringify(host.timings.connect ?? {})}`)
+      violations.push(
+        `${p.name} ${JSON.stringify(p.fault)} latency ${p.latencyMs}ms: expected ${allowed.join(' or ')}, got ${outcome}; proxy: ${fired.join(', ') || 'nothing fired'}; connect ${JSON.stringify(host.timings.connect ?? {})}`,
+      )
     }
   }
   for (const name of byName.keys()) if (!proxied.has(name)) violations.push(`${name} in the JSON was not in the inventory`)
@@ -401,7 +501,8 @@ function checkReports(
   // the console's summary agrees with the JSON
   const s = json.summary
   const summary = `${s.hosts} hosts, ${s.checks} checks: ${s.passed} passed, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped`
-  if (!run.stdout.includes(summary)) violations.push(`console summary is not "${summary}": ${run.stdout.split('\n').find((l) => /hosts, \d+ checks/.test(l))}`)
+  if (!run.stdout.includes(summary))
+    violations.push(`console summary is not "${summary}": ${run.stdout.split('\n').find(l => /hosts, \d+ checks/.test(l))}`)
 
   // JUnit: well-formed, valid, one suite per host, counts per host and status as in the JSON
   const junitFile = path.join(dir, 'out/r.xml')
@@ -409,7 +510,11 @@ function checkReports(
   if (lint.status !== 0) return void violations.push(`JUnit not well-formed: ${lint.stderr.slice(0, 500)}`)
   const schema = junitSchemaErrors(junitFile)
   if (schema) violations.push(`JUnit fails the schema: ${schema.slice(0, 500)}`)
-  const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase' || name === 'property' }).parse(readFileSync(junitFile, 'utf8')) as JunitDoc
+  const xml = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    isArray: name => name === 'testsuite' || name === 'testcase' || name === 'property',
+  }).parse(readFileSync(junitFile, 'utf8')) as JunitDoc
   const suites = xml.testsuites?.testsuite ?? []
   const suiteCount = new Map<string, number>()
   for (const suite of suites) suiteCount.set(suite.name, (suiteCount.get(suite.name) ?? 0) + 1)
@@ -421,18 +526,30 @@ function checkReports(
     }
     if (suiteCount.get(suite.name) !== 1) continue
     const cases = suite.testcase ?? []
-    const junit = { tests: cases.length, errors: cases.filter((c) => c.error !== undefined).length, failures: cases.filter((c) => c.failure !== undefined).length, skipped: cases.filter((c) => c.skipped !== undefined).length }
+    const junit = {
+      tests: cases.length,
+      errors: cases.filter(c => c.error !== undefined).length,
+      failures: cases.filter(c => c.failure !== undefined).length,
+      skipped: cases.filter(c => c.skipped !== undefined).length,
+    }
     // an errored host's checks are its errors; only a host that errored with no check gets a case of its own
     const hostCase = host.status === 'error' && host.checks.length === 0 ? 1 : 0
     const fromJson = {
       tests: host.checks.length + hostCase,
-      errors: host.checks.filter((c) => c.status === 'error').length + hostCase,
-      failures: host.checks.filter((c) => c.status === 'failed').length,
-      skipped: host.checks.filter((c) => c.status === 'skipped' || c.status === 'waived').length,
+      errors: host.checks.filter(c => c.status === 'error').length + hostCase,
+      failures: host.checks.filter(c => c.status === 'failed').length,
+      skipped: host.checks.filter(c => c.status === 'skipped' || c.status === 'waived').length,
     }
-    const attrs = { tests: Number(suite.tests), errors: Number(suite.errors), failures: Number(suite.failures), skipped: Number(suite.skipped ?? 0) }
+    const attrs = {
+      tests: Number(suite.tests),
+      errors: Number(suite.errors),
+      failures: Number(suite.failures),
+      skipped: Number(suite.skipped ?? 0),
+    }
     if (JSON.stringify(junit) !== JSON.stringify(fromJson) || JSON.stringify(attrs) !== JSON.stringify(fromJson)) {
-      violations.push(`${suite.name}: JUnit cases ${JSON.stringify(junit)} / attributes ${JSON.stringify(attrs)}, JSON ${JSON.stringify(fromJson)}`)
+      violations.push(
+        `${suite.name}: JUnit cases ${JSON.stringify(junit)} / attributes ${JSON.stringify(attrs)}, JSON ${JSON.stringify(fromJson)}`,
+      )
     }
   }
   for (const name of byName.keys()) if (suiteCount.get(name) !== 1) violations.push(`${name} has ${suiteCount.get(name) ?? 0} JUnit suites`)
@@ -445,7 +562,9 @@ interface JunitCase {
   skipped?: unknown
 }
 interface JunitDoc {
-  testsuites?: { testsuite?: Array<{ name: string; tests: string; errors: string; failures: string; skipped?: string; testcase?: JunitCase[] }> }
+  testsuites?: {
+    testsuite?: Array<{ name: string; tests: string; errors: string; failures: string; skipped?: string; testcase?: JunitCase[] }>
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -466,7 +585,7 @@ function pidsWithEnv(needle: string | RegExp): number[] {
       const vars = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0')
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue
-      if (vars.some((v) => (typeof needle === 'string' ? v === needle : needle.test(v)))) pids.push(Number(entry))
+      if (vars.some(v => (typeof needle === 'string' ? v === needle : needle.test(v)))) pids.push(Number(entry))
     } catch {
       // gone, or a kernel thread
     }
@@ -530,5 +649,10 @@ export function addPerKind(total: RoundReport['perKind'], round: RoundReport['pe
 
 /** `kind: hosts (outcome n, …)`, one line per kind. */
 export function perKindLines(perKind: RoundReport['perKind']): string[] {
-  return Object.entries(perKind).map(([kind, { hosts, outcomes }]) => `${kind.padEnd(17)} ${String(hosts).padStart(4)} hosts: ${Object.entries(outcomes).map(([o, n]) => `${o} ${n}`).join(', ')}`)
+  return Object.entries(perKind).map(
+    ([kind, { hosts, outcomes }]) =>
+      `${kind.padEnd(17)} ${String(hosts).padStart(4)} hosts: ${Object.entries(outcomes)
+        .map(([o, n]) => `${o} ${n}`)
+        .join(', ')}`,
+  )
 }

@@ -17,7 +17,7 @@ const KNOWN_LEAK_UNFIXED = process.env.SOAK_KNOWN_LEAK === '1'
 // while it is, every other round leaves out the kinds that trigger it, so the process's own exit
 // (code, and within 2 s of its report) is checked too
 const LEAK_KINDS: readonly ChaosKind[] = ['handshake-before', 'handshake-at', 'reset-handshake']
-const kindsFor = (round: number) => (KNOWN_LEAK_UNFIXED && round % 2 === 1 ? ALL_KINDS.filter((k) => !LEAK_KINDS.includes(k)) : ALL_KINDS)
+const kindsFor = (round: number) => (KNOWN_LEAK_UNFIXED && round % 2 === 1 ? ALL_KINDS.filter(k => !LEAK_KINDS.includes(k)) : ALL_KINDS)
 
 let fleet: Fleet
 const total: RoundReport['perKind'] = {}
@@ -29,7 +29,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fleet?.stop()
-  console.log([`soak: ${ROUNDS} rounds × ${HOSTS} hosts, seeds ${FIRST_SEED}…${FIRST_SEED + ROUNDS - 1}, ${((performance.now() - started) / 1000).toFixed(1)}s`, ...perKindLines(total)].join('\n  '))
+  console.log(
+    [
+      `soak: ${ROUNDS} rounds × ${HOSTS} hosts, seeds ${FIRST_SEED}…${FIRST_SEED + ROUNDS - 1}, ${((performance.now() - started) / 1000).toFixed(1)}s`,
+      ...perKindLines(total),
+    ].join('\n  '),
+  )
 })
 
 describe('chaos soak', () => {
@@ -37,7 +42,7 @@ describe('chaos soak', () => {
     const seed = FIRST_SEED + i
     const kinds = kindsFor(i)
     it(`round ${i + 1}: ${HOSTS} hosts, seed ${seed}, ${kinds.length} fault kinds: every invariant holds`, async () => {
-      const report = await runRound(fleet, { seed, hosts: HOSTS, kinds, knownLeak: KNOWN_LEAK_UNFIXED, log: (line) => console.log(line) })
+      const report = await runRound(fleet, { seed, hosts: HOSTS, kinds, knownLeak: KNOWN_LEAK_UNFIXED, log: line => console.log(line) })
       addPerKind(total, report.perKind)
       expect(report.violations, `replay: npm run soak -- --seed ${seed} --rounds 1 --hosts ${HOSTS} --kinds ${kinds.join(',')}`).toEqual([])
       // every kind dealt in the round, so a round that skipped one cannot pass for coverage

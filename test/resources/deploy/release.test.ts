@@ -68,7 +68,15 @@ describe('release() on a real tree', () => {
     symlinkSync('releases/v1.10', path.join(root, 'current'))
     const { value } = await onLocalHost(() => release(root))
     // natural order: v1.10 is newer than v1.9
-    expect(value).toMatchObject({ releases: ['v1.9', 'v1.10'], current: 'v1.10', currentTarget: 'releases/v1.10', previous: 'v1.9', previousIntact: true, deployedVersion: 'v1.10', atExpectedVersion: undefined })
+    expect(value).toMatchObject({
+      releases: ['v1.9', 'v1.10'],
+      current: 'v1.10',
+      currentTarget: 'releases/v1.10',
+      previous: 'v1.9',
+      previousIntact: true,
+      deployedVersion: 'v1.10',
+      atExpectedVersion: undefined,
+    })
   })
 
   it('the expected version comes from the expectVersion var (what --expect-version sets)', async () => {
@@ -111,9 +119,11 @@ describe('release() on a real tree', () => {
     const realDir = layout('real-dir')
     mkdirSync(path.join(realDir, 'current'))
     const none = layout('no-current')
-    const { value } = await onLocalHost(() => Promise.all([release(outside), release(dangling), release(realDir), release(none), release(path.join(dir, 'no-such-root'))]))
-    expect(value.map((r) => r.currentState)).toEqual(['outside-releases', 'dangling', 'not-a-symlink', 'missing', 'missing'])
-    expect(value.every((r) => !r.currentInsideReleases && r.current === undefined)).toBe(true)
+    const { value } = await onLocalHost(() =>
+      Promise.all([release(outside), release(dangling), release(realDir), release(none), release(path.join(dir, 'no-such-root'))]),
+    )
+    expect(value.map(r => r.currentState)).toEqual(['outside-releases', 'dangling', 'not-a-symlink', 'missing', 'missing'])
+    expect(value.every(r => !r.currentInsideReleases && r.current === undefined)).toBe(true)
     expect(value[0]!.currentResolved).toBe(path.join(dir, 'elsewhere'))
     expect(value[1]!.currentTarget).toBe(path.join(dangling, 'releases', 'gone'))
     expect(value[4]!.exists).toBe(false)
@@ -148,7 +158,13 @@ describe('release() on a real tree', () => {
     symlinkSync(path.join(root, 'releases', "v1 $(touch pwned2) 'a'"), path.join(root, 'current'))
     const { value } = await onLocalHost(() => release(root, { revisionFile: 'REVISION' }))
     // natural order puts the leading '-' first
-    expect(value).toMatchObject({ current: "v1 $(touch pwned2) 'a'", previous: '-v2 `id`\nline', revision: 'abc1234', previousRevision: 'def5678', previousIntact: true })
+    expect(value).toMatchObject({
+      current: "v1 $(touch pwned2) 'a'",
+      previous: '-v2 `id`\nline',
+      revision: 'abc1234',
+      previousRevision: 'def5678',
+      previousIntact: true,
+    })
     const { value: v2 } = await onLocalHost(() => release(root, { revisionFile: '$(touch pwned3)' }))
     expect(v2.previousProblem).toMatch(/is missing/)
     for (const f of ['pwned', 'pwned2', 'pwned3']) expect(existsSync(path.join(process.cwd(), f))).toBe(false)
@@ -157,31 +173,94 @@ describe('release() on a real tree', () => {
 
 describe('parseReleaseOutput (captured output)', () => {
   const captured = [
-    'ok', 'L/apps/blog/releases/20261123T091200\n', '/apps/blog/releases/20261123T091200\n',
-    'D', '/apps/blog/releases\n',
-    'R', '20261120T101500', 'd', '1', '0', '1763633700', '/apps/blog/releases/20261120T101500\n', `ok:${Buffer.from('1d04e7c\n').toString('base64')}`,
-    'R', '20261123T091200', 'd', '1', '0', '1763889120', '/apps/blog/releases/20261123T091200\n', `ok:${Buffer.from('3f9c2ab\n').toString('base64')}`,
+    'ok',
+    'L/apps/blog/releases/20261123T091200\n',
+    '/apps/blog/releases/20261123T091200\n',
+    'D',
+    '/apps/blog/releases\n',
+    'R',
+    '20261120T101500',
+    'd',
+    '1',
+    '0',
+    '1763633700',
+    '/apps/blog/releases/20261120T101500\n',
+    `ok:${Buffer.from('1d04e7c\n').toString('base64')}`,
+    'R',
+    '20261123T091200',
+    'd',
+    '1',
+    '0',
+    '1763889120',
+    '/apps/blog/releases/20261123T091200\n',
+    `ok:${Buffer.from('3f9c2ab\n').toString('base64')}`,
     '',
   ].join('\0')
 
   it('parses a Capistrano layout', () => {
     const raw = parseReleaseOutput('/apps/blog', captured)
-    expect(raw.current).toEqual({ kind: 'symlink', target: '/apps/blog/releases/20261123T091200', resolved: '/apps/blog/releases/20261123T091200' })
+    expect(raw.current).toEqual({
+      kind: 'symlink',
+      target: '/apps/blog/releases/20261123T091200',
+      resolved: '/apps/blog/releases/20261123T091200',
+    })
     const facts = deriveRelease(raw, { revisionFile: 'REVISION', expectedVersion: '1d04e7c' })
-    expect(facts).toMatchObject({ current: '20261123T091200', revision: '3f9c2ab', atExpectedVersion: false, previous: '20261120T101500', previousRevision: '1d04e7c' })
+    expect(facts).toMatchObject({
+      current: '20261123T091200',
+      revision: '3f9c2ab',
+      atExpectedVersion: false,
+      previous: '20261120T101500',
+      previousRevision: '1d04e7c',
+    })
   })
 
   it('orders by mtime when asked (version names that do not sort)', () => {
-    const out = ['ok', 'L/r/releases/blue\n', '/r/releases/blue\n', 'D', '/r/releases\n',
-      'R', 'blue', 'd', '1', '0', '200', '/r/releases/blue\n', 'none',
-      'R', 'green', 'd', '1', '0', '100', '/r/releases/green\n', 'none', ''].join('\0')
+    const out = [
+      'ok',
+      'L/r/releases/blue\n',
+      '/r/releases/blue\n',
+      'D',
+      '/r/releases\n',
+      'R',
+      'blue',
+      'd',
+      '1',
+      '0',
+      '200',
+      '/r/releases/blue\n',
+      'none',
+      'R',
+      'green',
+      'd',
+      '1',
+      '0',
+      '100',
+      '/r/releases/green\n',
+      'none',
+      '',
+    ].join('\0')
     const facts = deriveRelease(parseReleaseOutput('/r', out), { order: 'mtime' })
     expect(facts).toMatchObject({ releases: ['green', 'blue'], current: 'blue', previous: 'green' })
   })
 
   it('a revision file larger than a revision is an error for the current release', () => {
     const big = Buffer.alloc(300, 'a').toString('base64')
-    const out = ['ok', 'L/r/releases/x\n', '/r/releases/x\n', 'D', '/r/releases\n', 'R', 'x', 'd', '1', '0', '1', '/r/releases/x\n', `ok:${big}`, ''].join('\0')
+    const out = [
+      'ok',
+      'L/r/releases/x\n',
+      '/r/releases/x\n',
+      'D',
+      '/r/releases\n',
+      'R',
+      'x',
+      'd',
+      '1',
+      '0',
+      '1',
+      '/r/releases/x\n',
+      `ok:${big}`,
+      '',
+    ].join('\0')
     expect(() => deriveRelease(parseReleaseOutput('/r', out), { revisionFile: 'REVISION' })).toThrow(/larger than 256 bytes/)
   })
 

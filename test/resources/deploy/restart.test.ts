@@ -13,7 +13,9 @@ import { killTree, untilExited, untilRunning } from '../../support/faults.ts'
 import { startRestartableApp, type RestartableApp } from '../../support/restartable-app.ts'
 
 const children: ChildProcess[] = []
-afterAll(() => { for (const c of children) killTree(c) })
+afterAll(() => {
+  for (const c of children) killTree(c)
+})
 
 /** A long-lived process whose command line carries `tag` (sh's $0). */
 function worker(tag: string): ChildProcess {
@@ -24,7 +26,12 @@ function worker(tag: string): ChildProcess {
 
 describe('host clock', () => {
   it('parses GNU date with nanoseconds, and a date without %N to the second', () => {
-    expect(parseHostClock('1763980000.250000000\n', 1763979997_000)).toEqual({ hostNowMs: 1763980000250, runnerReceivedMs: 1763979997000, offsetMs: 3250, precise: true })
+    expect(parseHostClock('1763980000.250000000\n', 1763979997_000)).toEqual({
+      hostNowMs: 1763980000250,
+      runnerReceivedMs: 1763979997000,
+      offsetMs: 3250,
+      precise: true,
+    })
     expect(parseHostClock('1763980000.N\n', 1763980000_000)).toMatchObject({ hostNowMs: 1763980000000, precise: false })
     expect(parseHostClock('1763980000.%N\n', 1763980000_000)).toMatchObject({ precise: false })
     expect(() => parseHostClock('Tue Nov 25', 0)).toThrow(/unexpected date output/)
@@ -74,9 +81,11 @@ describe('restart() on the local machine', () => {
     expect(execCount).toBe(1)
     expect(partly.restarted).toBe(false)
     expect(partly.processes).toMatchObject({ count: 2 })
-    expect(partly.processes!.stale.map((p) => p.pid)).toEqual([old.pid])
+    expect(partly.processes!.stale.map(p => p.pid)).toEqual([old.pid])
     expect(Math.abs(partly.clockOffsetMs!)).toBeLessThan(1000)
-    expect(() => verifyExpect(partly).toBeRestarted()).toThrow(new RegExp(`1 of 2 processes matching args "${tag}" started before the deploy .*pid ${old.pid}`))
+    expect(() => verifyExpect(partly).toBeRestarted()).toThrow(
+      new RegExp(`1 of 2 processes matching args "${tag}" started before the deploy .*pid ${old.pid}`),
+    )
 
     killTree(old)
     await untilExited(old.pid)
@@ -94,7 +103,9 @@ describe('restart() on the local machine', () => {
 
 describe('restart() by the status page', () => {
   let app: RestartableApp
-  afterAll(async () => { await app?.close() })
+  afterAll(async () => {
+    await app?.close()
+  })
 
   it('with a deploy time, the uptime decides: a busy counter does not matter, a server up since before the deploy is not restarted', async () => {
     app = await startRestartableApp(500)
@@ -108,20 +119,31 @@ describe('restart() by the status page', () => {
     expect(execCount).toBe(0)
     const { value: stale } = await onLocalHost(() => restart({ statusPage: { url, maxAccesses: 1000 }, since: new Date() }))
     expect(stale.restarted).toBe(false)
-    expect(stale.problems[0]).toMatch(new RegExp(`^${url.replace(/[.?]/g, '\\$&')} has been up \\d+s, since \\S+, before the deploy began \\(\\S+\\): the app was not restarted$`))
+    expect(stale.problems[0]).toMatch(
+      new RegExp(
+        `^${url.replace(/[.?]/g, '\\$&')} has been up \\d+s, since \\S+, before the deploy began \\(\\S+\\): the app was not restarted$`,
+      ),
+    )
   })
 
-  it('a page with only a start epoch (Plack ?json) is compared on the host\'s clock, read in one probe', async () => {
+  it("a page with only a start epoch (Plack ?json) is compared on the host's clock, read in one probe", async () => {
     const started = Math.floor(Date.now() / 1000) - 30
-    const server = nodeHttp.createServer((_req, res) => res.end(JSON.stringify({ Uptime: started, TotalAccesses: 900, BusyWorkers: 1, IdleWorkers: 3, stats: [] })))
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const server = nodeHttp.createServer((_req, res) =>
+      res.end(JSON.stringify({ Uptime: started, TotalAccesses: 900, BusyWorkers: 1, IdleWorkers: 3, stats: [] })),
+    )
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/server-status?json`
       const { value: after, execCount } = await onLocalHost(() => restart({ statusPage: { url }, since: new Date((started - 60) * 1000) }))
-      expect(after).toMatchObject({ restarted: true, statusPage: { decidedBy: 'uptime', serverStartedAt: new Date(started * 1000).toISOString() } })
+      expect(after).toMatchObject({
+        restarted: true,
+        statusPage: { decidedBy: 'uptime', serverStartedAt: new Date(started * 1000).toISOString() },
+      })
       expect(execCount).toBe(1)
       const { value: before } = await onLocalHost(() => restart({ statusPage: { url }, since: new Date((started + 10) * 1000) }))
-      expect(before.problems[0]).toMatch(/has been up 3\ds, since \S+, before the deploy began \(\S+ host time, clock offset [+−]\d+\.\ds vs the runner\): the app was not restarted/)
+      expect(before.problems[0]).toMatch(
+        /has been up 3\ds, since \S+, before the deploy began \(\S+ host time, clock offset [+−]\d+\.\ds vs the runner\): the app was not restarted/,
+      )
     } finally {
       server.close()
     }
@@ -137,6 +159,8 @@ describe('restart() by the status page', () => {
     const { value: quiet } = await onLocalHost(() => restart({ statusPage: { url, maxAccesses: 10 } }))
     expect(quiet).toMatchObject({ restarted: true, statusPage: { decidedBy: 'counter', totalAccesses: 0, accesses: 0 } })
     const { value: unjudged } = await onLocalHost(() => restart({ statusPage: { url } }))
-    expect(unjudged.problems).toEqual(['no deploy start time (--since, --baseline or since), and no maxAccesses to judge the access counter by: cannot tell a restart from the status page'])
+    expect(unjudged.problems).toEqual([
+      'no deploy start time (--since, --baseline or since), and no maxAccesses to judge the access counter by: cannot tell a restart from the status page',
+    ])
   })
 })

@@ -125,13 +125,15 @@ describe('parseServerStatus', () => {
 
   it('reads Plack 0.31 text as its middleware prints it: the start epoch and a duration in days, hours, minutes', () => {
     // Lite.pm: "Uptime: $start ($duration)" with "N days, N hours, N minutes, N seconds"; a unit only above it
-    const status = parseServerStatus('Uptime: 1718110800 (2 days, 3 hours, 4 minutes, 5 seconds)\nTotal Accesses: 3\nTotal Kbytes: 0\nBusyWorkers: 1\nIdleWorkers: 4\n--\npid status remote_addr host method uri protocol ss\n23101 A 127.0.0.1 127.0.0.1:5000 GET /server-status HTTP/1.1 0')
+    const status = parseServerStatus(
+      'Uptime: 1718110800 (2 days, 3 hours, 4 minutes, 5 seconds)\nTotal Accesses: 3\nTotal Kbytes: 0\nBusyWorkers: 1\nIdleWorkers: 4\n--\npid status remote_addr host method uri protocol ss\n23101 A 127.0.0.1 127.0.0.1:5000 GET /server-status HTTP/1.1 0',
+    )
     expect(status).toMatchObject({ format: 'plack', uptime: 2 * 86_400 + 3 * 3_600 + 4 * 60 + 5, totalAccesses: 3 })
     expect(status.startedAt).toEqual(new Date(1718110800_000))
     expect(uptimeMeasuredOnHost(status)).toBe(true)
   })
 
-  it('takes Apache\'s uptime from ServerUptimeSeconds (always printed) and has no start epoch', () => {
+  it("takes Apache's uptime from ServerUptimeSeconds (always printed) and has no start epoch", () => {
     const status = parseServerStatus(APACHE_EXTENDED)
     expect(status.uptime).toBe(912)
     expect(status.startedAt).toBeUndefined()
@@ -140,7 +142,9 @@ describe('parseServerStatus', () => {
 
   it('turns an old Plack start epoch without a duration into seconds since start', () => {
     const start = Math.floor(Date.now() / 1000) - 90
-    const status = parseServerStatus(`Uptime: ${start}\nBusyWorkers: 2\nIdleWorkers: 3\n--\npid status remote_addr host method uri protocol\n`)
+    const status = parseServerStatus(
+      `Uptime: ${start}\nBusyWorkers: 2\nIdleWorkers: 3\n--\npid status remote_addr host method uri protocol\n`,
+    )
     expect(status.format).toBe('plack')
     expect(status.uptime).toBeGreaterThanOrEqual(89)
     expect(status.uptime).toBeLessThanOrEqual(92)
@@ -173,7 +177,11 @@ describe('parseServerStatus', () => {
   })
 
   it.each([
-    ['an HTML status page', '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html><head>\n<title>Apache Status</title>', '"<!DOCTYPE HTML PUBLIC'],
+    [
+      'an HTML status page',
+      '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html><head>\n<title>Apache Status</title>',
+      '"<!DOCTYPE HTML PUBLIC',
+    ],
     ['an empty body', '', '(empty body)'],
     ['a 404 text', 'Not Found\n', '"Not Found"'],
     ['JSON that is not a status', '{"status":"ok"}', '"{\\"status\\":\\"ok\\"}"'],
@@ -217,7 +225,9 @@ function apacheLike(startAccesses: number): nodeHttp.Server {
     res.on('finish', () => accesses++)
     if (req.url === '/server-status?auto') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=ISO-8859-1' })
-      res.end(`localhost\nServerVersion: Apache/2.4.62 (Debian)\nTotal Accesses: ${accesses}\nTotal kBytes: 3\nUptime: 8\nBusyWorkers: 1\nIdleWorkers: 9\nScoreboard: W_________\n`)
+      res.end(
+        `localhost\nServerVersion: Apache/2.4.62 (Debian)\nTotal Accesses: ${accesses}\nTotal kBytes: 3\nUptime: 8\nBusyWorkers: 1\nIdleWorkers: 9\nScoreboard: W_________\n`,
+      )
     } else if (req.url === '/html-status') {
       res.writeHead(200, { 'content-type': 'text/html' })
       res.end('<!DOCTYPE html>\n<html><body><h1>Apache Server Status</h1></body></html>\n')
@@ -235,13 +245,13 @@ let origin: string
 
 beforeAll(async () => {
   server = apacheLike(5)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   origin = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`
 })
 
 afterAll(async () => {
   server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
+  await new Promise(resolve => server.close(resolve))
 })
 
 describe('serverStatus', () => {
@@ -264,7 +274,7 @@ describe('serverStatus', () => {
     await endHostSessions(ctx)
   })
 
-  it('discounts earlier runs\' requests (the request ledger) that the running server counted: those since its start', async () => {
+  it("discounts earlier runs' requests (the request ledger) that the running server counted: those since its start", async () => {
     const state = makeWorkdir({})
     const previous = process.env['VERIFY_STATE_DIR']
     process.env['VERIFY_STATE_DIR'] = state.dir
@@ -276,7 +286,10 @@ describe('serverStatus', () => {
       // the page says Uptime: 8: two requests of earlier runs came after its start, one before (counted by the old process)
       recordRequestTimes([{ key: ledgerKey('web-1', 'host', origin), times: [now - 60_000, now - 5_000, now - 4_000] }])
       // another host's and another vantage point's requests are not this counter's
-      recordRequestTimes([{ key: ledgerKey('web-2', 'host', origin), times: [now - 1_000] }, { key: ledgerKey('web-1', 'runner', origin), times: [now - 1_000] }])
+      recordRequestTimes([
+        { key: ledgerKey('web-2', 'host', origin), times: [now - 1_000] },
+        { key: ledgerKey('web-1', 'runner', origin), times: [now - 1_000] },
+      ])
       const status = await runInHost(ctx, () => serverStatus(url, { via: 'host' }))
       expect(status.verifyRequests).toBe(2)
       await endHostSessions(ctx)
@@ -302,7 +315,9 @@ describe('serverStatus', () => {
     const url = `${origin}/html-status`
     const failure = runInHost(ctx, () => serverStatus(url, { via: 'host' }))
     await expect(failure).rejects.toThrow(HttpError)
-    await expect(failure).rejects.toThrow(`${url} (HTTP 200) is not an Apache mod_status ?auto or Plack ServerStatus::Lite page; first line: "<!DOCTYPE html>"`)
+    await expect(failure).rejects.toThrow(
+      `${url} (HTTP 200) is not an Apache mod_status ?auto or Plack ServerStatus::Lite page; first line: "<!DOCTYPE html>"`,
+    )
     await endHostSessions(ctx)
   })
 })

@@ -43,7 +43,7 @@ function asPlainDuplex(socket: net.Socket): Duplex {
     allowHalfOpen: false,
     read: () => void socket.resume(),
     write: (chunk: Buffer, _encoding, callback) => void socket.write(chunk, callback),
-    final: (callback) => {
+    final: callback => {
       socket.end()
       callback()
     },
@@ -56,7 +56,7 @@ function asPlainDuplex(socket: net.Socket): Duplex {
     if (!duplex.push(chunk)) socket.pause()
   })
   socket.on('end', () => duplex.push(null))
-  socket.on('error', (err) => duplex.destroy(err))
+  socket.on('error', err => duplex.destroy(err))
   return duplex
 }
 
@@ -77,12 +77,12 @@ function onHost<T>(ctx: HostContext, fn: () => Promise<T>): Promise<T> {
 }
 
 async function listen(server: net.Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return (server.address() as net.AddressInfo).port
 }
 
 function close(server: net.Server): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     ;(server as nodeHttp.Server).closeAllConnections?.()
     server.close(() => resolve())
   })
@@ -100,7 +100,14 @@ function handle(req: nodeHttp.IncomingMessage, res: nodeHttp.ServerResponse): vo
     req.on('data', (chunk: string) => (body += chunk))
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ method: req.method, host: req.headers.host, body, ...(url.searchParams.has('ua') ? { ua: req.headers['user-agent'] } : {}) }))
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          host: req.headers.host,
+          body,
+          ...(url.searchParams.has('ua') ? { ua: req.headers['user-agent'] } : {}),
+        }),
+      )
     })
   } else if (url.pathname === '/big') {
     res.writeHead(200, { 'content-type': 'text/plain' })
@@ -130,7 +137,7 @@ beforeAll(async () => {
   server = nodeHttp.createServer(handle)
   base = `http://127.0.0.1:${await listen(server)}`
   // reads requests and never answers; reading lets it see the client hang up
-  silent = net.createServer((socket) => {
+  silent = net.createServer(socket => {
     silentOpen++
     socket.resume()
     socket.on('close', () => silentOpen--)
@@ -141,11 +148,27 @@ beforeAll(async () => {
   await close(probe)
   refusedUrl = `http://127.0.0.1:${freePort}/`
   certDir = mkdtempSync(join(tmpdir(), 'pdv-http-'))
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'),
-  ], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      join(certDir, 'key.pem'),
+      '-out',
+      join(certDir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  )
   tlsServer = nodeHttps.createServer({ key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) }, handle)
   tlsUrl = `https://127.0.0.1:${await listen(tlsServer)}`
 })
@@ -197,7 +220,7 @@ describe('http()', () => {
     await endHostSessions(ctx)
   })
 
-  it.each(['runner', 'host'] as const)('sends a custom Host header and a POST body (via %s)', async (via) => {
+  it.each(['runner', 'host'] as const)('sends a custom Host header and a POST body (via %s)', async via => {
     const { ctx } = fakeHost()
     const res = await onHost(ctx, () =>
       http(`${base}/echo`, { via, method: 'POST', headers: { Host: 'blog.example.com', 'content-type': 'text/plain' }, body: 'hello' }),
@@ -206,9 +229,11 @@ describe('http()', () => {
     await endHostSessions(ctx)
   })
 
-  it.each(['runner', 'host'] as const)('says it is verify in its User-Agent, unless the check sets one (via %s)', async (via) => {
+  it.each(['runner', 'host'] as const)('says it is verify in its User-Agent, unless the check sets one (via %s)', async via => {
     const { ctx } = fakeHost()
-    const [own, theirs] = await onHost(ctx, () => Promise.all([http(`${base}/echo?ua`, { via }), http(`${base}/echo?ua`, { via, headers: { 'User-Agent': 'probe/1' } })]))
+    const [own, theirs] = await onHost(ctx, () =>
+      Promise.all([http(`${base}/echo?ua`, { via }), http(`${base}/echo?ua`, { via, headers: { 'User-Agent': 'probe/1' } })]),
+    )
     expect(own.json<{ ua: string }>().ua).toMatch(/^postdeploy-verify\/\d+\.\d+\.\d+/)
     expect(theirs.json<{ ua: string }>().ua).toBe('probe/1')
     await endHostSessions(ctx)
@@ -251,7 +276,7 @@ describe('http()', () => {
     await endHostSessions(ctx)
   })
 
-  it.each(['runner', 'host'] as const)('times out against a server that never answers (via %s)', async (via) => {
+  it.each(['runner', 'host'] as const)('times out against a server that never answers (via %s)', async via => {
     const { ctx } = fakeHost(300)
     const started = Date.now()
     const failure = onHost(ctx, () => http(silentUrl, { via }))
@@ -270,7 +295,7 @@ describe('http()', () => {
     await endHostSessions(ctx)
   })
 
-  it.each(['runner', 'host'] as const)('reports a refused connection as HttpError (via %s)', async (via) => {
+  it.each(['runner', 'host'] as const)('reports a refused connection as HttpError (via %s)', async via => {
     const { ctx } = fakeHost()
     const failure = onHost(ctx, () => http(refusedUrl, { via }))
     await expect(failure).rejects.toThrow(HttpError)
@@ -280,7 +305,7 @@ describe('http()', () => {
     await endHostSessions(ctx)
   })
 
-  it.each(['runner', 'host'] as const)('speaks https to a self-signed server only with tlsVerify: false (via %s)', async (via) => {
+  it.each(['runner', 'host'] as const)('speaks https to a self-signed server only with tlsVerify: false (via %s)', async via => {
     const { ctx } = fakeHost()
     const res = await onHost(ctx, () => http(`${tlsUrl}/json`, { via, tlsVerify: false }))
     expect(res.json()).toEqual({ ok: true, n: 3 })

@@ -3,7 +3,13 @@
 import { appendFileSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { earlierRequestTimes, ledgerKey, ledgerPath, recordRequestTimes, resetLedgerCache } from '../../../src/resources/http/request-ledger.ts'
+import {
+  earlierRequestTimes,
+  ledgerKey,
+  ledgerPath,
+  recordRequestTimes,
+  resetLedgerCache,
+} from '../../../src/resources/http/request-ledger.ts'
 import { makeWorkdir, type Workdir } from '../../support/workdir.ts'
 
 let state: Workdir
@@ -23,9 +29,13 @@ afterEach(() => {
   state.remove()
 })
 
-it('keeps each host run\'s answered requests per host, vantage point and origin, for later runs', () => {
+it("keeps each host run's answered requests per host, vantage point and origin, for later runs", () => {
   const key = ledgerKey('web-1', 'host', 'http://127.0.0.1:8080')
-  recordRequestTimes([{ key, times: [1000, 2000] }, { key: ledgerKey('web-2', 'host', 'http://127.0.0.1:8080'), times: [1500] }, { key: 'empty', times: [] }])
+  recordRequestTimes([
+    { key, times: [1000, 2000] },
+    { key: ledgerKey('web-2', 'host', 'http://127.0.0.1:8080'), times: [1500] },
+    { key: 'empty', times: [] },
+  ])
   recordRequestTimes([{ key, times: [3000] }])
   expect(readFileSync(ledgerPath(), 'utf8').trim().split('\n')).toHaveLength(3)
   // a later run is another process: nothing cached

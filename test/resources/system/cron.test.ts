@@ -23,13 +23,19 @@ describe('parseCrontab', () => {
     expect(facts.env).toEqual({ SHELL: '/bin/sh', MAILTO: 'ops@example.com', PATH: '/usr/local/bin:/usr/bin:/bin' })
     expect(facts.comments).toEqual(['nightly backup'])
     expect(facts.unparsed).toEqual(['this is not cron'])
-    expect(facts.entries.map((e) => e.schedule)).toEqual(['0 3 * * *', '@reboot', '*/5 1-5 * jan,feb mon-fri', '0 0 L * ?'])
+    expect(facts.entries.map(e => e.schedule)).toEqual(['0 3 * * *', '@reboot', '*/5 1-5 * jan,feb mon-fri', '0 0 L * ?'])
   })
 
   it('an entry: five fields and the command as written, with its line number', () => {
     expect(facts.entries[0]).toEqual({
-      line: '0 3 * * * /usr/local/bin/backup --all  >/dev/null 2>&1', lineNumber: 5,
-      schedule: '0 3 * * *', minute: '0', hour: '3', dayOfMonth: '*', month: '*', dayOfWeek: '*',
+      line: '0 3 * * * /usr/local/bin/backup --all  >/dev/null 2>&1',
+      lineNumber: 5,
+      schedule: '0 3 * * *',
+      minute: '0',
+      hour: '3',
+      dayOfMonth: '*',
+      month: '*',
+      dayOfWeek: '*',
       command: '/usr/local/bin/backup --all  >/dev/null 2>&1',
     })
     expect(facts.entries[1]).toMatchObject({ special: '@reboot', command: '/usr/bin/true' })
@@ -52,7 +58,11 @@ describe('parseCrontab', () => {
 describe('parseCronOutput', () => {
   it('a crontab, no crontab, an unknown user, a refused listing', () => {
     expect(parseCronOutput('c', `ok\x00deploy\x00${CRONTAB}\x000\x00`).entries).toHaveLength(4)
-    expect(parseCronOutput('c', 'ok\x00deploy\x00\x001\x00no crontab for deploy')).toMatchObject({ user: 'deploy', hasCrontab: false, entries: [] })
+    expect(parseCronOutput('c', 'ok\x00deploy\x00\x001\x00no crontab for deploy')).toMatchObject({
+      user: 'deploy',
+      hasCrontab: false,
+      entries: [],
+    })
     // busybox crontab
     expect(parseCronOutput('c', "ok\x00deploy\x00\x001\x00crontab: can't open 'deploy': No such file or directory").hasCrontab).toBe(false)
     expect(() => parseCronOutput('c', 'nouser\x00ghost')).toThrow(ExpectationError)
@@ -62,7 +72,8 @@ describe('parseCronOutput', () => {
 
 describe('cron() requests', () => {
   it('refuses user names that are not user names, before anything runs', () => {
-    for (const bad of ['', '-r', '../etc/shadow', 'a b', '$(id)', '`id`', "o'neil", 'new\nline', '.hidden']) expect(() => cron(bad), bad).toThrow(TypeError)
+    for (const bad of ['', '-r', '../etc/shadow', 'a b', '$(id)', '`id`', "o'neil", 'new\nline', '.hidden'])
+      expect(() => cron(bad), bad).toThrow(TypeError)
     expect(() => cron('www-data')).not.toThrow()
     expect(() => cron('machine$')).not.toThrow()
   })

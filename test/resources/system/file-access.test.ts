@@ -16,7 +16,9 @@ describe('permissionsOf', () => {
       owner: { readable: true, writable: true, executable: true },
       group: { readable: true, writable: false, executable: true },
       others: { readable: false, writable: false, executable: false },
-      setuid: true, setgid: false, sticky: false,
+      setuid: true,
+      setgid: false,
+      sticky: false,
     })
     expect(permissionsOf(0o41777)).toMatchObject({ sticky: true, others: { writable: true } })
   })
@@ -27,30 +29,61 @@ describe('access computed from mode bits', () => {
   const open = { mode: 0o40755, uid: 0, gid: 0 }
 
   it('the owner class decides for the owner even when group bits allow more (the kernel does the same)', () => {
-    expect(accessFromModes(1000, new Set([1000, 50]), { mode: 0o100070, uid: 1000, gid: 50 }, [open])).toEqual({ readable: false, writable: false, executable: false })
-    expect(accessFromModes(1001, new Set([1001, 50]), { mode: 0o100070, uid: 1000, gid: 50 }, [open])).toEqual({ readable: true, writable: true, executable: true })
+    expect(accessFromModes(1000, new Set([1000, 50]), { mode: 0o100070, uid: 1000, gid: 50 }, [open])).toEqual({
+      readable: false,
+      writable: false,
+      executable: false,
+    })
+    expect(accessFromModes(1001, new Set([1001, 50]), { mode: 0o100070, uid: 1000, gid: 50 }, [open])).toEqual({
+      readable: true,
+      writable: true,
+      executable: true,
+    })
   })
 
   it('every directory above must be searchable', () => {
-    expect(accessFromModes(1000, new Set([1000]), file644, [{ mode: 0o40700, uid: 0, gid: 0 }, open])).toEqual({ readable: false, writable: false, executable: false })
+    expect(accessFromModes(1000, new Set([1000]), file644, [{ mode: 0o40700, uid: 0, gid: 0 }, open])).toEqual({
+      readable: false,
+      writable: false,
+      executable: false,
+    })
     expect(accessFromModes(1000, new Set([1000]), file644, [open, open])).toEqual({ readable: true, writable: false, executable: false })
   })
 
   it('root reads and writes anything, and executes what has some x bit', () => {
-    expect(accessFromModes(0, new Set([0]), { mode: 0o100600, uid: 5, gid: 5 }, [{ mode: 0o40700, uid: 5, gid: 5 }])).toEqual({ readable: true, writable: true, executable: false })
+    expect(accessFromModes(0, new Set([0]), { mode: 0o100600, uid: 5, gid: 5 }, [{ mode: 0o40700, uid: 5, gid: 5 }])).toEqual({
+      readable: true,
+      writable: true,
+      executable: false,
+    })
     expect(accessFromModes(0, new Set([0]), { mode: 0o100001, uid: 5, gid: 5 }, [])).toMatchObject({ executable: true })
   })
 })
 
 describe('parseAccess', () => {
   it('reads the as-user answer and says how it was obtained', () => {
-    expect(parseAccess('/etc/shadow', 'www-data', 'as-user setpriv\n---\n')).toEqual({ user: 'www-data', path: '/etc/shadow', readable: false, writable: false, executable: false, method: 'as-user', via: 'setpriv' })
+    expect(parseAccess('/etc/shadow', 'www-data', 'as-user setpriv\n---\n')).toEqual({
+      user: 'www-data',
+      path: '/etc/shadow',
+      readable: false,
+      writable: false,
+      executable: false,
+      method: 'as-user',
+      via: 'setpriv',
+    })
     expect(parseAccess('/bin/ls', 'www-data', 'as-user su\nr-x\n')).toMatchObject({ readable: true, executable: true, via: 'su' })
   })
 
   it('computes from stat lines of the target and each directory above', () => {
     const out = 'mode-bits\nuser 33 33\ntarget 81a0 0 33\ndir 41ed 0 0\ndir 41ed 0 0\n'
-    expect(parseAccess('/etc/app.conf', 'www-data', out)).toEqual({ user: 'www-data', path: '/etc/app.conf', readable: true, writable: false, executable: false, method: 'mode-bits' })
+    expect(parseAccess('/etc/app.conf', 'www-data', out)).toEqual({
+      user: 'www-data',
+      path: '/etc/app.conf',
+      readable: true,
+      writable: false,
+      executable: false,
+      method: 'mode-bits',
+    })
   })
 
   it('an unknown user and a missing path fail the check; a failed su is an error with its words', () => {
@@ -84,7 +117,7 @@ describe('file(p).accessibleBy(user) on this machine', () => {
 
   it.runIf(isRoot)('as root: asks the kernel as www-data (setpriv), all in one exec', async () => {
     const names = Object.keys(expected) as Array<keyof typeof expected>
-    const { value, execCount } = await onLocalHost(() => Promise.all(names.map((n) => file(path.join(dir, n)).accessibleBy('www-data'))))
+    const { value, execCount } = await onLocalHost(() => Promise.all(names.map(n => file(path.join(dir, n)).accessibleBy('www-data'))))
     names.forEach((n, i) => expect(value[i], n).toMatchObject({ ...expected[n], method: 'as-user' }))
     expect(execCount).toBe(1)
   })
@@ -99,8 +132,16 @@ describe('file(p).accessibleBy(user) on this machine', () => {
   })
 
   it('hostile paths are paths; hostile user names never reach the host', async () => {
-    const { value } = await onLocalHost(() => Promise.all(['$(id)', '`id`', "it's", '-rf', 'a\nb'].map((n) => file(path.join(dir, n)).accessibleBy('www-data').catch((e: Error) => e.message))))
-    expect(value.every((m) => typeof m === 'string' && /does not exist/.test(m))).toBe(true)
+    const { value } = await onLocalHost(() =>
+      Promise.all(
+        ['$(id)', '`id`', "it's", '-rf', 'a\nb'].map(n =>
+          file(path.join(dir, n))
+            .accessibleBy('www-data')
+            .catch((e: Error) => e.message),
+        ),
+      ),
+    )
+    expect(value.every(m => typeof m === 'string' && /does not exist/.test(m))).toBe(true)
     for (const bad of ['-r', '$(id)', 'a b', '../root', '']) await expect(file('/etc/passwd').accessibleBy(bad)).rejects.toThrow(TypeError)
   })
 

@@ -25,18 +25,36 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 describe('file()', () => {
   it('reads a symlink: literal target, resolved path, followed type', async () => {
     const { value: f } = await onLocalHost(() => Promise.resolve(file(path.join(dir, 'current'))))
-    expect(f).toMatchObject({ exists: true, isSymlink: true, isDirectory: true, isFile: false, type: 'symlink', linkTarget: path.join(dir, 'releases', 'r1'), resolvedPath: path.join(dir, 'releases', 'r1') })
+    expect(f).toMatchObject({
+      exists: true,
+      isSymlink: true,
+      isDirectory: true,
+      isFile: false,
+      type: 'symlink',
+      linkTarget: path.join(dir, 'releases', 'r1'),
+      resolvedPath: path.join(dir, 'releases', 'r1'),
+    })
   })
 
   it('reads a regular file: mode, owner, size, mtime', async () => {
     const { value: f } = await onLocalHost(async () => file(path.join(dir, 'big')))
-    expect(f).toMatchObject({ exists: true, isFile: true, isSymlink: false, mode: '0640', size: 2000, owner: os.userInfo().username, uid: os.userInfo().uid })
+    expect(f).toMatchObject({
+      exists: true,
+      isFile: true,
+      isSymlink: false,
+      mode: '0640',
+      size: 2000,
+      owner: os.userInfo().username,
+      uid: os.userInfo().uid,
+    })
     expect(f.mtime).toBeInstanceOf(Date)
     expect(Math.abs(f.mtime!.getTime() - Date.now())).toBeLessThan(60_000)
   })
 
   it('a missing path and a dangling symlink do not exist; the dangling one is still a symlink', async () => {
-    const { value } = await onLocalHost(() => Promise.all([file(path.join(dir, 'missing')), file(path.join(dir, 'dangling')), file(path.join(dir, 'big', 'under-a-file'))]))
+    const { value } = await onLocalHost(() =>
+      Promise.all([file(path.join(dir, 'missing')), file(path.join(dir, 'dangling')), file(path.join(dir, 'big', 'under-a-file'))]),
+    )
     expect(value[0]).toMatchObject({ exists: false, isSymlink: false })
     expect(value[0].type).toBeUndefined()
     expect(value[1]).toMatchObject({ exists: false, isSymlink: true, linkTarget: path.join(dir, 'nowhere'), resolvedPath: undefined })
@@ -60,7 +78,7 @@ describe('file()', () => {
   it('checks hostile paths as paths', async () => {
     const names = [`it's "quoted"`, '$(touch verify-pwned)', '`touch verify-pwned`', 'new\nline', '-rf', 'sp ace', '*']
     for (const n of names) writeFileSync(path.join(dir, n), n)
-    const { value } = await onLocalHost(() => Promise.all(names.map((n) => file(path.join(dir, n)).content)))
+    const { value } = await onLocalHost(() => Promise.all(names.map(n => file(path.join(dir, n)).content)))
     expect(value).toEqual(names)
     expect(existsSync('verify-pwned') || existsSync(path.join(os.homedir(), 'verify-pwned'))).toBe(false)
   })
@@ -115,7 +133,10 @@ describe('file(): permissions, digests, parsed content, contains', () => {
     writeFileSync(path.join(root, 'app.json'), '{\n  "db": { "port": 5432 },\n  "debug": false\n}\n')
     writeFileSync(path.join(root, 'broken.json'), '{\n  "db": { "port": 5432, }\n}\n')
     writeFileSync(path.join(root, 'app.yaml'), 'server:\n  port: 8080\n  hosts: [a, b]\n')
-    writeFileSync(path.join(root, 'nginx.conf'), 'server {\n  listen 80;\n  listen 443 ssl;\n  # listen 8080;\n  server_name blog.example.com;\n}\n')
+    writeFileSync(
+      path.join(root, 'nginx.conf'),
+      'server {\n  listen 80;\n  listen 443 ssl;\n  # listen 8080;\n  server_name blog.example.com;\n}\n',
+    )
     // bigger than the fact cap: contains must not transfer it
     writeFileSync(path.join(root, 'big.log'), `${'INFO ok\n'.repeat(300_000)}ERROR disk full\n`)
     writeFileSync(path.join(root, 'run.sh'), '#!/bin/sh\n', { mode: 0o4750 })
@@ -124,12 +145,16 @@ describe('file(): permissions, digests, parsed content, contains', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }))
 
   it('permissions by class from the mode of what the path resolves to', async () => {
-    const { value } = await onLocalHost(() => Promise.all([file(path.join(root, 'run.sh')), file(path.join(root, 'run-link')), file(path.join(root, 'nope'))]))
+    const { value } = await onLocalHost(() =>
+      Promise.all([file(path.join(root, 'run.sh')), file(path.join(root, 'run-link')), file(path.join(root, 'nope'))]),
+    )
     expect(value[0].permissions).toEqual({
       owner: { readable: true, writable: true, executable: true },
       group: { readable: true, writable: false, executable: true },
       others: { readable: false, writable: false, executable: false },
-      setuid: true, setgid: false, sticky: false,
+      setuid: true,
+      setgid: false,
+      sticky: false,
     })
     expect(value[1].mode).toBe('0777') // the link itself
     expect(value[1].permissions).toEqual(value[0].permissions)
@@ -140,7 +165,7 @@ describe('file(): permissions, digests, parsed content, contains', () => {
     const p = path.join(root, 'app.yaml')
     const text = readFileSync(p)
     const { value, execCount } = await onLocalHost(() => Promise.all([file(p).md5, file(p).sha256, file(p).sha512]))
-    expect(value).toEqual(['md5', 'sha256', 'sha512'].map((a) => createHash(a).update(text).digest('hex')))
+    expect(value).toEqual(['md5', 'sha256', 'sha512'].map(a => createHash(a).update(text).digest('hex')))
     expect(execCount).toBe(1)
     const missing = await onLocalHost(() => file(path.join(root, 'nope')).md5).catch((e: unknown) => e)
     expect(missing).toBeInstanceOf(ExpectationError)
@@ -158,11 +183,18 @@ describe('file(): permissions, digests, parsed content, contains', () => {
   it('contains: substring, exact line, RegExp; grep runs on the host, so a file over the cap is fine', async () => {
     const conf = file(path.join(root, 'nginx.conf'))
     const big = file(path.join(root, 'big.log'), { maxBytes: 1000 })
-    const { value, execCount } = await onLocalHost(() => Promise.all([
-      conf.contains('listen 443 ssl;'), conf.contains({ line: 'listen 443 ssl;' }), conf.contains({ line: '  listen 443 ssl;' }),
-      conf.contains(/^\s*listen\s+8080;/), conf.countMatching(/^\s*listen \d+/), conf.contains(/SERVER_NAME/i),
-      big.contains('ERROR disk full'), big.countMatching('INFO'),
-    ]))
+    const { value, execCount } = await onLocalHost(() =>
+      Promise.all([
+        conf.contains('listen 443 ssl;'),
+        conf.contains({ line: 'listen 443 ssl;' }),
+        conf.contains({ line: '  listen 443 ssl;' }),
+        conf.contains(/^\s*listen\s+8080;/),
+        conf.countMatching(/^\s*listen \d+/),
+        conf.contains(/SERVER_NAME/i),
+        big.contains('ERROR disk full'),
+        big.countMatching('INFO'),
+      ]),
+    )
     expect(value).toEqual([true, false, true, false, 2, true, true, 300_000])
     expect(execCount).toBe(1)
   })
@@ -178,7 +210,9 @@ describe('file(): permissions, digests, parsed content, contains', () => {
     const p = path.join(root, 'hostile.txt')
     const patterns = ['-e', '--help', '$(touch pwned)', '`id`', "it's", '-f/etc/passwd', '\\', '[']
     writeFileSync(p, `${patterns.join('\n')}\n`)
-    const { value } = await onLocalHost(() => Promise.all([...patterns.map((s) => file(p).countMatching({ line: s })), file(p).contains(/\$\(touch/)]))
+    const { value } = await onLocalHost(() =>
+      Promise.all([...patterns.map(s => file(p).countMatching({ line: s })), file(p).contains(/\$\(touch/)]),
+    )
     expect(value).toEqual([...patterns.map(() => 1), true])
     expect(existsSync('pwned') || existsSync(path.join(os.homedir(), 'pwned'))).toBe(false)
   })

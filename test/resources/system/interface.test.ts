@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { FactError } from '../../../src/errors.ts'
-import { compressIpv6, expandIpv6, hasAddress, iface, interfaceFact, networkInterface, parseIfconfigInet, parseIfInet6, parseInterface, parseIpAddr, sameAddress } from '../../../src/resources/system/interface.ts'
+import {
+  compressIpv6,
+  expandIpv6,
+  hasAddress,
+  iface,
+  interfaceFact,
+  networkInterface,
+  parseIfconfigInet,
+  parseIfInet6,
+  parseInterface,
+  parseIpAddr,
+  sameAddress,
+} from '../../../src/resources/system/interface.ts'
 import { onLocalHost } from '../../support/local-host.ts'
 import { BASIC_TOOLS, runWithTools } from '../../support/restricted-path.ts'
 
@@ -33,13 +45,27 @@ fd000000000000000000000000000002 04 40 00 82     eth0
 describe('address parsing', () => {
   it('ip -o addr: IPv4 and IPv6 with prefix and scope, secondary addresses, point-to-point peers', () => {
     const all = parseIpAddr(IP_ADDR)
-    expect(all.map((a) => a.cidr)).toEqual(['127.0.0.1/8', '::1/128', '192.0.2.2/24', '192.0.2.9/24', 'fd00::2/64', 'fe80::fc:ff:fe00:1/64', '10.8.0.1/32'])
-    expect(all[5]).toEqual({ family: 'inet6', address: 'fe80::fc:ff:fe00:1', prefixLength: 64, cidr: 'fe80::fc:ff:fe00:1/64', scope: 'link' })
+    expect(all.map(a => a.cidr)).toEqual([
+      '127.0.0.1/8',
+      '::1/128',
+      '192.0.2.2/24',
+      '192.0.2.9/24',
+      'fd00::2/64',
+      'fe80::fc:ff:fe00:1/64',
+      '10.8.0.1/32',
+    ])
+    expect(all[5]).toEqual({
+      family: 'inet6',
+      address: 'fe80::fc:ff:fe00:1',
+      prefixLength: 64,
+      cidr: 'fe80::fc:ff:fe00:1/64',
+      scope: 'link',
+    })
   })
 
   it('ifconfig, both layouts, IPv4 with the netmask turned into a prefix', () => {
-    expect(parseIfconfigInet(IFCONFIG_NET_TOOLS).map((a) => a.cidr)).toEqual(['192.0.2.2/24'])
-    expect(parseIfconfigInet(IFCONFIG_BUSYBOX).map((a) => a.cidr)).toEqual(['172.17.0.2/16'])
+    expect(parseIfconfigInet(IFCONFIG_NET_TOOLS).map(a => a.cidr)).toEqual(['192.0.2.2/24'])
+    expect(parseIfconfigInet(IFCONFIG_BUSYBOX).map(a => a.cidr)).toEqual(['172.17.0.2/16'])
   })
 
   it('/proc/net/if_inet6: hex address and prefix of the named interface only, compressed', () => {
@@ -75,7 +101,17 @@ describe('parseInterface', () => {
 
   it('link state from /sys: admin up, carrier, operstate, MTU; a bogus speed is dropped', () => {
     const f = parseInterface('eth0', `${sys}--ip\n${IP_ADDR}`)
-    expect(f).toMatchObject({ name: 'eth0', exists: true, adminUp: true, up: true, operState: 'up', mtu: 1400, mac: '02:fc:00:00:00:01', speed: undefined, addressSource: 'ip' })
+    expect(f).toMatchObject({
+      name: 'eth0',
+      exists: true,
+      adminUp: true,
+      up: true,
+      operState: 'up',
+      mtu: 1400,
+      mac: '02:fc:00:00:00:01',
+      speed: undefined,
+      addressSource: 'ip',
+    })
   })
 
   it('an interface that is administratively down has no carrier file to read: down', () => {
@@ -85,7 +121,7 @@ describe('parseInterface', () => {
 
   it('without ip: ifconfig for IPv4 and if_inet6 for IPv6; without either: an error naming both', () => {
     const f = parseInterface('eth0', `${sys}--ifconfig\n${IFCONFIG_NET_TOOLS}--if_inet6\n${IF_INET6}`)
-    expect(f.addresses.map((a) => a.cidr)).toEqual(['192.0.2.2/24', 'fe80::fc:ff:fe00:1/64', 'fd00::2/64'])
+    expect(f.addresses.map(a => a.cidr)).toEqual(['192.0.2.2/24', 'fe80::fc:ff:fe00:1/64', 'fd00::2/64'])
     expect(f.addressSource).toBe('ifconfig')
     expect(() => parseInterface('eth0', `${sys}--none\n--if_inet6\n${IF_INET6}`)).toThrow(FactError)
     expect(() => parseInterface('eth0', `${sys}--none\n--if_inet6\n`)).toThrow(/neither ip nor ifconfig/)
@@ -98,7 +134,9 @@ describe('parseInterface', () => {
 
 describe('networkInterface() on this machine', () => {
   it('lo: up, MTU, 127.0.0.1/8', async () => {
-    const { value, execCount } = await onLocalHost(() => Promise.all([iface('lo'), iface('lo').ipv4, iface('lo').hasAddress('127.0.0.1/8'), networkInterface('nope0')]))
+    const { value, execCount } = await onLocalHost(() =>
+      Promise.all([iface('lo'), iface('lo').ipv4, iface('lo').hasAddress('127.0.0.1/8'), networkInterface('nope0')]),
+    )
     expect(value[0]).toMatchObject({ exists: true, adminUp: true, up: true })
     expect(value[0].mtu).toBeGreaterThan(0)
     expect(value[1]).toContain('127.0.0.1/8')
@@ -109,19 +147,20 @@ describe('networkInterface() on this machine', () => {
 
   it('hostile names are data: no interface of that name, nothing runs', async () => {
     const names = ['$(id>&2)', '`id`', "it's", '-rf', 'a"b;id']
-    const { value } = await onLocalHost(() => Promise.all(names.map((n) => iface(n))))
-    expect(value.every((f) => !f.exists)).toBe(true)
+    const { value } = await onLocalHost(() => Promise.all(names.map(n => iface(n))))
+    expect(value.every(f => !f.exists)).toBe(true)
   })
 
   it('names Linux could never have are refused here', () => {
-    for (const bad of ['', '.', '..', 'a/b', 'eth0:1', 'has space', 'x'.repeat(16), 'new\nline']) expect(() => iface(bad)).toThrow(TypeError)
+    for (const bad of ['', '.', '..', 'a/b', 'eth0:1', 'has space', 'x'.repeat(16), 'new\nline'])
+      expect(() => iface(bad)).toThrow(TypeError)
   })
 
   it('the same answers from ifconfig + /proc/net/if_inet6 when ip is missing; an error when ifconfig is missing too', async () => {
     const viaIfconfig = await runWithTools(interfaceFact('lo'), [...BASIC_TOOLS, 'ifconfig'])
     const facts = viaIfconfig.parse()
     expect(facts.addressSource).toBe('ifconfig')
-    expect(facts.addresses.map((a) => a.cidr)).toContain('127.0.0.1/8')
+    expect(facts.addresses.map(a => a.cidr)).toContain('127.0.0.1/8')
     const bare = await runWithTools(interfaceFact('lo'), BASIC_TOOLS)
     expect(() => bare.parse()).toThrow(/neither ip nor ifconfig/)
   })

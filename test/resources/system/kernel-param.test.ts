@@ -16,7 +16,21 @@ describe('kernelParamPath', () => {
   })
 
   it('refuses anything that could leave /proc/sys or read as an option', () => {
-    for (const bad of ['', '..', '../../etc/shadow', 'net..ipv4', 'net/../../etc/passwd', '/etc/passwd', '-n', 'a b', 'net.ipv4.$(id)', 'kernel.`id`', "kernel.o'x", 'kernel\nostype', '.hidden']) {
+    for (const bad of [
+      '',
+      '..',
+      '../../etc/shadow',
+      'net..ipv4',
+      'net/../../etc/passwd',
+      '/etc/passwd',
+      '-n',
+      'a b',
+      'net.ipv4.$(id)',
+      'kernel.`id`',
+      "kernel.o'x",
+      'kernel\nostype',
+      '.hidden',
+    ]) {
       expect(() => kernelParamPath(bad), bad).toThrow(TypeError)
     }
   })
@@ -24,7 +38,13 @@ describe('kernelParamPath', () => {
 
 describe('parseKernelParam', () => {
   it('one integer: value and number', () => {
-    expect(parseKernelParam('net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', 'ok\n1\n')).toEqual({ name: 'net.ipv4.ip_forward', path: '/proc/sys/net/ipv4/ip_forward', value: '1', number: 1, values: ['1'] })
+    expect(parseKernelParam('net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', 'ok\n1\n')).toEqual({
+      name: 'net.ipv4.ip_forward',
+      path: '/proc/sys/net/ipv4/ip_forward',
+      value: '1',
+      number: 1,
+      values: ['1'],
+    })
   })
 
   it('several fields (tab-separated by the kernel): value joined by one space, no number', () => {
@@ -35,7 +55,10 @@ describe('parseKernelParam', () => {
   it('text, negative, and integers too big for a JS number', () => {
     expect(parseKernelParam('kernel.ostype', '/p', 'ok\nLinux\n')).toMatchObject({ value: 'Linux', number: undefined })
     expect(parseKernelParam('kernel.perf_event_paranoid', '/p', 'ok\n-1\n').number).toBe(-1)
-    expect(parseKernelParam('kernel.shmall', '/p', 'ok\n18446744073692774399\n')).toMatchObject({ value: '18446744073692774399', number: undefined })
+    expect(parseKernelParam('kernel.shmall', '/p', 'ok\n18446744073692774399\n')).toMatchObject({
+      value: '18446744073692774399',
+      number: undefined,
+    })
   })
 
   it('missing and directory are failed expectations', () => {
@@ -46,7 +69,9 @@ describe('parseKernelParam', () => {
 
 describe('kernelParam() on this machine', () => {
   it('reads what /proc/sys holds, several at once in one exec', async () => {
-    const { value, execCount } = await onLocalHost(() => Promise.all([kernelParam('kernel.ostype'), kernelParam('net.ipv4.ip_local_port_range'), kernelParam('kernel/pid_max')]))
+    const { value, execCount } = await onLocalHost(() =>
+      Promise.all([kernelParam('kernel.ostype'), kernelParam('net.ipv4.ip_local_port_range'), kernelParam('kernel/pid_max')]),
+    )
     expect(value[0].value).toBe('Linux')
     expect(value[1].values).toEqual(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/))
     expect(value[2].number).toBe(Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')))

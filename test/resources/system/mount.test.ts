@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { containingMount, describeMount, mount, parseMountTable, parseMountinfo, parseProcMounts, unescapeOctal } from '../../../src/resources/system/mount.ts'
+import {
+  containingMount,
+  describeMount,
+  mount,
+  parseMountTable,
+  parseMountinfo,
+  parseProcMounts,
+  unescapeOctal,
+} from '../../../src/resources/system/mount.ts'
 import { onLocalHost } from '../../support/local-host.ts'
 
 // Captured from a Debian 12 container (gVisor): stacked /dev/pts and /dev/shm, a bind mount
@@ -31,22 +39,41 @@ describe('mount table parsing', () => {
   it('reads mountinfo: options split into per-mount and superblock, bind roots, octal escapes', () => {
     const table = parseMountinfo(MOUNTINFO)
     expect(table).toHaveLength(11)
-    expect(table.find((e) => e.mountPoint === '/')).toEqual({
-      mountPoint: '/', source: '/dev/vda', filesystem: 'ext4', root: '/',
+    expect(table.find(e => e.mountPoint === '/')).toEqual({
+      mountPoint: '/',
+      source: '/dev/vda',
+      filesystem: 'ext4',
+      root: '/',
       options: ['rw', 'relatime', 'discard', 'resv_strict', 'resuid=65534', 'resgid=65534'],
       mountOptions: ['rw', 'relatime'],
       superOptions: ['rw', 'discard', 'resv_strict', 'resuid=65534', 'resgid=65534'],
     })
-    expect(table.find((e) => e.mountPoint === '/run/netns')).toMatchObject({ root: '/run/netns', filesystem: 'ext4' })
-    expect(table.at(-1)).toMatchObject({ mountPoint: '/tmp/mnt test/x', source: 'tmpfs src', options: ['rw', 'noexec', 'relatime', 'size=1024k'] })
+    expect(table.find(e => e.mountPoint === '/run/netns')).toMatchObject({ root: '/run/netns', filesystem: 'ext4' })
+    expect(table.at(-1)).toMatchObject({
+      mountPoint: '/tmp/mnt test/x',
+      source: 'tmpfs src',
+      options: ['rw', 'noexec', 'relatime', 'size=1024k'],
+    })
     // ro from the mount and ro from the superblock appear once
-    expect(table.find((e) => e.source === 'model_tools_unavailable')!.options).toEqual(['ro', 'nosuid', 'nodev', 'relatime', 'size=4k', 'mode=755'])
+    expect(table.find(e => e.source === 'model_tools_unavailable')!.options).toEqual([
+      'ro',
+      'nosuid',
+      'nodev',
+      'relatime',
+      'size=4k',
+      'mode=755',
+    ])
   })
 
   it('reads /proc/mounts as the fallback', () => {
     const table = parseMountTable(`/proc/mounts\n${PROC_MOUNTS}`)
-    expect(table.map((e) => e.mountPoint)).toEqual(['/proc', '/', '/dev/pts', '/tmp/mnt test/x'])
-    expect(table[3]).toMatchObject({ source: 'tmpfs src', filesystem: 'tmpfs', options: ['rw', 'noexec', 'relatime', 'size=1024k'], superOptions: [] })
+    expect(table.map(e => e.mountPoint)).toEqual(['/proc', '/', '/dev/pts', '/tmp/mnt test/x'])
+    expect(table[3]).toMatchObject({
+      source: 'tmpfs src',
+      filesystem: 'tmpfs',
+      options: ['rw', 'noexec', 'relatime', 'size=1024k'],
+      superOptions: [],
+    })
     expect(() => parseProcMounts('garbage\n')).toThrow(/unexpected \/proc\/mounts line/)
   })
 
@@ -65,7 +92,12 @@ describe('which mount', () => {
 
   it('a stacked mount point shows the top mount (the last one listed)', () => {
     const facts = describeMount('/dev/pts', '/dev/pts', table)
-    expect(facts).toMatchObject({ mounted: true, isMountPoint: true, mountOptions: ['rw', 'nosuid', 'relatime'], superOptions: ['rw', 'mode=620', 'ptmxmode=666'] })
+    expect(facts).toMatchObject({
+      mounted: true,
+      isMountPoint: true,
+      mountOptions: ['rw', 'nosuid', 'relatime'],
+      superOptions: ['rw', 'mode=620', 'ptmxmode=666'],
+    })
   })
 
   it('a path below a mount point is not mounted itself; containing is the longest mount point holding it', () => {
@@ -93,7 +125,9 @@ describe('mount() on this machine', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('/proc is a mount point of type proc, also through a symlink; a plain directory is not', async () => {
-    const { value, execCount } = await onLocalHost(() => Promise.all([mount('/proc'), mount(path.join(dir, 'proc-link')), mount(dir), mount(path.join(dir, 'missing'))]))
+    const { value, execCount } = await onLocalHost(() =>
+      Promise.all([mount('/proc'), mount(path.join(dir, 'proc-link')), mount(dir), mount(path.join(dir, 'missing'))]),
+    )
     expect(value[0]).toMatchObject({ mounted: true, filesystem: 'proc', mountPoint: '/proc' })
     expect(value[1]).toMatchObject({ mounted: true, filesystem: 'proc', resolvedPath: '/proc' })
     expect(value[2].mounted).toBe(false)
@@ -104,7 +138,7 @@ describe('mount() on this machine', () => {
 
   it('the whole table is there too', async () => {
     const { value } = await onLocalHost(() => mount('/').table)
-    expect(value.some((e) => e.mountPoint === '/')).toBe(true)
+    expect(value.some(e => e.mountPoint === '/')).toBe(true)
   })
 
   it('an empty path is refused before anything runs', () => {

@@ -5,7 +5,13 @@ import { FactError } from '../../../src/errors.ts'
 import type { RawFact } from '../../../src/probe/fact.ts'
 import { onLocalHost } from '../../support/local-host.ts'
 
-const raw = (exitCode: number, stdout: string, stderr = ''): RawFact => ({ exitCode, stdout: Buffer.from(stdout), stderr: Buffer.from(stderr), truncated: false, timedOut: false })
+const raw = (exitCode: number, stdout: string, stderr = ''): RawFact => ({
+  exitCode,
+  stdout: Buffer.from(stdout),
+  stderr: Buffer.from(stderr),
+  truncated: false,
+  timedOut: false,
+})
 
 // dpkg-query -W --showformat='${Package}\t${Architecture}\t${db:Status-Abbrev}\t${Version}\n' (Debian 12)
 const DPKG_MULTIARCH = 'libc6\tamd64\tii \t2.36-9+deb12u4\nlibc6\ti386\tii \t2.36-9+deb12u4\n'
@@ -19,7 +25,15 @@ const RPM_EPOCH = 'openssl\tx86_64\t1\t3.0.7\t27.el9\n'
 
 describe('parseDpkgQuery', () => {
   it('installed, version, architectures (multi-arch)', () => {
-    expect(parseDpkgQuery('libc6', DPKG_MULTIARCH)).toEqual({ name: 'libc6', manager: 'dpkg', installed: true, version: '2.36-9+deb12u4', versions: ['2.36-9+deb12u4'], architectures: ['amd64', 'i386'], status: 'ii' })
+    expect(parseDpkgQuery('libc6', DPKG_MULTIARCH)).toEqual({
+      name: 'libc6',
+      manager: 'dpkg',
+      installed: true,
+      version: '2.36-9+deb12u4',
+      versions: ['2.36-9+deb12u4'],
+      architectures: ['amd64', 'i386'],
+      status: 'ii',
+    })
     expect(parseDpkgQuery('libc6:i386', DPKG_MULTIARCH)).toMatchObject({ installed: true, architectures: ['i386'] })
   })
 
@@ -38,7 +52,14 @@ describe('parseDpkgQuery', () => {
 
 describe('parseRpmQuery', () => {
   it('several installed versions: highest first, by rpm ordering', () => {
-    expect(parseRpmQuery('kernel', RPM_KERNELS)).toEqual({ name: 'kernel', manager: 'rpm', installed: true, version: '5.14.0-427.13.1.el9_4', versions: ['5.14.0-427.13.1.el9_4', '5.14.0-362.8.1.el9_3'], architectures: ['x86_64'] })
+    expect(parseRpmQuery('kernel', RPM_KERNELS)).toEqual({
+      name: 'kernel',
+      manager: 'rpm',
+      installed: true,
+      version: '5.14.0-427.13.1.el9_4',
+      versions: ['5.14.0-427.13.1.el9_4', '5.14.0-362.8.1.el9_3'],
+      architectures: ['x86_64'],
+    })
   })
 
   it('an epoch is part of the version; (none) is no epoch', () => {
@@ -55,34 +76,44 @@ describe('pkg fact outcomes', () => {
   const parse = (name: string, r: RawFact) => pkgFact(name).parse(r)
 
   it('dpkg "no packages found" is the answer "not installed"; other dpkg failures are errors', () => {
-    expect(parse('nosuch', raw(1, 'dpkg\n', 'dpkg-query: no packages found matching nosuch\n'))).toMatchObject({ manager: 'dpkg', installed: false })
+    expect(parse('nosuch', raw(1, 'dpkg\n', 'dpkg-query: no packages found matching nosuch\n'))).toMatchObject({
+      manager: 'dpkg',
+      installed: false,
+    })
     expect(() => parse('x', raw(2, 'dpkg\n', 'dpkg-query: error: cannot access archive: Permission denied\n'))).toThrow(FactError)
   })
 
   it('rpm exits with the count of packages not found; an unreadable database is an error, not "not installed"', () => {
     expect(parse('nosuch', raw(1, 'rpm\npackage nosuch is not installed\n'))).toMatchObject({ manager: 'rpm', installed: false })
     expect(parse('openssl', raw(0, `rpm\n${RPM_EPOCH}`))).toMatchObject({ installed: true })
-    expect(() => parse('bash', raw(1, 'rpm\npackage bash is not installed\n', 'error: cannot open Packages database in /var/lib/rpm\n'))).toThrow(FactError)
+    expect(() =>
+      parse('bash', raw(1, 'rpm\npackage bash is not installed\n', 'error: cannot open Packages database in /var/lib/rpm\n')),
+    ).toThrow(FactError)
   })
 
   it('no package manager at all', () => {
-    expect(() => parse('x', raw(3, '', 'no package manager on this host (neither dpkg-query nor rpm is installed)\n'))).toThrow(/package x: no package manager on this host/)
+    expect(() => parse('x', raw(3, '', 'no package manager on this host (neither dpkg-query nor rpm is installed)\n'))).toThrow(
+      /package x: no package manager on this host/,
+    )
   })
 })
 
 describe.runIf(existsSync('/usr/bin/dpkg-query'))('pkg() on the local machine (Debian)', () => {
   it('installed packages with their versions, and hostile names as names', async () => {
     const names = ['dpkg', 'no-such-package-here', '-x', "it's $(touch /tmp/verify-pwned)", '`touch /tmp/verify-pwned`', 'a\nb', 'dpk*']
-    const { value, execCount } = await onLocalHost(() => Promise.all(names.map((n) => pkg(n))))
+    const { value, execCount } = await onLocalHost(() => Promise.all(names.map(n => pkg(n))))
     expect(execCount).toBe(1)
     expect(value[0]).toMatchObject({ manager: 'dpkg', installed: true })
     expect(value[0]!.version).toMatch(/^1\.\d+/)
-    expect(value.slice(1).map((p) => p.installed)).toEqual([false, false, false, false, false, false])
+    expect(value.slice(1).map(p => p.installed)).toEqual([false, false, false, false, false, false])
     expect(existsSync('/tmp/verify-pwned')).toBe(false)
   })
 
   it('manager: rpm asks rpm only (an error when it is missing, never "not installed")', async () => {
-    const result = await onLocalHost(() => pkg('dpkg', { manager: 'rpm' })).then((r) => r.value, (e: unknown) => e)
+    const result = await onLocalHost(() => pkg('dpkg', { manager: 'rpm' })).then(
+      r => r.value,
+      (e: unknown) => e,
+    )
     if (existsSync('/usr/bin/rpm')) expect(result).toMatchObject({ manager: 'rpm' })
     else expect(String(result)).toMatch(/no package manager on this host \(rpm is not installed\)/)
   })

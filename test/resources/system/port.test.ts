@@ -1,7 +1,16 @@
 import net from 'node:net'
 import dgram from 'node:dgram'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { compressIPv6, covers, expandIPv6, parseProcNet, parseProcNetLine, parseSocketTable, parseSs, port } from '../../../src/resources/system/port.ts'
+import {
+  compressIPv6,
+  covers,
+  expandIPv6,
+  parseProcNet,
+  parseProcNetLine,
+  parseSocketTable,
+  parseSs,
+  port,
+} from '../../../src/resources/system/port.ts'
 import { onLocalHost } from '../../support/local-host.ts'
 
 // Captured from `ss -ltnup` (iproute2 6.1) as root, with a node process listening on each kind of address.
@@ -59,33 +68,47 @@ describe('parseSs', () => {
   const root = parseSs(SS_ROOT, true)
 
   it('reads TCP LISTEN and UDP UNCONN sockets, IPv4 and IPv6, with owners', () => {
-    expect(root.find((l) => l.port === 38080)).toEqual({ protocol: 'tcp', address: '127.0.0.1', port: 38080, family: 4, owner: [{ name: 'node', pid: 8963 }] })
-    expect(root.find((l) => l.port === 38081)).toMatchObject({ address: '::1', family: 6 })
-    expect(root.find((l) => l.port === 38086)).toMatchObject({ protocol: 'udp', address: '::1', family: 6 })
-    expect(root.find((l) => l.port === 38085)).toMatchObject({ protocol: 'udp', address: '0.0.0.0', family: 4 })
+    expect(root.find(l => l.port === 38080)).toEqual({
+      protocol: 'tcp',
+      address: '127.0.0.1',
+      port: 38080,
+      family: 4,
+      owner: [{ name: 'node', pid: 8963 }],
+    })
+    expect(root.find(l => l.port === 38081)).toMatchObject({ address: '::1', family: 6 })
+    expect(root.find(l => l.port === 38086)).toMatchObject({ protocol: 'udp', address: '::1', family: 6 })
+    expect(root.find(l => l.port === 38085)).toMatchObject({ protocol: 'udp', address: '0.0.0.0', family: 4 })
   })
 
   it('tells `*` (IPv6 wildcard taking IPv4 too) from `[::]` (IPv6 only)', () => {
-    expect(root.find((l) => l.port === 38082)).toMatchObject({ address: '::', family: 6, v6only: false })
-    expect(root.find((l) => l.port === 38083)).toMatchObject({ address: '::', family: 6, v6only: true })
-    expect(root.find((l) => l.port === 38084)).toMatchObject({ address: '::ffff:127.0.0.1', family: 6 })
+    expect(root.find(l => l.port === 38082)).toMatchObject({ address: '::', family: 6, v6only: false })
+    expect(root.find(l => l.port === 38083)).toMatchObject({ address: '::', family: 6, v6only: true })
+    expect(root.find(l => l.port === 38084)).toMatchObject({ address: '::ffff:127.0.0.1', family: 6 })
   })
 
   it('keeps the interface of a scoped address, every process of a shared socket, odd process names', () => {
-    expect(root.find((l) => l.port === 53)).toMatchObject({ address: '127.0.0.53', interface: 'lo', owner: [{ name: 'systemd-resolve', pid: 612 }] })
-    expect(root.find((l) => l.port === 546)).toMatchObject({ address: 'fe80::5054:ff:fe12:3456', interface: 'eth0' })
-    expect(root.find((l) => l.port === 80)!.owner).toEqual([{ name: 'nginx', pid: 1201 }, { name: 'nginx', pid: 1200 }, { name: 'nginx', pid: 1199 }])
-    expect(root.find((l) => l.port === 8125)!.owner).toEqual([{ name: 'we\\"ird, (x)', pid: 77 }])
+    expect(root.find(l => l.port === 53)).toMatchObject({
+      address: '127.0.0.53',
+      interface: 'lo',
+      owner: [{ name: 'systemd-resolve', pid: 612 }],
+    })
+    expect(root.find(l => l.port === 546)).toMatchObject({ address: 'fe80::5054:ff:fe12:3456', interface: 'eth0' })
+    expect(root.find(l => l.port === 80)!.owner).toEqual([
+      { name: 'nginx', pid: 1201 },
+      { name: 'nginx', pid: 1200 },
+      { name: 'nginx', pid: 1199 },
+    ])
+    expect(root.find(l => l.port === 8125)!.owner).toEqual([{ name: 'we\\"ird, (x)', pid: 77 }])
   })
 
   it('root without an owner: unknown; a user without an owner: unknown-without-privilege', () => {
-    expect(root.find((l) => l.port === 2024)!.owner).toBe('unknown')
+    expect(root.find(l => l.port === 2024)!.owner).toBe('unknown')
     const user = parseSs(SS_USER, false)
-    expect(user.find((l) => l.port === 38080)!.owner).toBe('unknown-without-privilege')
-    expect(user.find((l) => l.port === 45453)!.owner).toEqual([{ name: 'sshd', pid: 25273 }])
+    expect(user.find(l => l.port === 38080)!.owner).toBe('unknown-without-privilege')
+    expect(user.find(l => l.port === 45453)!.owner).toEqual([{ name: 'sshd', pid: 25273 }])
   })
 
-  it('parseSocketTable picks the parser from the snippet\'s first line', () => {
+  it("parseSocketTable picks the parser from the snippet's first line", () => {
     expect(parseSocketTable(`ss 1001\n${SS_USER}`)).toMatchObject({ source: 'ss', privileged: false })
     expect(parseSocketTable(`proc 0 4241\n${PROC_NET}`)).toMatchObject({ source: 'proc', privileged: true })
     expect(() => parseSocketTable('garbage')).toThrow(/unexpected socket table output/)
@@ -95,24 +118,38 @@ describe('parseSs', () => {
 describe('/proc/net fallback', () => {
   it('decodes little-endian hex addresses, IPv6 words, ports; LISTEN and unconnected UDP only', () => {
     const listeners = parseProcNet(PROC_NET, true)
-    expect(listeners.map((l) => `${l.protocol} ${l.address} ${l.port}`)).toEqual([
-      'tcp 127.0.0.1 38080', 'tcp :: 38082', 'tcp :: 38083', 'tcp ::ffff:127.0.0.1 38084', 'tcp ::1 38081', 'udp 0.0.0.0 38085', 'udp ::1 38086',
+    expect(listeners.map(l => `${l.protocol} ${l.address} ${l.port}`)).toEqual([
+      'tcp 127.0.0.1 38080',
+      'tcp :: 38082',
+      'tcp :: 38083',
+      'tcp ::ffff:127.0.0.1 38084',
+      'tcp ::1 38081',
+      'udp 0.0.0.0 38085',
+      'udp ::1 38086',
     ])
     // /proc cannot tell IPV6_V6ONLY: left unknown, so `::` is not taken to cover IPv4
-    expect(listeners.find((l) => l.port === 38082)!.v6only).toBeUndefined()
+    expect(listeners.find(l => l.port === 38082)!.v6only).toBeUndefined()
   })
 
   it('owners come from socket inodes in /proc/<pid>/fd; a target that only ends like a socket is not one', () => {
     const listeners = parseProcNet(PROC_NET, true)
-    expect(listeners.find((l) => l.port === 38080)!.owner).toEqual([{ pid: 8963, name: 'node' }, { pid: 9001, name: 'node worker' }])
-    expect(listeners.find((l) => l.port === 38081)!.owner).toEqual([{ pid: 8963, name: 'node' }])
-    expect(listeners.find((l) => l.port === 38082)!.owner).toBe('unknown')
-    expect(parseProcNet(PROC_NET, false).find((l) => l.port === 38085)!.owner).toBe('unknown-without-privilege')
+    expect(listeners.find(l => l.port === 38080)!.owner).toEqual([
+      { pid: 8963, name: 'node' },
+      { pid: 9001, name: 'node worker' },
+    ])
+    expect(listeners.find(l => l.port === 38081)!.owner).toEqual([{ pid: 8963, name: 'node' }])
+    expect(listeners.find(l => l.port === 38082)!.owner).toBe('unknown')
+    expect(parseProcNet(PROC_NET, false).find(l => l.port === 38085)!.owner).toBe('unknown-without-privilege')
   })
 
   it('decodes big-endian hosts too', () => {
-    expect(parseProcNetLine('   0: 7F000001:0050 00000000:0000 0A 0 0 0 0 0 0 1 1 1', false)).toMatchObject({ address: '127.0.0.1', port: 80 })
-    expect(parseProcNetLine('   0: 00000000000000000000000000000001:0050 00000000000000000000000000000000:0000 0A 0 0 0 0 0 0 1', false)).toMatchObject({ address: '::1' })
+    expect(parseProcNetLine('   0: 7F000001:0050 00000000:0000 0A 0 0 0 0 0 0 1 1 1', false)).toMatchObject({
+      address: '127.0.0.1',
+      port: 80,
+    })
+    expect(
+      parseProcNetLine('   0: 00000000000000000000000000000001:0050 00000000000000000000000000000000:0000 0A 0 0 0 0 0 0 1', false),
+    ).toMatchObject({ address: '::1' })
     expect(parseProcNetLine('  sl  local_address rem_address   st', true)).toBeUndefined()
   })
 })
@@ -149,12 +186,13 @@ describe('port() on the local machine, through ss and through /proc', () => {
   let udp = 0
   let ipv6 = true
 
-  const listen = (options: net.ListenOptions) => new Promise<number>((resolve, reject) => {
-    const s = net.createServer()
-    servers.push(s)
-    s.once('error', reject)
-    s.listen({ port: 0, ...options }, () => resolve((s.address() as net.AddressInfo).port))
-  })
+  const listen = (options: net.ListenOptions) =>
+    new Promise<number>((resolve, reject) => {
+      const s = net.createServer()
+      servers.push(s)
+      s.once('error', reject)
+      s.listen({ port: 0, ...options }, () => resolve((s.address() as net.AddressInfo).port))
+    })
 
   /** True when no process here holds `port` for `protocol` on any address (binding the wildcards works). */
   const freeFor = async (protocol: 'tcp' | 'udp', port: number): Promise<boolean> => {
@@ -162,11 +200,17 @@ describe('port() on the local machine, through ss and through /proc', () => {
       try {
         if (protocol === 'tcp') {
           const s = net.createServer()
-          await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen({ port, host }, resolve) })
-          await new Promise((r) => s.close(r))
+          await new Promise<void>((resolve, reject) => {
+            s.once('error', reject)
+            s.listen({ port, host }, resolve)
+          })
+          await new Promise(r => s.close(r))
         } else {
           const u = dgram.createSocket(host === '::' ? 'udp6' : 'udp4')
-          await new Promise<void>((resolve, reject) => { u.once('error', reject); u.bind(port, host, resolve) }).finally(() => u.close())
+          await new Promise<void>((resolve, reject) => {
+            u.once('error', reject)
+            u.bind(port, host, resolve)
+          }).finally(() => u.close())
         }
       } catch (error) {
         // any other error (no IPv6 here): nothing can hold the port there either
@@ -192,17 +236,24 @@ describe('port() on the local machine, through ss and through /proc', () => {
     for (let i = 0; i < 20; i++) {
       const u = dgram.createSocket('udp4')
       sockets.push(u)
-      udp = await new Promise<number>((resolve) => u.bind(0, '127.0.0.1', () => resolve(u.address().port)))
+      udp = await new Promise<number>(resolve => u.bind(0, '127.0.0.1', () => resolve(u.address().port)))
       if (await freeFor('tcp', udp)) break
     }
   })
   afterAll(async () => {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
+    await Promise.all(servers.map(s => new Promise(r => s.close(r))))
     for (const u of sockets) u.close()
   })
 
-  it.each(['auto', 'proc'] as const)('source %s: listening, addresses, owner (our own process)', async (source) => {
-    const { value, execCount } = await onLocalHost(() => Promise.all([port(v4, { source }), port(udp, { protocol: 'udp', source }), port(udp, { source }), port(v4, { protocol: 'udp', source })]))
+  it.each(['auto', 'proc'] as const)('source %s: listening, addresses, owner (our own process)', async source => {
+    const { value, execCount } = await onLocalHost(() =>
+      Promise.all([
+        port(v4, { source }),
+        port(udp, { protocol: 'udp', source }),
+        port(udp, { source }),
+        port(v4, { protocol: 'udp', source }),
+      ]),
+    )
     const [tcp, udpPort, udpAsTcp, tcpAsUdp] = value
     expect(execCount).toBe(1)
     expect(tcp).toMatchObject({ listening: true, addresses: ['127.0.0.1'], source: source === 'auto' ? 'ss' : 'proc' })
@@ -215,9 +266,11 @@ describe('port() on the local machine, through ss and through /proc', () => {
     expect(udpAsTcp.owner).toEqual([])
   })
 
-  it.each(['auto', 'proc'] as const)('source %s: IPv6 and the dual-stack wildcard', async (source) => {
+  it.each(['auto', 'proc'] as const)('source %s: IPv6 and the dual-stack wildcard', async source => {
     if (!ipv6) return
-    const { value: [d, six] } = await onLocalHost(() => Promise.all([port(dual, { source }), port(v6, { source })]))
+    const {
+      value: [d, six],
+    } = await onLocalHost(() => Promise.all([port(dual, { source }), port(v6, { source })]))
     expect(d.addresses).toEqual(['::'])
     expect(d.listeningOn('::1')).toBe(true)
     // ss says whether `::` takes IPv4 too; /proc cannot, so it does not claim it
@@ -227,7 +280,7 @@ describe('port() on the local machine, through ss and through /proc', () => {
     expect(six.listeningOn('127.0.0.1')).toBe(false)
   })
 
-  it('a port that is not a port is the spec\'s error', async () => {
+  it("a port that is not a port is the spec's error", async () => {
     await expect(port(0)).rejects.toThrow(/1 to 65535/)
     await expect(port(65536)).rejects.toThrow(/1 to 65535/)
   })

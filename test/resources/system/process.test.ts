@@ -4,7 +4,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { matchProcesses, parsePidFile, parseProcessTable, parseStatLine, process as proc, processTableFact, type ProcessInfo } from '../../../src/resources/system/process.ts'
+import {
+  matchProcesses,
+  parsePidFile,
+  parseProcessTable,
+  parseStatLine,
+  process as proc,
+  processTableFact,
+  type ProcessInfo,
+} from '../../../src/resources/system/process.ts'
 import { readFact } from '../../../src/dsl/context.ts'
 import { standaloneScript } from '../../../src/probe/fact.ts'
 import { FactError } from '../../../src/errors.ts'
@@ -12,19 +20,33 @@ import { onLocalHost } from '../../support/local-host.ts'
 import { untilRunning } from '../../support/faults.ts'
 
 // Real /proc/<pid>/stat lines: a process run through a symlink named `a) (b c`, and kthreadd.
-const ODD_STAT = '7046 (a) (b c) S 1 7042 25935 0 -1 4194304 136 0 0 0 0 0 0 0 20 0 1 0 192762 2990080 414 18446744073709551615 94922045931520 94922045949449 140731247453616 0 0 0 0 6 0 1 0 0 17 0 0 0 0 0 0 94922045963536 94922045964800 94922404421632 140731247454947 140731247454963 140731247454963 140731247456235 0\n'
-const KTHREADD_STAT = '2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 14 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n'
-const NEWLINE_STAT = '812 (x\ny) z) R 1 812 812 0 -1 4194560 90 0 0 0 0 0 0 0 20 0 1 0 5000 1234 56 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n'
+const ODD_STAT =
+  '7046 (a) (b c) S 1 7042 25935 0 -1 4194304 136 0 0 0 0 0 0 0 20 0 1 0 192762 2990080 414 18446744073709551615 94922045931520 94922045949449 140731247453616 0 0 0 0 6 0 1 0 0 17 0 0 0 0 0 0 94922045963536 94922045964800 94922404421632 140731247454947 140731247454963 140731247454963 140731247456235 0\n'
+const KTHREADD_STAT =
+  '2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 14 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n'
+const NEWLINE_STAT =
+  '812 (x\ny) z) R 1 812 812 0 -1 4194560 90 0 0 0 0 0 0 0 20 0 1 0 5000 1234 56 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n'
 
 const N = 'V0123456789abcdef01234567'
 /** The table snippet's framing, as it prints it (captured shape, with invented records). */
-function framed(records: Array<{ uid: number; stat: string; cmdline: Buffer | string; parentAhead?: { pid: number; cmdline: Buffer } }>, opts: { mounts?: string; uid?: number; groups?: string; passwd?: string } = {}): Buffer {
-  const parts: Buffer[] = [Buffer.from(`\n${N} H 4242 4200 1795414728 100 1927.89 ${opts.uid ?? 1001}\n\n${N} G ${opts.groups ?? '1001'}\n\n${N} M ${opts.mounts ?? 'rw,nosuid,nodev,noexec,relatime'}\n`)]
+function framed(
+  records: Array<{ uid: number; stat: string; cmdline: Buffer | string; parentAhead?: { pid: number; cmdline: Buffer } }>,
+  opts: { mounts?: string; uid?: number; groups?: string; passwd?: string } = {},
+): Buffer {
+  const parts: Buffer[] = [
+    Buffer.from(
+      `\n${N} H 4242 4200 1795414728 100 1927.89 ${opts.uid ?? 1001}\n\n${N} G ${opts.groups ?? '1001'}\n\n${N} M ${opts.mounts ?? 'rw,nosuid,nodev,noexec,relatime'}\n`,
+    ),
+  ]
   for (const r of records) {
     if (r.parentAhead) parts.push(Buffer.from(`\n${N} A ${r.parentAhead.pid}\n`), r.parentAhead.cmdline)
     parts.push(Buffer.from(`\n${N} P ${r.uid}\n${r.stat}\n${N} C\n`), Buffer.from(r.cmdline))
   }
-  parts.push(Buffer.from(`\n${N} X 4242 4243\n\n${N} U\n${opts.passwd ?? 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n'}\n${N} Z\n`))
+  parts.push(
+    Buffer.from(
+      `\n${N} X 4242 4243\n\n${N} U\n${opts.passwd ?? 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n'}\n${N} Z\n`,
+    ),
+  )
   return Buffer.concat(parts)
 }
 
@@ -42,25 +64,35 @@ describe('parseStatLine', () => {
 
 describe('parseProcessTable', () => {
   /** A /proc/<pid>/stat line with the fields the table reads, and a NUL-separated cmdline. */
-  const stat = (pid: number, comm: string, ppid: number, session: number) => `${pid} (${comm}) S ${ppid} ${pid} ${session} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0\n`
-  const argv = (...args: string[]) => Buffer.from(args.map((a) => `${a}\0`).join(''))
-  const table = parseProcessTable(framed([
-    { uid: 0, stat: KTHREADD_STAT, cmdline: '' },
-    { uid: 33, stat: ODD_STAT, cmdline: Buffer.from('/tmp/a) (b c\u00000030\u0000--label=caf\u00e9\u0000\u0000last\u0000') },
-    { uid: 1234, stat: NEWLINE_STAT, cmdline: Buffer.from([0x62, 0x69, 0x6e, 0xff, 0x00]) },
-  ]))
+  const stat = (pid: number, comm: string, ppid: number, session: number) =>
+    `${pid} (${comm}) S ${ppid} ${pid} ${session} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0\n`
+  const argv = (...args: string[]) => Buffer.from(args.map(a => `${a}\0`).join(''))
+  const table = parseProcessTable(
+    framed([
+      { uid: 0, stat: KTHREADD_STAT, cmdline: '' },
+      { uid: 33, stat: ODD_STAT, cmdline: Buffer.from('/tmp/a) (b c\u00000030\u0000--label=caf\u00e9\u0000\u0000last\u0000') },
+      { uid: 1234, stat: NEWLINE_STAT, cmdline: Buffer.from([0x62, 0x69, 0x6e, 0xff, 0x00]) },
+    ]),
+  )
 
   it('reads every record: argv split on NUL (empty args kept), users resolved, unknown uids numeric', () => {
     expect(table.probe).toEqual({ pid: 4242, sessionId: 4200, excludedPids: [4242, 4243] })
-    expect(table.processes.map((p) => p.pid)).toEqual([2, 812, 7046])
-    const odd = table.processes.find((p) => p.pid === 7046)!
-    expect(odd).toMatchObject({ name: 'a) (b c', user: 'www-data', uid: 33, ppid: 1, argv: ['/tmp/a) (b c', '0030', '--label=café', '', 'last'], args: '/tmp/a) (b c 0030 --label=café  last' })
-    expect(table.processes.find((p) => p.pid === 2)).toMatchObject({ name: 'kthreadd', user: 'root', args: '', argv: [] })
-    expect(table.processes.find((p) => p.pid === 812)).toMatchObject({ user: '1234', argv: ['bin\ufffd'] })
+    expect(table.processes.map(p => p.pid)).toEqual([2, 812, 7046])
+    const odd = table.processes.find(p => p.pid === 7046)!
+    expect(odd).toMatchObject({
+      name: 'a) (b c',
+      user: 'www-data',
+      uid: 33,
+      ppid: 1,
+      argv: ['/tmp/a) (b c', '0030', '--label=café', '', 'last'],
+      args: '/tmp/a) (b c 0030 --label=café  last',
+    })
+    expect(table.processes.find(p => p.pid === 2)).toMatchObject({ name: 'kthreadd', user: 'root', args: '', argv: [] })
+    expect(table.processes.find(p => p.pid === 812)).toMatchObject({ user: '1234', argv: ['bin\ufffd'] })
   })
 
   it('start time is boot time + start ticks / CLK_TCK; elapsed is uptime − that', () => {
-    const odd = table.processes.find((p) => p.pid === 7046)!
+    const odd = table.processes.find(p => p.pid === 7046)!
     expect(odd.startedAt.toISOString()).toBe(new Date((1795414728 + 1927.62) * 1000).toISOString())
     expect(odd.elapsedSeconds).toBeCloseTo(1927.89 - 1927.62, 2)
   })
@@ -74,60 +106,89 @@ describe('parseProcessTable', () => {
 
   it("another verify probe's sessions are left out: its facts carry paths and names on their command lines", () => {
     const hostile = '$(touch /tmp/x)'
-    const t = parseProcessTable(framed([
-      { uid: 1001, stat: stat(9000, 'sh', 1, 9000), cmdline: argv('/bin/sh', '-s') },
-      { uid: 1001, stat: stat(9001, 'timeout', 9000, 9000), cmdline: argv('timeout', '-k', '2', '30', 'sh', '-c', 'getent passwd "$1"', 'verify-probe', hostile) },
-      { uid: 1001, stat: stat(9002, 'sh', 9001, 9000), cmdline: argv('sh', '-c', 'getent passwd "$1"', 'verify-probe', hostile) },
-      { uid: 1001, stat: stat(9003, 'getent', 9002, 9000), cmdline: argv('getent', 'passwd', hostile) },
-      // not a probe: the same argument in a session with no marked shell is a process like any other
-      { uid: 1001, stat: stat(9100, 'getent', 1, 9100), cmdline: argv('getent', 'passwd', hostile) },
-      { uid: 1001, stat: stat(9200, 'sh', 1, 9200), cmdline: argv('sh', '-c', 'sleep 9', 'verify-probe-not') },
-    ]))
-    expect(t.processes.map((p) => p.pid)).toEqual([9100, 9200])
+    const t = parseProcessTable(
+      framed([
+        { uid: 1001, stat: stat(9000, 'sh', 1, 9000), cmdline: argv('/bin/sh', '-s') },
+        {
+          uid: 1001,
+          stat: stat(9001, 'timeout', 9000, 9000),
+          cmdline: argv('timeout', '-k', '2', '30', 'sh', '-c', 'getent passwd "$1"', 'verify-probe', hostile),
+        },
+        { uid: 1001, stat: stat(9002, 'sh', 9001, 9000), cmdline: argv('sh', '-c', 'getent passwd "$1"', 'verify-probe', hostile) },
+        { uid: 1001, stat: stat(9003, 'getent', 9002, 9000), cmdline: argv('getent', 'passwd', hostile) },
+        // not a probe: the same argument in a session with no marked shell is a process like any other
+        { uid: 1001, stat: stat(9100, 'getent', 1, 9100), cmdline: argv('getent', 'passwd', hostile) },
+        { uid: 1001, stat: stat(9200, 'sh', 1, 9200), cmdline: argv('sh', '-c', 'sleep 9', 'verify-probe-not') },
+      ]),
+    )
+    expect(t.processes.map(p => p.pid)).toEqual([9100, 9200])
     expect(t.probe.excludedPids).toEqual([4242, 4243, 9000, 9001, 9002, 9003])
-    expect(matchProcesses(t.processes, { args: hostile }).map((p) => p.pid)).toEqual([9100])
+    expect(matchProcesses(t.processes, { args: hostile }).map(p => p.pid)).toEqual([9100])
   })
 
   it("a fact that exec'd its command is left out by its parent, read ahead when its turn had not come (A record)", () => {
     const hostile = '$(touch /tmp/x)'
     // pids wrapped: the exec'd fact (310) comes before its `timeout` (32760), gone by its turn
-    const t = parseProcessTable(framed([
-      { uid: 1001, stat: stat(310, 'systemctl', 32760, 32700), cmdline: argv('systemctl', 'is-enabled', '--', hostile), parentAhead: { pid: 32760, cmdline: argv('timeout', '-k', '2', '30', 'sh', '-c', 'exec systemctl is-enabled -- "$1"', 'verify-probe', hostile) } },
-      { uid: 1001, stat: stat(320, 'od', 32701, 32700), cmdline: argv('od', '-An', '-v', '-tx1', '-N', '1048577') },
-      // an ordinary parent read ahead leaves its child in
-      { uid: 1001, stat: stat(400, 'getent', 32761, 32761), cmdline: argv('getent', 'passwd', hostile), parentAhead: { pid: 32761, cmdline: argv('bash', '-c', 'getent passwd x') } },
-    ]))
-    expect(t.processes.map((p) => p.pid)).toEqual([400])
+    const t = parseProcessTable(
+      framed([
+        {
+          uid: 1001,
+          stat: stat(310, 'systemctl', 32760, 32700),
+          cmdline: argv('systemctl', 'is-enabled', '--', hostile),
+          parentAhead: {
+            pid: 32760,
+            cmdline: argv('timeout', '-k', '2', '30', 'sh', '-c', 'exec systemctl is-enabled -- "$1"', 'verify-probe', hostile),
+          },
+        },
+        { uid: 1001, stat: stat(320, 'od', 32701, 32700), cmdline: argv('od', '-An', '-v', '-tx1', '-N', '1048577') },
+        // an ordinary parent read ahead leaves its child in
+        {
+          uid: 1001,
+          stat: stat(400, 'getent', 32761, 32761),
+          cmdline: argv('getent', 'passwd', hostile),
+          parentAhead: { pid: 32761, cmdline: argv('bash', '-c', 'getent passwd x') },
+        },
+      ]),
+    )
+    expect(t.processes.map(p => p.pid)).toEqual([400])
     expect(t.probe.excludedPids).toEqual([310, 320, 4242, 4243])
   })
 
   // In a new pid namespace pids start at 1, so a probe-like shell can be given pid 9 and its
   // child 10+: the glob visits /proc/1x before /proc/9, the order a pid wrap makes on a host.
-  it.skipIf(globalThis.process.getuid?.() !== 0)('the snippet reads a parent whose turn has not come before its child\'s command line (pid namespace, root)', () => {
-    const hostile = '$(touch /tmp/verify-pwned-ns)'
-    const run = String.raw`while :; do /bin/true & p=$!; wait $p; [ "$p" -ge 8 ] && break; done
+  it.skipIf(globalThis.process.getuid?.() !== 0)(
+    "the snippet reads a parent whose turn has not come before its child's command line (pid namespace, root)",
+    () => {
+      const hostile = '$(touch /tmp/verify-pwned-ns)'
+      const run = String.raw`while :; do /bin/true & p=$!; wait $p; [ "$p" -ge 8 ] && break; done
 setsid sh -c 'sh -c "sleep 3; :" execd "$1"; :' verify-probe "$2" &
 sleep 0.5
 sh -c "$1" verify-probe`
-    const out = execFileSync('unshare', ['-pf', '--mount-proc', 'sh', '-c', run, 'ns', standaloneScript(processTableFact()), hostile])
-    const text = out.toString('latin1')
-    const nonce = /^\n(V[0-9a-f]{24,32}) /.exec(text)![1]
-    const records = text.split(`\n${nonce} `).slice(1)
-    const marked = records.findIndex((r) => r.startsWith('A ') && r.includes('\0verify-probe\0'))
-    const execd = records.findIndex((r) => r.startsWith('C\n') && r.includes('\0execd\0'))
-    expect(marked).toBeGreaterThan(0)
-    expect(execd).toBeGreaterThan(marked)
-    const table = parseProcessTable(out)
-    expect(matchProcesses(table.processes, { args: hostile })).toEqual([])
-    expect(table.processes.map((p) => p.name)).not.toContain('sleep')
-  })
+      const out = execFileSync('unshare', ['-pf', '--mount-proc', 'sh', '-c', run, 'ns', standaloneScript(processTableFact()), hostile])
+      const text = out.toString('latin1')
+      const nonce = /^\n(V[0-9a-f]{24,32}) /.exec(text)![1]
+      const records = text.split(`\n${nonce} `).slice(1)
+      const marked = records.findIndex(r => r.startsWith('A ') && r.includes('\0verify-probe\0'))
+      const execd = records.findIndex(r => r.startsWith('C\n') && r.includes('\0execd\0'))
+      expect(marked).toBeGreaterThan(0)
+      expect(execd).toBeGreaterThan(marked)
+      const table = parseProcessTable(out)
+      expect(matchProcesses(table.processes, { args: hostile })).toEqual([])
+      expect(table.processes.map(p => p.name)).not.toContain('sleep')
+    },
+  )
 
   it('a read stopped half way (a process exited under mawk) and read again: the last complete table counts, not a fake one in a command line', () => {
     const fake = `\n${N.replace('0', '1')} H 1 1 1 100 1 0\n\n${N.replace('0', '1')} Z\n`
     const partial = framed([{ uid: 0, stat: KTHREADD_STAT, cmdline: '' }]).subarray(0, 200)
-    const full = Buffer.from(framed([{ uid: 33, stat: ODD_STAT, cmdline: Buffer.from(`x\u0000${fake}\u0000`) }]).toString('latin1').replaceAll(N, 'V' + 'a'.repeat(32)), 'latin1')
+    const full = Buffer.from(
+      framed([{ uid: 33, stat: ODD_STAT, cmdline: Buffer.from(`x\u0000${fake}\u0000`) }])
+        .toString('latin1')
+        .replaceAll(N, 'V' + 'a'.repeat(32)),
+      'latin1',
+    )
     const table = parseProcessTable(Buffer.concat([partial, full]))
-    expect(table.processes.map((p) => p.pid)).toEqual([7046])
+    expect(table.processes.map(p => p.pid)).toEqual([7046])
     expect(table.processes[0]!.argv).toEqual(['x', fake])
   })
 
@@ -139,7 +200,18 @@ sh -c "$1" verify-probe`
 })
 
 describe('matchProcesses', () => {
-  const p = (pid: number, name: string, args: string, user = 'root'): ProcessInfo => ({ pid, ppid: 1, name, args, argv: args.split(' '), user, uid: 0, state: 'S', startedAt: new Date(0), elapsedSeconds: 1 })
+  const p = (pid: number, name: string, args: string, user = 'root'): ProcessInfo => ({
+    pid,
+    ppid: 1,
+    name,
+    args,
+    argv: args.split(' '),
+    user,
+    uid: 0,
+    state: 'S',
+    startedAt: new Date(0),
+    elapsedSeconds: 1,
+  })
   const all = [
     p(10, 'nginx', 'nginx: master process /usr/sbin/nginx'),
     p(11, 'nginx', 'nginx: worker process', 'www-data'),
@@ -148,22 +220,22 @@ describe('matchProcesses', () => {
   ]
 
   it('by name: exact comm; a name over 15 bytes matches the kernel-truncated comm', () => {
-    expect(matchProcesses(all, { name: 'nginx' }).map((x) => x.pid)).toEqual([10, 11])
+    expect(matchProcesses(all, { name: 'nginx' }).map(x => x.pid)).toEqual([10, 11])
     expect(matchProcesses(all, { name: 'ngin' })).toEqual([])
-    expect(matchProcesses(all, { name: 'kube-controller-manager' }).map((x) => x.pid)).toEqual([30])
+    expect(matchProcesses(all, { name: 'kube-controller-manager' }).map(x => x.pid)).toEqual([30])
   })
 
   it('by args: a RegExp (even a /g one, twice), or a literal substring', () => {
     const g = /puma .*\[blog\]/g
-    expect(matchProcesses(all, { args: g }).map((x) => x.pid)).toEqual([20])
-    expect(matchProcesses(all, { args: g }).map((x) => x.pid)).toEqual([20])
-    expect(matchProcesses(all, { args: '[blog]' }).map((x) => x.pid)).toEqual([20])
+    expect(matchProcesses(all, { args: g }).map(x => x.pid)).toEqual([20])
+    expect(matchProcesses(all, { args: g }).map(x => x.pid)).toEqual([20])
+    expect(matchProcesses(all, { args: '[blog]' }).map(x => x.pid)).toEqual([20])
     expect(matchProcesses(all, { args: '.*' })).toEqual([])
   })
 
   it('criteria combine: name and user; pid file', () => {
-    expect(matchProcesses(all, { name: 'nginx', user: 'www-data' }).map((x) => x.pid)).toEqual([11])
-    expect(matchProcesses(all, { pidFile: '/run/nginx.pid' }, 10).map((x) => x.pid)).toEqual([10])
+    expect(matchProcesses(all, { name: 'nginx', user: 'www-data' }).map(x => x.pid)).toEqual([11])
+    expect(matchProcesses(all, { pidFile: '/run/nginx.pid' }, 10).map(x => x.pid)).toEqual([10])
     expect(matchProcesses(all, { pidFile: '/run/nginx.pid' }, null)).toEqual([])
     expect(matchProcesses(all, { pidFile: '/run/nginx.pid', name: 'ruby' }, 10)).toEqual([])
   })
@@ -207,7 +279,7 @@ describe('process() on the local machine', () => {
     const { value } = await onLocalHost(() => proc({ args: new RegExp(`^${marker}-[ab] `) }))
     expect(value.count).toBe(2)
     expect(value.pids.sort()).toEqual([a.pid, b.pid].sort())
-    expect([...value].map((p) => p.args).sort()).toEqual([`${marker}-a 1000`, `${marker}-b 1001`])
+    expect([...value].map(p => p.args).sort()).toEqual([`${marker}-a 1000`, `${marker}-b 1001`])
     for (const p of value.processes) {
       expect(p).toMatchObject({ name: 'sleep', ppid: globalThis.process.pid, user: os.userInfo().username, uid: os.userInfo().uid })
       // boot time is whole seconds, so allow a little over a second either way
@@ -222,12 +294,14 @@ describe('process() on the local machine', () => {
     writeFileSync(path.join(dir, 'odd.pid'), `${odd.pid}\n`)
     writeFileSync(path.join(dir, 'bad.pid'), 'not a pid\n')
     await untilRunning(odd.pid, [path.join(dir, 'odd (name) x'), '1002'])
-    const { value, execCount } = await onLocalHost(() => Promise.all([
-      proc('odd (name) x'),
-      proc({ pidFile: path.join(dir, 'odd.pid') }),
-      proc({ pidFile: path.join(dir, 'missing.pid') }),
-      proc({ pidFile: path.join(dir, 'bad.pid') }).catch((e: unknown) => e),
-    ]))
+    const { value, execCount } = await onLocalHost(() =>
+      Promise.all([
+        proc('odd (name) x'),
+        proc({ pidFile: path.join(dir, 'odd.pid') }),
+        proc({ pidFile: path.join(dir, 'missing.pid') }),
+        proc({ pidFile: path.join(dir, 'bad.pid') }).catch((e: unknown) => e),
+      ]),
+    )
     expect(value[0].pids).toEqual([odd.pid])
     expect(value[1].pids).toEqual([odd.pid])
     expect(value[2].count).toBe(0)
@@ -235,7 +309,7 @@ describe('process() on the local machine', () => {
     expect(execCount).toBe(1) // one table for all of them, pid files in the same batch
   })
 
-  it('never matches its own probe: a pattern equal to the probe\'s command line matches the real process, not the probe', async () => {
+  it("never matches its own probe: a pattern equal to the probe's command line matches the real process, not the probe", async () => {
     const twin = start('sleep', ['1003'], probeText)
     await untilRunning(twin.pid, [probeText, '1003'])
     const { value } = await onLocalHost(() => Promise.all([proc({ args: probeText }), readFact(processTableFact())]))
@@ -245,8 +319,8 @@ describe('process() on the local machine', () => {
     const { excludedPids } = table.probe
     expect(excludedPids).toContain(table.probe.pid)
     expect(excludedPids.length).toBeGreaterThanOrEqual(2)
-    expect(matches.pids.filter((pid) => excludedPids.includes(pid))).toEqual([])
-    expect(table.processes.filter((p) => excludedPids.includes(p.pid))).toEqual([])
+    expect(matches.pids.filter(pid => excludedPids.includes(pid))).toEqual([])
+    expect(table.processes.filter(p => excludedPids.includes(p.pid))).toEqual([])
   })
 
   it('needs a criterion', async () => {

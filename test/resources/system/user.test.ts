@@ -25,9 +25,16 @@ www-data:x:33:
 describe('parseUser', () => {
   it('uid, gid, primary group, all groups primary first, home, shell, gecos', () => {
     expect(parseUser('deploy', DEPLOY)).toEqual({
-      name: 'deploy', exists: true, uid: 1001, gid: 1001, group: 'deploy',
-      groups: ['deploy', 'sudo', 'www-data', '4242'], gids: [1001, 27, 33, 4242],
-      home: '/home/deploy', shell: '/bin/bash', gecos: 'Deploy User,,,',
+      name: 'deploy',
+      exists: true,
+      uid: 1001,
+      gid: 1001,
+      group: 'deploy',
+      groups: ['deploy', 'sudo', 'www-data', '4242'],
+      gids: [1001, 27, 33, 4242],
+      home: '/home/deploy',
+      shell: '/bin/bash',
+      gecos: 'Deploy User,,,',
     })
     expect(parseUser('www-data', NOLOGIN)).toMatchObject({ groups: ['www-data'], shell: '/usr/sbin/nologin', home: '/var/www' })
   })
@@ -45,14 +52,23 @@ describe('parseUser', () => {
 describe('user() on the local machine', () => {
   it('reads the current user and root; hostile names are just absent users', async () => {
     const me = os.userInfo()
-    const names = [me.username, 'root', 'no-such-user-here', '-x', "it's $(touch /tmp/verify-pwned)", '`touch /tmp/verify-pwned`', 'a\nb', '0']
-    const { value, execCount } = await onLocalHost(() => Promise.all(names.map((n) => user(n))))
+    const names = [
+      me.username,
+      'root',
+      'no-such-user-here',
+      '-x',
+      "it's $(touch /tmp/verify-pwned)",
+      '`touch /tmp/verify-pwned`',
+      'a\nb',
+      '0',
+    ]
+    const { value, execCount } = await onLocalHost(() => Promise.all(names.map(n => user(n))))
     expect(execCount).toBe(1)
     expect(value[0]).toMatchObject({ exists: true, uid: me.uid, gid: me.gid, home: me.homedir, shell: me.shell })
     expect(value[0]!.gids[0]).toBe(me.gid)
     expect(value[1]).toMatchObject({ exists: true, uid: 0, gid: 0, group: 'root' })
     expect(value[1]!.groups).toContain('root')
-    expect(value.slice(2).map((u) => u.exists)).toEqual([false, false, false, false, false, false])
+    expect(value.slice(2).map(u => u.exists)).toEqual([false, false, false, false, false, false])
     expect(existsSync('/tmp/verify-pwned')).toBe(false)
   })
 })

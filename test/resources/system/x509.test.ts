@@ -5,7 +5,15 @@ import path from 'node:path'
 import tls from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ExpectationError } from '../../../src/errors.ts'
-import { parseDistinguishedName, parseOpensslDate, parseOpensslX509, parseX509Output, summarizeOpensslErrors, x509, x509Fact } from '../../../src/resources/system/x509.ts'
+import {
+  parseDistinguishedName,
+  parseOpensslDate,
+  parseOpensslX509,
+  parseX509Output,
+  summarizeOpensslErrors,
+  x509,
+  x509Fact,
+} from '../../../src/resources/system/x509.ts'
 import { describeFailure } from '../../../src/runner/check.ts'
 import { onLocalHost } from '../../support/local-host.ts'
 import { BASIC_TOOLS, runWithTools } from '../../support/restricted-path.ts'
@@ -73,19 +81,34 @@ describe('openssl output parsing', () => {
 
   it('OpenSSL 1.1.1: a critical SAN, an expired certificate', () => {
     const c = parseOpensslX509('ca.pem', OPENSSL_1_1_1, NOW)
-    expect(c).toMatchObject({ commonName: 'UK e-Science CA 2B', issuer: 'C=UK, O=eScienceCA, OU=Authority, CN=UK e-Science Root', dnsNames: ['ca.example.ac.uk'], expired: true, serial: '0A' })
+    expect(c).toMatchObject({
+      commonName: 'UK e-Science CA 2B',
+      issuer: 'C=UK, O=eScienceCA, OU=Authority, CN=UK e-Science Root',
+      dnsNames: ['ca.example.ac.uk'],
+      expired: true,
+      serial: '0A',
+    })
     expect(c.daysUntilExpiry).toBeLessThan(0)
   })
 
   it('OpenSSL 1.0.2: slash names, SANs from -text', () => {
     const c = parseOpensslX509('host.pem', OPENSSL_1_0_2_TEXT, NOW)
-    expect(c.subjectAttributes).toEqual({ DC: ['org', 'opensciencegrid'], O: ['Open Science Grid'], OU: ['Services'], CN: ['fermicloud321.fnal.gov'] })
+    expect(c.subjectAttributes).toEqual({
+      DC: ['org', 'opensciencegrid'],
+      O: ['Open Science Grid'],
+      OU: ['Services'],
+      CN: ['fermicloud321.fnal.gov'],
+    })
     expect(c.issuer).toBe('DC=org, DC=cilogon, C=US, O=CILogon, CN=CILogon OSG CA 1')
     expect(c.dnsNames).toEqual(['fermicloud321.fnal.gov', 'fermicloud321'])
   })
 
   it('every way openssl has printed a name gives the same attributes', () => {
-    const expected = [['C', 'US'], ['O', 'Acme, Inc.'], ['CN', 'x.example']]
+    const expected = [
+      ['C', 'US'],
+      ['O', 'Acme, Inc.'],
+      ['CN', 'x.example'],
+    ]
     expect(parseDistinguishedName('C = US, O = "Acme, Inc.", CN = x.example')).toEqual(expected) // 1.1.0–3.1 oneline
     expect(parseDistinguishedName('C=US, O=Acme, Inc., CN=x.example')).toEqual(expected) // 3.2+ utf8, commas bare
     expect(parseDistinguishedName('C=US, O=Acme\\, Inc., CN=x.example')).toEqual(expected) // RFC 2253 escapes
@@ -93,7 +116,11 @@ describe('openssl output parsing', () => {
     expect(parseDistinguishedName('CN = x')).toEqual([['CN', 'x']])
     expect(parseDistinguishedName('CN=x')).toEqual([['CN', 'x']])
     expect(parseDistinguishedName('/CN=a/b.example')).toEqual([['CN', 'a/b.example']])
-    expect(parseDistinguishedName('CN = a + UID = 42, O = o')).toEqual([['CN', 'a'], ['UID', '42'], ['O', 'o']])
+    expect(parseDistinguishedName('CN = a + UID = 42, O = o')).toEqual([
+      ['CN', 'a'],
+      ['UID', '42'],
+      ['O', 'o'],
+    ])
     expect(parseDistinguishedName('')).toEqual([])
   })
 
@@ -104,10 +131,19 @@ describe('openssl output parsing', () => {
 
   it('what the probe reports before openssl output: missing, not a certificate, no answer', () => {
     expect(() => parseX509Output('/x', 'missing\n')).toThrow(ExpectationError)
-    const notCert = (() => { try { parseX509Output('/etc/hostname', 'notcert\nCould not read certificate from /etc/hostname\nUnable to load certificate\n') } catch (e) { return e } })()
+    const notCert = (() => {
+      try {
+        parseX509Output('/etc/hostname', 'notcert\nCould not read certificate from /etc/hostname\nUnable to load certificate\n')
+      } catch (e) {
+        return e
+      }
+    })()
     expect(describeFailure(notCert)).toMatchObject({ status: 'failed', actual: 'not a certificate' })
-    const refused = 'noanswer\n40D79ADCB47F0000:error:8000006F:system library:BIO_connect:Connection refused:../crypto/bio/bio_sock2.c:117:calling connect()\nconnect:errno=111\n'
-    expect(() => parseX509Output('127.0.0.1:1', refused)).toThrow(/no certificate from the endpoint \(Connection refused \| connect:errno=111\)/)
+    const refused =
+      'noanswer\n40D79ADCB47F0000:error:8000006F:system library:BIO_connect:Connection refused:../crypto/bio/bio_sock2.c:117:calling connect()\nconnect:errno=111\n'
+    expect(() => parseX509Output('127.0.0.1:1', refused)).toThrow(
+      /no certificate from the endpoint \(Connection refused \| connect:errno=111\)/,
+    )
     expect(summarizeOpensslErrors('a\na\nb')).toBe('a | b')
   })
 })
@@ -117,7 +153,23 @@ describe('x509() on this machine', () => {
   let server: tls.Server
   let port: number
   const gen = (name: string, subj: string, days: number, san?: string) => {
-    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, `${name}.key`), '-out', path.join(dir, `${name}.pem`), '-days', String(days), '-subj', subj]
+    const args = [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      path.join(dir, `${name}.key`),
+      '-out',
+      path.join(dir, `${name}.pem`),
+      '-days',
+      String(days),
+      '-subj',
+      subj,
+    ]
     if (san) args.push('-addext', `subjectAltName=${san}`)
     execFileSync('openssl', args, { stdio: 'ignore' })
     return { key: readFileSync(path.join(dir, `${name}.key`)), cert: readFileSync(path.join(dir, `${name}.pem`)) }
@@ -130,23 +182,35 @@ describe('x509() on this machine', () => {
     execFileSync('openssl', ['x509', '-in', path.join(dir, 'main.pem'), '-outform', 'DER', '-out', path.join(dir, 'main.der')])
     writeFileSync(path.join(dir, 'junk.pem'), 'not a certificate\n')
     const otherContext = tls.createSecureContext(other)
-    server = tls.createServer({ ...main, SNICallback: (name, cb) => cb(null, name === 'other.example.com' ? otherContext : undefined) }, (socket) => socket.end())
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    server = tls.createServer(
+      { ...main, SNICallback: (name, cb) => cb(null, name === 'other.example.com' ? otherContext : undefined) },
+      socket => socket.end(),
+    )
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     port = (server.address() as { port: number }).port
   })
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve))
+    await new Promise(resolve => server.close(resolve))
     rmSync(dir, { recursive: true, force: true })
   })
 
   it('a PEM and a DER file, and the same certificate from a TLS server, by SNI; one exec', async () => {
-    const { value, execCount } = await onLocalHost(() => Promise.all([
-      x509(path.join(dir, 'main.pem')),
-      x509({ path: path.join(dir, 'main.der') }),
-      x509(`127.0.0.1:${port}`),
-      x509({ host: '127.0.0.1', port, servername: 'other.example.com' }),
-    ]), 15)
-    expect(value[0]).toMatchObject({ commonName: 'blog.example.com', subjectAttributes: { O: ['Acme, Inc.'] }, dnsNames: ['blog.example.com'], ipAddresses: ['127.0.0.1'] })
+    const { value, execCount } = await onLocalHost(
+      () =>
+        Promise.all([
+          x509(path.join(dir, 'main.pem')),
+          x509({ path: path.join(dir, 'main.der') }),
+          x509(`127.0.0.1:${port}`),
+          x509({ host: '127.0.0.1', port, servername: 'other.example.com' }),
+        ]),
+      15,
+    )
+    expect(value[0]).toMatchObject({
+      commonName: 'blog.example.com',
+      subjectAttributes: { O: ['Acme, Inc.'] },
+      dnsNames: ['blog.example.com'],
+      ipAddresses: ['127.0.0.1'],
+    })
     expect([29, 30]).toContain(value[0].daysUntilExpiry)
     expect(value[1].fingerprintSha256).toBe(value[0].fingerprintSha256)
     expect(value[2].fingerprintSha256).toBe(value[0].fingerprintSha256)
@@ -156,13 +220,21 @@ describe('x509() on this machine', () => {
   })
 
   it('the -text fallback (old openssl) reads the same SANs from real output', () => {
-    const text = execFileSync('openssl', ['x509', '-noout', '-subject', '-issuer', '-dates', '-serial', '-fingerprint', '-sha256', '-text', '-in', path.join(dir, 'main.pem')], { encoding: 'utf8' })
+    const text = execFileSync(
+      'openssl',
+      ['x509', '-noout', '-subject', '-issuer', '-dates', '-serial', '-fingerprint', '-sha256', '-text', '-in', path.join(dir, 'main.pem')],
+      { encoding: 'utf8' },
+    )
     expect(parseOpensslX509('main.pem', text).dnsNames).toEqual(['blog.example.com'])
   })
 
   it('a missing file and a non-certificate fail the check; a closed port fails it too', async () => {
-    const outcomes = await Promise.all([path.join(dir, 'nope.pem'), path.join(dir, 'junk.pem'), '127.0.0.1:1'].map((t) => onLocalHost(() => x509(t)).catch((e: unknown) => describeFailure(e))))
-    expect(outcomes.map((o) => 'status' in o && o.status)).toEqual(['failed', 'failed', 'failed'])
+    const outcomes = await Promise.all(
+      [path.join(dir, 'nope.pem'), path.join(dir, 'junk.pem'), '127.0.0.1:1'].map(t =>
+        onLocalHost(() => x509(t)).catch((e: unknown) => describeFailure(e)),
+      ),
+    )
+    expect(outcomes.map(o => 'status' in o && o.status)).toEqual(['failed', 'failed', 'failed'])
   })
 
   it('without openssl on the host: an error naming openssl', async () => {
@@ -171,8 +243,10 @@ describe('x509() on this machine', () => {
   })
 
   it('hostile paths are paths; hostile endpoints are refused before anything runs', async () => {
-    const { value } = await onLocalHost(() => Promise.all(['$(touch pwned)', '`id`', "it's", '-in', 'a\nb'].map((n) => x509(path.join(dir, n)).catch((e: Error) => e.message))))
-    expect(value.every((m) => typeof m === 'string' && /does not exist/.test(m))).toBe(true)
+    const { value } = await onLocalHost(() =>
+      Promise.all(['$(touch pwned)', '`id`', "it's", '-in', 'a\nb'].map(n => x509(path.join(dir, n)).catch((e: Error) => e.message))),
+    )
+    expect(value.every(m => typeof m === 'string' && /does not exist/.test(m))).toBe(true)
     await expect(x509({ host: '-connect', port: 443 })).rejects.toThrow(TypeError)
     await expect(x509({ host: 'a.example', port: 443, servername: '$(id)' })).rejects.toThrow(TypeError)
     await expect(x509({ host: 'a.example', port: 0 })).rejects.toThrow(TypeError)

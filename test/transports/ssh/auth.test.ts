@@ -29,16 +29,25 @@ afterAll(async () => {
 })
 
 afterEach(async () => {
-  await Promise.all(transports.splice(0).map((t) => t.close()))
-  await Promise.all(sessions.splice(0).map((s) => s.close()))
+  await Promise.all(transports.splice(0).map(t => t.close()))
+  await Promise.all(sessions.splice(0).map(s => s.close()))
 })
 
 function host(overrides: Partial<HostSpec> = {}): HostSpec {
   return { ...fleetHostSpecs(fleet)[0]!, ...overrides }
 }
 
-async function connect(spec: HostSpec, env: NodeJS.ProcessEnv, options: { acceptNew?: boolean; notices?: string[] } = {}): Promise<SshTransport> {
-  const session = new SshSession({ configFile: 'none', env, acceptNewHostKeys: options.acceptNew ?? false, notice: (m) => options.notices?.push(m) })
+async function connect(
+  spec: HostSpec,
+  env: NodeJS.ProcessEnv,
+  options: { acceptNew?: boolean; notices?: string[] } = {},
+): Promise<SshTransport> {
+  const session = new SshSession({
+    configFile: 'none',
+    env,
+    acceptNewHostKeys: options.acceptNew ?? false,
+    notice: m => options.notices?.push(m),
+  })
   sessions.push(session)
   const t = new SshTransport({ host: spec, connectTimeoutMs: 10_000, session, env })
   transports.push(t)
@@ -48,7 +57,7 @@ async function connect(spec: HostSpec, env: NodeJS.ProcessEnv, options: { accept
 
 async function whoami(t: SshTransport): Promise<string> {
   const chunks: Buffer[] = []
-  await t.exec({ script: 'id -un\n', onStdout: (c) => chunks.push(c) })
+  await t.exec({ script: 'id -un\n', onStdout: c => chunks.push(c) })
   return Buffer.concat(chunks).toString().trim()
 }
 
@@ -104,15 +113,28 @@ describe('keys from the environment', () => {
 
 describe('host keys', () => {
   it('reads known_hosts content from $VERIFY_KNOWN_HOSTS (ephemeral CI runners have no file)', async () => {
-    const t = await connect(host({ knownHosts: join(scratch, 'no-such-file') }), { ...baseEnv, VERIFY_KNOWN_HOSTS: readFileSync(fleet.knownHosts, 'utf8') })
+    const t = await connect(host({ knownHosts: join(scratch, 'no-such-file') }), {
+      ...baseEnv,
+      VERIFY_KNOWN_HOSTS: readFileSync(fleet.knownHosts, 'utf8'),
+    })
     expect(await whoami(t)).toBe(fleet.user)
   })
 
   it('refuses a changed key from $VERIFY_KNOWN_HOSTS, naming the variable and line', async () => {
-    const wrong = `# pinned\n[${fleet.hosts[0]!.address}]:${fleet.port} ${execFileSync('sh', ['-c', `ssh-keygen -q -t ed25519 -N '' -f ${scratch}/other-$$ && cat ${scratch}/other-$$.pub`]).toString().split(' ').slice(0, 2).join(' ')}\n`
+    const wrong = `# pinned\n[${fleet.hosts[0]!.address}]:${fleet.port} ${execFileSync('sh', [
+      '-c',
+      `ssh-keygen -q -t ed25519 -N '' -f ${scratch}/other-$$ && cat ${scratch}/other-$$.pub`,
+    ])
+      .toString()
+      .split(' ')
+      .slice(0, 2)
+      .join(' ')}\n`
     const err = await connect(host({ knownHosts: join(scratch, 'no-such-file') }), { ...baseEnv, PINNED: wrong }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostKeyError)
-    const viaEnv = await connect(host({ knownHosts: join(scratch, 'no-such-file'), knownHostsEnv: 'PINNED' }), { ...baseEnv, PINNED: wrong }).catch((e: unknown) => e)
+    const viaEnv = await connect(host({ knownHosts: join(scratch, 'no-such-file'), knownHostsEnv: 'PINNED' }), {
+      ...baseEnv,
+      PINNED: wrong,
+    }).catch((e: unknown) => e)
     expect((viaEnv as Error).message).toContain('HOST KEY CHANGED')
     expect((viaEnv as Error).message).toContain('$PINNED:2')
   })
@@ -134,7 +156,10 @@ describe('host keys', () => {
 
   it('--accept-new-host-keys still refuses a changed key', async () => {
     const file = join(scratch, 'changed_known_hosts')
-    execFileSync('sh', ['-c', `ssh-keygen -q -t ed25519 -N '' -f ${scratch}/impostor && printf '[%s]:%s %s\\n' ${fleet.hosts[0]!.address} ${fleet.port} "$(cut -d' ' -f1,2 ${scratch}/impostor.pub)" > ${file}`])
+    execFileSync('sh', [
+      '-c',
+      `ssh-keygen -q -t ed25519 -N '' -f ${scratch}/impostor && printf '[%s]:%s %s\\n' ${fleet.hosts[0]!.address} ${fleet.port} "$(cut -d' ' -f1,2 ${scratch}/impostor.pub)" > ${file}`,
+    ])
     const before = readFileSync(file, 'utf8')
     const err = await connect(host({ knownHosts: file }), baseEnv, { acceptNew: true }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostKeyError)
@@ -144,7 +169,10 @@ describe('host keys', () => {
 
   it('explains that @cert-authority cannot vouch for a host (ssh2 has no host certificates)', async () => {
     const file = join(scratch, 'ca_known_hosts')
-    execFileSync('sh', ['-c', `ssh-keygen -q -t ed25519 -N '' -f ${scratch}/host_ca && printf '@cert-authority *.example.com,[127.0.0.*]:* %s\\n' "$(cut -d' ' -f1,2 ${scratch}/host_ca.pub)" > ${file}`])
+    execFileSync('sh', [
+      '-c',
+      `ssh-keygen -q -t ed25519 -N '' -f ${scratch}/host_ca && printf '@cert-authority *.example.com,[127.0.0.*]:* %s\\n' "$(cut -d' ' -f1,2 ${scratch}/host_ca.pub)" > ${file}`,
+    ])
     const err = await connect(host({ knownHosts: file }), baseEnv, { acceptNew: true }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostKeyError)
     expect((err as Error).message).toMatch(/only a @cert-authority line .* \(ssh2\) cannot negotiate \*-cert-v01@openssh.com host keys/)

@@ -43,8 +43,8 @@ afterAll(async () => {
 })
 
 afterEach(async () => {
-  await Promise.all(transports.splice(0).map((t) => t.close()))
-  await Promise.all(sessions.splice(0).map((s) => s.close()))
+  await Promise.all(transports.splice(0).map(t => t.close()))
+  await Promise.all(sessions.splice(0).map(s => s.close()))
 })
 
 /** An ssh_config that knows the fleet: `bastion` and `bastion2` are host-1 and host-2. */
@@ -84,14 +84,14 @@ async function echo(s: SshSession, host: HostSpec): Promise<string> {
   transports.push(t)
   await t.connect()
   const chunks: Buffer[] = []
-  await t.exec({ script: 'echo "$SSH_CONNECTION"\n', onStdout: (c) => chunks.push(c) })
+  await t.exec({ script: 'echo "$SSH_CONNECTION"\n', onStdout: c => chunks.push(c) })
   return Buffer.concat(chunks).toString().trim()
 }
 
 /** TCP connections sshd accepted on each address so far. */
 function connectionsTo(address: string): number {
   const log = readFileSync(fleet.logFile, 'utf8')
-  return log.split('\n').filter((l) => new RegExp(`Connection from \\S+ port \\d+ on ${address.replaceAll('.', '\\.')} port`).test(l)).length
+  return log.split('\n').filter(l => new RegExp(`Connection from \\S+ port \\d+ on ${address.replaceAll('.', '\\.')} port`).test(l)).length
 }
 
 describe('ProxyJump', () => {
@@ -99,7 +99,7 @@ describe('ProxyJump', () => {
     const behind = fleet.hosts.slice(2, 5)
     const config = sshConfig(behind.map((h, i) => `Host app-${i + 1}\n  HostName ${h.address}\n  ProxyJump bastion`).join('\n'))
     const s = session(config)
-    const before = { bastion: connectionsTo(fleet.hosts[0]!.address), targets: behind.map((h) => connectionsTo(h.address)) }
+    const before = { bastion: connectionsTo(fleet.hosts[0]!.address), targets: behind.map(h => connectionsTo(h.address)) }
     const seen = await Promise.all(behind.map((_, i) => echo(s, aliasHost(`app-${i + 1}`))))
     // SSH_CONNECTION's server address is the target's: the session ran on the host behind the bastion
     seen.forEach((line, i) => expect(line.split(' ')[2]).toBe(behind[i]!.address))
@@ -124,7 +124,11 @@ describe('ProxyJump', () => {
     const s = session(sshConfig(`Host guarded\n  HostName ${fleet.hosts[2]!.address}\n  ProxyJump bastion`, empty))
     const err = await echo(s, aliasHost('guarded')).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostKeyError)
-    expect((err as Error).message).toMatch(new RegExp(`^bastion bastion: ${fleet.user}@${fleet.hosts[0]!.address.replaceAll('.', '\\.')}:${fleet.port}: host key .* is not in .*known_hosts_empty`))
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^bastion bastion: ${fleet.user}@${fleet.hosts[0]!.address.replaceAll('.', '\\.')}:${fleet.port}: host key .* is not in .*known_hosts_empty`,
+      ),
+    )
   })
 
   it('says which bastion could not reach the target', async () => {
@@ -146,15 +150,23 @@ describe('ProxyJump', () => {
 describe('ProxyCommand', () => {
   it("speaks SSH over the command's stdio", async () => {
     const target = fleet.hosts[4]!
-    const s = session(sshConfig(`Host via-proxy\n  HostName ${target.address}\n  ProxyCommand ${process.execPath} ${join(scratch, 'proxy.mjs')} %h %p ${proxyLog}`))
+    const s = session(
+      sshConfig(
+        `Host via-proxy\n  HostName ${target.address}\n  ProxyCommand ${process.execPath} ${join(scratch, 'proxy.mjs')} %h %p ${proxyLog}`,
+      ),
+    )
     appendFileSync(proxyLog, '')
     const before = readFileSync(proxyLog, 'utf8')
     expect((await echo(s, aliasHost('via-proxy'))).split(' ')[2]).toBe(target.address)
     expect(readFileSync(proxyLog, 'utf8').slice(before.length)).toBe(`${target.address}:${fleet.port}\n`)
   })
 
-  it("reports a failing ProxyCommand with what it said on stderr", async () => {
-    const s = session(sshConfig(`Host lost\n  HostName unreachable.test\n  ProxyCommand ${process.execPath} ${join(scratch, 'proxy.mjs')} %h %p ${proxyLog}`))
+  it('reports a failing ProxyCommand with what it said on stderr', async () => {
+    const s = session(
+      sshConfig(
+        `Host lost\n  HostName unreachable.test\n  ProxyCommand ${process.execPath} ${join(scratch, 'proxy.mjs')} %h %p ${proxyLog}`,
+      ),
+    )
     const err = await echo(s, aliasHost('lost')).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostUnreachableError)
     expect((err as Error).message).toContain('ProxyCommand said: proxy: no route to unreachable.test')

@@ -37,7 +37,11 @@ describe.skipIf(!isRoot)('become over SSH with sudo', () => {
     mkdirSync(vault, { mode: 0o700 })
     chmodSync(vault, 0o700)
     writeFileSync(join(vault, 'token'), 'root-only\n')
-    if (execFileSync('sh', ['-c', `id -u ${APP_USER} >/dev/null 2>&1 && echo yes || echo no`]).toString().trim() === 'no') {
+    if (
+      execFileSync('sh', ['-c', `id -u ${APP_USER} >/dev/null 2>&1 && echo yes || echo no`])
+        .toString()
+        .trim() === 'no'
+    ) {
       execFileSync('useradd', ['-M', '-d', '/', '-s', '/bin/sh', APP_USER])
     }
     execFileSync('chpasswd', { input: `${TEST_USER}:${PASSWORD}\n` })
@@ -50,15 +54,19 @@ describe.skipIf(!isRoot)('become over SSH with sudo', () => {
   })
 
   afterEach(async () => {
-    await Promise.all(transports.splice(0).map((t) => t.close()))
-    await Promise.all(sessions.splice(0).map((s) => s.close()))
+    await Promise.all(transports.splice(0).map(t => t.close()))
+    await Promise.all(sessions.splice(0).map(s => s.close()))
   })
 
   function host(become?: BecomeSpec): HostSpec {
     return { ...fleetHostSpecs(fleet)[0]!, ...(become ? { become } : {}) }
   }
 
-  async function run(spec: HostSpec, script: string, env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
+  async function run(
+    spec: HostSpec,
+    script: string,
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
     const fullEnv = { HOME: '/nonexistent-home', PATH: process.env.PATH, ...env }
     const session = new SshSession({ configFile: 'none', env: fullEnv })
     sessions.push(session)
@@ -66,7 +74,7 @@ describe.skipIf(!isRoot)('become over SSH with sudo', () => {
     transports.push(t)
     await t.connect()
     const chunks: Buffer[] = []
-    const result = await t.exec({ script, onStdout: (c) => chunks.push(c) })
+    const result = await t.exec({ script, onStdout: c => chunks.push(c) })
     return { ...result, stdout: Buffer.concat(chunks).toString() }
   }
 
@@ -124,7 +132,10 @@ describe.skipIf(!isRoot)('become over SSH with sudo', () => {
 
 describe('becomeInvocation and becomeFailure', () => {
   it('runs sudo -n with the user quoted and nothing on stdin before the script', () => {
-    expect(becomeInvocation({ user: "app'user" }, {})).toMatchObject({ command: `sudo -n -u 'app'\\''user' -- /bin/sh -s`, stdinPrefix: '' })
+    expect(becomeInvocation({ user: "app'user" }, {})).toMatchObject({
+      command: `sudo -n -u 'app'\\''user' -- /bin/sh -s`,
+      stdinPrefix: '',
+    })
   })
 
   it('puts the password only on stdin, ahead of the marker, never on the command line', () => {

@@ -9,14 +9,24 @@ import { matchPatternList, splitLine } from '../../../src/transports/ssh/config-
 import { SshConfigResolver } from '../../../src/transports/ssh/config.ts'
 import type { SshConfigQuery } from '../../../src/transports/ssh/config-settings.ts'
 
-const hasSsh = (() => { try { execFileSync('ssh', ['-V'], { stdio: 'ignore' }); return true } catch { return false } })()
+const hasSsh = (() => {
+  try {
+    execFileSync('ssh', ['-V'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
 const me = userInfo().username
 
 describe('ssh_config lines and patterns', () => {
   it('splits Key value, Key=value, quoted arguments, trailing comments', () => {
     expect(splitLine('  HostName   web.internal  ')).toMatchObject({ keyword: 'hostname', args: ['web.internal'] })
     expect(splitLine('Port=2222')).toMatchObject({ keyword: 'port', args: ['2222'] })
-    expect(splitLine('ProxyCommand sh -c "exec nc %h %p" # via nc')).toMatchObject({ keyword: 'proxycommand', args: ['sh', '-c', 'exec nc %h %p'] })
+    expect(splitLine('ProxyCommand sh -c "exec nc %h %p" # via nc')).toMatchObject({
+      keyword: 'proxycommand',
+      args: ['sh', '-c', 'exec nc %h %p'],
+    })
     expect(splitLine('# comment')).toBeUndefined()
   })
 
@@ -96,8 +106,32 @@ Host *
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   const cases: Array<[string, SshConfigQuery[]]> = [
-    ['patterns', [{ alias: 'web-1' }, { alias: 'Web-1' }, { alias: 'web-9' }, { alias: 'db1.prod' }, { alias: 'dbx.prod' }, { alias: 'x.prod', user: 'me', port: 2 }, { alias: 'ssm-7' }, { alias: '10.0.0.5' }]],
-    ['match', [{ alias: 'Alias-1' }, { alias: 'alias-1' }, { alias: 'alias-2' }, { alias: 'alias-3' }, { alias: 'other', user: 'admin' }, { alias: 'other', user: 'root' }, { alias: 'nomatch-1' }, { alias: 'real-x' }]],
+    [
+      'patterns',
+      [
+        { alias: 'web-1' },
+        { alias: 'Web-1' },
+        { alias: 'web-9' },
+        { alias: 'db1.prod' },
+        { alias: 'dbx.prod' },
+        { alias: 'x.prod', user: 'me', port: 2 },
+        { alias: 'ssm-7' },
+        { alias: '10.0.0.5' },
+      ],
+    ],
+    [
+      'match',
+      [
+        { alias: 'Alias-1' },
+        { alias: 'alias-1' },
+        { alias: 'alias-2' },
+        { alias: 'alias-3' },
+        { alias: 'other', user: 'admin' },
+        { alias: 'other', user: 'root' },
+        { alias: 'nomatch-1' },
+        { alias: 'real-x' },
+      ],
+    ],
     ['include', [{ alias: 'inc-1' }, { alias: 'web-2' }, { alias: 'plain' }]],
     ['exec', [{ alias: 'any' }]],
   ]

@@ -70,11 +70,21 @@ describe('parseSshG', () => {
 
   it("treats OpenSSH's defaults as nothing configured", () => {
     const config = parseSshG(CAPTURED_DEFAULTS, { alias: '10.0.0.5' }, local)
-    expect(config).toMatchObject({ hostname: '10.0.0.5', port: 22, user: 'ci', userDefaulted: true, identityFiles: [], userKnownHostsFiles: [], proxyJump: [], strictHostKeyChecking: 'ask' })
+    expect(config).toMatchObject({
+      hostname: '10.0.0.5',
+      port: 22,
+      user: 'ci',
+      userDefaulted: true,
+      identityFiles: [],
+      userKnownHostsFiles: [],
+      proxyJump: [],
+      strictHostKeyChecking: 'ask',
+    })
   })
 
   it('expands a ProxyCommand and maps StrictHostKeyChecking no/yes', () => {
-    const out = 'hostname 10.1.1.1\nport 22\nuser ec2-user\nproxycommand aws ssm start-session --target %n --document-name AWS-StartSSHSession --parameters portNumber=%p\nstricthostkeychecking false\n'
+    const out =
+      'hostname 10.1.1.1\nport 22\nuser ec2-user\nproxycommand aws ssm start-session --target %n --document-name AWS-StartSSHSession --parameters portNumber=%p\nstricthostkeychecking false\n'
     const config = parseSshG(out, { alias: 'i-0abc' }, local)
     expect(config.proxyCommand).toBe('aws ssm start-session --target i-0abc --document-name AWS-StartSSHSession --parameters portNumber=22')
     expect(config.strictHostKeyChecking).toBe('no')
@@ -84,7 +94,9 @@ describe('parseSshG', () => {
 
 describe('tokens and hops', () => {
   it('expands the tokens OpenSSH documents and keeps %% literal', () => {
-    expect(expandTokens('%r@%h:%p via %n (%u, %d) 100%%', { h: 'h1', p: '22', r: 'deploy', n: 'alias', u: 'ci', d: '/home/ci' })).toBe('deploy@h1:22 via alias (ci, /home/ci) 100%')
+    expect(expandTokens('%r@%h:%p via %n (%u, %d) 100%%', { h: 'h1', p: '22', r: 'deploy', n: 'alias', u: 'ci', d: '/home/ci' })).toBe(
+      'deploy@h1:22 via alias (ci, /home/ci) 100%',
+    )
     expect(expandTokens('%Z stays', {})).toBe('%Z stays')
   })
 
@@ -138,7 +150,12 @@ Host ssm-*
       const web = await resolver.resolve({ alias: 'web-1' })
       expect(web).toMatchObject({ hostname: 'web-1.internal', user: 'deploy', port: 22, proxyJump: ['bastion'] })
       const bastion = await resolver.resolve({ alias: 'bastion' })
-      expect(bastion).toMatchObject({ hostname: '10.9.9.9', port: 2201, strictHostKeyChecking: 'accept-new', userKnownHostsFiles: ['/etc/verify/known_hosts'] })
+      expect(bastion).toMatchObject({
+        hostname: '10.9.9.9',
+        port: 2201,
+        strictHostKeyChecking: 'accept-new',
+        userKnownHostsFiles: ['/etc/verify/known_hosts'],
+      })
       expect(bastion.identityFiles[0]).toMatch(/\.ssh\/bastion_key$/)
       expect(bastion.user).toBe(me)
       expect(bastion.userDefaulted).toBe(true)
@@ -164,14 +181,28 @@ describe('inventory vs ssh_config precedence', () => {
 
   it('lets ssh_config win over defaulted settings (address from the name, user and port from defaults:)', () => {
     const target = targetForHost({ ...base, user: 'fromdefaults', port: 22, identityFile: '/defaults/key', explicit: [] }, config, ctx)
-    expect(target).toMatchObject({ hostname: 'web-1.internal', user: 'deploy', port: 2222, hostKeyAlias: 'web-1-key', hostKeyPolicy: 'accept-new' })
-    expect(target.identityFiles.map((f) => f.path)).toEqual(['/home/ci/.ssh/deploy_deploy', '/keys/web-1.internal.key'])
+    expect(target).toMatchObject({
+      hostname: 'web-1.internal',
+      user: 'deploy',
+      port: 2222,
+      hostKeyAlias: 'web-1-key',
+      hostKeyPolicy: 'accept-new',
+    })
+    expect(target.identityFiles.map(f => f.path)).toEqual(['/home/ci/.ssh/deploy_deploy', '/keys/web-1.internal.key'])
     expect(target.proxyJump).toEqual(['ops@bastion.example.com:2200', 'bastion2'])
   })
 
   it('lets settings written for the host win over ssh_config', () => {
     const target = targetForHost(
-      { ...base, user: 'root', port: 2022, identityFile: '/mine/key', knownHosts: '/mine/known_hosts', proxyJump: 'none', explicit: ['user', 'port', 'identityFile', 'knownHosts', 'proxyJump'] },
+      {
+        ...base,
+        user: 'root',
+        port: 2022,
+        identityFile: '/mine/key',
+        knownHosts: '/mine/known_hosts',
+        proxyJump: 'none',
+        explicit: ['user', 'port', 'identityFile', 'knownHosts', 'proxyJump'],
+      },
       config,
       ctx,
     )
@@ -181,7 +212,18 @@ describe('inventory vs ssh_config precedence', () => {
 
   it('uses defaulted settings where ssh_config has nothing', () => {
     const plain = parseSshG(CAPTURED_DEFAULTS, { alias: '10.0.0.5' }, local)
-    const target = targetForHost({ ...base, address: '10.0.0.5', user: 'deploy', port: 2200, knownHosts: '/fleet/known_hosts', proxyJump: 'bastion', explicit: [] }, plain, ctx)
-    expect(target).toMatchObject({ hostname: '10.0.0.5', user: 'deploy', port: 2200, knownHostsFiles: ['/fleet/known_hosts'], proxyJump: ['bastion'], hostKeyPolicy: 'strict' })
+    const target = targetForHost(
+      { ...base, address: '10.0.0.5', user: 'deploy', port: 2200, knownHosts: '/fleet/known_hosts', proxyJump: 'bastion', explicit: [] },
+      plain,
+      ctx,
+    )
+    expect(target).toMatchObject({
+      hostname: '10.0.0.5',
+      user: 'deploy',
+      port: 2200,
+      knownHostsFiles: ['/fleet/known_hosts'],
+      proxyJump: ['bastion'],
+      hostKeyPolicy: 'strict',
+    })
   })
 })

@@ -7,15 +7,17 @@ async function storm(pacer: ConnectPacer, endpoint: string, n: number, holdMs: n
   let inProgress = 0
   let most = 0
   const starts: number[] = []
-  await Promise.all(Array.from({ length: n }, async () => {
-    const release = await pacer.acquire(endpoint)
-    starts.push(performance.now())
-    most = Math.max(most, ++inProgress)
-    await sleep(holdMs)
-    inProgress--
-    release()
-    release() // a second release is a no-op, not a freed slot
-  }))
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      const release = await pacer.acquire(endpoint)
+      starts.push(performance.now())
+      most = Math.max(most, ++inProgress)
+      await sleep(holdMs)
+      inProgress--
+      release()
+      release() // a second release is a no-op, not a freed slot
+    }),
+  )
   return { most, starts }
 }
 
@@ -39,7 +41,10 @@ describe('ConnectPacer', () => {
     const pacer = new ConnectPacer({ ratePerSec: 50, maxPerEndpoint: 0, burst: 4 })
     const t0 = performance.now()
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => storm(pacer, `10.0.1.${i}:22`, 1, 0)))
-    const starts = results.flatMap((r) => r.starts).sort((a, b) => a - b).map((t) => t - t0)
+    const starts = results
+      .flatMap(r => r.starts)
+      .sort((a, b) => a - b)
+      .map(t => t - t0)
     // the first 4 at once, then one every 20 ms: the 10th 6 × 20 = 120 ms in (timers may fire a little early)
     expect(starts[3]!).toBeLessThan(15)
     expect(starts[4]!).toBeGreaterThanOrEqual(15)

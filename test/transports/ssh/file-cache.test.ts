@@ -6,12 +6,20 @@ import { SshFileCache } from '../../../src/transports/ssh/file-cache.ts'
 
 describe('SshFileCache', () => {
   let dir: string
-  beforeEach(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'verify-file-cache-')) })
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'verify-file-cache-'))
+  })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
   const counting = () => {
     const calls: string[] = []
-    return { calls, parse: (data: Buffer) => { calls.push(data.toString()); return data.toString().split('\n').filter(Boolean) } }
+    return {
+      calls,
+      parse: (data: Buffer) => {
+        calls.push(data.toString())
+        return data.toString().split('\n').filter(Boolean)
+      },
+    }
   }
 
   it('parses a file once while it is unchanged, also for connects that ask at the same time', async () => {
@@ -20,7 +28,7 @@ describe('SshFileCache', () => {
     const cache = new SshFileCache()
     const { calls, parse } = counting()
     const results = await Promise.all(Array.from({ length: 20 }, () => cache.read(file, parse)))
-    expect(results.every((r) => r.join() === 'a,b')).toBe(true)
+    expect(results.every(r => r.join() === 'a,b')).toBe(true)
     expect(await cache.read(file, parse)).toEqual(['a', 'b'])
     expect(calls).toHaveLength(1)
   })
@@ -40,8 +48,8 @@ describe('SshFileCache', () => {
     const file = path.join(dir, 'id_ed25519')
     writeFileSync(file, 'key')
     const cache = new SshFileCache()
-    expect(await cache.read(file, (d) => `${d}+one`, 'one')).toBe('key+one')
-    expect(await cache.read(file, (d) => `${d}+two`, 'two')).toBe('key+two')
+    expect(await cache.read(file, d => `${d}+one`, 'one')).toBe('key+one')
+    expect(await cache.read(file, d => `${d}+two`, 'two')).toBe('key+two')
   })
 
   it('rejects as readFile does, and does not keep the failure', async () => {

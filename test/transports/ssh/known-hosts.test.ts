@@ -61,7 +61,7 @@ describe('parseKnownHosts', () => {
       `  web5 ${ed2.line}  `,
     ].join('\n')
     const entries = parseKnownHosts(text, 'kh')
-    expect(entries.map((e) => e.line)).toEqual([4, 10])
+    expect(entries.map(e => e.line)).toEqual([4, 10])
     expect(entries[0]).toMatchObject({ marker: undefined, keyType: 'ssh-ed25519', line: 4, source: 'kh' })
     expect(entries[0]!.key.equals(ed1.blob)).toBe(true)
   })
@@ -69,7 +69,7 @@ describe('parseKnownHosts', () => {
   it('reads markers and CRLF line ends', () => {
     const text = `@revoked * ${ed1.line}\r\n@cert-authority *.example.com ${ed2.line}\r\n`
     const entries = parseKnownHosts(text)
-    expect(entries.map((e) => e.marker)).toEqual(['revoked', 'cert-authority'])
+    expect(entries.map(e => e.marker)).toEqual(['revoked', 'cert-authority'])
   })
 })
 
@@ -140,7 +140,7 @@ describe('checkHostKey', () => {
     expect(text).not.toContain('web1')
     expect(text).toMatch(/^\|1\|/)
     const entries = parseKnownHosts(text, file)
-    expect(entries.every((e) => e.hosts.kind === 'hashed')).toBe(true)
+    expect(entries.every(e => e.hosts.kind === 'hashed')).toBe(true)
     expect(checkHostKey(entries, 'web1', 22, ed1.blob).status).toBe('match')
     expect(checkHostKey(entries, 'web1', 22, ed2.blob).status).toBe('mismatch')
     expect(checkHostKey(entries, '127.0.0.2', 2222, rsa.blob)).toMatchObject({ status: 'match', knownTypes: ['ssh-rsa'] })

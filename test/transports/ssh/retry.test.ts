@@ -35,10 +35,16 @@ function fakes(failures: Array<() => Error>) {
       execCount: 0,
       timeoutMs,
       closed: false,
-      connect: async () => { if (failure) throw failure() },
+      connect: async () => {
+        if (failure) throw failure()
+      },
       exec: async () => ({ exitCode: 0, stderr: '' }),
-      openTcp: async () => { throw new Error('unused') },
-      close: async () => { fake.closed = true },
+      openTcp: async () => {
+        throw new Error('unused')
+      },
+      close: async () => {
+        fake.closed = true
+      },
     }
     opened.push(fake)
     return fake
@@ -48,7 +54,18 @@ function fakes(failures: Array<() => Error>) {
 
 function policy(overrides: Partial<RetryPolicy> = {}): RetryPolicy & { waits: number[] } {
   const waits: number[] = []
-  return { attempts: 4, baseDelayMs: 200, maxDelayMs: 2_000, deadlineMs: 10_000, random: () => 0.5, sleep: async (ms) => { waits.push(ms) }, waits, ...overrides }
+  return {
+    attempts: 4,
+    baseDelayMs: 200,
+    maxDelayMs: 2_000,
+    deadlineMs: 10_000,
+    random: () => 0.5,
+    sleep: async ms => {
+      waits.push(ms)
+    },
+    waits,
+    ...overrides,
+  }
 }
 
 describe('RetryingTransport', () => {
@@ -59,7 +76,7 @@ describe('RetryingTransport', () => {
     await transport.connect()
     expect(transport.attemptsMade).toBe(3)
     expect(opened).toHaveLength(3)
-    expect(opened.slice(0, 2).every((t) => t.closed)).toBe(true)
+    expect(opened.slice(0, 2).every(t => t.closed)).toBe(true)
     expect(p.waits).toEqual([150, 300])
     await transport.close()
     expect(opened[2]!.closed).toBe(true)
@@ -73,11 +90,19 @@ describe('RetryingTransport', () => {
   })
 
   it('stops after the last attempt and says the server kept closing the connection', async () => {
-    const { opened, open } = fakes([lostBeforeHandshake, lostBeforeHandshake, lostBeforeHandshake, lostBeforeHandshake, lostBeforeHandshake])
+    const { opened, open } = fakes([
+      lostBeforeHandshake,
+      lostBeforeHandshake,
+      lostBeforeHandshake,
+      lostBeforeHandshake,
+      lostBeforeHandshake,
+    ])
     const error = await new RetryingTransport(HOST, open, policy()).connect().catch((e: unknown) => e)
     expect(opened).toHaveLength(4)
     expect(error).toBeInstanceOf(HostUnreachableError)
-    expect((error as Error).message).toMatch(/closed the connection before the SSH handshake on all 4 attempts: sshd may be at its MaxStartups limit/)
+    expect((error as Error).message).toMatch(
+      /closed the connection before the SSH handshake on all 4 attempts: sshd may be at its MaxStartups limit/,
+    )
     expect((error as Error).message).toMatch(/\(host defined at hosts\.yaml:7\)\.$/)
   })
 
@@ -88,7 +113,11 @@ describe('RetryingTransport', () => {
   })
 
   it.each([
-    ['refused', () => new HostUnreachableError('x: cannot connect: connect ECONNREFUSED', { cause: withCode('connect ECONNREFUSED', 'ECONNREFUSED') })],
+    [
+      'refused',
+      () =>
+        new HostUnreachableError('x: cannot connect: connect ECONNREFUSED', { cause: withCode('connect ECONNREFUSED', 'ECONNREFUSED') }),
+    ],
     ['auth', () => new AuthError('x: authentication failed')],
     ['host key', () => new HostKeyError('x: HOST KEY CHANGED')],
     ['timeout', () => new TimeoutError('x: connect timed out after 10s')],
@@ -101,7 +130,11 @@ describe('RetryingTransport', () => {
   it('opens nothing more once closed while waiting to retry', async () => {
     const { opened, open } = fakes([lostBeforeHandshake])
     let transport: RetryingTransport | undefined
-    const p = policy({ sleep: async () => { await transport!.close() } })
+    const p = policy({
+      sleep: async () => {
+        await transport!.close()
+      },
+    })
     transport = new RetryingTransport(HOST, open, p)
     await expect(transport.connect()).rejects.toThrow(/before the SSH handshake/)
     expect(opened).toHaveLength(1)
@@ -109,7 +142,8 @@ describe('RetryingTransport', () => {
 
   it('ends the whole connect by the deadline, whatever step hangs, and closes the attempt', async () => {
     const { opened, open } = fakes([])
-    const hanging = (timeoutMs: number) => Object.assign(open(timeoutMs), { connect: () => new Promise<void>(() => {}), target: 'deploy@web-1.internal:2222' })
+    const hanging = (timeoutMs: number) =>
+      Object.assign(open(timeoutMs), { connect: () => new Promise<void>(() => {}), target: 'deploy@web-1.internal:2222' })
     const started = performance.now()
     const error = await new RetryingTransport(HOST, hanging, policy({ deadlineMs: 300 })).connect().catch((e: unknown) => e)
     expect(performance.now() - started).toBeLessThan(1_000)
@@ -119,9 +153,19 @@ describe('RetryingTransport', () => {
   })
 
   it('a deadline hit while ssh_config (or the route) is still being read says so, not "No SSH greeting"', async () => {
-    for (const [stage, words] of [['ssh-config', /connect timed out after 0\.3s while reading ssh_config \(ssh -G\)\. The time went on reading ssh_config, before any connection to the host/], ['route', /connect timed out after 0\.3s while opening the route \(ProxyCommand or ProxyJump bastion\)\. The time went on opening the route/]] as const) {
+    for (const [stage, words] of [
+      [
+        'ssh-config',
+        /connect timed out after 0\.3s while reading ssh_config \(ssh -G\)\. The time went on reading ssh_config, before any connection to the host/,
+      ],
+      [
+        'route',
+        /connect timed out after 0\.3s while opening the route \(ProxyCommand or ProxyJump bastion\)\. The time went on opening the route/,
+      ],
+    ] as const) {
       const { open } = fakes([])
-      const hanging = (timeoutMs: number) => Object.assign(open(timeoutMs), { connect: () => new Promise<void>(() => {}), connectStage: stage })
+      const hanging = (timeoutMs: number) =>
+        Object.assign(open(timeoutMs), { connect: () => new Promise<void>(() => {}), connectStage: stage })
       const error = await new RetryingTransport(HOST, hanging, policy({ deadlineMs: 300 })).connect().catch((e: unknown) => e)
       expect(error).toBeInstanceOf(TimeoutError)
       expect((error as Error).message).toMatch(words)
@@ -137,15 +181,15 @@ describe('RetryingTransport', () => {
       'deploy@db.invalid:22: cannot resolve db.invalid: the .invalid domain never resolves (RFC 6761). ' +
         "The name does not resolve: check the address in the inventory (a typo?), or HostName in ssh_config, and this machine's DNS (host defined at hosts.yaml:7).",
     )
-    expect(opened.every((t) => !t.closed)).toBe(true)
+    expect(opened.every(t => !t.closed)).toBe(true)
   })
 })
 
 describe('backoffMs', () => {
   it('doubles per attempt up to the cap, half of it jittered', () => {
     const p = { baseDelayMs: 200, maxDelayMs: 1_000 }
-    expect([1, 2, 3, 4].map((a) => backoffMs(a, { ...p, random: () => 0 }))).toEqual([100, 200, 400, 500])
-    expect([1, 2, 3, 4].map((a) => backoffMs(a, { ...p, random: () => 0.999999 }))).toEqual([200, 400, 800, 1_000])
+    expect([1, 2, 3, 4].map(a => backoffMs(a, { ...p, random: () => 0 }))).toEqual([100, 200, 400, 500])
+    expect([1, 2, 3, 4].map(a => backoffMs(a, { ...p, random: () => 0.999999 }))).toEqual([200, 400, 800, 1_000])
   })
 })
 

@@ -27,7 +27,7 @@ afterAll(async () => {
 })
 
 afterEach(async () => {
-  await Promise.all(transports.splice(0).map((t) => t.close()))
+  await Promise.all(transports.splice(0).map(t => t.close()))
 })
 
 function spec(index: number, overrides: Partial<HostSpec> = {}): HostSpec {
@@ -48,7 +48,7 @@ async function connected(index = 0): Promise<SshTransport> {
 
 async function run(t: SshTransport, script: string, signal?: AbortSignal) {
   const chunks: Buffer[] = []
-  const result = await t.exec({ script, onStdout: (c) => chunks.push(c), ...(signal ? { signal } : {}) })
+  const result = await t.exec({ script, onStdout: c => chunks.push(c), ...(signal ? { signal } : {}) })
   return { ...result, stdout: Buffer.concat(chunks).toString() }
 }
 
@@ -60,9 +60,9 @@ function newKey(name: string): { file: string; pubLine: string } {
 
 async function unusedPort(): Promise<number> {
   const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
+  await new Promise(resolve => server.close(resolve))
   return port
 }
 
@@ -72,7 +72,7 @@ describe('SshTransport exec', () => {
     const chunks: string[] = []
     const result = await t.exec({
       script: 'echo first; echo oops >&2; sleep 0.2; echo second; exit 3\n',
-      onStdout: (c) => chunks.push(c.toString()),
+      onStdout: c => chunks.push(c.toString()),
     })
     expect(chunks.join('')).toBe('first\nsecond\n')
     expect(result).toEqual({ exitCode: 3, stderr: 'oops\n' })
@@ -82,9 +82,7 @@ describe('SshTransport exec', () => {
   it('runs 20 concurrent execs on one connection by queueing channels', async () => {
     const t = await connected(1)
     const started = Date.now()
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => run(t, `sleep 0.3; echo job-${i}\n`)),
-    )
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => run(t, `sleep 0.3; echo job-${i}\n`)))
     results.forEach((r, i) => expect(r).toMatchObject({ exitCode: 0, stdout: `job-${i}\n`, stderr: '' }))
     // Eight at a time: 20 jobs need three waves (sshd itself would refuse past MaxSessions=10).
     expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 300)
@@ -99,7 +97,10 @@ describe('SshTransport exec', () => {
     let pid = ''
     const pending = t.exec({
       script: 'echo $$; sleep 30\n',
-      onStdout: (c) => { pid += c.toString().trim(); controller.abort() },
+      onStdout: c => {
+        pid += c.toString().trim()
+        controller.abort()
+      },
       signal: controller.signal,
     })
     expect((await pending).exitCode).toBeNull()
@@ -123,18 +124,18 @@ describe('SshTransport exec', () => {
 
 describe('SshTransport openTcp', () => {
   it('tunnels a TCP stream to a port seen from the host', async () => {
-    const echo = net.createServer((socket) => socket.pipe(socket))
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve))
+    const echo = net.createServer(socket => socket.pipe(socket))
+    await new Promise<void>(resolve => echo.listen(0, '127.0.0.1', resolve))
     try {
       const t = await connected()
       const stream = await t.openTcp('127.0.0.1', (echo.address() as net.AddressInfo).port)
-      const reply = new Promise<string>((resolve) => stream.once('data', (c: Buffer) => resolve(c.toString())))
+      const reply = new Promise<string>(resolve => stream.once('data', (c: Buffer) => resolve(c.toString())))
       stream.write('ping through ssh')
       expect(await reply).toBe('ping through ssh')
       stream.end()
       expect(t.execCount).toBe(0)
     } finally {
-      await new Promise((resolve) => echo.close(resolve))
+      await new Promise(resolve => echo.close(resolve))
     }
   })
 
@@ -158,15 +159,15 @@ describe('SshTransport connect failures', () => {
 
   it('times out with TimeoutError when the server never speaks', async () => {
     const sockets: net.Socket[] = []
-    const silent = net.createServer((s) => sockets.push(s))
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const silent = net.createServer(s => sockets.push(s))
+    await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
     try {
       const t = transport(spec(0, { address: '127.0.0.1', port: (silent.address() as net.AddressInfo).port }), 500)
       await expect(t.connect()).rejects.toThrow(TimeoutError)
       await expect(t.connect()).rejects.toThrow(/connect timed out after 0.5s/)
     } finally {
-      sockets.forEach((s) => s.destroy())
-      await new Promise((resolve) => silent.close(resolve))
+      sockets.forEach(s => s.destroy())
+      await new Promise(resolve => silent.close(resolve))
     }
   })
 
@@ -189,7 +190,9 @@ describe('SshTransport connect failures', () => {
   it('refuses an unknown host with HostKeyError that says how to add it', async () => {
     const knownHosts = join(scratch, 'known_hosts_empty')
     writeFileSync(knownHosts, '')
-    const err = await transport(spec(3, { knownHosts })).connect().catch((e: unknown) => e)
+    const err = await transport(spec(3, { knownHosts }))
+      .connect()
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostKeyError)
     expect((err as Error).message).toMatch(/is not in .*known_hosts_empty/)
     expect((err as Error).message).toContain(serverFingerprint())
@@ -199,7 +202,9 @@ describe('SshTransport connect failures', () => {
   it('refuses a key listed as @revoked even when it is also known', async () => {
     const knownHosts = join(scratch, 'known_hosts_revoked')
     writeFileSync(knownHosts, `${readFileSync(fleet.knownHosts, 'utf8')}@revoked * ${fleet.hostKeyPub}\n`)
-    const err = await transport(spec(3, { knownHosts })).connect().catch((e: unknown) => e)
+    const err = await transport(spec(3, { knownHosts }))
+      .connect()
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostKeyError)
     expect((err as Error).message).toContain('@revoked')
   })
