@@ -2,7 +2,6 @@
 // behind the real sshd, costs at most 2 exec channels per host. The wall time is printed for the
 // closing note. The assertions are the ones that hold on any Debian host the suite runs on;
 // each resource's own e2e file (process-port-service-pkg-user-group, mount-network-kernel-cron-x509-file, release, restart…) checks it in depth.
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -10,6 +9,7 @@ import { startFleet, type Fleet } from '../support/sshd.ts'
 import { layDeploy, startStatusApp, type StatusApp } from '../support/deploy-tree.ts'
 import { makeFleetProject } from '../support/fleet-project.ts'
 import { notPassed, readResult, runCli, type Workdir } from '../support/workdir.ts'
+import { selfSignedCert } from '../support/tls.ts'
 
 const HOSTS = 10
 
@@ -54,27 +54,7 @@ beforeAll(async () => {
   apps = await Promise.all(fleet.hosts.map(() => startStatusApp()))
   const certDir = path.join(fleet.dir, 'tls')
   mkdirSync(certDir)
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      path.join(certDir, 'key.pem'),
-      '-out',
-      path.join(certDir, 'cert.pem'),
-      '-days',
-      '30',
-      '-subj',
-      '/CN=blog.example.com',
-    ],
-    { stdio: 'ignore' },
-  )
+  selfSignedCert({ key: path.join(certDir, 'key.pem'), cert: path.join(certDir, 'cert.pem'), subject: '/CN=blog.example.com' })
   const cert = readFileSync(path.join(certDir, 'cert.pem'))
   for (const h of fleet.hosts) {
     layDeploy(h.root)

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFleet, TEST_USER, type Fleet } from '../support/sshd.ts'
 import { makeWorkdir, notPassed, readResult, runCli, type Workdir } from '../support/workdir.ts'
 import { fleetDefaults } from '../support/fleet-project.ts'
+import { selfSignedCert } from '../support/tls.ts'
 
 const isRoot = process.getuid?.() === 0
 const MOUNT_DIR = 'mnt point'
@@ -227,29 +228,12 @@ beforeAll(async () => {
   fleet = await startFleet({ hosts: 3, name: 'mount-network-kernel-cron-x509-file' })
   const certDir = path.join(fleet.dir, 'tls')
   mkdirSync(certDir)
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      path.join(certDir, 'key.pem'),
-      '-out',
-      path.join(certDir, 'cert.pem'),
-      '-days',
-      '30',
-      '-subj',
-      '/O=Acme, Inc./CN=blog.example.com',
-      '-addext',
-      'subjectAltName=DNS:blog.example.com,DNS:www.example.com',
-    ],
-    { stdio: 'ignore' },
-  )
+  selfSignedCert({
+    key: path.join(certDir, 'key.pem'),
+    cert: path.join(certDir, 'cert.pem'),
+    subject: '/O=Acme, Inc./CN=blog.example.com',
+    san: 'DNS:blog.example.com,DNS:www.example.com',
+  })
   const certPem = readFileSync(path.join(certDir, 'cert.pem'), 'utf8')
   tlsServer = tls.createServer({ key: readFileSync(path.join(certDir, 'key.pem')), cert: certPem }, socket => socket.end())
   await new Promise<void>(resolve => tlsServer.listen(0, '127.0.0.1', resolve))

@@ -4,7 +4,6 @@
 // Resources exported from src/index.ts that this file does not know yet are still exercised,
 // generically (called with a path, every zero-argument accessor read), so the guarantee grows
 // with the catalogue.
-import { execFileSync } from 'node:child_process'
 import { chmodSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,6 +11,7 @@ import { startFleet, type Fleet } from '../../support/sshd.ts'
 import { layDeploy, startStatusApp, type StatusApp } from '../../support/deploy-tree.ts'
 import { makeWorkdir, readResult, runCli, type Workdir } from '../../support/workdir.ts'
 import type { RunResult } from '../../../src/model.ts'
+import { selfSignedCert } from '../../support/tls.ts'
 
 let fleet: Fleet
 let work: Workdir
@@ -47,27 +47,7 @@ beforeAll(async () => {
   writeFileSync(path.join(etc, 'app.pid'), `${process.pid}\n`)
   writeFileSync(path.join(etc, 'secret.key'), 'not for verifytest\n')
   chmodSync(path.join(etc, 'secret.key'), 0o600) // owned by root: permission denied for the test user
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '30',
-      '-subj',
-      '/CN=blog.example.com',
-      '-keyout',
-      path.join(work.dir, 'tls.key'),
-      '-out',
-      path.join(etc, 'tls.crt'),
-    ],
-    { stdio: 'ignore' },
-  )
+  selfSignedCert({ key: path.join(work.dir, 'tls.key'), cert: path.join(etc, 'tls.crt'), subject: '/CN=blog.example.com' })
   work.write(
     'hosts.yaml',
     `hosts:

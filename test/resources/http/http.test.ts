@@ -4,7 +4,6 @@ import * as net from 'node:net'
 import * as nodeHttp from 'node:http'
 import * as nodeHttps from 'node:https'
 import { Duplex } from 'node:stream'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +12,7 @@ import type { Transport } from '../../../src/transports/transport.ts'
 import { HttpError, TimeoutError } from '../../../src/errors.ts'
 import { http } from '../../../src/resources/http/http.ts'
 import { httpRequestCount } from '../../../src/resources/http/session.ts'
+import { selfSignedCert } from '../../support/tls.ts'
 
 /** A local transport whose openTcp hands out plain Duplex streams, like ssh2's forwardOut channels. */
 class CountingTransport implements Transport {
@@ -148,27 +148,14 @@ beforeAll(async () => {
   await close(probe)
   refusedUrl = `http://127.0.0.1:${freePort}/`
   certDir = mkdtempSync(join(tmpdir(), 'pdv-http-'))
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      join(certDir, 'key.pem'),
-      '-out',
-      join(certDir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  )
+  selfSignedCert({
+    key: join(certDir, 'key.pem'),
+    cert: join(certDir, 'cert.pem'),
+    subject: '/CN=localhost',
+    days: 1,
+    san: 'DNS:localhost,IP:127.0.0.1',
+    keyType: 'rsa',
+  })
   tlsServer = nodeHttps.createServer({ key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) }, handle)
   tlsUrl = `https://127.0.0.1:${await listen(tlsServer)}`
 })

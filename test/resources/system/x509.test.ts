@@ -17,6 +17,7 @@ import {
 import { describeFailure } from '../../../src/runner/check.ts'
 import { onLocalHost } from '../../support/local-host.ts'
 import { BASIC_TOOLS, runWithTools } from '../../support/restricted-path.ts'
+import { selfSignedCert } from '../../support/tls.ts'
 
 const NOW = new Date('2026-11-23T12:00:00Z')
 
@@ -153,25 +154,13 @@ describe('x509() on this machine', () => {
   let server: tls.Server
   let port: number
   const gen = (name: string, subj: string, days: number, san?: string) => {
-    const args = [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      path.join(dir, `${name}.key`),
-      '-out',
-      path.join(dir, `${name}.pem`),
-      '-days',
-      String(days),
-      '-subj',
-      subj,
-    ]
-    if (san) args.push('-addext', `subjectAltName=${san}`)
-    execFileSync('openssl', args, { stdio: 'ignore' })
+    selfSignedCert({
+      key: path.join(dir, `${name}.key`),
+      cert: path.join(dir, `${name}.pem`),
+      subject: subj,
+      days,
+      ...(san ? { san } : {}),
+    })
     return { key: readFileSync(path.join(dir, `${name}.key`)), cert: readFileSync(path.join(dir, `${name}.pem`)) }
   }
 
