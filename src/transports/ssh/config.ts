@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { homedir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { ConfigError } from '../../errors.ts'
 import { NeedsOpenSsh, SshConfigFiles } from './config-eval.ts'
 import {
@@ -131,7 +131,7 @@ export class SshConfigResolver {
     if (this.options.sshBinary === false) return Promise.resolve(undefined)
     const explicit = this.options.sshBinary
     this.sshBinary ??= (async () => {
-      const probe = await run(explicit ?? 'ssh', ['-V'], this.env)
+      const probe = await runInGroup(explicit ?? 'ssh', ['-V'], this.env, SSH_G_TIMEOUT_MS).result
       return probe.exitCode === 0 ? (explicit ?? 'ssh') : undefined
     })()
     return this.sshBinary
@@ -262,25 +262,4 @@ function runInGroup(
     })
   })
   return { child, result }
-}
-
-/** A command's exit code (null when it could not start, or was killed) and output; never rejects. node:child_process, not execa: this is on every SSH run's start-up path. */
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeout = 0,
-): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-  return new Promise(resolve => {
-    const child = execFile(
-      command,
-      args,
-      { env: { ...process.env, ...env }, timeout, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = (error as (Error & { code?: unknown }) | null)?.code
-        resolve({ exitCode: error ? (typeof code === 'number' ? code : null) : 0, stdout, stderr })
-      },
-    )
-    child.stdin?.end()
-  })
 }
