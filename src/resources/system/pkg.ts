@@ -80,19 +80,7 @@ export function parseDpkgQuery(name: string, out: string): PkgFacts {
   const mine = rows.filter(r => r.pkgName === name || `${r.pkgName}:${r.arch}` === name)
   // the second letter is the state: i = installed (first is the wish, third an error flag)
   const installed = mine.filter(r => r.status[1] === 'i')
-  const versions = sortDescending(
-    installed.map(r => r.version),
-    'deb',
-  )
-  return {
-    name,
-    manager: 'dpkg',
-    installed: installed.length > 0,
-    version: versions[0],
-    versions,
-    architectures: [...new Set(installed.map(r => r.arch))],
-    status: (installed[0] ?? mine[0])?.status,
-  }
+  return { ...installedFacts(name, 'dpkg', installed, 'deb'), status: (installed[0] ?? mine[0])?.status }
 }
 
 /** Lines of `NAME\tARCH\tEPOCH\tVERSION\tRELEASE`, or `package x is not installed`. */
@@ -102,22 +90,32 @@ export function parseRpmQuery(name: string, out: string): PkgFacts {
     .filter(l => l.includes('\t'))
     .map(line => {
       const [pkgName = '', arch = '', epoch = '', version = '', release = ''] = line.split('\t')
-      const evr = `${epoch && epoch !== '(none)' ? `${epoch}:` : ''}${version}-${release}`
-      return { pkgName, arch, evr }
+      // epoch:version-release, rpm's own comparison form
+      return { pkgName, arch, version: `${epoch && epoch !== '(none)' ? `${epoch}:` : ''}${version}-${release}` }
     })
   // rpm -q also accepts name-version: only the exact name counts
   const mine = rows.filter(r => r.pkgName === name || `${r.pkgName}.${r.arch}` === name)
+  return installedFacts(name, 'rpm', mine, 'rpm')
+}
+
+/** The facts both managers give from the installed rows: newest version first, every architecture once. */
+function installedFacts(
+  name: string,
+  manager: 'dpkg' | 'rpm',
+  installed: ReadonlyArray<{ version: string; arch: string }>,
+  scheme: 'deb' | 'rpm',
+): PkgFacts {
   const versions = sortDescending(
-    mine.map(r => r.evr),
-    'rpm',
+    installed.map(r => r.version),
+    scheme,
   )
   return {
     name,
-    manager: 'rpm',
-    installed: mine.length > 0,
+    manager,
+    installed: installed.length > 0,
     version: versions[0],
     versions,
-    architectures: [...new Set(mine.map(r => r.arch))],
+    architectures: [...new Set(installed.map(r => r.arch))],
   }
 }
 
