@@ -147,21 +147,24 @@ export function parseProcessTable(out: Buffer): ProcessTable {
     }
   }
   const clock = { bootTime, clockTicks, uptimeSec }
+  // Sessions beside the rows, not spread into copies of them: this runs for every process of every host.
+  const sessions: number[] = []
   const all = rows.map(row => {
     const stat = parseStatLine(row.stat)
-    return { ...toProcess(stat, row, names, clock), session: stat.session }
+    sessions.push(stat.session)
+    return toProcess(stat, row, names, clock)
   })
   // Another probe's facts carry their arguments (paths, names, patterns) on their command
   // lines: a check must not find them. Their sessions are recognised by the marker in $0, on
   // a fact's shell (or the `timeout` running it) or on the parent of a process.
   const argvByPid = new Map(all.map(p => [p.pid, p.argv]))
   const parentArgv = (p: { ppid: number }) => parents.get(p.ppid) ?? argvByPid.get(p.ppid) ?? []
-  const probeSessions = new Set(all.filter(p => isProbeFactShell(p.argv) || isProbeFactShell(parentArgv(p))).map(p => p.session))
+  const probeSessions = new Set(all.flatMap((p, i) => (isProbeFactShell(p.argv) || isProbeFactShell(parentArgv(p)) ? [sessions[i]] : [])))
   const processes: ProcessInfo[] = []
-  for (const { session, ...p } of all) {
-    if (probeSessions.has(session)) excludedPids.push(p.pid)
+  all.forEach((p, i) => {
+    if (probeSessions.has(sessions[i])) excludedPids.push(p.pid)
     else processes.push(p)
-  }
+  })
   processes.sort((a, b) => a.pid - b.pid)
   excludedPids.sort((a, b) => a - b)
   return { processes, probe: { pid: Number(pid), sessionId: Number(sid), excludedPids } }
@@ -204,20 +207,27 @@ export function parseStatLine(stat: string): {
 } {
   const open = stat.indexOf(' (')
   const close = stat.lastIndexOf(')')
-  const fields = stat
-    .slice(close + 2)
-    .trim()
-    .split(/\s+/)
-  // fields[0] is field 3 (state), so field 22 (starttime) is fields[19]
-  if (open < 0 || close < open || fields.length < 20)
+  // Fields by hand, not split(/\s+/): this runs for every process of every host, and only four of
+  // the ~50 fields are read. Field 3 (state) is index 0 here, so field 22 (starttime) is index 19.
+  const wanted = [0, 1, 3, 19]
+  const fields: string[] = []
+  let at = close + 2
+  for (let index = 0; index <= 19 && at < stat.length; index++) {
+    let end = stat.indexOf(' ', at)
+    if (end < 0) end = stat.length
+    if (wanted.includes(index)) fields.push(stat.slice(at, end).trimEnd())
+    at = end + 1
+  }
+  if (open < 0 || close < open || fields.length < 4 || fields[3] === '')
     throw new Error(`unexpected /proc/<pid>/stat line: ${JSON.stringify(stat.slice(0, 120))}`)
+  const [state, ppid, session, startTicks] = fields as [string, string, string, string]
   return {
     pid: Number(stat.slice(0, open)),
     name: utf8(stat.slice(open + 2, close)),
-    state: fields[0]!,
-    ppid: Number(fields[1]),
-    session: Number(fields[3]),
-    startTicks: Number(fields[19]),
+    state,
+    ppid: Number(ppid),
+    session: Number(session),
+    startTicks: Number(startTicks),
   }
 }
 
@@ -249,7 +259,8 @@ function argvOf(cmdline: string): string[] {
 }
 
 function utf8(latin1: string): string {
-  return Buffer.from(latin1, 'latin1').toString('utf8')
+  // Most names and command lines are ASCII, and the same in both readings: skip the two copies.
+  return /[^\x00-\x7f]/.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1
 }
 
 // ---------------------------------------------------------------------------------------------
