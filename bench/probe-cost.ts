@@ -121,7 +121,7 @@ const rows: Array<[string, AnyFact[]]> = [
   ['process table', [process_.processTableFact!()]],
   ['socket table (ss -ltnup)', [port.socketTableFact!()]],
   ...(legacy ? [] : [['socket table (ss -ltnu, owner: false)', [socketTable()]] as [string, AnyFact[]]]),
-  ['pkg (dpkg-query)', [pkg.pkgFact!('bash' as never)]],
+  ['pkg (dpkg: awk over its status file)', [pkg.pkgFact!('bash' as never)]],
   ['user', [user.userFact!('www-data' as never)]],
   ['service enablement', [service.isEnabledFact!('ssh' as never)]],
   ["command('true')", [command.commandFact!('true' as never)]],

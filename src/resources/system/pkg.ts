@@ -33,6 +33,9 @@ const RPM_FORMAT = '%{NAME}\t%{ARCH}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\n'
 
 const NO_MANAGER = 3
 
+/** dpkg's database (`status`, `updates/`): read by awk, not through dpkg-query (pkg.sh says why). */
+export const DPKG_ADMIN_DIR = '/var/lib/dpkg'
+
 const QUERY_SCRIPT = snippet(import.meta.url, 'pkg.sh')
 
 export function pkgFact(name: string, manager?: PackageManager): FactRequest<PkgFacts> {
@@ -41,7 +44,7 @@ export function pkgFact(name: string, manager?: PackageManager): FactRequest<Pkg
     describe: `package ${name}`,
     script: QUERY_SCRIPT,
     inline: true,
-    args: [name, manager ?? 'auto', DPKG_FORMAT, RPM_FORMAT],
+    args: [name, manager ?? 'auto', DPKG_FORMAT, RPM_FORMAT, DPKG_ADMIN_DIR],
     // which statuses are answers depends on the manager (dpkg-query and rpm say "not installed" differently)
     answers: 'any',
     parse: (raw, request) => parsePkgFact(request, name, raw),
