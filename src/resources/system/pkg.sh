@@ -7,7 +7,8 @@
 # ~15 ms of CPU, awk ~2 ms. Only paragraphs holding the line `Package: <name>` are parsed.
 # dpkg-query itself answers (awk exits 4) when status has no such package (dpkg-query then also
 # knows names from other packages' relations, as `un`), when its journal has entries not yet merged
-# into status (updates/), when a dpkg.cfg moves the database (admindir), or when awk is missing.
+# into status (updates/), when a dpkg.cfg moves the database (admindir), or when awk is missing or
+# fails (awk prints only whole lines of found packages; the runner drops repeated versions).
 # Inline (a function of the probe's shell, see FactRequest.inline): ends with return, never exit.
 if [ "$2" != rpm ] && command -v dpkg-query >/dev/null 2>&1; then
   echo dpkg
@@ -15,7 +16,7 @@ if [ "$2" != rpm ] && command -v dpkg-query >/dev/null 2>&1; then
   set -- "$1" "$3" "$d" "$d"/updates/[0-9]*
   if [ -r "$3/status" ] && [ ! -e "$4" ]; then
     N=$1 awk 'BEGIN {
-  n = ENVIRON["N"]; b = n; sub(/:.*/, "", b); s = ARGV[ARGC - 1]
+  n = ENVIRON["N"]; b = n; sub(/:.*/, "", b)
   for (i = 1; i < ARGC - 1; i++) { f = ARGV[i]; ARGV[i] = ""; while ((getline l < f) > 0) if (l ~ /^[ \t]*admindir/) { moved = 1; exit 4 } close(f) }
   split("unknown u install i hold h deinstall r purge p", w, " "); for (i = 1; i in w; i += 2) want[w[i]] = w[i + 1]
   split("not-installed n config-files c half-installed H unpacked U half-configured F triggers-awaited W triggers-pending t installed i", w, " ")
@@ -34,8 +35,7 @@ index("\n" $0 "\n", "\nPackage: " b "\n") {
   split(x, st, " "); printf "%s\t%s\t%s%s%s\t%s\n", p, a, want[st[1]], state[st[3]], st[2] == "reinstreq" ? "R" : " ", v; found = 1
 }
 END { if (moved || !found) exit 4 }' /etc/dpkg/dpkg.cfg /etc/dpkg/dpkg.cfg.d/* "$3/status"
-    rc=$?
-    [ "$rc" -ne 4 ] && [ "$rc" -ne 127 ] && return "$rc"
+    [ $? -eq 0 ] && return 0
   fi
   dpkg-query -W --showformat="$2" -- "$1"; return
 fi
