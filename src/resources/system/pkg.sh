@@ -15,7 +15,7 @@ if [ "$2" != rpm ] && command -v dpkg-query >/dev/null 2>&1; then
   d=${5:-/var/lib/dpkg}
   set -- "$1" "$3" "$d" "$d"/updates/[0-9]*
   if [ -r "$3/status" ] && [ ! -e "$4" ]; then
-    N=$1 awk 'BEGIN {
+    if N=$1 awk 'BEGIN {
   n = ENVIRON["N"]; b = n; sub(/:.*/, "", b)
   for (i = 1; i < ARGC - 1; i++) { f = ARGV[i]; ARGV[i] = ""; while ((getline l < f) > 0) if (l ~ /^[ \t]*admindir/) { moved = 1; exit 4 } close(f) }
   split("unknown u install i hold h deinstall r purge p", w, " "); for (i = 1; i in w; i += 2) want[w[i]] = w[i + 1]
@@ -34,8 +34,7 @@ index("\n" $0 "\n", "\nPackage: " b "\n") {
   if (p != n && p ":" a != n) next
   split(x, st, " "); printf "%s\t%s\t%s%s%s\t%s\n", p, a, want[st[1]], state[st[3]], st[2] == "reinstreq" ? "R" : " ", v; found = 1
 }
-END { if (moved || !found) exit 4 }' /etc/dpkg/dpkg.cfg /etc/dpkg/dpkg.cfg.d/* "$3/status"
-    [ $? -eq 0 ] && return 0
+END { if (moved || !found) exit 4 }' /etc/dpkg/dpkg.cfg /etc/dpkg/dpkg.cfg.d/* "$3/status"; then return 0; fi
   fi
   dpkg-query -W --showformat="$2" -- "$1"; return
 fi
