@@ -4,16 +4,17 @@
 # shell only expands the /proc/[0-9]* glob. Every process of the probe's own session (awk's
 # session: the exec channel's shell, its ancestors up to the session leader, the batch's watchdog)
 # is skipped. Records are framed by a random nonce (the kernel's uuid): a command line can hold
-# any bytes. Kernel threads (PF_KTHREAD in the flags, field 9) have no command line. Another
-# probe's fact can `exec` its command (losing the marker) while its marked parent is still to come
-# in the glob's order (lexicographic, and pids wrap): by then it could be gone. So a parent not
-# read yet is read (record A) before the child's command line: it is alive then.
-# What is read: `*` (or no argument before the glob) asks for every process (stat, status, cmdline of each). Otherwise only stat is
-# read of every process (~22 us each; status and cmdline cost as much again each), and the rest only
-# of the sessions holding a candidate: a process named `n<name>` (or its 15-byte truncation), or
-# the pid in pid file `f<file>` (read here, record F; `m` missing, `d` not a regular file, `u`
-# unreadable, as the shell found them). The whole session is read: the runner leaves out the
-# sessions of other verify probes, recognised by their command lines. Matching is the runner's.
+# any bytes. Kernel threads (PF_KTHREAD in the flags, field 9) have no command line and run as
+# root (no status read). Another probe's fact can `exec` its command (losing the marker) while its
+# marked parent is still to come in the glob's order (lexicographic, and pids wrap): by then it
+# could be gone. So a parent not read yet is read (record A) before the child's command line.
+# What is read: `*` (or no argument before the glob) asks for every process: stat, status (the
+# uid) and cmdline of each. Otherwise stat only of every process (~22 us each here; status and
+# cmdline cost as much again each), and the rest only of the sessions holding a candidate: a
+# process named `n<name>` (or its 15-byte truncation), or the pid in pid file `f<file>` (read
+# here, record F; `m` missing, `d` not a regular file, `u` unreadable, as the shell found them).
+# The whole session is read: the runner leaves out the sessions of other verify probes,
+# recognised by their command lines. Matching is the runner's.
 # Command lines are read with RS = NUL (mawk, gawk). busybox awk drops what follows a NUL: there
 # the command lines come from one `ps -o pid,args` (arguments joined by spaces, as ps shows them).
 # User names come from /etc/passwd; only uids not in it (LDAP, sssd) cost a `getent passwd`.
@@ -31,7 +32,7 @@ function uidof(d,  f, l, a) { f = d "/status"; while ((getline l < f) > 0) if (l
 function pidfile(f,  l, s, r) { s = ""; while (length(s) < 64 && (r = (getline l < f)) > 0) s = s l "\n"; close(f); return r < 0 && s == "" ? "u" : "pid:" substr(s, 1, 64) }
 # the records of one process: the command line of its parent first when not read yet (A), then P and C
 function emit(d, pid, st, pp, kt,  uid) {
-  uid = uidof(d)
+  uid = kt ? 0 : uidof(d)
   if (uid == "") return
   uids[uid] = 1
   if (!kt && pp > 1 && !(pp in seen)) { seen[pp] = 1; printf "\n%s A %s\n", n, pp; cmdline(pp) }
