@@ -101,11 +101,18 @@ function tableArgs(scope: TableScope): string[] {
   return [...(scope.names ?? []).map(name => `n${name}`), ...(scope.pidFiles ?? []).map(file => `f${file}`)]
 }
 
+/** `process-table` for the whole table (snapshot and compare know it by that name); `process-table:name:nginx` for a part. */
+function tableKey(scope: TableScope): string {
+  if (scope === 'all') return 'process-table'
+  const asked = [...(scope.names ?? []).map(name => `name:${name}`), ...(scope.pidFiles ?? []).map(file => `pidfile:${file}`)]
+  return `process-table:${asked.join('\0')}`
+}
+
 /** The process table: every process (`verify snapshot`, `generate`, a match by args or user alone), or the candidates' sessions. */
 export function processTableFact(scope: TableScope = 'all'): FactRequest<ProcessTable> {
   const args = tableArgs(scope)
   return defineFact({
-    key: scope === 'all' ? 'process-table' : `process-table:${args.join('\0')}`,
+    key: tableKey(scope),
     describe: 'process table (/proc)',
     script: TABLE_SCRIPT,
     inline: true,

@@ -71,7 +71,7 @@ const host: HostResult = {
       probe: { pid: 1, sessionId: 1, excludedPids: [] },
     },
     // what a process('puma') check read: a part of the whole table, not kept as a fact
-    'process-table:npuma': { processes: [], probe: { pid: 1, sessionId: 1, excludedPids: [] } },
+    'process-table:name:puma': { processes: [], probe: { pid: 1, sessionId: 1, excludedPids: [] } },
   },
 }
 

@@ -212,7 +212,7 @@ describe('what the host reads: every process, or the sessions of candidates', ()
     expect(scopeOf({ args: /puma/ })).toBe('all')
     expect(scopeOf({ user: 'deploy', args: 'x' })).toBe('all')
     expect(processTableFact({ names: ['nginx'], pidFiles: ['/run/a.pid'] })).toMatchObject({
-      key: 'process-table:nnginx\0f/run/a.pid',
+      key: 'process-table:name:nginx\0pidfile:/run/a.pid',
       args: ['nnginx', 'f/run/a.pid'],
     })
     // the whole table keeps its key: snapshot, compare and generate read it by that name
