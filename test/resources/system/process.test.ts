@@ -445,6 +445,20 @@ describe('process() on the local machine', () => {
     expect(both.pids).toEqual([a.pid])
   })
 
+  it('a check by name asking beside the whole table (verify snapshot) gets the whole table, read once', async () => {
+    const transport = new LocalTransport()
+    const ctx: HostContext = {
+      host: LOCAL_HOST,
+      transport,
+      facts: new FactBatcher(transport, { timeoutSec: 5, maxBytes: 1 << 20 }),
+      timeoutMs: 5000,
+    }
+    const [bySleep, whole] = await runInHost(ctx, () => Promise.all([proc('sleep'), readFact(processTableFact())]))
+    expect(transport.execCount).toBe(1)
+    expect(bySleep.pids).toEqual(matchProcesses(whole.processes, { name: 'sleep' }).map(p => p.pid))
+    expect(whole.processes.length).toBeGreaterThan(bySleep.count)
+  })
+
   it("never matches its own probe: a pattern equal to the probe's command line matches the real process, not the probe", async () => {
     const twin = start('sleep', ['1003'], probeText)
     await untilRunning(twin.pid, [probeText, '1003'])
