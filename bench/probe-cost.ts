@@ -55,12 +55,15 @@ const stats = [
   `${app}/current/public`,
   app,
 ]
+// process('blog-app'): since the table reads only the candidates' sessions by name, the spec's own request
+const tableByName = (): AnyFact =>
+  'scopeOf' in process_ ? (process_.processTableFact as (scope: unknown) => AnyFact)({ names: ['blog-app'] }) : process_.processTableFact!()
 const socketTable = () => (legacy ? port.socketTableFact!() : (port.socketTableFact as (s: string, o: boolean) => AnyFact)('auto', false))
 const typed = (): AnyFact[] => [
   ...stats.map(p => file.statFact!(p as never)),
   contentFact(`${app}/current/REVISION`),
   directory.listFact!(`${app}/releases` as never),
-  process_.processTableFact!(),
+  tableByName(),
   socketTable(),
   pkg.pkgFact!('bash' as never),
   user.userFact!('www-data' as never),
@@ -119,6 +122,7 @@ const rows: Array<[string, AnyFact[]]> = [
   ['content', [contentFact(`${app}/current/REVISION`)]],
   ['directory', [directory.listFact!(`${app}/releases` as never)]],
   ['process table', [process_.processTableFact!()]],
+  ["process table, process('blog-app')", [tableByName()]],
   ['socket table (ss -ltnup)', [port.socketTableFact!()]],
   ...(legacy ? [] : [['socket table (ss -ltnu, owner: false)', [socketTable()]] as [string, AnyFact[]]]),
   ['pkg (dpkg: awk over its status file)', [pkg.pkgFact!('bash' as never)]],

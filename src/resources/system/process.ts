@@ -1,12 +1,13 @@
 // process(match): EVERY process matching a name, a command-line pattern or a pid file, each with
 // its absolute start time (from /proc, not a rounded `ps` column), for restart detection.
 //
-// The host answers one constant question, "the process table" (one fact per host, shared by
-// all process checks); the match runs here, so no pattern ever reaches the host's command lines
-// and a pattern can never match the probe, nor another verify run's probe.
+// The host answers one constant question, "the process table" (one read per batch, shared by all
+// the process checks asking in it); the match runs here, so no pattern ever reaches the host's
+// command lines and a pattern can never match the probe, nor another verify run's probe. Names
+// and pid files go to the host as data only to narrow what it reads (the candidates' sessions).
 import { FactError } from '../../errors.ts'
 import { readFact } from '../../dsl/context.ts'
-import { defineFact, type FactRequest, type RawFact } from '../../probe/fact.ts'
+import { defineFact, type FactGroup, type FactRequest, type RawFact } from '../../probe/fact.ts'
 import { snippet } from '../../probe/snippet.ts'
 import { PROBE_MARKER, WATCHDOG_SCRIPT } from '../../probe/script.ts'
 
@@ -55,7 +56,15 @@ export interface ProcessTable {
    * and those of any other verify probe's session running a fact at the time of the read.
    */
   probe: { pid: number; sessionId: number; excludedPids: number[] }
+  /** Each pid file asked, as the table read it: `m` missing, `d` not a regular file, `u` unreadable, or `pid:` and its first 64 bytes. */
+  pidFiles?: Record<string, string>
 }
+
+/**
+ * What the host reads: every process, or only the sessions of candidates (processes with one of
+ * these names, or the pid in one of these pid files); they hold every process the match can take.
+ */
+export type TableScope = 'all' | { names?: readonly string[]; pidFiles?: readonly string[] }
 
 // The table's awk program (process-table.awk says how it reads /proc and what it prints).
 const TABLE_AWK = snippet(import.meta.url, 'process-table.awk')
@@ -63,27 +72,65 @@ const TABLE_AWK = snippet(import.meta.url, 'process-table.awk')
 // A function body run in the probe's own shell (see FactRequest.inline): one process, awk. mawk
 // stops on a read error, which a process exiting while its files are read gives (ESRCH): then the
 // table is read again (a fresh glob, a fresh nonce); the parser takes the last complete table.
-// Built here, not in a .sh file: the program goes in three times, as a literal awk argument.
+// A pid file that is missing, or would stop mawk (a directory), or is unreadable is told by its
+// tag before awk runs (builtins). Built here, not in a .sh file: the program goes in three times,
+// as a literal awk argument.
 const TABLE_SCRIPT = `[ -r /proc/stat ] || { echo '/proc is not mounted' >&2; return 2; }
-awk '${TABLE_AWK}' /proc/[0-9]* || awk '${TABLE_AWK}' /proc/[0-9]* || awk '${TABLE_AWK}' /proc/[0-9]*`
+i=$#
+while [ "$i" -gt 0 ]; do
+  a=$1; shift; i=$((i - 1))
+  case $a in f*) if [ ! -e "\${a#f}" ]; then a=m\${a#f}; elif [ ! -f "\${a#f}" ]; then a=d\${a#f}; elif [ ! -r "\${a#f}" ]; then a=u\${a#f}; fi ;; esac
+  set -- "$@" "$a"
+done
+awk '${TABLE_AWK}' "$@" /proc/[0-9]* || awk '${TABLE_AWK}' "$@" /proc/[0-9]* || awk '${TABLE_AWK}' "$@" /proc/[0-9]*`
 
 /** Largest process table accepted: big Java command lines add up. */
 const TABLE_MAX_BYTES = 64 * 1024 * 1024
 
-export function processTableFact(): FactRequest<ProcessTable> {
+/** Process checks asking in the same batch: one table read, over every name and pid file they ask (`*`: all). */
+const TABLE_GROUP: FactGroup = {
+  name: 'process-table',
+  script: TABLE_SCRIPT,
+  describe: () => 'process table (/proc)',
+  // every member reads the one table (a superset of what it asked)
+  split: (raw, members) => members.map(() => raw),
+}
+
+function tableArgs(scope: TableScope): string[] {
+  if (scope === 'all') return ['*']
+  return [...(scope.names ?? []).map(name => `n${name}`), ...(scope.pidFiles ?? []).map(file => `f${file}`)]
+}
+
+/** `process-table` for the whole table (snapshot and compare know it by that name); `process-table:name:nginx` for a part. */
+function tableKey(scope: TableScope): string {
+  if (scope === 'all') return 'process-table'
+  const asked = [...(scope.names ?? []).map(name => `name:${name}`), ...(scope.pidFiles ?? []).map(file => `pidfile:${file}`)]
+  return `process-table:${asked.join('\0')}`
+}
+
+/** The process table: every process (`verify snapshot`, `generate`, a match by args or user alone), or the candidates' sessions. */
+export function processTableFact(scope: TableScope = 'all'): FactRequest<ProcessTable> {
+  const args = tableArgs(scope)
   return defineFact({
-    key: 'process-table',
+    key: tableKey(scope),
     describe: 'process table (/proc)',
     script: TABLE_SCRIPT,
     inline: true,
+    args,
+    group: TABLE_GROUP,
     maxBytes: TABLE_MAX_BYTES,
     parse: parseTableFact,
   })
 }
 
+/** One parse per table read, however many checks of the batch share it. */
+const parsedTables = new WeakMap<Buffer, ProcessTable>()
+
 function parseTableFact(raw: RawFact, request: FactRequest<ProcessTable>): ProcessTable {
   if (raw.truncated) throw new FactError(`${request.describe}: larger than ${TABLE_MAX_BYTES} bytes`)
-  return parseProcessTable(raw.stdout)
+  let table = parsedTables.get(raw.stdout)
+  if (!table) parsedTables.set(raw.stdout, (table = parseProcessTable(raw.stdout)))
+  return table
 }
 
 /** Parses the framed output of the table snippet (bytes: command lines need not be UTF-8). */
@@ -118,6 +165,8 @@ export function parseProcessTable(out: Buffer): ProcessTable {
   /** Command lines of parents read ahead of their turn (A records), by pid. */
   const parents = new Map<number, string[]>()
   let excludedPids: number[] = []
+  // no prototype: a pid file may be called `__proto__`
+  const pidFiles: Record<string, string> = Object.create(null)
   const rows: Array<{ uid: number; stat: string; cmdline: string }> = []
   for (let i = 3; i < pieces.length; i++) {
     const piece = pieces[i]!
@@ -139,6 +188,9 @@ export function parseProcessTable(out: Buffer): ProcessTable {
         .filter(Boolean)
         .map(Number)
         .sort((a, b) => a - b)
+    } else if (piece.startsWith('F\n')) {
+      const nul = piece.indexOf('\0')
+      pidFiles[utf8(piece.slice(2, nul))] = utf8(piece.slice(nul + 1))
     } else if (piece.startsWith('U\n')) {
       for (const line of piece.slice(2).split('\n')) {
         const [name, , id] = line.split(':')
@@ -167,7 +219,9 @@ export function parseProcessTable(out: Buffer): ProcessTable {
   })
   processes.sort((a, b) => a.pid - b.pid)
   excludedPids.sort((a, b) => a - b)
-  return { processes, probe: { pid: Number(pid), sessionId: Number(sid), excludedPids } }
+  const table: ProcessTable = { processes, probe: { pid: Number(pid), sessionId: Number(sid), excludedPids } }
+  if (Object.keys(pidFiles).length > 0) table.pidFiles = pidFiles
+  return table
 }
 
 /** hidepid hides other users' processes: a partial table would make "not running" a false pass. */
@@ -303,17 +357,14 @@ function argsMatch(args: string, pattern: RegExp | string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Pid files
 
-const PIDFILE_SCRIPT = snippet(import.meta.url, 'process-pidfile.sh')
-
-export function pidFileFact(path: string): FactRequest<number | null> {
-  return defineFact({
-    key: `pidfile:${path}`,
-    describe: `read pid file ${path}`,
-    script: PIDFILE_SCRIPT,
-    inline: true,
-    args: [path],
-    parse: (raw, request) => parsePidFile(request.describe, raw.stdout.toString('utf8')),
-  })
+/** The pid a pid file held when the table was read: null when there is no pid file (so no process). */
+export function pidFromTable(table: ProcessTable, path: string): number | null {
+  const what = `read pid file ${path}`
+  const read = table.pidFiles?.[path]
+  if (read === undefined) throw new FactError(`${what}: not read with the process table`)
+  if (read === 'd') throw new FactError(`${what}: not a regular file`)
+  if (read === 'u') throw new FactError(`${what}: permission denied`)
+  return parsePidFile(what, read === 'm' ? 'missing' : read)
 }
 
 /** null: no pid file (so no process); a pid file that holds no pid is an error. */
@@ -347,9 +398,16 @@ function processList(match: string, processes: ProcessInfo[]): ProcessList {
  */
 export async function process(match: string | ProcessMatch): Promise<ProcessList> {
   const m = normalize(match)
-  const [table, pid] = await Promise.all([
-    readFact(processTableFact()),
-    m.pidFile !== undefined ? readFact(pidFileFact(m.pidFile)) : undefined,
-  ])
+  const table = await readFact(processTableFact(scopeOf(m)))
+  const pid = m.pidFile !== undefined ? pidFromTable(table, m.pidFile) : undefined
   return processList(describeMatch(m), matchProcesses(table.processes, m, pid))
+}
+
+/** A name or a pid file narrows what the host reads (the criteria all hold); args or user alone need every process. */
+export function scopeOf(match: ProcessMatch): TableScope {
+  if (match.name === undefined && match.pidFile === undefined) return 'all'
+  return {
+    ...(match.name !== undefined ? { names: [match.name] } : {}),
+    ...(match.pidFile !== undefined ? { pidFiles: [match.pidFile] } : {}),
+  }
 }

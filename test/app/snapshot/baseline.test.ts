@@ -70,6 +70,8 @@ const host: HostResult = {
       ],
       probe: { pid: 1, sessionId: 1, excludedPids: [] },
     },
+    // what a process('puma') check read: a part of the whole table, not kept as a fact
+    'process-table:name:puma': { processes: [], probe: { pid: 1, sessionId: 1, excludedPids: [] } },
   },
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -9,14 +9,18 @@ import {
   parsePidFile,
   parseProcessTable,
   parseStatLine,
+  pidFromTable,
   process as proc,
   processTableFact,
+  scopeOf,
   type ProcessInfo,
 } from '../../../src/resources/system/process.ts'
-import { readFact } from '../../../src/dsl/context.ts'
+import { readFact, runInHost, type HostContext } from '../../../src/dsl/context.ts'
 import { standaloneScript } from '../../../src/probe/fact.ts'
+import { FactBatcher } from '../../../src/probe/batcher.ts'
+import { LocalTransport } from '../../../src/transports/local.ts'
 import { FactError } from '../../../src/errors.ts'
-import { onLocalHost } from '../../support/local-host.ts'
+import { LOCAL_HOST, onLocalHost } from '../../support/local-host.ts'
 import { untilRunning } from '../../support/faults.ts'
 
 // Real /proc/<pid>/stat lines: a process run through a symlink named `a) (b c`, and kthreadd.
@@ -31,12 +35,13 @@ const N = 'V0123456789abcdef01234567'
 /** The table snippet's framing, as it prints it (captured shape, with invented records). */
 function framed(
   records: Array<{ uid: number; stat: string; cmdline: Buffer | string; parentAhead?: { pid: number; cmdline: Buffer } }>,
-  opts: { mounts?: string; uid?: number; groups?: string; passwd?: string } = {},
+  opts: { mounts?: string; uid?: number; groups?: string; passwd?: string; pidFiles?: Record<string, string> } = {},
 ): Buffer {
   const parts: Buffer[] = [
     Buffer.from(
       `\n${N} H 4242 4200 1795414728 100 1927.89 ${opts.uid ?? 1001}\n\n${N} G ${opts.groups ?? '1001'}\n\n${N} M ${opts.mounts ?? 'rw,nosuid,nodev,noexec,relatime'}\n`,
     ),
+    ...Object.entries(opts.pidFiles ?? {}).map(([file, read]) => Buffer.from(`\n${N} F\n${file}\0${read}`)),
   ]
   for (const r of records) {
     if (r.parentAhead) parts.push(Buffer.from(`\n${N} A ${r.parentAhead.pid}\n`), r.parentAhead.cmdline)
@@ -199,6 +204,106 @@ sh -c "$1" verify-probe`
   })
 })
 
+describe('what the host reads: every process, or the sessions of candidates', () => {
+  it('a name or a pid file narrows the read (criteria all hold); args or user alone need every process', () => {
+    expect(scopeOf({ name: 'nginx' })).toEqual({ names: ['nginx'] })
+    expect(scopeOf({ name: 'nginx', args: /x/, user: 'www-data' })).toEqual({ names: ['nginx'] })
+    expect(scopeOf({ pidFile: '/run/a.pid', name: 'a' })).toEqual({ names: ['a'], pidFiles: ['/run/a.pid'] })
+    expect(scopeOf({ args: /puma/ })).toBe('all')
+    expect(scopeOf({ user: 'deploy', args: 'x' })).toBe('all')
+    expect(processTableFact({ names: ['nginx'], pidFiles: ['/run/a.pid'] })).toMatchObject({
+      key: 'process-table:name:nginx\0pidfile:/run/a.pid',
+      args: ['nnginx', 'f/run/a.pid'],
+    })
+    // the whole table keeps its key: snapshot, compare and generate read it by that name
+    expect(processTableFact()).toMatchObject({ key: 'process-table', args: ['*'] })
+  })
+
+  it('each pid file as the table read it: a pid, none (missing), or an error naming the file', () => {
+    const t = parseProcessTable(
+      framed([], {
+        pidFiles: { '/run/a.pid': 'pid:77\n', '/run/b.pid': 'm', '/run/dir': 'd', '/run/c.pid': 'u', '/run/e.pid': 'pid:x\n' },
+      }),
+    )
+    expect(pidFromTable(t, '/run/a.pid')).toBe(77)
+    expect(pidFromTable(t, '/run/b.pid')).toBeNull()
+    expect(() => pidFromTable(t, '/run/dir')).toThrow('read pid file /run/dir: not a regular file')
+    expect(() => pidFromTable(t, '/run/c.pid')).toThrow('read pid file /run/c.pid: permission denied')
+    expect(() => pidFromTable(t, '/run/e.pid')).toThrow(/read pid file \/run\/e.pid: does not hold a pid/)
+    expect(() => pidFromTable(t, '/run/other.pid')).toThrow(FactError)
+    expect(() => pidFromTable(t, 'constructor')).toThrow(FactError)
+    expect(pidFromTable(parseProcessTable(framed([], { pidFiles: Object.fromEntries([['__proto__', 'pid:5\n']]) })), '__proto__')).toBe(5)
+  })
+
+  // A pid namespace of its own: every process in it is known. Sessions: a candidate with a worker
+  // not named like it, an unrelated sleeper, and another verify probe's session running a
+  // candidate-named command (left out by the runner, as in the whole table).
+  it.skipIf(globalThis.process.getuid?.() !== 0)(
+    "reads the candidates' whole sessions and no other command line; other probes' sessions still left out (pid namespace, root)",
+    () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'verify-proc-scope-'))
+      try {
+        symlinkSync('/bin/sleep', path.join(dir, 'cand'))
+        symlinkSync('/bin/sleep', path.join(dir, 'worker'))
+        writeFileSync(path.join(dir, 'none.pid'), '')
+        const run = String.raw`d=$2
+setsid sh -c '"$1/cand" 100 & exec "$1/worker" 100' x "$d" &
+setsid sleep 100 &
+setsid sh -c 'sh -c ""\$0" 100" "$1/cand"; :' verify-probe "$d" &
+setsid sleep 101 & echo $! > "$d/app.pid"
+until [ "$(ls /proc | grep -c '^[0-9]')" -ge 9 ]; do sleep 0.05; done
+sleep 0.3
+sh -c "$1" verify-probe "ncand" "f$d/app.pid" "f$d/none.pid" "f$d/gone.pid" "f$d"`
+        const table = processTableFact({ names: ['cand'] })
+        const out = execFileSync('unshare', ['-pf', '--mount-proc', 'sh', '-c', run, 'ns', standaloneScript(table), dir])
+        const t = parseProcessTable(out)
+        const names = t.processes.map(p => p.name).sort()
+        // the candidate's session (cand, its worker, their sh), the pid file's sleeper; the probe-like session left out
+        expect(names).toEqual(['cand', 'sleep', 'worker'])
+        expect(t.processes.find(p => p.name === 'worker')).toMatchObject({ user: 'root', argv: [path.join(dir, 'worker'), '100'] })
+        expect(matchProcesses(t.processes, { name: 'cand' })).toHaveLength(1)
+        expect(matchProcesses(t.processes, { pidFile: 'x' }, pidFromTable(t, path.join(dir, 'app.pid'))).map(p => p.argv)).toEqual([
+          ['sleep', '101'],
+        ])
+        expect(() => pidFromTable(t, path.join(dir, 'none.pid'))).toThrow(/does not hold a pid/)
+        expect(pidFromTable(t, path.join(dir, 'gone.pid'))).toBeNull()
+        expect(() => pidFromTable(t, dir)).toThrow(/not a regular file/)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  )
+
+  // busybox awk drops what follows a NUL: the command lines then come from busybox ps
+  it.skipIf(!existsSync('/usr/bin/busybox') && !existsSync('/bin/busybox'))(
+    'on busybox (sh, awk, ps): the whole table and a name both find a process, with its arguments',
+    async () => {
+      const bin = mkdtempSync(path.join(os.tmpdir(), 'verify-busybox-'))
+      const busybox = existsSync('/usr/bin/busybox') ? '/usr/bin/busybox' : '/bin/busybox'
+      for (const applet of ['sh', 'awk', 'ps']) symlinkSync(busybox, path.join(bin, applet))
+      const marker = `verify-bb-${randomBytes(4).toString('hex')}`
+      // a session of its own: the table leaves out its reader's session (this test's)
+      const child = spawn('sleep', ['1004'], { stdio: 'ignore', argv0: marker, detached: true })
+      try {
+        await untilRunning(child.pid, [marker, '1004'])
+        for (const scope of ['all', { names: ['sleep'] }] as const) {
+          const fact = processTableFact(scope)
+          const out = execFileSync(path.join(bin, 'sh'), ['-c', standaloneScript(fact), 'verify-probe', ...fact.args], {
+            env: { PATH: bin, LC_ALL: 'C' },
+          })
+          const found = parseProcessTable(out).processes.filter(p => p.pid === child.pid)
+          expect(found, JSON.stringify(scope)).toEqual([
+            expect.objectContaining({ name: 'sleep', args: expect.stringContaining(`${marker} 1004`) }),
+          ])
+        }
+      } finally {
+        child.kill('SIGKILL')
+        rmSync(bin, { recursive: true, force: true })
+      }
+    },
+  )
+})
+
 describe('matchProcesses', () => {
   const p = (pid: number, name: string, args: string, user = 'root'): ProcessInfo => ({
     pid,
@@ -307,6 +412,51 @@ describe('process() on the local machine', () => {
     expect(value[2].count).toBe(0)
     expect(value[3]).toBeInstanceOf(FactError)
     expect(execCount).toBe(1) // one table for all of them, pid files in the same batch
+  })
+
+  it('checks asking in one batch share one table read, over all their names and pid files; each gets its answer', async () => {
+    const a = start('sleep', ['1005'], `${marker}-share`)
+    writeFileSync(path.join(dir, 'share.pid'), `${a.pid}\n`)
+    await untilRunning(a.pid, [`${marker}-share`, '1005'])
+    const transport = new LocalTransport()
+    const scripts: string[] = []
+    const exec = transport.exec.bind(transport)
+    transport.exec = options => (scripts.push(options.script), exec(options))
+    const ctx: HostContext = {
+      host: LOCAL_HOST,
+      transport,
+      facts: new FactBatcher(transport, { timeoutSec: 5, maxBytes: 1 << 20 }),
+      timeoutMs: 5000,
+    }
+    const [bySleep, byPidFile, byOther, both] = await runInHost(ctx, () =>
+      Promise.all([
+        proc('sleep'),
+        proc({ pidFile: path.join(dir, 'share.pid') }),
+        proc('no-such-process'),
+        proc({ name: 'sleep', args: `${marker}-share` }),
+      ]),
+    )
+    expect(scripts).toHaveLength(1)
+    const tableCalls = scripts[0]!.split('\n').filter(l => /^__va \d+; __vi\d+ 'nsleep'/.test(l))
+    expect(tableCalls).toEqual([expect.stringContaining(`'nsleep' 'f${path.join(dir, 'share.pid')}' 'nno-such-process' </dev/null`)])
+    expect(bySleep.pids).toContain(a.pid)
+    expect(byPidFile.pids).toEqual([a.pid])
+    expect(byOther.count).toBe(0)
+    expect(both.pids).toEqual([a.pid])
+  })
+
+  it('a check by name asking beside the whole table (verify snapshot) gets the whole table, read once', async () => {
+    const transport = new LocalTransport()
+    const ctx: HostContext = {
+      host: LOCAL_HOST,
+      transport,
+      facts: new FactBatcher(transport, { timeoutSec: 5, maxBytes: 1 << 20 }),
+      timeoutMs: 5000,
+    }
+    const [bySleep, whole] = await runInHost(ctx, () => Promise.all([proc('sleep'), readFact(processTableFact())]))
+    expect(transport.execCount).toBe(1)
+    expect(bySleep.pids).toEqual(matchProcesses(whole.processes, { name: 'sleep' }).map(p => p.pid))
+    expect(whole.processes.length).toBeGreaterThan(bySleep.count)
   })
 
   it("never matches its own probe: a pattern equal to the probe's command line matches the real process, not the probe", async () => {
