@@ -1,16 +1,18 @@
 // The JavaScript of dist/, bundled by esbuild: start-up was mostly Node loading ~450 files (ours,
 // yaml's, zod's, commander's…) one by one. Entries dist/cli.js and dist/index.js share chunks
 // beside them in dist/ (one DSL instance: a spec's `import 'postdeploy-verify'` is dist/index.js);
-// lazy commands stay lazy chunks. Not bundled: what users share with us or what cannot move —
-// zod (`z` is public: the user's types and our runtime stay one copy, one version), ssh2 (native
-// binding found beside it), expect, undici, typescript, execa (loaded on use), tsx (the loader).
+// lazy commands stay lazy chunks. zod is inside too (its ~100 files were the largest share left):
+// package.json pins the version bundled, so the types users see from 'zod' are its own; a spec
+// that imports zod itself gets a second copy, which interoperates (Standard Schema, zod 4's
+// instanceof by traits). Not bundled: ssh2 (a native binding and __dirname beside its files),
+// expect, undici, typescript, execa (loaded on use), tsx (the loader).
 // Each module's `import.meta.url` stays its own: the URL of dist/<its path>.js, so the snippets
 // and assets copied beside it are found as before.
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 
-const EXTERNAL = ['zod', 'zod/*', 'ssh2', 'ssh2/*', 'expect', 'undici', 'typescript', 'execa', 'tsx', 'tsx/*']
+const EXTERNAL = ['ssh2', 'ssh2/*', 'expect', 'undici', 'typescript', 'execa', 'tsx', 'tsx/*']
 
 /** Bundles ROOT/src's entries into DIST (ES modules, source maps); resolves when written. */
 export async function bundle(root, dist) {
@@ -18,6 +20,11 @@ export async function bundle(root, dist) {
   const tsx = createRequire(path.join(root, 'package.json')).resolve('tsx/package.json')
   const esbuild = await import(createRequire(tsx).resolve('esbuild'))
   const src = path.join(root, 'src')
+  // the zod bundled is the zod whose types the package names: the one package.json pins
+  const pinned = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).dependencies.zod
+  const zodPackage = createRequire(path.join(root, 'package.json')).resolve('zod/package.json')
+  const bundled = JSON.parse(await readFile(zodPackage, 'utf8')).version
+  if (bundled !== pinned) throw new Error(`zod ${bundled} would be bundled, but package.json pins ${pinned} (npm install)`)
   await esbuild.build({
     absWorkingDir: root,
     entryPoints: { cli: path.join(src, 'cli.ts'), index: path.join(src, 'index.ts') },
