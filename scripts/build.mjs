@@ -31,6 +31,7 @@ function stale() {
     path.join(ROOT, 'tsconfig.build.json'),
     path.join(ROOT, 'tsconfig.json'),
     path.join(ROOT, 'package.json'),
+    path.join(ROOT, 'scripts', 'bundle.mjs'),
   ]
   return inputs.some(f => statSync(f).mtimeMs > built)
 }
