@@ -4,15 +4,15 @@
 // lazy commands stay lazy chunks. zod is inside too (its ~100 files were the largest share left):
 // package.json pins the version bundled, so the types users see from 'zod' are its own; a spec
 // that imports zod itself gets a second copy, which interoperates (Standard Schema, zod 4's
-// instanceof by traits). Not bundled: ssh2 (a native binding and __dirname beside its files),
-// expect, undici, typescript, execa (loaded on use), tsx (the loader).
+// instanceof by traits). ssh2's JavaScript too, its native parts loaded from its installed place
+// (pinned as well). Not bundled: expect, undici, typescript, execa (loaded on use), tsx (the loader).
 // Each module's `import.meta.url` stays its own: the URL of dist/<its path>.js, so the snippets
 // and assets copied beside it are found as before.
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 
-const EXTERNAL = ['ssh2', 'ssh2/*', 'expect', 'undici', 'typescript', 'execa', 'tsx', 'tsx/*']
+const EXTERNAL = ['*.node', 'expect', 'undici', 'typescript', 'execa', 'tsx', 'tsx/*']
 
 /** Bundles ROOT/src's entries into DIST (ES modules, source maps); resolves when written. */
 export async function bundle(root, dist) {
@@ -20,11 +20,16 @@ export async function bundle(root, dist) {
   const tsx = createRequire(path.join(root, 'package.json')).resolve('tsx/package.json')
   const esbuild = await import(createRequire(tsx).resolve('esbuild'))
   const src = path.join(root, 'src')
-  // the zod bundled is the zod whose types the package names: the one package.json pins
-  const pinned = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).dependencies.zod
-  const zodPackage = createRequire(path.join(root, 'package.json')).resolve('zod/package.json')
-  const bundled = JSON.parse(await readFile(zodPackage, 'utf8')).version
-  if (bundled !== pinned) throw new Error(`zod ${bundled} would be bundled, but package.json pins ${pinned} (npm install)`)
+  // the zod bundled is the zod whose types the package names, and ssh2's JavaScript goes with the
+  // native binding built for the installed ssh2: each is the version package.json pins
+  const dependencies = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).dependencies
+  for (const name of ['zod', 'ssh2']) {
+    const bundled = JSON.parse(
+      await readFile(createRequire(path.join(root, 'package.json')).resolve(`${name}/package.json`), 'utf8'),
+    ).version
+    if (bundled !== dependencies[name])
+      throw new Error(`${name} ${bundled} would be bundled, but package.json pins ${dependencies[name]} (npm install)`)
+  }
   await esbuild.build({
     absWorkingDir: root,
     entryPoints: { cli: path.join(src, 'cli.ts'), index: path.join(src, 'index.ts') },
@@ -40,7 +45,7 @@ export async function bundle(root, dist) {
     logLevel: 'warning',
     // bundled CommonJS (yaml, commander…) requires Node's modules: ES modules have no `require`
     banner: { js: "import { createRequire as __verifyRequire } from 'node:module'; const require = __verifyRequire(import.meta.url);" },
-    plugins: [moduleUrls(src), fdirPicomatch()],
+    plugins: [moduleUrls(src), fdirPicomatch(), ssh2InPlace()],
   })
 }
 
@@ -75,6 +80,32 @@ function fdirPicomatch() {
         if (!text.includes('__require("picomatch")')) return undefined
         const patched = text.replaceAll('__require.resolve("picomatch")', '0').replaceAll('__require("picomatch")', '__bundledPicomatch')
         return { contents: `import __bundledPicomatch from "picomatch";\n${patched}`, loader: 'js' }
+      })
+    },
+  }
+}
+
+/**
+ * ssh2's JavaScript is bundled, but each of its files still sees its installed place: `__dirname`,
+ * `__filename`, its native binding (`./crypto/build/Release/sshcrypto.node`) and `cpu-features`
+ * resolve from the ssh2 package installed beside dist/ (the version package.json pins), as unbundled.
+ */
+function ssh2InPlace() {
+  return {
+    name: 'ssh2-in-place',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]node_modules[\\/]ssh2[\\/]lib[\\/].*\.js$/ }, async args => {
+        const text = await readFile(args.path, 'utf8')
+        const own = `ssh2/lib/${args.path
+          .split(/[\\/]node_modules[\\/]ssh2[\\/]lib[\\/]/)
+          .pop()
+          .split(path.sep)
+          .join('/')}`
+        const place =
+          `var __filename = require.resolve(${JSON.stringify(own)}), __dirname = require('node:path').dirname(__filename), ` +
+          `__ssh2Require = require('node:module').createRequire(__filename);\n`
+        const rewired = text.replace(/require\((['"])(cpu-features|\.[^'"]*\.node)\1\)/g, (_m, q, spec) => `__ssh2Require(${q}${spec}${q})`)
+        return { contents: place + rewired, loader: 'js' }
       })
     },
   }
