@@ -41,6 +41,8 @@ export async function bundle(root, dist) {
     platform: 'node',
     target: 'node20',
     sourcemap: true,
+    // as tsc's maps: positions and paths, not the sources themselves (the package stays small)
+    sourcesContent: false,
     external: EXTERNAL,
     logLevel: 'warning',
     // bundled CommonJS (yaml, commander…) requires Node's modules: ES modules have no `require`
