@@ -24,10 +24,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stderr.write('verify: dist/ is missing; build it with `npm run build` (npm ci runs it too)\n')
     process.exit(3)
   }
-  const [{ main }, { trackTimers, watchExit }] = await Promise.all([
-    import(cli.href),
-    import(new URL('../dist/runner/live-handles.js', import.meta.url).href),
-  ])
+  const { main, trackTimers, watchExit } = await import(cli.href)
   trackTimers()
   process.exitCode = await main(process.argv)
   // VERIFY_DEBUG_HANDLES=1: name whatever still holds the process after the run (nothing should)

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Builds dist/ (ES modules, .d.ts, source maps) from src/ with tsc (tsconfig.build.json), then
-// points the .d.ts files' relative imports at .js: tsc rewrites `.ts` specifiers in the
-// JavaScript it emits but keeps them in declarations, which older compilers refuse.
+// Builds dist/ from src/: the .d.ts with tsc (tsconfig.build.json, declarations only), then
+// points their relative imports at .js (tsc keeps `.ts` specifiers in declarations, which older
+// compilers refuse); the JavaScript with esbuild, bundled (scripts/bundle.mjs: start-up).
 // The entry's declarations reference Node's types, which the public ones need.
 // `--if-stale`: only when a file under src/ (or the build config) is newer than the last build.
 import { execFileSync } from 'node:child_process'
@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { bundle } from './bundle.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DIST = path.join(ROOT, 'dist')
@@ -30,6 +31,7 @@ function stale() {
     path.join(ROOT, 'tsconfig.build.json'),
     path.join(ROOT, 'tsconfig.json'),
     path.join(ROOT, 'package.json'),
+    path.join(ROOT, 'scripts', 'bundle.mjs'),
   ]
   return inputs.some(f => statSync(f).mtimeMs > built)
 }
@@ -38,7 +40,11 @@ if (process.argv.includes('--if-stale') && !stale()) process.exit(0)
 
 const tsc = createRequire(path.join(ROOT, 'package.json')).resolve('typescript/bin/tsc')
 rmSync(DIST, { recursive: true, force: true })
-execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit', cwd: ROOT })
+execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--emitDeclarationOnly'], {
+  stdio: 'inherit',
+  cwd: ROOT,
+})
+await bundle(ROOT, DIST)
 const RELATIVE_TS = /((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]+?)\.(m?)ts(['"])/g
 for (const file of files(DIST)) {
   if (!file.endsWith('.d.ts')) continue

@@ -14,6 +14,8 @@ import { addRolloutOptions } from './commands/rollout.ts'
 import { runCommand, type RunFlags } from './app/run.ts'
 
 export type { RunFlags }
+// bin/verify.mjs takes these from the same bundle entry
+export { trackTimers, watchExit } from './runner/live-handles.ts'
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.Ok

@@ -3,6 +3,16 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+// verify's own code: src/ run from source, dist/ built (its bundle's files, or the src/ paths a
+// source map gives them), bin/: a frame there is never the spec's. Found from this module's URL.
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const TOOL_DIRS = ['src', 'dist', 'bin'].map(dir => path.join(PACKAGE_ROOT, dir) + path.sep)
+
+/** The frame is in verify's own code, wherever the package is installed, built or not. */
+export function isToolFrame(frame: { file: string }): boolean {
+  return TOOL_DIRS.some(dir => frame.file.startsWith(dir))
+}
+
 export interface StackFrame {
   file: string
   line: number

@@ -3,18 +3,15 @@
 // tsx registers source maps, so the stack's positions are the .ts source's.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { FailureLocation } from '../model.ts'
 import { displayPath } from '../lib/format.ts'
-import { stackFrames, type StackFrame } from '../dsl/stack-frames.ts'
+import { isToolFrame, stackFrames, type StackFrame } from '../dsl/stack-frames.ts'
 
-// verify's own source folder (src/), wherever the package is installed
-const TOOL_SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..') + path.sep
 const CONTEXT_LINES = 2
 
 /** Code of the spec's project: not verify's own source, not a dependency. */
 export function isProjectFrame(frame: StackFrame): boolean {
-  return !frame.file.startsWith(TOOL_SRC) && !frame.file.split(path.sep).includes('node_modules')
+  return !isToolFrame(frame) && !frame.file.split(path.sep).includes('node_modules')
 }
 
 /** The innermost frame of the error's stack that is the project's code, with a code frame. */

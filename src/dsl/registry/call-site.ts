@@ -1,13 +1,9 @@
 // Where a block was declared: the spec file's line, and the shared module that declared it when
 // that is not the spec itself.
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { stackFrames } from '../stack-frames.ts'
+import { isToolFrame, stackFrames } from '../stack-frames.ts'
 import { displayPath } from '../../lib/format.ts'
 import type { At, LoadedSpec } from './types.ts'
-
-// The registry's own frames (declare, collect, this file) are not the caller.
-const REGISTRY_DIR = path.dirname(fileURLToPath(import.meta.url))
 
 /**
  * The spec file's line in the current call stack (tsx maps it back to the .ts source), and,
@@ -15,7 +11,8 @@ const REGISTRY_DIR = path.dirname(fileURLToPath(import.meta.url))
  */
 export function callSite(spec: LoadedSpec): At {
   const frames = stackLocations()
-  const own = frames.findIndex(f => path.dirname(f.file) !== REGISTRY_DIR)
+  // verify's own frames (the registry, or the command that declared its own check) are not the caller
+  const own = frames.findIndex(f => !isToolFrame(f))
   const caller = own >= 0 ? frames[own] : undefined
   const inSpec = frames.find(f => isSpecFile(f.file, spec))
   const definedAt = caller && !isSpecFile(caller.file, spec) ? `${displayPath(caller.file)}:${caller.line}` : undefined

@@ -1,13 +1,18 @@
 // The dispatchers requests go through: from the runner, or tunnelled through the host's SSH
 // connection (a direct-tcpip channel per connection, TLS over it for https).
+import { createRequire } from 'node:module'
 import { isIP, type Socket } from 'node:net'
-import * as tls from 'node:tls'
+import type * as Tls from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { Agent, Dispatcher, buildConnector } from 'undici'
 import type { HostContext } from '../../dsl/context.ts'
 import { stateFor } from './session.ts'
 import type { Via } from './types.ts'
 import { undici } from './undici.ts'
+
+// node:tls only for https through a host (start-up: every run loads this module, few use it)
+let tlsModule: typeof Tls | undefined
+const tls = (): typeof Tls => (tlsModule ??= createRequire(import.meta.url)('node:tls') as typeof Tls)
 
 /** Concurrent tunnels per origin: each one holds one of the SSH connection's few channel slots. */
 const HOST_CONNECTIONS_PER_ORIGIN = 4
@@ -60,10 +65,10 @@ async function openTunnel(ctx: HostContext, target: buildConnector.Options, tlsV
 }
 
 /** TLS over the tunnel; resolves once the handshake (and certificate check) is done. */
-function startTls(stream: Duplex, name: string, tlsVerify: boolean): Promise<tls.TLSSocket> {
+function startTls(stream: Duplex, name: string, tlsVerify: boolean): Promise<Tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     let settled = false
-    const socket = tls.connect({
+    const socket = tls().connect({
       socket: stream,
       // `host` is what the certificate is checked against; SNI must not carry an IP (RFC 6066)
       host: name,

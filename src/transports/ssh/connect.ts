@@ -4,7 +4,7 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
-import ssh2 from 'ssh2'
+import type ssh2 from 'ssh2'
 import type { AnyAuthMethod, ConnectConfig, ParsedKey } from 'ssh2'
 import { AuthError, HostKeyError, HostUnreachableError, TimeoutError, VerifyError } from '../../errors.ts'
 import {
@@ -23,6 +23,7 @@ import type { SshFileCache } from './file-cache.ts'
 import { DEFAULT_IDENTITY_ENV, endpoint, type SshTarget } from './target.ts'
 import { noteConnectAttempt, watchFirstByte } from '../first-contact.ts'
 import { seconds } from '../../lib/format.ts'
+import { Client, parseKey } from './ssh2-client.ts'
 
 export interface ConnectOptions {
   env: NodeJS.ProcessEnv
@@ -80,7 +81,7 @@ export async function connectSsh(target: SshTarget, sock: Duplex | undefined, op
   const auth = await authMethods(target, options.env, who, files)
   const { signal } = options
   if (signal?.aborted) throw signal.reason
-  const client = new ssh2.Client()
+  const client = new Client()
   let hostKeyFailure: HostKeyError | undefined
   const verify = (key: Buffer, done: (ok: boolean) => void) => {
     checkPresentedKey(target, knownHosts, key, options, who).then(
@@ -396,7 +397,7 @@ function keyVariant(passphrase: string | undefined, hint: string): string {
 
 /** The key parsed (and decrypted) once, for ssh2 to use as is; else why ssh2 cannot use it. */
 function parsePrivateKey(data: Buffer, passphrase: string | undefined, hint: string): ParsedKey | string {
-  const parsed = ssh2.utils.parseKey(data, passphrase)
+  const parsed = parseKey(data, passphrase)
   if (parsed instanceof Error) {
     const needsPassphrase = /encrypted|passphrase/i.test(parsed.message) && !passphrase
     return `${parsed.message}${needsPassphrase ? hint : ''}`
