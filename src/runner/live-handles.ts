@@ -73,14 +73,20 @@ function liveTimers(): string[] {
   return out
 }
 
-/** The first frame outside Node's own code and this module: who set the timer. */
+/** The file this module runs from: src/…/live-handles.ts, or the dist/ bundle chunk that holds it. */
+const OWN_FILE = fileOf(new Error().stack?.split('\n')[1] ?? '')
+
+function fileOf(frame: string): string {
+  return /((?:file:\/\/)?\/[^():]+):\d+:\d+\)?$/.exec(frame.trim())?.[1] ?? ''
+}
+
+/** The first frame outside Node's own code and this module's file: who set the timer. */
 function callerFrame(stack: string): string {
   const frames = stack
     .split('\n')
     .slice(1)
     .map(l => l.trim().replace(/^at /, ''))
-  // this module's own frame, compiled (dist/…/live-handles.js) or not, is not where the timer was set
-  return frames.find(f => !f.includes('node:') && !/live-handles\.(ts|js)/.test(f)) ?? frames[0] ?? '?'
+  return frames.find(f => !f.includes('node:') && (OWN_FILE === '' || fileOf(f) !== OWN_FILE)) ?? frames[0] ?? '?'
 }
 
 function debugOn(env: NodeJS.ProcessEnv): boolean {
