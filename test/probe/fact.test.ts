@@ -2,14 +2,9 @@
 import { describe, expect, it } from 'vitest'
 import { ExpectationError, FactError } from '../../src/errors.ts'
 import { defineFact, missingPathFailure, type RawFact } from '../../src/probe/fact.ts'
+import { rawFact } from '../support/raw-fact.ts'
 
-const raw = (exitCode: number, stdout = '', stderr = '', truncated = false): RawFact => ({
-  stdout: Buffer.from(stdout),
-  stderr: Buffer.from(stderr),
-  exitCode,
-  truncated,
-  timedOut: false,
-})
+const raw = rawFact
 const text = (r: RawFact) => r.stdout.toString()
 
 describe('defineFact', () => {

@@ -7,14 +7,9 @@ import { DPKG_ADMIN_DIR, parseDpkgQuery, parseRpmQuery, pkg, pkgFact } from '../
 import { FactError } from '../../../src/errors.ts'
 import { standaloneScript, type RawFact } from '../../../src/probe/fact.ts'
 import { onLocalHost } from '../../support/local-host.ts'
+import { rawFact } from '../../support/raw-fact.ts'
 
-const raw = (exitCode: number, stdout: string, stderr = ''): RawFact => ({
-  exitCode,
-  stdout: Buffer.from(stdout),
-  stderr: Buffer.from(stderr),
-  truncated: false,
-  timedOut: false,
-})
+const raw = rawFact
 
 // dpkg-query -W --showformat='${Package}\t${Architecture}\t${db:Status-Abbrev}\t${Version}\n' (Debian 12)
 const DPKG_MULTIARCH = 'libc6\tamd64\tii \t2.36-9+deb12u4\nlibc6\ti386\tii \t2.36-9+deb12u4\n'

@@ -4,6 +4,7 @@ import { isEnabledFact, parseSystemctlShow, parseSystemdTimestamp, service } fro
 import { FactError } from '../../../src/errors.ts'
 import type { RawFact } from '../../../src/probe/fact.ts'
 import { onLocalHost } from '../../support/local-host.ts'
+import { rawFact } from '../../support/raw-fact.ts'
 
 // `TZ=UTC0 systemctl show --no-pager -p Id,Description,… nginx` on Debian 12 (systemd 252): the
 // properties come in systemd's own order (service ones first), not in -p order.
@@ -156,13 +157,7 @@ describe('parseSystemctlShow', () => {
 })
 
 describe('systemctl is-enabled parsing', () => {
-  const raw = (exitCode: number, stdout: string, stderr = ''): RawFact => ({
-    exitCode,
-    stdout: Buffer.from(stdout),
-    stderr: Buffer.from(stderr),
-    truncated: false,
-    timedOut: false,
-  })
+  const raw = rawFact
   const parse = (name: string, r: RawFact) => isEnabledFact(name).parse(r)
 
   it('reads the state word and the exit status (captured from systemd 252)', () => {
