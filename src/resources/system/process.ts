@@ -250,6 +250,10 @@ function isProbeFactShell(argv: readonly string[]): boolean {
   return argv.length === 1 && argv[0]!.endsWith(` -c ${WATCHDOG_SCRIPT} ${PROBE_MARKER}`)
 }
 
+// Fields by hand, not split(/\s+/): this runs for every process of every host, and only four of the
+// ~50 fields are read: state, ppid, session, starttime (fields 3, 4, 6, 22; indexes after the comm).
+const STAT_FIELDS: readonly number[] = [0, 1, 3, 19]
+
 /** `pid (comm) state ppid pgrp session … starttime(22) …`; comm may hold spaces, parens, newlines. */
 export function parseStatLine(stat: string): {
   pid: number
@@ -261,15 +265,12 @@ export function parseStatLine(stat: string): {
 } {
   const open = stat.indexOf(' (')
   const close = stat.lastIndexOf(')')
-  // Fields by hand, not split(/\s+/): this runs for every process of every host, and only four of
-  // the ~50 fields are read. Field 3 (state) is index 0 here, so field 22 (starttime) is index 19.
-  const wanted = [0, 1, 3, 19]
   const fields: string[] = []
   let at = close + 2
   for (let index = 0; index <= 19 && at < stat.length; index++) {
     let end = stat.indexOf(' ', at)
     if (end < 0) end = stat.length
-    if (wanted.includes(index)) fields.push(stat.slice(at, end).trimEnd())
+    if (STAT_FIELDS.includes(index)) fields.push(stat.slice(at, end).trimEnd())
     at = end + 1
   }
   if (open < 0 || close < open || fields.length < 4 || fields[3] === '')
